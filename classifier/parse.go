@@ -1,0 +1,244 @@
+package classifier
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+)
+
+// Entry is one range read from a source. Provider, Region and Service are
+// empty where the source does not carry them.
+type Entry struct {
+	Prefix   netip.Prefix
+	Provider string
+	Region   string
+	Service  string
+}
+
+// Parsed is what a parser made of one download: the entries it kept, how
+// many records it read, how many it skipped as malformed and how many it
+// dropped as bogons (documentation, private or reserved space).
+type Parsed struct {
+	Entries   []Entry
+	Records   int
+	Malformed int
+	Bogons    int
+}
+
+// Parser turns the bytes of one download into entries. It never fails on a
+// bad record (it counts it); it fails only when the whole file is unusable,
+// such as a CSV without the required header.
+type Parser func(data []byte) (Parsed, error)
+
+// ParseTorList reads the Tor bulk exit list: one address per line, no
+// header. Blank lines and '#' comments are ignored.
+func ParseTorList(data []byte) (Parsed, error) {
+	var p Parsed
+	err := eachLine(data, func(line string) {
+		p.Records++
+		a, err := ParseIP(line)
+		if err != nil {
+			p.Malformed++
+			return
+		}
+		p.add(netip.PrefixFrom(a, a.BitLen()), Entry{})
+	})
+	return p, err
+}
+
+// ParseCIDRList reads a list with one CIDR (or bare address) per line and
+// no header, as X4BNet lists_vpn publishes.
+func ParseCIDRList(data []byte) (Parsed, error) {
+	var p Parsed
+	err := eachLine(data, func(line string) {
+		p.Records++
+		pfx, ok := parsePrefix(line)
+		if !ok {
+			p.Malformed++
+			return
+		}
+		p.add(pfx, Entry{})
+	})
+	return p, err
+}
+
+// CloudCSVParser returns the parser for one rezmoss/cloud-provider-ip-addresses
+// file. Columns are found by header name: ip_address is required; service and
+// region are kept when present. A prefix listed once per service (aws, azure)
+// becomes one entry whose service is the most specific one seen (AMAZON and
+// AzureCloud are the catch-all tags).
+func CloudCSVParser(provider string) Parser {
+	return func(data []byte) (Parsed, error) {
+		var p Parsed
+		seen := map[netip.Prefix]int{}
+		err := eachCSVRecord(data, []string{"ip_address"}, func(get func(string) string) {
+			p.Records++
+			pfx, ok := parsePrefix(get("ip_address"))
+			if !ok {
+				p.Malformed++
+				return
+			}
+			e := Entry{Provider: provider, Region: clean(get("region")), Service: clean(get("service"))}
+			if i, dup := seen[pfx.Masked()]; dup {
+				if genericService(p.Entries[i].Service) && !genericService(e.Service) {
+					p.Entries[i].Service = e.Service
+					if e.Region != "" {
+						p.Entries[i].Region = e.Region
+					}
+				}
+				return
+			}
+			if p.add(pfx, e) {
+				seen[pfx.Masked()] = len(p.Entries) - 1
+			}
+		})
+		return p, err
+	}
+}
+
+// datacenterVendors maps jhassine vendor names to our provider names.
+var datacenterVendors = map[string]string{"aws": "aws", "azure": "azure", "gcp": "gcp", "cloudflare": "cloudflare"}
+
+// ParseDatacenterCSV reads jhassine/server-ip-addresses datacenters.csv:
+// header "cidr","hostmin","hostmax","vendor", every field quoted.
+func ParseDatacenterCSV(data []byte) (Parsed, error) {
+	var p Parsed
+	err := eachCSVRecord(data, []string{"cidr"}, func(get func(string) string) {
+		p.Records++
+		pfx, ok := parsePrefix(get("cidr"))
+		if !ok {
+			p.Malformed++
+			return
+		}
+		vendor := clean(get("vendor"))
+		provider, known := datacenterVendors[strings.ToLower(vendor)]
+		if !known {
+			provider = strings.ToLower(vendor)
+		}
+		p.add(pfx, Entry{Provider: provider})
+	})
+	return p, err
+}
+
+// add keeps e under pfx unless pfx is a bogon; it reports whether it kept it.
+func (p *Parsed) add(pfx netip.Prefix, e Entry) bool {
+	pfx = pfx.Masked()
+	if isBogon(pfx) {
+		p.Bogons++
+		return false
+	}
+	e.Prefix = pfx
+	p.Entries = append(p.Entries, e)
+	return true
+}
+
+// parsePrefix accepts "a.b.c.d/n", "v6::/n" (non-canonical forms too) or a
+// bare address (as a host prefix). IPv4-mapped IPv6 prefixes become IPv4.
+func parsePrefix(s string) (netip.Prefix, bool) {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "/") {
+		a, err := ParseIP(s)
+		if err != nil {
+			return netip.Prefix{}, false
+		}
+		return netip.PrefixFrom(a, a.BitLen()), true
+	}
+	pfx, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	if a := pfx.Addr(); a.Is4In6() && pfx.Bits() >= 96 {
+		pfx = netip.PrefixFrom(a.Unmap(), pfx.Bits()-96)
+	}
+	return pfx, true
+}
+
+// genericService reports catch-all service tags that a more specific tag of
+// the same prefix should replace.
+func genericService(s string) bool {
+	return s == "" || s == "AMAZON" || s == "AzureCloud" || strings.HasPrefix(s, "AzureCloud.")
+}
+
+// clean trims a field and removes the separators of the record format.
+func clean(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.ContainsAny(s, "\t\n\r") {
+		s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\t' || r == '\n' || r == '\r' }), " ")
+	}
+	return s
+}
+
+// eachLine calls fn with every non-blank, non-comment line, trimmed.
+func eachLine(data []byte, fn func(string)) error {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		fn(line)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read lines: %w", err)
+	}
+	return nil
+}
+
+// errNoHeader is returned when a CSV lacks a required column.
+var errNoHeader = errors.New("missing required CSV column")
+
+// eachCSVRecord reads a CSV with a header line and calls fn once per record
+// with a getter by column name. Records with a wrong number of fields are
+// still offered (missing columns read as ""); a record that cannot be read
+// at all is skipped and offered as a blank row so it is counted malformed.
+func eachCSVRecord(data []byte, required []string, fn func(get func(string) string)) error {
+	r := csv.NewReader(bytes.NewReader(data))
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err != nil {
+		return fmt.Errorf("read CSV header: %w", err)
+	}
+	cols := map[string]int{}
+	for i, h := range header {
+		cols[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	for _, name := range required {
+		if _, ok := cols[name]; !ok {
+			return fmt.Errorf("%w %q (header %q)", errNoHeader, name, strings.Join(header, ","))
+		}
+	}
+	var rec []string
+	get := func(name string) string {
+		i, ok := cols[name]
+		if !ok || i >= len(rec) {
+			return ""
+		}
+		return rec[i]
+	}
+	for {
+		rec, err = r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				rec = nil
+				fn(get)
+				continue
+			}
+			return fmt.Errorf("read CSV: %w", err)
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		fn(get)
+	}
+}

@@ -1,0 +1,206 @@
+package classifier
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Refresh outcomes of one source (SourceReport.Status).
+const (
+	StatusUpdated     = "updated"      // new bytes downloaded, validated and swapped in
+	StatusNotModified = "not_modified" // the server answered 304: our snapshot is current
+	StatusSkipped     = "skipped"      // not due yet (its interval has not elapsed)
+	StatusFailed      = "failed"       // download or validation failed; the previous data stays
+)
+
+// SourceReport is the outcome of refreshing one source.
+type SourceReport struct {
+	Source     string    `json:"source"`
+	Group      string    `json:"group"`
+	URL        string    `json:"url"`
+	Status     string    `json:"status"`
+	Error      string    `json:"error,omitempty"`
+	Bytes      int       `json:"bytes"`
+	Entries    int       `json:"entries"`
+	Malformed  int       `json:"malformed"`
+	Bogons     int       `json:"bogons"`
+	SnapshotAt time.Time `json:"snapshot_at"`
+	Seconds    float64   `json:"seconds"`
+}
+
+// RefreshReport is the outcome of one Refresh call, one line per source of
+// the group in source order.
+type RefreshReport struct {
+	Group   string         `json:"group"`
+	Force   bool           `json:"force"`
+	Sources []SourceReport `json:"sources"`
+	Seconds float64        `json:"seconds"`
+}
+
+// Failed counts the sources whose refresh failed.
+func (r RefreshReport) Failed() int {
+	n := 0
+	for _, s := range r.Sources {
+		if s.Status == StatusFailed {
+			n++
+		}
+	}
+	return n
+}
+
+// refreshConcurrency bounds parallel downloads.
+const refreshConcurrency = 4
+
+// Refresh downloads the sources of group (GroupTor, GroupCloud,
+// GroupDatacenter or GroupAll) whose interval has elapsed, or all of them
+// when force is set. Each download is validated; a good one is persisted
+// and a new index is swapped in at the end, a bad one leaves the previous
+// data in place and flags its answers stale. force also accepts a list that
+// shrank by more than half. The error is only for an unknown group or a
+// closed engine; per-source failures are in the report.
+func (e *Engine) Refresh(ctx context.Context, group string, force bool) (RefreshReport, error) {
+	if e.closed.Load() {
+		return RefreshReport{}, ErrClosed
+	}
+	var todo []int
+	for i, s := range e.sources {
+		if group == GroupAll || s.Group == group {
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) == 0 {
+		return RefreshReport{}, fmt.Errorf("unknown refresh group %q (want tor, cloud, datacenter or all)", group)
+	}
+	e.refreshMu.Lock()
+	defer e.refreshMu.Unlock()
+	start := time.Now()
+	rep := RefreshReport{Group: group, Force: force, Sources: make([]SourceReport, len(todo))}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, refreshConcurrency)
+	var mu sync.Mutex // guards e.current and e.metas during the fan-out
+	for k, i := range todo {
+		wg.Add(1)
+		go func(k int, src Source) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			mu.Lock()
+			meta, prev := e.metas[src.Name], e.current[src.Name]
+			mu.Unlock()
+			sr, newMeta, next := e.refreshOne(ctx, src, meta, prev, force)
+			rep.Sources[k] = sr
+			mu.Lock()
+			e.metas[src.Name] = newMeta
+			if next.entries != nil {
+				e.current[src.Name] = next
+			}
+			mu.Unlock()
+			e.stats.refreshed(src.Name, sr.Status)
+		}(k, e.sources[i])
+	}
+	wg.Wait()
+	changed := false
+	for _, s := range rep.Sources {
+		changed = changed || s.Status != StatusSkipped
+	}
+	if changed {
+		e.idx.Store(buildIndex(e.sources, e.current))
+	}
+	e.publishMetas()
+	rep.Seconds = time.Since(start).Seconds()
+	return rep, nil
+}
+
+// refreshOne refreshes one source. It returns the report line, the new
+// metadata and the data to index (prev when nothing new was accepted).
+func (e *Engine) refreshOne(ctx context.Context, src Source, meta snapshotMeta, prev loaded, force bool) (SourceReport, snapshotMeta, loaded) {
+	now := e.cfg.Now().UTC() // UTC drops the monotonic reading: snapshot times are wall times
+	start := time.Now()
+	sr := SourceReport{Source: src.Name, Group: src.Group, URL: src.URL, Entries: len(prev.entries), SnapshotAt: meta.VerifiedAt}
+	done := func(status string, err error) (SourceReport, snapshotMeta, loaded) {
+		sr.Status = status
+		sr.Seconds = time.Since(start).Seconds()
+		if err != nil {
+			sr.Error = err.Error()
+		}
+		return sr, meta, prev
+	}
+	hasData := prev.entries != nil
+	if !force && hasData && now.Sub(meta.VerifiedAt) < src.Interval {
+		return done(StatusSkipped, nil)
+	}
+	meta.Source, meta.URL, meta.LastAttemptAt = src.Name, src.URL, now
+	fail := func(err error) (SourceReport, snapshotMeta, loaded) {
+		meta.LastError = err.Error()
+		prev.failed = true
+		_ = e.store.writeMeta(meta)
+		return done(StatusFailed, err)
+	}
+	etag, lm := "", ""
+	if hasData && meta.URL == src.URL {
+		etag, lm = meta.ETag, meta.LastModified
+	}
+	got, err := e.fetcher.get(ctx, src.URL, etag, lm)
+	if err != nil {
+		return fail(err)
+	}
+	if got.notModified {
+		meta.VerifiedAt, meta.LastError = now, ""
+		prev.fetchedAt, prev.failed = now, false
+		sr.SnapshotAt = now
+		if err := e.store.writeMeta(meta); err != nil {
+			return fail(err)
+		}
+		return done(StatusNotModified, nil)
+	}
+	p, err := src.Parse(got.body)
+	sr.Bytes, sr.Malformed, sr.Bogons = len(got.body), p.Malformed, p.Bogons
+	if err == nil {
+		err = validateDownload(got.body, p, len(prev.entries), force)
+	}
+	if err != nil {
+		return fail(fmt.Errorf("rejected download of %s: %w", src.URL, err))
+	}
+	meta = snapshotMeta{
+		Source: src.Name, URL: src.URL, FetchedAt: now, VerifiedAt: now, ETag: got.etag,
+		LastModified: got.lastModified, SHA256: sha256Hex(got.body), Bytes: len(got.body),
+		Entries: len(p.Entries), Records: p.Records, Malformed: p.Malformed, Bogons: p.Bogons,
+		LastAttemptAt: now,
+	}
+	if err := e.store.writeSnapshot(meta, got.body); err != nil {
+		// Keep serving the new data from memory; the next start reloads the old.
+		meta.LastError = err.Error()
+	}
+	prev = loaded{entries: p.Entries, fetchedAt: now}
+	sr.Entries, sr.SnapshotAt = len(p.Entries), now
+	return done(StatusUpdated, nil)
+}
+
+// validateDownload is the gate between a download and the index: it refuses
+// an HTML page, an empty or mostly unparseable file, and (unless force) a
+// list less than half the size of the previous good one.
+func validateDownload(body []byte, p Parsed, prevEntries int, force bool) error {
+	trimmed := bytes.TrimSpace(body)
+	switch {
+	case len(trimmed) == 0:
+		return fmt.Errorf("empty download")
+	case looksHTML(trimmed):
+		return fmt.Errorf("download is an HTML page, not a list")
+	case p.Records > 0 && p.Malformed*2 > p.Records:
+		return fmt.Errorf("mostly unparseable: %d of %d records malformed", p.Malformed, p.Records)
+	case len(p.Entries) == 0:
+		return fmt.Errorf("no usable entries in %d records", p.Records)
+	case !force && prevEntries > 0 && len(p.Entries)*2 < prevEntries:
+		return fmt.Errorf("list shrank from %d to %d entries (refresh with force to accept)", prevEntries, len(p.Entries))
+	}
+	return nil
+}
+
+func looksHTML(b []byte) bool {
+	head := bytes.ToLower(b[:min(len(b), 512)])
+	return bytes.HasPrefix(head, []byte("<!doctype html")) || bytes.HasPrefix(head, []byte("<html")) ||
+		bytes.Contains(head, []byte("<head>")) || bytes.Contains(head, []byte("<body"))
+}

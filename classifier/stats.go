@@ -1,0 +1,119 @@
+package classifier
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/ipclassifier/ipclassifier/classifier/cache"
+)
+
+// Stats is a point-in-time view of an engine's counters and data.
+type Stats struct {
+	Version  string           `json:"version"`
+	Lookups  int64            `json:"lookups"`
+	Invalid  int64            `json:"invalid_inputs"`
+	ByType   map[string]int64 `json:"by_type"`
+	BySource map[string]int64 `json:"by_source"`
+	Prefixes int              `json:"prefixes"`
+	Sources  []SourceStats    `json:"sources"`
+	Cache    cache.Stats      `json:"cache"`
+}
+
+// SourceStats describes one source's snapshot and refresh history (since
+// the engine was opened, for the counters).
+type SourceStats struct {
+	Name          string    `json:"name"`
+	Group         string    `json:"group"`
+	URL           string    `json:"url"`
+	Prefixes      int       `json:"prefixes"`
+	SnapshotAt    time.Time `json:"snapshot_at"`
+	AgeSeconds    float64   `json:"age_seconds"` // -1 when there is no snapshot
+	Stale         bool      `json:"stale"`
+	LastAttemptAt time.Time `json:"last_attempt_at"`
+	LastError     string    `json:"last_error,omitempty"`
+	Updated       int64     `json:"refresh_updated"`
+	NotModified   int64     `json:"refresh_not_modified"`
+	Failed        int64     `json:"refresh_failed"`
+}
+
+// counters are the engine's lock-free counters. The maps are filled once by
+// init and only read after, so increments need no lock.
+type counters struct {
+	lookups  atomic.Int64
+	invalid  atomic.Int64
+	byType   map[IPType]*atomic.Int64
+	bySource map[string]*atomic.Int64
+	refresh  map[string]*[3]atomic.Int64 // updated, not modified, failed
+}
+
+func (c *counters) init(sources []Source) {
+	c.byType = map[IPType]*atomic.Int64{}
+	for _, t := range Types {
+		c.byType[t] = new(atomic.Int64)
+	}
+	c.bySource = map[string]*atomic.Int64{SourceASNName: new(atomic.Int64), SourceNone: new(atomic.Int64)}
+	c.refresh = map[string]*[3]atomic.Int64{}
+	for _, s := range sources {
+		c.bySource[s.label()] = new(atomic.Int64)
+		c.refresh[s.Name] = new([3]atomic.Int64)
+	}
+}
+
+// count records one answer.
+func (c *counters) count(r Result) {
+	c.lookups.Add(1)
+	if n, ok := c.byType[r.Type]; ok {
+		n.Add(1)
+	}
+	if n, ok := c.bySource[r.Source]; ok {
+		n.Add(1)
+	}
+}
+
+// refreshed records one source's refresh outcome.
+func (c *counters) refreshed(source, status string) {
+	n := c.refresh[source]
+	switch status {
+	case StatusUpdated:
+		n[0].Add(1)
+	case StatusNotModified:
+		n[1].Add(1)
+	case StatusFailed:
+		n[2].Add(1)
+	}
+}
+
+// Stats returns the counters, the snapshot of every source and the cache
+// tier counters.
+func (e *Engine) Stats() Stats {
+	now := e.cfg.Now()
+	s := Stats{
+		Version: Version, Lookups: e.stats.lookups.Load(), Invalid: e.stats.invalid.Load(),
+		ByType: map[string]int64{}, BySource: map[string]int64{}, Cache: e.cache.Stats(),
+	}
+	for t, n := range e.stats.byType {
+		s.ByType[string(t)] = n.Load()
+	}
+	for src, n := range e.stats.bySource {
+		s.BySource[src] = n.Load()
+	}
+	metas := *e.metaView.Load()
+	ix := e.idx.Load()
+	for i, src := range e.sources {
+		info := ix.srcs[i]
+		m := metas[src.Name]
+		n := e.stats.refresh[src.Name]
+		ss := SourceStats{
+			Name: src.Name, Group: src.Group, URL: src.URL, Prefixes: info.prefixes,
+			SnapshotAt: info.fetchedAt, AgeSeconds: -1, LastAttemptAt: m.LastAttemptAt, LastError: m.LastError,
+			Updated: n[0].Load(), NotModified: n[1].Load(), Failed: n[2].Load(),
+		}
+		if !info.fetchedAt.IsZero() {
+			ss.AgeSeconds = now.Sub(info.fetchedAt).Seconds()
+			ss.Stale = info.stale || now.Sub(info.fetchedAt) > info.staleAfter
+		}
+		s.Prefixes += info.prefixes
+		s.Sources = append(s.Sources, ss)
+	}
+	return s
+}

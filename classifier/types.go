@@ -1,0 +1,115 @@
+// Package classifier labels IP addresses as Tor exits, cloud, datacenter,
+// residential or unknown from free public range lists, with the evidence
+// behind every answer.
+//
+// The engine downloads its sources (see Source), keeps the last good snapshot
+// of each on disk, builds an immutable prefix index from them and swaps it in
+// atomically, so readers never lock. Engine is the entry point.
+package classifier
+
+import (
+	"fmt"
+	"time"
+)
+
+// IPType is the infrastructure label of an address. The zero value is not a
+// valid type; every answer carries one of the constants below.
+type IPType string
+
+// The five labels, in priority order: a Tor exit wins over a cloud range,
+// which wins over a datacenter range, and so on.
+const (
+	TypeTor         IPType = "tor"
+	TypeCloud       IPType = "cloud"
+	TypeDatacenter  IPType = "datacenter"
+	TypeResidential IPType = "residential"
+	TypeUnknown     IPType = "unknown"
+)
+
+// Types lists every IPType in priority order.
+var Types = []IPType{TypeTor, TypeCloud, TypeDatacenter, TypeResidential, TypeUnknown}
+
+// Valid reports whether t is one of the five labels.
+func (t IPType) Valid() bool {
+	for _, v := range Types {
+		if t == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Confidences and source names of the classification contract.
+const (
+	ConfidenceTor        = 0.95
+	ConfidenceCloud      = 0.99
+	ConfidenceDatacenter = 0.75
+
+	SourceTor        = "tor_bulk_list"
+	SourceCloudPrefx = "cloud_ranges_" // followed by the provider, e.g. cloud_ranges_aws
+	SourceDatacenter = "datacenter_community_lists"
+	SourceASNName    = "asn_name_heuristic"
+	SourceNone       = "none"
+)
+
+// Result is one answer. Every valid IP gets one; the zero value is not an
+// answer (its Type is empty).
+//
+// Provider, Region and Service are empty when the source does not know them.
+// Matched is the prefix (or exact address) that decided the answer, or the
+// AS-name patterns for a residential answer. Snapshot names the source
+// snapshot ("tor", "cloud/aws", "datacenter/jhassine", …) and SnapshotAt is
+// when that snapshot was downloaded; both are empty for answers that came from
+// no list. Stale is true when the newest download of that source failed or
+// the snapshot is older than its source allows, so the answer may be outdated.
+type Result struct {
+	IP           string    `json:"ip"`
+	Type         IPType    `json:"ip_type"`
+	Provider     string    `json:"provider"`
+	Region       string    `json:"region"`
+	Service      string    `json:"service"`
+	Confidence   float64   `json:"confidence"`
+	Source       string    `json:"source"`
+	ClassifiedAt time.Time `json:"classified_at"`
+	Matched      string    `json:"matched"`
+	Snapshot     string    `json:"snapshot"`
+	SnapshotAt   time.Time `json:"snapshot_at"`
+	Stale        bool      `json:"stale"`
+	ASN          uint32    `json:"asn"`
+	ASName       string    `json:"as_name"`
+	// Cache names the tier that served the answer ("l1", "l2", "l3"), or is
+	// empty when the answer was computed from the index just now.
+	Cache string `json:"cache,omitempty"`
+}
+
+// DataAge is how old the snapshot behind r was at now; zero when r came
+// from no snapshot.
+func (r Result) DataAge(now time.Time) time.Duration {
+	if r.SnapshotAt.IsZero() {
+		return 0
+	}
+	return now.Sub(r.SnapshotAt)
+}
+
+// Validate checks the invariants of an answer read back from a cache tier:
+// a known type, a confidence in [0, 1] and a parseable IP.
+func (r Result) Validate() error {
+	if !r.Type.Valid() {
+		return fmt.Errorf("invalid ip_type %q", r.Type)
+	}
+	if r.Confidence < 0 || r.Confidence > 1 {
+		return fmt.Errorf("confidence %v out of [0, 1]", r.Confidence)
+	}
+	if _, err := ParseIP(r.IP); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Query is one input of a batch: the IP text and, when the caller knows them,
+// the ASN (0 = unknown) and AS name ("" = unknown).
+type Query struct {
+	IP     string
+	ASN    uint32
+	ASName string
+}
