@@ -28,6 +28,7 @@ type Engine struct {
 	store   *store
 	fetcher *fetcher
 	cache   *cache.Cache
+	cacheOn bool // some tier is configured; false skips the cache entirely
 
 	idx       atomic.Pointer[index] // swapped whole by Refresh
 	refreshMu sync.Mutex            // one Refresh at a time; guards current and metas
@@ -65,6 +66,7 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("open cache tiers: %w", err)
 	}
 	e.cache = c
+	e.cacheOn = cfg.Cache.RedisURL != "" || cfg.Cache.DatabaseURL != "" || cfg.Cache.Dir != ""
 	e.current, e.metas = st.loadAll(e.sources)
 	e.idx.Store(buildIndex(e.sources, e.current))
 	e.publishMetas()
@@ -95,6 +97,11 @@ func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName str
 	if err != nil {
 		e.stats.invalid.Add(1)
 		return Result{}, err
+	}
+	if !e.cacheOn {
+		r := e.idx.Load().classify(addr, asn, cleanASName(asName), e.cfg.Now())
+		e.stats.count(r)
+		return r, nil
 	}
 	key := addr.String()
 	if val, tier, ok := e.cache.Get(ctx, key); ok {
@@ -137,7 +144,10 @@ func (e *Engine) ClassifyBatch(ctx context.Context, qs []Query) (results []Resul
 		keys = append(keys, addr.String())
 		pos = append(pos, i)
 	}
-	vals, tiers := e.cache.GetMany(ctx, keys)
+	vals, tiers := make([][]byte, len(keys)), make([]string, len(keys))
+	if e.cacheOn {
+		vals, tiers = e.cache.GetMany(ctx, keys)
+	}
 	idx := e.idx.Load()
 	now := e.cfg.Now()
 	var writes []cache.Item
@@ -155,6 +165,9 @@ func (e *Engine) ClassifyBatch(ctx context.Context, qs []Query) (results []Resul
 		r := idx.classify(addr, qs[i].ASN, cleanASName(qs[i].ASName), now)
 		results[i] = r
 		e.stats.count(r)
+		if !e.cacheOn {
+			continue
+		}
 		if val, err := json.Marshal(r); err == nil {
 			writes = append(writes, cache.Item{Key: key, Value: val, L1TTL: l1TTL(r.Type)})
 		}

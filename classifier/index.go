@@ -14,11 +14,12 @@ var listTypes = [...]IPType{TypeTor, TypeCloud, TypeDatacenter}
 
 // indexEntry is one prefix of the index with what it says.
 type indexEntry struct {
-	prefix   netip.Prefix
+	prefix   string // canonical text, made once at build time
 	provider string
 	region   string
 	service  string
-	src      int // position in index.srcs
+	slot     uint8 // position of its type in listTypes: lower wins
+	src      int   // position in index.srcs
 }
 
 // srcInfo is what an answer needs to know of the snapshot it came from.
@@ -31,14 +32,19 @@ type srcInfo struct {
 	prefixes   int
 }
 
-// index is an immutable lookup structure: one patricia tree per list type
-// and address family, tagged with positions in entries. It is built once
-// and never written after, so concurrent reads need no lock.
+// index is an immutable lookup structure: one patricia tree per address
+// family holding every list, tagged with positions in entries. A lookup
+// walks the tree once, collecting the tags on the path, and keeps the one of
+// the highest-priority type, the deepest (most specific) within that type.
+// It is built once and never written after, so reads need no lock.
 type index struct {
-	v4      [len(listTypes)]*generics_tree.TreeV4[uint32]
-	v6      [len(listTypes)]*generics_tree.TreeV6[uint32]
-	entries [len(listTypes)][]indexEntry
+	v4      *generics_tree.TreeV4[uint32]
+	v6      *generics_tree.TreeV6[uint32]
+	entries []indexEntry
 	srcs    []srcInfo
+	// residential memoises the AS-name heuristic: pipelines see the same
+	// few thousand names again and again.
+	residential *residentialMemo
 }
 
 // loaded is one source's parsed snapshot as the index builder takes it.
@@ -49,42 +55,40 @@ type loaded struct {
 }
 
 // buildIndex builds an index from the loaded snapshots, keyed by source
-// name. Inside one list type the most specific prefix wins; when two
-// sources list the same prefix, the one earlier in sources wins.
+// name. When two sources of one type list the same prefix, the one earlier
+// in sources keeps it.
 func buildIndex(sources []Source, data map[string]loaded) *index {
-	ix := &index{}
-	for t := range listTypes {
-		ix.v4[t] = generics_tree.NewTreeV4[uint32]()
-		ix.v6[t] = generics_tree.NewTreeV6[uint32]()
+	ix := &index{
+		v4: generics_tree.NewTreeV4[uint32](), v6: generics_tree.NewTreeV6[uint32](),
+		residential: newResidentialMemo(),
 	}
+	sameType := func(a, b uint32) bool { return ix.entries[a].slot == ix.entries[b].slot }
 	for si, s := range sources {
 		d := data[s.Name]
 		ix.srcs = append(ix.srcs, srcInfo{
 			name: s.Name, label: s.label(), fetchedAt: d.fetchedAt, stale: d.failed,
 			staleAfter: s.staleAfter(), prefixes: len(d.entries),
 		})
-		t := typeSlot(s.Type)
+		slot := uint8(typeSlot(s.Type))
 		for _, e := range d.entries {
-			tag := uint32(len(ix.entries[t]))
+			tag := uint32(len(ix.entries))
+			ix.entries = append(ix.entries, indexEntry{
+				prefix: e.Prefix.String(), provider: e.Provider, region: e.Region, service: e.Service,
+				slot: slot, src: si,
+			})
 			var added bool
 			if e.Prefix.Addr().Is4() {
-				added, _ = ix.v4[t].Add(v4Key(e.Prefix.Addr(), e.Prefix.Bits()), tag, firstWins)
+				added, _ = ix.v4.Add(v4Key(e.Prefix.Addr(), e.Prefix.Bits()), tag, sameType)
 			} else {
-				added, _ = ix.v6[t].Add(v6Key(e.Prefix.Addr(), e.Prefix.Bits()), tag, firstWins)
+				added, _ = ix.v6.Add(v6Key(e.Prefix.Addr(), e.Prefix.Bits()), tag, sameType)
 			}
-			if added {
-				ix.entries[t] = append(ix.entries[t], indexEntry{
-					prefix: e.Prefix, provider: e.Provider, region: e.Region, service: e.Service, src: si,
-				})
+			if !added {
+				ix.entries = ix.entries[:tag]
 			}
 		}
 	}
 	return ix
 }
-
-// firstWins is the tree's equality test for Add: any tag already on a node
-// counts as equal, so the first source to list a prefix keeps it.
-func firstWins(uint32, uint32) bool { return true }
 
 func typeSlot(t IPType) int {
 	for i, lt := range listTypes {
@@ -107,34 +111,35 @@ func v6Key(a netip.Addr, bits int) patricia.IPv6Address {
 	}
 }
 
-// lookup returns the most specific entry of list type slot t holding addr.
-func (ix *index) lookup(t int, addr netip.Addr) (*indexEntry, bool) {
-	var ok bool
-	var tag uint32
+// lookup returns the entry that decides addr: the highest-priority type
+// among the prefixes holding addr, the most specific prefix of that type.
+func (ix *index) lookup(addr netip.Addr) (*indexEntry, bool) {
+	var buf [16]uint32
+	var tags []uint32
 	if addr.Is4() {
-		ok, tag = ix.v4[t].FindDeepestTag(v4Key(addr, 32))
+		tags = ix.v4.FindTagsAppend(buf[:0], v4Key(addr, 32))
 	} else {
-		ok, tag = ix.v6[t].FindDeepestTag(v6Key(addr, 128))
+		tags = ix.v6.FindTagsAppend(buf[:0], v6Key(addr, 128))
 	}
-	if !ok {
-		return nil, false
+	var best *indexEntry
+	for _, tag := range tags { // root first, so a later tag of the same type is deeper
+		if e := &ix.entries[tag]; best == nil || e.slot <= best.slot {
+			best = e
+		}
 	}
-	return &ix.entries[t][tag], true
+	return best, best != nil
 }
 
 // classify answers for addr from the lists, then the AS-name heuristic.
 func (ix *index) classify(addr netip.Addr, asn uint32, asName string, now time.Time) Result {
 	r := Result{IP: addr.String(), ClassifiedAt: now.UTC(), ASN: asn, ASName: asName}
-	for t, typ := range listTypes {
-		e, ok := ix.lookup(t, addr)
-		if !ok {
-			continue
-		}
+	if e, ok := ix.lookup(addr); ok {
+		typ := listTypes[e.slot]
 		src := &ix.srcs[e.src]
 		r.Type = typ
 		r.Provider, r.Region, r.Service = e.provider, e.region, e.service
 		r.Source = src.label
-		r.Matched = e.prefix.String()
+		r.Matched = e.prefix
 		r.Snapshot = src.name
 		r.SnapshotAt = src.fetchedAt
 		r.Stale = src.stale || now.Sub(src.fetchedAt) > src.staleAfter
@@ -148,7 +153,7 @@ func (ix *index) classify(addr netip.Addr, asn uint32, asName string, now time.T
 		}
 		return r
 	}
-	if m := matchResidential(asName); m.confidence > 0 {
+	if m := ix.residential.match(asName); m.confidence > 0 {
 		r.Type = TypeResidential
 		r.Provider = asName
 		r.Confidence = m.confidence

@@ -38,12 +38,15 @@ func ParseIP(s string) (netip.Addr, error) {
 	if len(s) > maxIPText {
 		return netip.Addr{}, &InvalidIPError{Input: s[:maxIPText] + "…", Reason: "too long"}
 	}
-	if strings.ContainsAny(s, "%/") {
-		return netip.Addr{}, &InvalidIPError{Input: s, Reason: "zones and prefixes are not addresses"}
-	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
+		if strings.Contains(s, "/") {
+			return netip.Addr{}, &InvalidIPError{Input: s, Reason: "a prefix is not an address"}
+		}
 		return netip.Addr{}, &InvalidIPError{Input: s, Reason: strings.TrimPrefix(err.Error(), "ParseAddr("+fmt.Sprintf("%q", s)+"): ")}
+	}
+	if a.Zone() != "" {
+		return netip.Addr{}, &InvalidIPError{Input: s, Reason: "zoned addresses are not supported"}
 	}
 	return a.Unmap(), nil
 }

@@ -70,8 +70,8 @@ func ParseCIDRList(data []byte) (Parsed, error) {
 // CloudCSVParser returns the parser for one rezmoss/cloud-provider-ip-addresses
 // file. Columns are found by header name: ip_address is required; service and
 // region are kept when present. A prefix listed once per service (aws, azure)
-// becomes one entry whose service is the most specific one seen (AMAZON and
-// AzureCloud are the catch-all tags).
+// becomes one entry whose service is the most specific one seen (see
+// serviceRank) and whose region is the first non-empty one.
 func CloudCSVParser(provider string) Parser {
 	return func(data []byte) (Parsed, error) {
 		var p Parsed
@@ -85,11 +85,12 @@ func CloudCSVParser(provider string) Parser {
 			}
 			e := Entry{Provider: provider, Region: clean(get("region")), Service: clean(get("service"))}
 			if i, dup := seen[pfx.Masked()]; dup {
-				if genericService(p.Entries[i].Service) && !genericService(e.Service) {
-					p.Entries[i].Service = e.Service
-					if e.Region != "" {
-						p.Entries[i].Region = e.Region
-					}
+				old := &p.Entries[i]
+				if serviceRank(e.Service) > serviceRank(old.Service) {
+					old.Service = e.Service
+				}
+				if old.Region == "" {
+					old.Region = e.Region
 				}
 				return
 			}
@@ -158,10 +159,20 @@ func parsePrefix(s string) (netip.Prefix, bool) {
 	return pfx, true
 }
 
-// genericService reports catch-all service tags that a more specific tag of
-// the same prefix should replace.
-func genericService(s string) bool {
-	return s == "" || s == "AMAZON" || s == "AzureCloud" || strings.HasPrefix(s, "AzureCloud.")
+// serviceRank orders the service tags of one prefix from least to most
+// specific: none, a catch-all tag (AMAZON, AzureCloud), a regional
+// catch-all (AzureCloud.eastasia), a named service (EC2, AzureStorage.eastus).
+func serviceRank(s string) int {
+	switch {
+	case s == "":
+		return 0
+	case s == "AMAZON" || s == "AzureCloud":
+		return 1
+	case strings.HasPrefix(s, "AzureCloud."):
+		return 2
+	default:
+		return 3
+	}
 }
 
 // clean trims a field and removes the separators of the record format.

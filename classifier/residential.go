@@ -2,6 +2,8 @@ package classifier
 
 import (
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 )
 
@@ -130,7 +132,7 @@ func matchResidential(asName string) residentialMatch {
 		}
 	}
 	for _, b := range residentialBrands {
-		if strings.Contains(norm, " "+b+" ") && !contains(m.strong, b) {
+		if strings.Contains(norm, " "+b+" ") && !overlapsAny(m.strong, b) {
 			m.strong = append(m.strong, b)
 		}
 	}
@@ -150,11 +152,41 @@ func matchResidential(asName string) residentialMatch {
 	return m
 }
 
-func contains(list []string, s string) bool {
+// overlapsAny reports whether s contains, or is contained in, a pattern
+// already matched, so "reliance jio" and "jio" count as one signal.
+func overlapsAny(list []string, s string) bool {
 	for _, v := range list {
-		if v == s {
+		if strings.Contains(v, s) || strings.Contains(s, v) {
 			return true
 		}
 	}
 	return false
+}
+
+// residentialMemoSize bounds the memo; past it the memo starts afresh.
+const residentialMemoSize = 1 << 16
+
+// residentialMemo caches matchResidential by AS name. It is safe for
+// concurrent use.
+type residentialMemo struct {
+	m sync.Map // string → residentialMatch
+	n atomic.Int64
+}
+
+func newResidentialMemo() *residentialMemo { return &residentialMemo{} }
+
+func (r *residentialMemo) match(asName string) residentialMatch {
+	if asName == "" {
+		return residentialMatch{}
+	}
+	if v, ok := r.m.Load(asName); ok {
+		return v.(residentialMatch)
+	}
+	m := matchResidential(asName)
+	if r.n.Add(1) > residentialMemoSize {
+		r.m.Clear()
+		r.n.Store(0)
+	}
+	r.m.Store(asName, m)
+	return m
 }

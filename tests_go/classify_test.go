@@ -1,0 +1,184 @@
+package tests_go
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ipclassifier/ipclassifier/classifier"
+)
+
+func TestClassifyFollowsPriorityTorCloudDatacenter(t *testing.T) {
+	e := loadedFixtureEngine(t)
+	tests := []struct {
+		name, ip string
+		typ      classifier.IPType
+		provider string
+		region   string
+		service  string
+		conf     float64
+		source   string
+		matched  string
+		snapshot string
+	}{
+		{"tor exit", "102.130.113.9", classifier.TypeTor, "", "", "", 0.95, "tor_bulk_list", "102.130.113.9/32", "tor"},
+		{"aws: most specific prefix wins", "13.34.5.9", classifier.TypeCloud, "aws", "us-east-1", "EC2", 0.99, "cloud_ranges_aws", "13.34.5.0/24", "cloud/aws"},
+		{"aws wider prefix", "13.34.200.1", classifier.TypeCloud, "aws", "us-east-1", "AMAZON", 0.99, "cloud_ranges_aws", "13.34.0.0/16", "cloud/aws"},
+		{"cloud wins over a hosting list holding the same range", "13.34.1.1", classifier.TypeCloud, "aws", "us-east-1", "AMAZON", 0.99, "cloud_ranges_aws", "13.34.0.0/16", "cloud/aws"},
+		{"gcp folder becomes provider gcp", "34.1.208.77", classifier.TypeCloud, "gcp", "africa-south1", "Google Cloud", 0.99, "cloud_ranges_gcp", "34.1.208.0/20", "cloud/gcp"},
+		{"gcp IPv6", "2600:1900:8000::1", classifier.TypeCloud, "gcp", "africa-south1", "Google Cloud", 0.99, "cloud_ranges_gcp", "2600:1900:8000::/44", "cloud/gcp"},
+		{"IPv4-mapped IPv6 is the IPv4 address", "::ffff:8.34.208.1", classifier.TypeCloud, "gcp", "europe-west1", "Google Cloud", 0.99, "cloud_ranges_gcp", "8.34.208.0/23", "cloud/gcp"},
+		{"linode non-canonical IPv6 range", "2600:3c00::42", classifier.TypeCloud, "linode", "US-TX", "", 0.99, "cloud_ranges_linode", "2600:3c00::/32", "cloud/linode"},
+		{"jhassine datacenter", "13.64.1.1", classifier.TypeDatacenter, "azure", "", "", 0.75, "datacenter_community_lists", "13.64.0.0/11", "datacenter/jhassine"},
+		{"X4BNet hosting IPv4", "88.198.1.1", classifier.TypeDatacenter, "", "", "", 0.75, "datacenter_community_lists", "88.198.0.0/16", "datacenter/x4bnet-ipv4"},
+		{"X4BNet hosting IPv6", "2a01:4f8::1", classifier.TypeDatacenter, "", "", "", 0.75, "datacenter_community_lists", "2a01:4f8::/32", "datacenter/x4bnet-ipv6"},
+		{"vultr documentation prefix is not cloud", "192.0.2.10", classifier.TypeUnknown, "", "", "", 0, "none", "", ""},
+		{"nothing matches", "9.9.9.9", classifier.TypeUnknown, "", "", "", 0, "none", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := classify(t, e, tt.ip)
+			assert.Equal(t, tt.typ, r.Type)
+			assert.Equal(t, tt.provider, r.Provider)
+			assert.Equal(t, tt.region, r.Region)
+			assert.Equal(t, tt.service, r.Service)
+			assert.Equal(t, tt.conf, r.Confidence)
+			assert.Equal(t, tt.source, r.Source)
+			assert.Equal(t, tt.matched, r.Matched)
+			assert.Equal(t, tt.snapshot, r.Snapshot)
+			assert.Equal(t, r.Snapshot != "", !r.SnapshotAt.IsZero(), "snapshot time present iff a list answered")
+			assert.False(t, r.Stale)
+			assert.False(t, r.ClassifiedAt.IsZero())
+		})
+	}
+}
+
+func TestTorWinsOverCloudForTheSameAddress(t *testing.T) {
+	srv := fixtureServer(t)
+	cfg := configFor(t, srv.URL)
+	// An exit inside an AWS range (exits do run on EC2).
+	cfg.TorURL = "file://" + writeTemp(t, "3.4.12.4\n")
+	e := openEngine(t, cfg)
+	_, err := e.Refresh(context.Background(), classifier.GroupAll, false)
+	require.NoError(t, err)
+	r := classify(t, e, "3.4.12.4")
+	assert.Equal(t, classifier.TypeTor, r.Type)
+	assert.Equal(t, "tor_bulk_list", r.Source)
+}
+
+func TestResidentialFromASName(t *testing.T) {
+	e := loadedFixtureEngine(t)
+	tests := []struct {
+		name   string
+		asn    uint32
+		asName string
+		typ    classifier.IPType
+		conf   float64
+	}{
+		{"two independent strong patterns", 7922, "Comcast Cable Communications, LLC", classifier.TypeResidential, 0.8},
+		{"a brand containing a stem is one signal", 3320, "Deutsche Telekom AG", classifier.TypeResidential, 0.7},
+		{"US cable ISP", 7922, "COMCAST-7922", classifier.TypeResidential, 0.7},
+		{"Chinese backbone: one brand, one signal", 4134, "CHINANET-BACKBONE No.31,Jin-rong Street", classifier.TypeResidential, 0.7},
+		{"China Telecom", 4812, "CHINANET-SH-AP China Telecom (Group)", classifier.TypeResidential, 0.8},
+		{"China Unicom", 4837, "CHINA169-BACKBONE CHINA UNICOM China169 Backbone", classifier.TypeResidential, 0.7},
+		{"Indian mobile", 45609, "BHARTI-MOBILITY-AS-AP Bharti Airtel Ltd. AS for GPRS Service", classifier.TypeResidential, 0.8},
+		{"Spanish, accented", 3352, "TELEFÓNICA DE ESPAÑA", classifier.TypeResidential, 0.7},
+		{"Russian", 12389, "ROSTELECOM-AS", classifier.TypeResidential, 0.7},
+		{"Turkish", 9121, "TTNET Turk Telekom", classifier.TypeResidential, 0.8},
+		{"Vodafone", 3209, "VODANET Vodafone GmbH", classifier.TypeResidential, 0.7},
+		{"Orange", 3215, "Orange S.A.", classifier.TypeResidential, 0.7},
+		{"Reliance Jio", 55836, "RELIANCEJIO-IN Reliance Jio Infocomm Limited", classifier.TypeResidential, 0.7},
+		{"weak pattern only", 64500, "Example Internet Service Co", classifier.TypeResidential, 0.5},
+		{"hosting word vetoes ISP word", 24940, "Hetzner Online GmbH hosting telecom", classifier.TypeUnknown, 0},
+		{"cloud never residential", 13335, "CLOUDFLARENET", classifier.TypeUnknown, 0},
+		{"CDN never residential", 20940, "Akamai CDN broadband", classifier.TypeUnknown, 0},
+		{"VPS provider never residential", 64501, "Cheap VPS Fiber Ltd", classifier.TypeUnknown, 0},
+		{"datacenter never residential", 64502, "Telecom Data Center SRL", classifier.TypeUnknown, 0},
+		{"no AS name: no residential match, no error", 3320, "", classifier.TypeUnknown, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := e.Classify(context.Background(), "9.9.9.9", tt.asn, tt.asName)
+			require.NoError(t, err)
+			assert.Equal(t, tt.typ, r.Type)
+			assert.Equal(t, tt.conf, r.Confidence)
+			assert.Equal(t, tt.asn, r.ASN)
+			if tt.typ == classifier.TypeResidential {
+				assert.Equal(t, "asn_name_heuristic", r.Source)
+				assert.Contains(t, r.Matched, "as_name:")
+			}
+		})
+	}
+}
+
+func TestListsWinOverTheASNameHeuristic(t *testing.T) {
+	e := loadedFixtureEngine(t)
+	r, err := e.Classify(context.Background(), "88.198.1.1", 3320, "Deutsche Telekom AG")
+	require.NoError(t, err)
+	assert.Equal(t, classifier.TypeDatacenter, r.Type)
+}
+
+func TestClassifyRejectsInvalidInputNamingIt(t *testing.T) {
+	e := loadedFixtureEngine(t)
+	_, err := e.Classify(context.Background(), "1.2.3.4/24", 0, "")
+	require.ErrorIs(t, err, classifier.ErrInvalidIP)
+	assert.Contains(t, err.Error(), `"1.2.3.4/24"`)
+	assert.EqualValues(t, 1, e.Stats().Invalid)
+}
+
+func TestClassifyBatchKeepsInputOrderAndFlagsBadItems(t *testing.T) {
+	e := loadedFixtureEngine(t)
+	qs := []classifier.Query{
+		{IP: "102.130.113.9"}, {IP: "not an ip"}, {IP: "2600:1900:8000::1"},
+		{IP: "9.9.9.9", ASN: 7922, ASName: "COMCAST-7922"}, {IP: "9.9.9.9"},
+	}
+	res, errs := e.ClassifyBatch(context.Background(), qs)
+	require.Len(t, res, 5)
+	require.Len(t, errs, 5)
+	assert.Equal(t, classifier.TypeTor, res[0].Type)
+	assert.ErrorContains(t, errs[1], `"not an ip"`)
+	assert.Equal(t, classifier.IPType(""), res[1].Type)
+	assert.Equal(t, classifier.TypeCloud, res[2].Type)
+	assert.Equal(t, classifier.TypeResidential, res[3].Type)
+	assert.Equal(t, classifier.TypeUnknown, res[4].Type)
+	for _, i := range []int{0, 2, 3, 4} {
+		assert.NoError(t, errs[i])
+		single, err := e.Classify(context.Background(), qs[i].IP, qs[i].ASN, qs[i].ASName)
+		require.NoError(t, err)
+		assert.Equal(t, single.Type, res[i].Type, "batch and single agree for %s", qs[i].IP)
+	}
+}
+
+func TestStatsCountAnswersPerTypeAndSource(t *testing.T) {
+	e := loadedFixtureEngine(t)
+	for _, ip := range []string{"102.130.113.9", "13.34.5.9", "13.34.5.10", "9.9.9.9"} {
+		classify(t, e, ip)
+	}
+	s := e.Stats()
+	assert.EqualValues(t, 4, s.Lookups)
+	assert.EqualValues(t, 1, s.ByType["tor"])
+	assert.EqualValues(t, 2, s.ByType["cloud"])
+	assert.EqualValues(t, 1, s.ByType["unknown"])
+	assert.EqualValues(t, 2, s.BySource["cloud_ranges_aws"])
+	byName := map[string]classifier.SourceStats{}
+	for _, src := range s.Sources {
+		byName[src.Name] = src
+	}
+	assert.Equal(t, 4, byName["tor"].Prefixes)
+	assert.Equal(t, 5, byName["cloud/aws"].Prefixes)
+	assert.EqualValues(t, 1, byName["cloud/aws"].Updated)
+	assert.GreaterOrEqual(t, byName["tor"].AgeSeconds, 0.0)
+	assert.Equal(t, 4+5+3+3+3+2+2+2+2+4+4+2, s.Prefixes)
+}
+
+func TestClosedEngineRefusesCalls(t *testing.T) {
+	e := loadedFixtureEngine(t)
+	require.NoError(t, e.Close())
+	require.NoError(t, e.Close(), "Close is idempotent")
+	_, err := e.Classify(context.Background(), "1.2.3.4", 0, "")
+	assert.ErrorIs(t, err, classifier.ErrClosed)
+	_, err = e.Refresh(context.Background(), classifier.GroupAll, false)
+	assert.ErrorIs(t, err, classifier.ErrClosed)
+}

@@ -1,0 +1,105 @@
+package tests_go
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ipclassifier/ipclassifier/classifier"
+)
+
+// realEngine is an engine refreshed from an HTTP server over ../shared/data.
+func realEngine(t testing.TB) *classifier.Engine {
+	t.Helper()
+	e := openEngine(t, realDataConfig(t))
+	rep, err := e.Refresh(context.Background(), classifier.GroupAll, false)
+	require.NoError(t, err)
+	require.Zero(t, rep.Failed(), "real-data refresh: %+v", rep)
+	return e
+}
+
+func TestRealDataEveryTorListAddressIsTor(t *testing.T) {
+	e := realEngine(t)
+	f, err := os.Open(filepath.Join(sharedData(t), "tor", "torbulkexitlist"))
+	require.NoError(t, err)
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		ip := strings.TrimSpace(sc.Text())
+		if ip == "" {
+			continue
+		}
+		r := classify(t, e, ip)
+		require.Equal(t, classifier.TypeTor, r.Type, ip)
+		require.Equal(t, ip+"/32", r.Matched)
+		n++
+	}
+	assert.Equal(t, 1182, n, "SOURCES.md: 1,182 unique IPv4")
+}
+
+func TestRealDataGoogleCloudRangesAreCloudGCPWithRegion(t *testing.T) {
+	e := realEngine(t)
+	rows := readCSV(t, filepath.Join(sharedData(t), "cloud-provider-ip-addresses", "googlecloud", "googlecloud_ips.csv"))
+	checked := 0
+	for _, row := range rows[1:] {
+		pfx := netip.MustParsePrefix(row[0])
+		ip := pfx.Addr().Next().String() // an address inside, not the network address itself
+		r := classify(t, e, ip)
+		if r.Type == classifier.TypeTor {
+			continue
+		}
+		require.Equal(t, classifier.TypeCloud, r.Type, ip)
+		require.Equal(t, "gcp", r.Provider, ip)
+		require.Equal(t, row[3], r.Region, ip)
+		require.Equal(t, "cloud_ranges_gcp", r.Source)
+		checked++
+	}
+	assert.Equal(t, 1039, checked, "SOURCES.md: 1,039 googlecloud rows")
+}
+
+func TestRealDataHostingRangeNoCloudListHasIsDatacenter(t *testing.T) {
+	e := realEngine(t)
+	// 88.198.0.0/16 (Hetzner) is in X4BNet's datacenter list and in no cloud file.
+	r := classify(t, e, "88.198.10.10")
+	assert.Equal(t, classifier.TypeDatacenter, r.Type)
+	assert.Equal(t, "datacenter_community_lists", r.Source)
+	assert.Equal(t, "datacenter/x4bnet-ipv4", r.Snapshot)
+	assert.True(t, netip.MustParsePrefix(r.Matched).Contains(netip.MustParseAddr("88.198.10.10")))
+}
+
+func TestRealDataAWSRowsAreCloudAWS(t *testing.T) {
+	e := realEngine(t)
+	rows := readCSV(t, filepath.Join(sharedData(t), "cloud-provider-ip-addresses", "aws", "aws_ips.csv"))
+	misses := 0
+	for _, row := range rows[1:] {
+		ip := netip.MustParsePrefix(row[0]).Addr().String()
+		r := classify(t, e, ip)
+		if r.Type != classifier.TypeCloud && r.Type != classifier.TypeTor {
+			misses++
+			continue
+		}
+		if r.Type == classifier.TypeCloud {
+			assert.Equal(t, "aws", r.Provider, ip)
+		}
+	}
+	assert.Zero(t, misses)
+}
+
+func readCSV(t testing.TB, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	return rows
+}
