@@ -1,0 +1,218 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+)
+
+// redisPrefix starts every L1 key.
+const redisPrefix = Service + ":"
+
+// Short Redis defaults: a dead server must cost a classification almost
+// nothing. Each applies unless the URL sets the go-redis query parameter.
+const (
+	redisDialTimeout  = 150 * time.Millisecond
+	redisReadTimeout  = 100 * time.Millisecond
+	redisWriteTimeout = 100 * time.Millisecond
+	redisPoolTimeout  = 200 * time.Millisecond
+	redisOpenProbe    = 500 * time.Millisecond
+)
+
+// quietRedisLog installs redisDebugLog once per process.
+var quietRedisLog sync.Once
+
+// redisDebugLog sends go-redis's process-wide internal log (one line per
+// failed dial while a server is down) to slog.Default at debug level: the
+// tier logs its own up/down transitions instead.
+type redisDebugLog struct{}
+
+// Printf implements go-redis's internal Logging interface.
+func (redisDebugLog) Printf(ctx context.Context, format string, v ...any) {
+	slog.Default().DebugContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
+}
+
+// redisTier is L1.
+type redisTier struct {
+	tier
+	rdb *redis.Client
+}
+
+// openRedis parses rawURL, applies the short defaults and pings once; an
+// unreachable server only opens the breakers.
+func openRedis(rawURL string, log *slog.Logger, retry time.Duration) (*redisTier, error) {
+	quietRedisLog.Do(func() { redis.SetLogger(redisDebugLog{}) })
+	opt, err := redis.ParseURL(rawURL)
+	if err != nil {
+		// The URL may hold a password: never echo it.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("cache: L1 redis URL is malformed: %w", err)
+	}
+	q := url.Values{}
+	if u, err := url.Parse(rawURL); err == nil {
+		q = u.Query()
+	}
+	setDur := func(name string, dst *time.Duration, def time.Duration) {
+		if !q.Has(name) {
+			*dst = def
+		}
+	}
+	setDur("dial_timeout", &opt.DialTimeout, redisDialTimeout)
+	setDur("read_timeout", &opt.ReadTimeout, redisReadTimeout)
+	setDur("write_timeout", &opt.WriteTimeout, redisWriteTimeout)
+	setDur("pool_timeout", &opt.PoolTimeout, redisPoolTimeout)
+	if !q.Has("max_retries") {
+		opt.MaxRetries = -1 // our breaker retries, not every call
+	}
+	opt.DialerRetries = 1
+	opt.ContextTimeoutEnabled = true
+	opt.DisableIdentity = true
+	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+
+	t := &redisTier{rdb: redis.NewClient(opt)}
+	t.init(TierL1, "redis", log, retry)
+	ctx, cancel := context.WithTimeout(context.Background(), redisOpenProbe)
+	defer cancel()
+	if err := t.rdb.Ping(ctx).Err(); err != nil {
+		t.failed(context.Background(), &t.rb, "open", err)
+		t.wb.fail()
+	}
+	return t, nil
+}
+
+// close closes the client; a nil tier is fine.
+func (t *redisTier) close() error {
+	if t == nil {
+		return nil
+	}
+	return t.rdb.Close()
+}
+
+// get reads one key.
+func (t *redisTier) get(ctx context.Context, key string, valid func([]byte) bool) ([]byte, bool) {
+	if !t.allowRead() {
+		t.misses.Add(1)
+		return nil, false
+	}
+	start := time.Now()
+	v, err := t.rdb.Get(ctx, redisPrefix+key).Bytes()
+	t.getLat.observe(time.Since(start))
+	if err != nil && !errors.Is(err, redis.Nil) {
+		t.failed(ctx, &t.rb, "get", err)
+		t.misses.Add(1)
+		return nil, false
+	}
+	t.succeeded(&t.rb, "get")
+	if err != nil { // redis.Nil
+		t.misses.Add(1)
+		return nil, false
+	}
+	if !valid(v) {
+		t.corrupt.Add(1)
+		t.misses.Add(1)
+		return nil, false
+	}
+	t.hits.Add(1)
+	return v, true
+}
+
+// getMany reads distinct keys with one MGET.
+func (t *redisTier) getMany(ctx context.Context, keys []string, valid func([]byte) bool) map[string][]byte {
+	found := make(map[string][]byte)
+	if !t.allowRead() {
+		t.misses.Add(int64(len(keys)))
+		return found
+	}
+	rkeys := make([]string, len(keys))
+	for i, k := range keys {
+		rkeys[i] = redisPrefix + k
+	}
+	start := time.Now()
+	res, err := t.rdb.MGet(ctx, rkeys...).Result()
+	t.getLat.observe(time.Since(start))
+	if err != nil || len(res) != len(keys) {
+		if err == nil {
+			err = fmt.Errorf("MGET returned %d values for %d keys", len(res), len(keys))
+		}
+		t.failed(ctx, &t.rb, "mget", err)
+		t.misses.Add(int64(len(keys)))
+		return found
+	}
+	t.succeeded(&t.rb, "mget")
+	for i, r := range res {
+		s, ok := r.(string)
+		if !ok { // nil: no such key
+			t.misses.Add(1)
+			continue
+		}
+		v := []byte(s)
+		if !valid(v) {
+			t.corrupt.Add(1)
+			t.misses.Add(1)
+			continue
+		}
+		t.hits.Add(1)
+		found[keys[i]] = v
+	}
+	return found
+}
+
+// set writes entries: SET for one, one pipeline for many.
+func (t *redisTier) set(ctx context.Context, es []entry) {
+	if len(es) == 0 || !t.allowWrite() {
+		return
+	}
+	start := time.Now()
+	var err error
+	if len(es) == 1 {
+		err = t.rdb.Set(ctx, redisPrefix+es[0].key, es[0].val, es[0].ttl).Err()
+	} else {
+		pipe := t.rdb.Pipeline()
+		for _, e := range es {
+			pipe.Set(ctx, redisPrefix+e.key, e.val, e.ttl)
+		}
+		_, err = pipe.Exec(ctx)
+	}
+	t.setLat.observe(time.Since(start))
+	if err != nil {
+		t.failed(ctx, &t.wb, "set", err)
+		return
+	}
+	t.succeeded(&t.wb, "set")
+	t.writes.Add(int64(len(es)))
+}
+
+// clear deletes every key under our prefix (SCAN + UNLINK in batches).
+func (t *redisTier) clear(ctx context.Context) (int64, error) {
+	var n int64
+	var cursor uint64
+	for {
+		keys, next, err := t.rdb.Scan(ctx, cursor, redisPrefix+"*", 1000).Result()
+		if err != nil {
+			t.failed(ctx, &t.wb, "clear", err)
+			return n, fmt.Errorf("cache: clear L1 redis: scan: %w", err)
+		}
+		if len(keys) > 0 {
+			d, err := t.rdb.Unlink(ctx, keys...).Result()
+			if err != nil {
+				t.failed(ctx, &t.wb, "clear", err)
+				return n, fmt.Errorf("cache: clear L1 redis: unlink: %w", err)
+			}
+			n += d
+		}
+		if cursor = next; cursor == 0 {
+			t.succeeded(&t.wb, "clear")
+			return n, nil
+		}
+	}
+}

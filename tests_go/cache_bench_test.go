@@ -1,0 +1,122 @@
+package tests_go
+
+import (
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ipclassifier/ipclassifier/classifier/cache"
+)
+
+// cacheBenchKeys are n distinct addresses with their items.
+func cacheBenchKeys(prefix string, n int) ([]string, []cache.Item) {
+	keys := make([]string, n)
+	items := make([]cache.Item, n)
+	for i := range n {
+		k := prefix + strconv.Itoa(i/256) + "." + strconv.Itoa(i%256)
+		keys[i] = k
+		items[i] = cache.Item{Key: k, Value: cacheValue(k, "cloud"), L1TTL: time.Hour}
+	}
+	return keys, items
+}
+
+// cacheReportLatencies reports the median and 99th percentile of lat.
+func cacheReportLatencies(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+}
+
+// cacheBenchHits times Get over keys, all expected from tier.
+func cacheBenchHits(b *testing.B, c *cache.Cache, tier string, keys []string) {
+	lat := make([]time.Duration, 0, 4096)
+	i := 0
+	for b.Loop() {
+		k := keys[i%len(keys)]
+		i++
+		start := time.Now()
+		_, got, ok := c.Get(cacheCtx, k)
+		lat = append(lat, time.Since(start))
+		if !ok || got != tier {
+			b.Fatalf("Get(%s) = %q, %v; want a hit from %s", k, got, ok, tier)
+		}
+	}
+	cacheReportLatencies(b, lat)
+}
+
+func BenchmarkCacheNoTierGet(b *testing.B) {
+	var c *cache.Cache
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Get(cacheCtx, "1.2.3.4")
+	}
+}
+
+func BenchmarkCacheL1Hit(b *testing.B) {
+	c := cacheOpen(b, cache.Config{RedisURL: cacheRedisURL(b)})
+	keys, items := cacheBenchKeys("50.1.", 1000)
+	c.SetMany(cacheCtx, items)
+	cacheBenchHits(b, c, cache.TierL1, keys)
+}
+
+func BenchmarkCacheL2HitSQLite(b *testing.B) {
+	c := cacheOpen(b, cache.Config{DatabaseURL: cacheSQLiteURL(b)})
+	keys, items := cacheBenchKeys("50.2.", 1000)
+	c.SetMany(cacheCtx, items)
+	cacheBenchHits(b, c, cache.TierL2, keys)
+}
+
+func BenchmarkCacheL2HitPostgres(b *testing.B) {
+	c := cacheOpen(b, cache.Config{DatabaseURL: cachePostgresURL(b)})
+	keys, items := cacheBenchKeys("50.3.", 1000)
+	c.SetMany(cacheCtx, items)
+	cacheBenchHits(b, c, cache.TierL2, keys)
+}
+
+func BenchmarkCacheL3Hit(b *testing.B) {
+	c := cacheOpen(b, cache.Config{Dir: b.TempDir()})
+	keys, items := cacheBenchKeys("50.4.", 1000)
+	c.SetMany(cacheCtx, items)
+	cacheBenchHits(b, c, cache.TierL3, keys)
+}
+
+// BenchmarkCacheGetMany1000 asks for 1000 keys, 950 in L1 and 50 in no tier
+// (they cascade to SQLite L2 and disk L3): one MGET, one SQL query, 50 file
+// lookups per batch.
+func BenchmarkCacheGetMany1000(b *testing.B) {
+	ru, du, dir := cacheRedisURL(b), cacheSQLiteURL(b), b.TempDir()
+	c := cacheOpen(b, cache.Config{RedisURL: ru, DatabaseURL: du, Dir: dir})
+	onlyL1 := cacheOpen(b, cache.Config{RedisURL: ru})
+	keys, items := cacheBenchKeys("50.5.", 1000)
+	onlyL1.SetMany(cacheCtx, items[:950])
+	lat := make([]time.Duration, 0, 4096)
+	for b.Loop() {
+		start := time.Now()
+		_, tiers := c.GetMany(cacheCtx, keys)
+		lat = append(lat, time.Since(start))
+		if tiers[0] != cache.TierL1 || tiers[999] != "" {
+			b.Fatalf("tiers[0]=%q tiers[999]=%q", tiers[0], tiers[999])
+		}
+	}
+	cacheReportLatencies(b, lat)
+}
+
+// BenchmarkCacheSetAllTiers is the write of a classification that missed:
+// Redis SET, SQLite upsert, one file.
+func BenchmarkCacheSetAllTiers(b *testing.B) {
+	c := cacheOpen(b, cache.Config{RedisURL: cacheRedisURL(b), DatabaseURL: cacheSQLiteURL(b), Dir: b.TempDir()})
+	_, items := cacheBenchKeys("50.6.", 1000)
+	lat := make([]time.Duration, 0, 4096)
+	i := 0
+	for b.Loop() {
+		start := time.Now()
+		c.Set(cacheCtx, items[i%len(items)])
+		lat = append(lat, time.Since(start))
+		i++
+	}
+	cacheReportLatencies(b, lat)
+}
