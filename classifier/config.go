@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ipclassifier/ipclassifier/classifier/cache"
@@ -30,22 +32,42 @@ type Config struct {
 	DataDir string `json:"data_dir,omitempty"`
 
 	// Source locations (http, https or file URLs). Defaults: the real public
-	// lists; environment overrides TOR_BULK_LIST_URL, CLOUD_RANGES_BASE_URL,
-	// DATACENTER_RANGES_URL and HOSTING_RANGES_BASE_URL.
+	// lists; environment overrides TOR_BULK_LIST_URL, ONIONOO_URL,
+	// CLOUD_RANGES_BASE_URL, DATACENTER_RANGES_URL, HOSTING_RANGES_BASE_URL,
+	// HOSTING_ASN_URL, ASN_V4_URL and ASN_V6_URL.
 	TorURL         string `json:"tor_url,omitempty"`
+	OnionooURL     string `json:"onionoo_url,omitempty"`
 	CloudBaseURL   string `json:"cloud_base_url,omitempty"`
 	DatacenterURL  string `json:"datacenter_url,omitempty"`
 	HostingBaseURL string `json:"hosting_base_url,omitempty"`
+	HostingASNURL  string `json:"hosting_asn_url,omitempty"`
+	ASNV4URL       string `json:"asn_v4_url,omitempty"`
+	ASNV6URL       string `json:"asn_v6_url,omitempty"`
 	// CloudProviders limits the cloud sources loaded (aws, azure, gcp,
 	// cloudflare, digitalocean, oracle, linode, vultr); empty means all.
 	CloudProviders []string `json:"cloud_providers,omitempty"`
 
-	// Refresh intervals. Defaults: tor 1 h, cloud 24 h, jhassine datacenter
-	// list 7 d, X4BNet hosting lists 24 h.
+	// FirstParty lists the providers (aws, gcp, oracle, azure) whose own
+	// publication replaces their rezmoss CSV: AWS ip-ranges.json, Google
+	// cloud.json, Oracle public_ip_ranges.json, Azure Service Tags JSON.
+	// Setting a provider's URL below (or its environment override
+	// AWS_IP_RANGES_URL, GCP_IP_RANGES_URL, ORACLE_IP_RANGES_URL,
+	// AZURE_SERVICE_TAGS_URL) selects it too; a provider selected without a
+	// URL uses the default one (Azure has none: its URL is required).
+	FirstParty          []string `json:"first_party,omitempty"`
+	AWSIPRangesURL      string   `json:"aws_ip_ranges_url,omitempty"`
+	GCPIPRangesURL      string   `json:"gcp_ip_ranges_url,omitempty"`
+	OracleIPRangesURL   string   `json:"oracle_ip_ranges_url,omitempty"`
+	AzureServiceTagsURL string   `json:"azure_service_tags_url,omitempty"`
+
+	// Refresh intervals. Defaults: tor (bulk list and Onionoo) 1 h, cloud
+	// 24 h, jhassine datacenter list 7 d, X4BNet hosting lists (ranges and
+	// ASNs) 24 h, ip2asn tables 24 h.
 	TorInterval        Seconds `json:"tor_interval,omitempty"`
 	CloudInterval      Seconds `json:"cloud_interval,omitempty"`
 	DatacenterInterval Seconds `json:"datacenter_interval,omitempty"`
 	HostingInterval    Seconds `json:"hosting_interval,omitempty"`
+	ASNInterval        Seconds `json:"asn_interval,omitempty"`
 
 	// HTTP behaviour. Defaults: 30 s timeout per attempt, 3 attempts,
 	// backoff starting at 1 s and doubling.
@@ -93,6 +115,27 @@ func (c Config) WithDefaults() Config {
 	setStr(&c.CloudBaseURL, "CLOUD_RANGES_BASE_URL", DefaultCloudBaseURL)
 	setStr(&c.DatacenterURL, "DATACENTER_RANGES_URL", DefaultDatacenterURL)
 	setStr(&c.HostingBaseURL, "HOSTING_RANGES_BASE_URL", DefaultHostingBaseURL)
+	setStr(&c.OnionooURL, "ONIONOO_URL", DefaultOnionooURL)
+	setStr(&c.HostingASNURL, "HOSTING_ASN_URL", DefaultHostingASNURL)
+	setStr(&c.ASNV4URL, "ASN_V4_URL", DefaultASNV4URL)
+	setStr(&c.ASNV6URL, "ASN_V6_URL", DefaultASNV6URL)
+	fp := c.FirstParty
+	c.FirstParty = nil
+	for _, p := range fp {
+		if p = strings.ToLower(strings.TrimSpace(p)); p != "" && !slices.Contains(c.FirstParty, p) {
+			c.FirstParty = append(c.FirstParty, p)
+		}
+	}
+	for _, f := range FirstPartyClouds {
+		u := c.firstPartyURL(f.Provider)
+		setStr(u, f.Env, "")
+		if *u != "" && !c.firstParty(f.Provider) {
+			c.FirstParty = append(c.FirstParty, f.Provider)
+		}
+		if *u == "" && c.firstParty(f.Provider) {
+			*u = f.DefaultURL
+		}
+	}
 	setStr(&c.UserAgent, "IPCLASSIFIER_USER_AGENT", "ipclassifier/"+Version)
 	setSec := func(p *Seconds, def time.Duration) {
 		if *p <= 0 {
@@ -103,6 +146,7 @@ func (c Config) WithDefaults() Config {
 	setSec(&c.CloudInterval, 24*time.Hour)
 	setSec(&c.DatacenterInterval, 7*24*time.Hour)
 	setSec(&c.HostingInterval, 24*time.Hour)
+	setSec(&c.ASNInterval, 24*time.Hour)
 	setSec(&c.HTTPTimeout, 30*time.Second)
 	setSec(&c.Backoff, time.Second)
 	if c.Attempts <= 0 {
@@ -112,6 +156,22 @@ func (c Config) WithDefaults() Config {
 		c.Now = time.Now
 	}
 	return c
+}
+
+// validate reports a configuration that cannot work: an unknown
+// first-party provider, or one selected without a URL when it has no
+// default (Azure). c has defaults applied.
+func (c Config) validate() error {
+	for _, p := range c.FirstParty {
+		u := c.firstPartyURL(p)
+		if u == nil {
+			return fmt.Errorf("first_party: unknown provider %q (want aws, gcp, oracle or azure)", p)
+		}
+		if *u == "" && c.cloudEnabled(p) {
+			return fmt.Errorf("first_party %q needs its URL (azure_service_tags_url or AZURE_SERVICE_TAGS_URL): Microsoft publishes the Service Tags file under a weekly changing name", p)
+		}
+	}
+	return nil
 }
 
 func defaultDataDir() string {

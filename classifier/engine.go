@@ -36,6 +36,7 @@ type Engine struct {
 	metas     map[string]snapshotMeta
 	metaView  atomic.Pointer[map[string]snapshotMeta] // read-only copy of metas for Stats
 	stats     counters
+	names     *asNameMemo // the AS-name heuristic's memo, shared by every index
 	closed    atomic.Bool
 }
 
@@ -55,11 +56,14 @@ func Open(cfg Config) (*Engine, error) {
 			cfg.Cache.DatabaseURL = "sqlite://" + cfg.DataDir + "/cache.sqlite"
 		}
 	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	st, err := openStore(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, sources: cfg.sources(), store: st, fetcher: newFetcher(cfg)}
+	e := &Engine{cfg: cfg, sources: cfg.sources(), store: st, fetcher: newFetcher(cfg), names: &asNameMemo{}}
 	e.stats.init(e.sources)
 	c, err := cache.Open(cfg.Cache, validCached)
 	if err != nil {
@@ -68,7 +72,7 @@ func Open(cfg Config) (*Engine, error) {
 	e.cache = c
 	e.cacheOn = cfg.Cache.RedisURL != "" || cfg.Cache.DatabaseURL != "" || cfg.Cache.Dir != ""
 	e.current, e.metas = st.loadAll(e.sources)
-	e.idx.Store(buildIndex(e.sources, e.current))
+	e.idx.Store(buildIndex(e.sources, e.current, e.names))
 	e.publishMetas()
 	return e, nil
 }
@@ -87,7 +91,9 @@ func (e *Engine) publishMetas() {
 func (e *Engine) Config() Config { return e.cfg }
 
 // Classify labels one address. asn (0 = unknown) and asName ("" = unknown)
-// feed the residential heuristic. The only error is an *InvalidIPError (or
+// are the caller's knowledge of the announcing network; when the caller
+// passes neither, the ip2asn tables supply them. They feed the hosting-ASN
+// list and the AS-name heuristic. The only error is an *InvalidIPError (or
 // ErrClosed).
 func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName string) (Result, error) {
 	if e.closed.Load() {

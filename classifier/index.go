@@ -3,6 +3,7 @@ package classifier
 import (
 	"encoding/binary"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/kentik/patricia"
@@ -33,42 +34,87 @@ type srcInfo struct {
 }
 
 // index is an immutable lookup structure: one patricia tree per address
-// family holding every list, tagged with positions in entries. A lookup
-// walks the tree once, collecting the tags on the path, and keeps the one of
-// the highest-priority type, the deepest (most specific) within that type.
-// It is built once and never written after, so reads need no lock.
+// family holding every prefix list, tagged with positions in entries, plus
+// the ASN data: the ip2asn range tables and the hosting-ASN sets. A prefix
+// lookup walks the tree once, collecting the tags on the path, and keeps the
+// one of the highest-priority type, the deepest (most specific) within that
+// type. It is built once and never written after, so reads need no lock.
 type index struct {
-	v4      *generics_tree.TreeV4[uint32]
-	v6      *generics_tree.TreeV6[uint32]
-	entries []indexEntry
-	srcs    []srcInfo
-	// residential memoises the AS-name heuristic: pipelines see the same
-	// few thousand names again and again.
-	residential *residentialMemo
+	v4        *generics_tree.TreeV4[uint32]
+	v6        *generics_tree.TreeV6[uint32]
+	entries   []indexEntry
+	srcs      []srcInfo
+	asnTables []asnTableRef // in source order: the first that knows an address answers
+	hosting   []asnSetRef
+	// names memoises the AS-name heuristic for names callers pass:
+	// pipelines see the same few thousand names again and again. It is the
+	// engine's, shared by every index it builds.
+	names *asNameMemo
+}
+
+type asnTableRef struct {
+	t   *asnTable
+	src int // position in srcs
+}
+
+type asnSetRef struct {
+	set asnSet
+	src int
 }
 
 // loaded is one source's parsed snapshot as the index builder takes it.
 type loaded struct {
 	entries   []Entry
+	asns      asnSet
+	table     *asnTable
 	fetchedAt time.Time
 	failed    bool // the newest refresh attempt failed
 }
 
+// loadedFrom keeps what a parser yielded.
+func loadedFrom(p Parsed, fetchedAt time.Time, failed bool) loaded {
+	return loaded{entries: p.Entries, asns: p.ASNs, table: p.table, fetchedAt: fetchedAt, failed: failed}
+}
+
+// size counts the prefixes, ASNs or ranges held.
+func (l loaded) size() int {
+	n := len(l.entries) + len(l.asns)
+	if l.table != nil {
+		n += l.table.len()
+	}
+	return n
+}
+
+// has reports whether l holds data (a source with none answers nothing).
+func (l loaded) has() bool { return l.size() > 0 }
+
 // buildIndex builds an index from the loaded snapshots, keyed by source
 // name. When two sources of one type list the same prefix, the one earlier
 // in sources keeps it.
-func buildIndex(sources []Source, data map[string]loaded) *index {
+func buildIndex(sources []Source, data map[string]loaded, names *asNameMemo) *index {
 	ix := &index{
 		v4: generics_tree.NewTreeV4[uint32](), v6: generics_tree.NewTreeV6[uint32](),
-		residential: newResidentialMemo(),
+		names: names,
 	}
 	sameType := func(a, b uint32) bool { return ix.entries[a].slot == ix.entries[b].slot }
 	for si, s := range sources {
 		d := data[s.Name]
 		ix.srcs = append(ix.srcs, srcInfo{
 			name: s.Name, label: s.label(), fetchedAt: d.fetchedAt, stale: d.failed,
-			staleAfter: s.staleAfter(), prefixes: len(d.entries),
+			staleAfter: s.staleAfter(), prefixes: d.size(),
 		})
+		switch s.Kind {
+		case KindASNTable:
+			if d.table != nil {
+				ix.asnTables = append(ix.asnTables, asnTableRef{d.table, si})
+			}
+			continue
+		case KindASNList:
+			if len(d.asns) > 0 {
+				ix.hosting = append(ix.hosting, asnSetRef{d.asns, si})
+			}
+			continue
+		}
 		slot := uint8(typeSlot(s.Type))
 		for _, e := range d.entries {
 			tag := uint32(len(ix.entries))
@@ -130,19 +176,72 @@ func (ix *index) lookup(addr netip.Addr) (*indexEntry, bool) {
 	return best, best != nil
 }
 
-// classify answers for addr from the lists, then the AS-name heuristic.
-func (ix *index) classify(addr netip.Addr, asn uint32, asName string, now time.Time) Result {
-	r := Result{IP: addr.String(), ClassifiedAt: now.UTC(), ASN: asn, ASName: asName}
+// asnOf is what the index knows of the network announcing an address.
+type asnOf struct {
+	asn     uint32
+	name    string
+	country string
+	source  string
+	// tbl and nameIdx locate name in the ip2asn table that gave it (whose
+	// memo holds its AS-name verdict), table is that table's position in
+	// srcs; tbl is nil and table -1 when the name is the caller's.
+	tbl     *asnTable
+	nameIdx uint32
+	table   int
+}
+
+// resolveASN merges the caller's ASN data with the ip2asn tables' (see
+// Result for the rules).
+func (ix *index) resolveASN(addr netip.Addr, callerASN uint32, callerName string) asnOf {
+	a := asnOf{asn: callerASN, name: callerName, table: -1}
+	if callerASN != 0 || callerName != "" {
+		a.source = ASNFromCaller
+	}
+	for _, ref := range ix.asnTables {
+		info, ok := ref.t.lookup(addr)
+		if !ok {
+			continue
+		}
+		if callerASN != 0 && callerASN != info.asn {
+			break // the caller knows better; do not mix two networks' data
+		}
+		a.asn = info.asn
+		a.country = ref.t.country(info)
+		if a.source == "" {
+			a.source = ASNFromIP2ASN
+		}
+		if callerName == "" {
+			a.name = ref.t.names[info.name]
+			a.tbl, a.nameIdx, a.table = ref.t, info.name, ref.src
+		}
+		break
+	}
+	return a
+}
+
+// fromSource fills the snapshot fields of r from source si.
+func (ix *index) fromSource(r *Result, si int, now time.Time) {
+	src := &ix.srcs[si]
+	r.Snapshot = src.name
+	r.SnapshotAt = src.fetchedAt
+	r.Stale = src.stale || now.Sub(src.fetchedAt) > src.staleAfter
+}
+
+// classify answers for addr: the prefix lists (tor, cloud, datacenter), then
+// the hosting-ASN lists, then the AS-name heuristic, else unknown.
+func (ix *index) classify(addr netip.Addr, callerASN uint32, callerName string, now time.Time) Result {
+	a := ix.resolveASN(addr, callerASN, callerName)
+	r := Result{
+		IP: addr.String(), ClassifiedAt: now.UTC(),
+		ASN: a.asn, ASName: a.name, Country: a.country, ASNSource: a.source,
+	}
 	if e, ok := ix.lookup(addr); ok {
 		typ := listTypes[e.slot]
-		src := &ix.srcs[e.src]
 		r.Type = typ
 		r.Provider, r.Region, r.Service = e.provider, e.region, e.service
-		r.Source = src.label
+		r.Source = ix.srcs[e.src].label
 		r.Matched = e.prefix
-		r.Snapshot = src.name
-		r.SnapshotAt = src.fetchedAt
-		r.Stale = src.stale || now.Sub(src.fetchedAt) > src.staleAfter
+		ix.fromSource(&r, e.src, now)
 		switch typ {
 		case TypeTor:
 			r.Confidence = ConfidenceTor
@@ -153,12 +252,35 @@ func (ix *index) classify(addr netip.Addr, asn uint32, asName string, now time.T
 		}
 		return r
 	}
-	if m := ix.residential.match(asName); m.confidence > 0 {
-		r.Type = TypeResidential
-		r.Provider = asName
-		r.Confidence = m.confidence
+	if a.asn != 0 {
+		for _, h := range ix.hosting {
+			if h.set.has(a.asn) {
+				r.Type = TypeDatacenter
+				r.Provider = a.name
+				r.Confidence = ConfidenceHostingASN
+				r.Source = ix.srcs[h.src].label
+				r.Matched = "AS" + strconv.FormatUint(uint64(a.asn), 10)
+				ix.fromSource(&r, h.src, now)
+				return r
+			}
+		}
+	}
+	var m *ASNameMatch
+	switch {
+	case a.tbl != nil:
+		m = a.tbl.verdict(a.nameIdx)
+	case a.name != "":
+		m = ix.names.match(a.name)
+	}
+	if m != nil && m.Type != "" {
+		r.Type = m.Type
+		r.Provider = a.name
+		r.Confidence = m.Confidence
 		r.Source = SourceASNName
-		r.Matched = m.evidence()
+		r.Matched = m.Evidence()
+		if a.table >= 0 {
+			ix.fromSource(&r, a.table, now)
+		}
 		return r
 	}
 	r.Type = TypeUnknown

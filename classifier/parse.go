@@ -23,11 +23,25 @@ type Entry struct {
 // Parsed is what a parser made of one download: the entries it kept, how
 // many records it read, how many it skipped as malformed and how many it
 // dropped as bogons (documentation, private or reserved space).
+//
+// A prefix list fills Entries; an ASN list (ParseASNList) fills ASNs; an
+// IP-to-ASN table (ParseIP2ASN) fills a range table read with Ranges.
 type Parsed struct {
 	Entries   []Entry
+	ASNs      []uint32 // sorted, unique
 	Records   int
 	Malformed int
 	Bogons    int
+	table     *asnTable
+}
+
+// Len counts what the parser kept: prefixes, ASNs or ASN ranges.
+func (p Parsed) Len() int {
+	n := len(p.Entries) + len(p.ASNs)
+	if p.table != nil {
+		n += p.table.len()
+	}
+	return n
 }
 
 // Parser turns the bytes of one download into entries. It never fails on a
@@ -71,34 +85,15 @@ func ParseCIDRList(data []byte) (Parsed, error) {
 // file. Columns are found by header name: ip_address is required; service and
 // region are kept when present. A prefix listed once per service (aws, azure)
 // becomes one entry whose service is the most specific one seen (see
-// serviceRank) and whose region is the first non-empty one.
+// serviceRank) and whose region is that service's, else the first non-empty
+// one.
 func CloudCSVParser(provider string) Parser {
 	return func(data []byte) (Parsed, error) {
-		var p Parsed
-		seen := map[netip.Prefix]int{}
+		c := newCloudCollector(provider)
 		err := eachCSVRecord(data, []string{"ip_address"}, func(get func(string) string) {
-			p.Records++
-			pfx, ok := parsePrefix(get("ip_address"))
-			if !ok {
-				p.Malformed++
-				return
-			}
-			e := Entry{Provider: provider, Region: clean(get("region")), Service: clean(get("service"))}
-			if i, dup := seen[pfx.Masked()]; dup {
-				old := &p.Entries[i]
-				if serviceRank(e.Service) > serviceRank(old.Service) {
-					old.Service = e.Service
-				}
-				if old.Region == "" {
-					old.Region = e.Region
-				}
-				return
-			}
-			if p.add(pfx, e) {
-				seen[pfx.Masked()] = len(p.Entries) - 1
-			}
+			c.add(get("ip_address"), get("region"), get("service"))
 		})
-		return p, err
+		return c.p, err
 	}
 }
 
@@ -161,7 +156,8 @@ func parsePrefix(s string) (netip.Prefix, bool) {
 
 // serviceRank orders the service tags of one prefix from least to most
 // specific: none, a catch-all tag (AMAZON, AzureCloud), a regional
-// catch-all (AzureCloud.eastasia), a named service (EC2, AzureStorage.eastus).
+// catch-all (AzureCloud.eastasia), a named service (EC2, AzureStorage), a
+// named regional service (AzureStorage.eastus).
 func serviceRank(s string) int {
 	switch {
 	case s == "":
@@ -170,6 +166,8 @@ func serviceRank(s string) int {
 		return 1
 	case strings.HasPrefix(s, "AzureCloud."):
 		return 2
+	case strings.Contains(s, "."):
+		return 4
 	default:
 		return 3
 	}

@@ -13,13 +13,16 @@ import (
 //	ip, ip_type, provider, region, service, confidence, source,
 //	classified_at (Unix microseconds), matched, snapshot,
 //	snapshot_at (Unix microseconds, 0 = none), data_age (seconds),
-//	stale (0/1), asn (0 = unknown), as_name, cache ("" = computed)
+//	stale (0/1), asn (0 = unknown), as_name, cache ("" = computed),
+//	country ("" = unknown), asn_source ("caller", "ip2asn" or "")
+//
+// New fields are only ever appended at the end.
 //
 // An input that is not an IP becomes the record "<input>\t!error\t<message>".
 var RecordFields = []string{
 	"ip", "ip_type", "provider", "region", "service", "confidence", "source",
 	"classified_at", "matched", "snapshot", "snapshot_at", "data_age",
-	"stale", "asn", "as_name", "cache",
+	"stale", "asn", "as_name", "cache", "country", "asn_source",
 }
 
 // RecordError marks an error record in the ip_type field.
@@ -58,7 +61,9 @@ func AppendRecord(dst []byte, r Result, now time.Time) []byte {
 	dst = strconv.AppendUint(dst, uint64(r.ASN), 10)
 	dst = append(dst, '\t')
 	tab(r.ASName)
-	dst = append(dst, r.Cache...)
+	tab(r.Cache)
+	tab(r.Country)
+	dst = append(dst, r.ASNSource...)
 	return dst
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -55,7 +56,7 @@ func (r RefreshReport) Failed() int {
 const refreshConcurrency = 4
 
 // Refresh downloads the sources of group (GroupTor, GroupCloud,
-// GroupDatacenter or GroupAll) whose interval has elapsed, or all of them
+// GroupDatacenter, GroupASN or GroupAll) whose interval has elapsed, or all of them
 // when force is set. Each download is validated; a good one is persisted
 // and a new index is swapped in at the end, a bad one leaves the previous
 // data in place and flags its answers stale. force also accepts a list that
@@ -72,7 +73,7 @@ func (e *Engine) Refresh(ctx context.Context, group string, force bool) (Refresh
 		}
 	}
 	if len(todo) == 0 {
-		return RefreshReport{}, fmt.Errorf("unknown refresh group %q (want tor, cloud, datacenter or all)", group)
+		return RefreshReport{}, fmt.Errorf("unknown refresh group %q (want %s or %s)", group, strings.Join(Groups, ", "), GroupAll)
 	}
 	e.refreshMu.Lock()
 	defer e.refreshMu.Unlock()
@@ -94,7 +95,7 @@ func (e *Engine) Refresh(ctx context.Context, group string, force bool) (Refresh
 			rep.Sources[k] = sr
 			mu.Lock()
 			e.metas[src.Name] = newMeta
-			if next.entries != nil {
+			if next.has() {
 				e.current[src.Name] = next
 			}
 			mu.Unlock()
@@ -107,7 +108,7 @@ func (e *Engine) Refresh(ctx context.Context, group string, force bool) (Refresh
 		changed = changed || s.Status != StatusSkipped
 	}
 	if changed {
-		e.idx.Store(buildIndex(e.sources, e.current))
+		e.idx.Store(buildIndex(e.sources, e.current, e.names))
 	}
 	e.publishMetas()
 	rep.Seconds = time.Since(start).Seconds()
@@ -119,7 +120,7 @@ func (e *Engine) Refresh(ctx context.Context, group string, force bool) (Refresh
 func (e *Engine) refreshOne(ctx context.Context, src Source, meta snapshotMeta, prev loaded, force bool) (SourceReport, snapshotMeta, loaded) {
 	now := e.cfg.Now().UTC() // UTC drops the monotonic reading: snapshot times are wall times
 	start := time.Now()
-	sr := SourceReport{Source: src.Name, Group: src.Group, URL: src.URL, Entries: len(prev.entries), SnapshotAt: meta.VerifiedAt}
+	sr := SourceReport{Source: src.Name, Group: src.Group, URL: src.URL, Entries: prev.size(), SnapshotAt: meta.VerifiedAt}
 	done := func(status string, err error) (SourceReport, snapshotMeta, loaded) {
 		sr.Status = status
 		sr.Seconds = time.Since(start).Seconds()
@@ -128,7 +129,7 @@ func (e *Engine) refreshOne(ctx context.Context, src Source, meta snapshotMeta, 
 		}
 		return sr, meta, prev
 	}
-	hasData := prev.entries != nil
+	hasData := prev.has()
 	if !force && hasData && now.Sub(meta.VerifiedAt) < src.Interval {
 		return done(StatusSkipped, nil)
 	}
@@ -159,7 +160,7 @@ func (e *Engine) refreshOne(ctx context.Context, src Source, meta snapshotMeta, 
 	p, err := src.Parse(got.body)
 	sr.Bytes, sr.Malformed, sr.Bogons = len(got.body), p.Malformed, p.Bogons
 	if err == nil {
-		err = validateDownload(got.body, p, len(prev.entries), force)
+		err = validateDownload(got.body, p, prev.size(), force)
 	}
 	if err != nil {
 		return fail(fmt.Errorf("rejected download of %s: %w", src.URL, err))
@@ -167,15 +168,15 @@ func (e *Engine) refreshOne(ctx context.Context, src Source, meta snapshotMeta, 
 	meta = snapshotMeta{
 		Source: src.Name, URL: src.URL, FetchedAt: now, VerifiedAt: now, ETag: got.etag,
 		LastModified: got.lastModified, SHA256: sha256Hex(got.body), Bytes: len(got.body),
-		Entries: len(p.Entries), Records: p.Records, Malformed: p.Malformed, Bogons: p.Bogons,
+		Entries: p.Len(), Records: p.Records, Malformed: p.Malformed, Bogons: p.Bogons,
 		LastAttemptAt: now,
 	}
 	if err := e.store.writeSnapshot(meta, got.body); err != nil {
 		// Keep serving the new data from memory; the next start reloads the old.
 		meta.LastError = err.Error()
 	}
-	prev = loaded{entries: p.Entries, fetchedAt: now}
-	sr.Entries, sr.SnapshotAt = len(p.Entries), now
+	prev = loadedFrom(p, now, false)
+	sr.Entries, sr.SnapshotAt = p.Len(), now
 	return done(StatusUpdated, nil)
 }
 
@@ -191,10 +192,10 @@ func validateDownload(body []byte, p Parsed, prevEntries int, force bool) error 
 		return fmt.Errorf("download is an HTML page, not a list")
 	case p.Records > 0 && p.Malformed*2 > p.Records:
 		return fmt.Errorf("mostly unparseable: %d of %d records malformed", p.Malformed, p.Records)
-	case len(p.Entries) == 0:
+	case p.Len() == 0:
 		return fmt.Errorf("no usable entries in %d records", p.Records)
-	case !force && prevEntries > 0 && len(p.Entries)*2 < prevEntries:
-		return fmt.Errorf("list shrank from %d to %d entries (refresh with force to accept)", prevEntries, len(p.Entries))
+	case !force && prevEntries > 0 && p.Len()*2 < prevEntries:
+		return fmt.Errorf("list shrank from %d to %d entries (refresh with force to accept)", prevEntries, p.Len())
 	}
 	return nil
 }

@@ -8,9 +8,18 @@ import (
 // Default source locations: the real public lists.
 const (
 	DefaultTorURL         = "https://check.torproject.org/torbulkexitlist"
+	DefaultOnionooURL     = "https://onionoo.torproject.org/details?search=flag:exit&fields=or_addresses,exit_addresses"
 	DefaultCloudBaseURL   = "https://raw.githubusercontent.com/rezmoss/cloud-provider-ip-addresses/main"
 	DefaultDatacenterURL  = "https://raw.githubusercontent.com/jhassine/server-ip-addresses/master/data/datacenters.csv"
 	DefaultHostingBaseURL = "https://raw.githubusercontent.com/X4BNet/lists_vpn/main/output/datacenter"
+	DefaultHostingASNURL  = "https://raw.githubusercontent.com/X4BNet/lists_vpn/main/input/datacenter/ASN.txt"
+	DefaultASNV4URL       = "https://iptoasn.com/data/ip2asn-v4.tsv.gz"
+	DefaultASNV6URL       = "https://iptoasn.com/data/ip2asn-v6.tsv.gz"
+	DefaultAWSIPRangesURL = "https://ip-ranges.amazonaws.com/ip-ranges.json"
+	DefaultGCPIPRangesURL = "https://www.gstatic.com/ipranges/cloud.json"
+	// Oracle's published location; Azure's Service Tags file has no fixed
+	// URL (its name changes weekly), so it has no default.
+	DefaultOracleIPRangesURL = "https://docs.oracle.com/en-us/iaas/tools/public_ip_ranges.json"
 )
 
 // Refresh groups: the names accepted by Engine.Refresh.
@@ -18,8 +27,25 @@ const (
 	GroupTor        = "tor"
 	GroupCloud      = "cloud"
 	GroupDatacenter = "datacenter"
+	GroupASN        = "asn"
 	GroupAll        = "all"
 )
+
+// Groups lists the refresh groups other than GroupAll.
+var Groups = []string{GroupTor, GroupCloud, GroupDatacenter, GroupASN}
+
+// FirstPartyClouds lists the providers whose own publication can replace
+// their rezmoss CSV (Config.FirstParty), with the environment override of
+// its URL and its default URL ("" = none: it must be configured).
+var FirstPartyClouds = []struct {
+	Provider, Env, DefaultURL string
+	Parse                     Parser
+}{
+	{"aws", "AWS_IP_RANGES_URL", DefaultAWSIPRangesURL, ParseAWSIPRanges},
+	{"gcp", "GCP_IP_RANGES_URL", DefaultGCPIPRangesURL, ParseGCPCloudJSON},
+	{"oracle", "ORACLE_IP_RANGES_URL", DefaultOracleIPRangesURL, ParseOracleIPRanges},
+	{"azure", "AZURE_SERVICE_TAGS_URL", "", ParseAzureServiceTags},
+}
 
 // CloudFolders maps the folder names of rezmoss/cloud-provider-ip-addresses
 // to our provider names, in load order.
@@ -28,12 +54,30 @@ var CloudFolders = []struct{ Folder, Provider string }{
 	{"digitalocean", "digitalocean"}, {"oracle", "oracle"}, {"linode", "linode"}, {"vultr", "vultr"},
 }
 
+// SourceKind says what a source's parser yields and how the index uses it.
+type SourceKind uint8
+
+const (
+	// KindPrefixes is a range list: an address inside one of its prefixes
+	// gets the source's Type.
+	KindPrefixes SourceKind = iota
+	// KindASNList is a list of ASNs: an address announced by one of them
+	// (by the caller's ASN or the ip2asn table) gets the source's Type, at
+	// ConfidenceHostingASN.
+	KindASNList
+	// KindASNTable is an IP-to-ASN table: it labels nothing itself; it
+	// gives every answer its ASN, AS name and country when the caller did
+	// not, for the ASN list and the AS-name heuristic.
+	KindASNTable
+)
+
 // Source is one downloadable list. Name is unique and stable (it names the
 // snapshot file on disk and appears in answers as Result.Snapshot).
 type Source struct {
-	Name     string        // "tor", "cloud/aws", "datacenter/jhassine", …
-	Group    string        // refresh group: GroupTor, GroupCloud or GroupDatacenter
-	Type     IPType        // the label an address inside it gets
+	Name     string        // "tor", "cloud/aws", "datacenter/jhassine", "asn/ip2asn-v6", …
+	Group    string        // refresh group: GroupTor, GroupCloud, GroupDatacenter or GroupASN
+	Kind     SourceKind    // what Parse yields
+	Type     IPType        // the label an address inside it gets (none for KindASNTable)
 	Provider string        // for cloud sources: aws, azure, gcp, …
 	URL      string        // http(s):// or file://
 	Interval time.Duration // how often it is worth downloading
@@ -42,10 +86,14 @@ type Source struct {
 
 // label returns the Result.Source text for answers from s.
 func (s Source) label() string {
-	switch s.Type {
-	case TypeTor:
+	switch {
+	case s.Kind == KindASNTable:
+		return ""
+	case s.Kind == KindASNList:
+		return SourceHostingASN
+	case s.Type == TypeTor:
 		return SourceTor
-	case TypeCloud:
+	case s.Type == TypeCloud:
 		return SourceCloudPrefx + s.Provider
 	default:
 		return SourceDatacenter
@@ -57,21 +105,32 @@ func (s Source) label() string {
 func (s Source) staleAfter() time.Duration { return 3 * s.Interval }
 
 // sources builds the source list from a configuration with defaults applied.
+// Order matters where two sources of one type list the same prefix: the
+// earlier keeps it (so the bulk exit list answers before Onionoo).
 func (c Config) sources() []Source {
 	out := []Source{{
 		Name: "tor", Group: GroupTor, Type: TypeTor, URL: c.TorURL,
 		Interval: c.TorInterval.D(), Parse: ParseTorList,
+	}, {
+		Name: "tor/onionoo", Group: GroupTor, Type: TypeTor, URL: c.OnionooURL,
+		Interval: c.TorInterval.D(), Parse: ParseOnionoo,
 	}}
 	base := strings.TrimRight(c.CloudBaseURL, "/")
 	for _, f := range CloudFolders {
 		if !c.cloudEnabled(f.Provider) {
 			continue
 		}
-		out = append(out, Source{
+		src := Source{
 			Name: "cloud/" + f.Provider, Group: GroupCloud, Type: TypeCloud, Provider: f.Provider,
 			URL:      base + "/" + f.Folder + "/" + f.Folder + "_ips.csv",
 			Interval: c.CloudInterval.D(), Parse: CloudCSVParser(f.Provider),
-		})
+		}
+		for _, fp := range FirstPartyClouds {
+			if fp.Provider == f.Provider && c.firstParty(f.Provider) {
+				src.Name, src.URL, src.Parse = "cloud/"+f.Provider+"-official", *c.firstPartyURL(f.Provider), fp.Parse
+			}
+		}
+		out = append(out, src)
 	}
 	out = append(out, Source{
 		Name: "datacenter/jhassine", Group: GroupDatacenter, Type: TypeDatacenter, URL: c.DatacenterURL,
@@ -84,6 +143,16 @@ func (c Config) sources() []Source {
 			URL: hosting + "/" + v + ".txt", Interval: c.HostingInterval.D(), Parse: ParseCIDRList,
 		})
 	}
+	out = append(out, Source{
+		Name: "datacenter/x4bnet-asn", Group: GroupDatacenter, Kind: KindASNList, Type: TypeDatacenter,
+		URL: c.HostingASNURL, Interval: c.HostingInterval.D(), Parse: ParseASNList,
+	}, Source{
+		Name: "asn/ip2asn-v4", Group: GroupASN, Kind: KindASNTable, URL: c.ASNV4URL,
+		Interval: c.ASNInterval.D(), Parse: ParseIP2ASN,
+	}, Source{
+		Name: "asn/ip2asn-v6", Group: GroupASN, Kind: KindASNTable, URL: c.ASNV6URL,
+		Interval: c.ASNInterval.D(), Parse: ParseIP2ASN,
+	})
 	return out
 }
 
@@ -97,4 +166,30 @@ func (c Config) cloudEnabled(provider string) bool {
 		}
 	}
 	return false
+}
+
+// firstParty reports whether provider's own publication replaces its
+// rezmoss CSV.
+func (c Config) firstParty(provider string) bool {
+	for _, p := range c.FirstParty {
+		if p == provider {
+			return true
+		}
+	}
+	return false
+}
+
+// firstPartyURL returns the Config field holding provider's first-party URL.
+func (c *Config) firstPartyURL(provider string) *string {
+	switch provider {
+	case "aws":
+		return &c.AWSIPRangesURL
+	case "gcp":
+		return &c.GCPIPRangesURL
+	case "oracle":
+		return &c.OracleIPRangesURL
+	case "azure":
+		return &c.AzureServiceTagsURL
+	}
+	return nil
 }

@@ -14,9 +14,17 @@ type Stats struct {
 	Invalid  int64            `json:"invalid_inputs"`
 	ByType   map[string]int64 `json:"by_type"`
 	BySource map[string]int64 `json:"by_source"`
-	Prefixes int              `json:"prefixes"`
-	Sources  []SourceStats    `json:"sources"`
-	Cache    cache.Stats      `json:"cache"`
+	// ByASNSource counts answers by where their ASN came from: "caller",
+	// "ip2asn" or "none".
+	ByASNSource map[string]int64 `json:"by_asn_source"`
+	// Prefixes counts the prefixes of the range lists, ASNRanges the routed
+	// ranges of the ip2asn tables, HostingASNs the ASNs of the hosting-ASN
+	// lists.
+	Prefixes    int           `json:"prefixes"`
+	ASNRanges   int           `json:"asn_ranges"`
+	HostingASNs int           `json:"hosting_asns"`
+	Sources     []SourceStats `json:"sources"`
+	Cache       cache.Stats   `json:"cache"`
 }
 
 // SourceStats describes one source's snapshot and refresh history (since
@@ -25,7 +33,7 @@ type SourceStats struct {
 	Name          string    `json:"name"`
 	Group         string    `json:"group"`
 	URL           string    `json:"url"`
-	Prefixes      int       `json:"prefixes"`
+	Prefixes      int       `json:"prefixes"` // prefixes, ASNs or ASN ranges held
 	SnapshotAt    time.Time `json:"snapshot_at"`
 	AgeSeconds    float64   `json:"age_seconds"` // -1 when there is no snapshot
 	Stale         bool      `json:"stale"`
@@ -43,6 +51,7 @@ type counters struct {
 	invalid  atomic.Int64
 	byType   map[IPType]*atomic.Int64
 	bySource map[string]*atomic.Int64
+	byASNSrc [3]atomic.Int64             // caller, ip2asn, none
 	refresh  map[string]*[3]atomic.Int64 // updated, not modified, failed
 }
 
@@ -54,7 +63,9 @@ func (c *counters) init(sources []Source) {
 	c.bySource = map[string]*atomic.Int64{SourceASNName: new(atomic.Int64), SourceNone: new(atomic.Int64)}
 	c.refresh = map[string]*[3]atomic.Int64{}
 	for _, s := range sources {
-		c.bySource[s.label()] = new(atomic.Int64)
+		if l := s.label(); l != "" {
+			c.bySource[l] = new(atomic.Int64)
+		}
 		c.refresh[s.Name] = new([3]atomic.Int64)
 	}
 }
@@ -67,6 +78,14 @@ func (c *counters) count(r Result) {
 	}
 	if n, ok := c.bySource[r.Source]; ok {
 		n.Add(1)
+	}
+	switch r.ASNSource {
+	case ASNFromCaller:
+		c.byASNSrc[0].Add(1)
+	case ASNFromIP2ASN:
+		c.byASNSrc[1].Add(1)
+	default:
+		c.byASNSrc[2].Add(1)
 	}
 }
 
@@ -90,6 +109,10 @@ func (e *Engine) Stats() Stats {
 	s := Stats{
 		Version: Version, Lookups: e.stats.lookups.Load(), Invalid: e.stats.invalid.Load(),
 		ByType: map[string]int64{}, BySource: map[string]int64{}, Cache: e.cache.Stats(),
+		ByASNSource: map[string]int64{
+			ASNFromCaller: e.stats.byASNSrc[0].Load(), ASNFromIP2ASN: e.stats.byASNSrc[1].Load(),
+			"none": e.stats.byASNSrc[2].Load(),
+		},
 	}
 	for t, n := range e.stats.byType {
 		s.ByType[string(t)] = n.Load()
@@ -112,7 +135,14 @@ func (e *Engine) Stats() Stats {
 			ss.AgeSeconds = now.Sub(info.fetchedAt).Seconds()
 			ss.Stale = info.stale || now.Sub(info.fetchedAt) > info.staleAfter
 		}
-		s.Prefixes += info.prefixes
+		switch src.Kind {
+		case KindASNTable:
+			s.ASNRanges += info.prefixes
+		case KindASNList:
+			s.HostingASNs += info.prefixes
+		default:
+			s.Prefixes += info.prefixes
+		}
 		s.Sources = append(s.Sources, ss)
 	}
 	return s

@@ -115,11 +115,11 @@ func (s *store) loadAll(sources []Source) (map[string]loaded, map[string]snapsho
 			m.ETag, m.LastModified, m.SHA256, m.Bytes = "", "", sha256Hex(b), len(b)
 		}
 		p, err := src.Parse(b)
-		if err != nil || len(p.Entries) == 0 {
+		if err != nil || p.Len() == 0 {
 			continue
 		}
 		metas[src.Name] = m
-		data[src.Name] = loaded{entries: p.Entries, fetchedAt: m.VerifiedAt, failed: m.failed()}
+		data[src.Name] = loadedFrom(p, m.VerifiedAt, m.failed())
 	}
 	return data, metas
 }

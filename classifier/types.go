@@ -44,24 +44,46 @@ const (
 	ConfidenceTor        = 0.95
 	ConfidenceCloud      = 0.99
 	ConfidenceDatacenter = 0.75
+	// ConfidenceHostingASN is a datacenter answer because the announcing
+	// ASN is on a hosting-ASN list: below the prefix lists, since a hoster's
+	// ASN may also carry some office or access space.
+	ConfidenceHostingASN = 0.6
 
-	SourceTor        = "tor_bulk_list"
+	SourceTor        = "tor_bulk_list" // the bulk exit list and Onionoo alike (Snapshot tells which)
 	SourceCloudPrefx = "cloud_ranges_" // followed by the provider, e.g. cloud_ranges_aws
 	SourceDatacenter = "datacenter_community_lists"
+	SourceHostingASN = "hosting_asn_list"
 	SourceASNName    = "asn_name_heuristic"
 	SourceNone       = "none"
+)
+
+// Where an answer's ASN, AS name and country came from (Result.ASNSource).
+const (
+	ASNFromCaller = "caller" // the caller passed an ASN or AS name
+	ASNFromIP2ASN = "ip2asn" // the caller passed neither; the ip2asn table knew the address
+	ASNFromNone   = ""       // nobody knew
 )
 
 // Result is one answer. Every valid IP gets one; the zero value is not an
 // answer (its Type is empty).
 //
-// Provider, Region and Service are empty when the source does not know them.
-// Matched is the prefix (or exact address) that decided the answer, or the
-// AS-name patterns for a residential answer. Snapshot names the source
-// snapshot ("tor", "cloud/aws", "datacenter/jhassine", …) and SnapshotAt is
-// when that snapshot was downloaded; both are empty for answers that came from
-// no list. Stale is true when the newest download of that source failed or
-// the snapshot is older than its source allows, so the answer may be outdated.
+// Provider, Region and Service are empty when the source does not know them;
+// for answers from the ASN (hosting-ASN list, AS-name heuristic) Provider is
+// the AS name. Matched is the prefix (or exact address) that decided the
+// answer, "AS<n>" for the hosting-ASN list, or "as_name:<patterns>" for the
+// AS-name heuristic. Snapshot names the source snapshot ("tor", "cloud/aws",
+// "datacenter/x4bnet-asn", …; for the AS-name heuristic the ip2asn table
+// when the name came from it) and SnapshotAt is when that snapshot was
+// downloaded; both are empty for answers that came from no list. Stale is
+// true when the newest download of that source failed or the snapshot is
+// older than its source allows, so the answer may be outdated.
+//
+// ASN, ASName and Country describe the network announcing the address on
+// every answer, whatever decided it; ASNSource says where they came from
+// (ASNFromCaller, ASNFromIP2ASN or ASNFromNone). The caller's values win:
+// the ip2asn table only fills what the caller left empty, and only when it
+// agrees with the caller's ASN (or the caller gave none). Country is the
+// ip2asn table's (the AS's registration country), never guessed.
 type Result struct {
 	IP           string    `json:"ip"`
 	Type         IPType    `json:"ip_type"`
@@ -79,7 +101,9 @@ type Result struct {
 	ASName       string    `json:"as_name"`
 	// Cache names the tier that served the answer ("l1", "l2", "l3"), or is
 	// empty when the answer was computed from the index just now.
-	Cache string `json:"cache,omitempty"`
+	Cache     string `json:"cache,omitempty"`
+	Country   string `json:"country"`
+	ASNSource string `json:"asn_source"`
 }
 
 // DataAge is how old the snapshot behind r was at now; zero when r came

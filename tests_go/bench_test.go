@@ -1,10 +1,16 @@
 package tests_go
 
 import (
+	"bufio"
+	"compress/gzip"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -45,8 +51,76 @@ func benchIPs(b *testing.B) []string {
 	return ips
 }
 
+// benchASNv4Ranges is the size of the synthetic IPv4 ip2asn table the
+// benchmarks load: about the size of iptoasn's real ip2asn-v4.tsv (there is
+// no real copy in ../shared/data).
+const benchASNv4Ranges = 500_000
+
+// benchASNv4URL writes a synthetic IPv4 ip2asn table (gzip, iptoasn format)
+// of benchASNv4Ranges ranges — random non-aligned boundaries over 1.0.0.0 to
+// 223.255.255.255, a third unrouted, the rest with the (ASN, country, name)
+// rows of the real IPv6 table — and returns its file URL.
+func benchASNv4URL(b *testing.B) string {
+	b.Helper()
+	rows := labelsReadIP2ASN(b, filepath.Join(sharedData(b), "asn", "ip2asn-v6.tsv.gz"))
+	r := rand.New(rand.NewPCG(9, 9))
+	starts := make([]uint32, 0, benchASNv4Ranges)
+	seen := map[uint32]bool{}
+	for len(starts) < benchASNv4Ranges {
+		x := 0x01000000 + r.Uint32N(0xE0000000-0x01000000)
+		if !seen[x] {
+			seen[x] = true
+			starts = append(starts, x)
+		}
+	}
+	slices.Sort(starts)
+	path := filepath.Join(b.TempDir(), "ip2asn-v4.tsv.gz")
+	f, err := os.Create(path)
+	require.NoError(b, err)
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	w := bufio.NewWriter(zw)
+	for i, x := range starts {
+		end := uint32(0xDFFFFFFF)
+		if i+1 < len(starts) {
+			end = starts[i+1] - 1
+		}
+		if r.IntN(3) == 0 {
+			fmt.Fprintf(w, "%s\t%s\t0\tNone\tNot routed\n", u32Addr(x), u32Addr(end))
+			continue
+		}
+		row := rows[r.IntN(len(rows))]
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", u32Addr(x), u32Addr(end), row.ASN, row.Country, row.Name)
+	}
+	require.NoError(b, w.Flush())
+	require.NoError(b, zw.Close())
+	require.NoError(b, f.Close())
+	return "file://" + path
+}
+
+func u32Addr(x uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)})
+}
+
+// benchConfig is realDataConfig with the synthetic full-size IPv4 table.
+func benchConfig(b *testing.B) classifier.Config {
+	cfg := realDataConfig(b)
+	cfg.ASNV4URL = benchASNv4URL(b)
+	return cfg
+}
+
+// benchEngine is an engine refreshed from every real source plus the
+// synthetic IPv4 ip2asn table.
+func benchEngine(b *testing.B) *classifier.Engine {
+	b.Helper()
+	e := openEngine(b, benchConfig(b))
+	rep, err := e.Refresh(context.Background(), classifier.GroupAll, false)
+	require.NoError(b, err)
+	require.Zero(b, rep.Failed(), "real-data refresh: %+v", rep)
+	return e
+}
+
 func BenchmarkClassifyRealData(b *testing.B) {
-	e := realEngine(b)
+	e := benchEngine(b)
 	ctx := context.Background()
 	for _, set := range benchSets {
 		b.Run(set.name, func(b *testing.B) {
@@ -67,7 +141,7 @@ func BenchmarkClassifyRealData(b *testing.B) {
 }
 
 func BenchmarkClassifyRealDataParallel(b *testing.B) {
-	e := realEngine(b)
+	e := benchEngine(b)
 	ips := benchIPs(b)
 	ctx := context.Background()
 	b.ResetTimer()
@@ -81,7 +155,7 @@ func BenchmarkClassifyRealDataParallel(b *testing.B) {
 }
 
 func BenchmarkClassifyWithASName(b *testing.B) {
-	e := realEngine(b)
+	e := benchEngine(b)
 	ctx := context.Background()
 	for b.Loop() {
 		_, _ = e.Classify(ctx, "81.2.69.142", 3320, "Deutsche Telekom AG")
@@ -89,7 +163,7 @@ func BenchmarkClassifyWithASName(b *testing.B) {
 }
 
 func BenchmarkClassifyBatch10k(b *testing.B) {
-	e := realEngine(b)
+	e := benchEngine(b)
 	ips := benchIPs(b)
 	qs := make([]classifier.Query, 10000)
 	for i := range qs {
@@ -104,10 +178,11 @@ func BenchmarkClassifyBatch10k(b *testing.B) {
 }
 
 // BenchmarkRefreshAllFromLocalFiles measures parse + validate + build +
-// swap of every real source served from a local HTTP server, and the heap
-// the loaded index holds.
+// swap of every real source served from a local HTTP server (plus the
+// synthetic full-size IPv4 ip2asn table), and the heap the loaded index
+// holds.
 func BenchmarkRefreshAllFromLocalFiles(b *testing.B) {
-	cfg := realDataConfig(b)
+	cfg := benchConfig(b)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -122,13 +197,15 @@ func BenchmarkRefreshAllFromLocalFiles(b *testing.B) {
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MB")
-	b.ReportMetric(float64(e.Stats().Prefixes), "prefixes")
+	st := e.Stats()
+	b.ReportMetric(float64(st.Prefixes), "prefixes")
+	b.ReportMetric(float64(st.ASNRanges), "asn-ranges")
 }
 
 // BenchmarkOpenFromPersistedSnapshots measures a restart: load and index the
 // snapshots a previous run left on disk.
 func BenchmarkOpenFromPersistedSnapshots(b *testing.B) {
-	cfg := realDataConfig(b)
+	cfg := benchConfig(b)
 	e := openEngine(b, cfg)
 	_, err := e.Refresh(context.Background(), classifier.GroupAll, true)
 	require.NoError(b, err)

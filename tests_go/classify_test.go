@@ -91,11 +91,13 @@ func TestResidentialFromASName(t *testing.T) {
 		{"Orange", 3215, "Orange S.A.", classifier.TypeResidential, 0.7},
 		{"Reliance Jio", 55836, "RELIANCEJIO-IN Reliance Jio Infocomm Limited", classifier.TypeResidential, 0.7},
 		{"weak pattern only", 64500, "Example Internet Service Co", classifier.TypeResidential, 0.5},
-		{"hosting word vetoes ISP word", 24940, "Hetzner Online GmbH hosting telecom", classifier.TypeUnknown, 0},
-		{"cloud never residential", 13335, "CLOUDFLARENET", classifier.TypeUnknown, 0},
-		{"CDN never residential", 20940, "Akamai CDN broadband", classifier.TypeUnknown, 0},
-		{"VPS provider never residential", 64501, "Cheap VPS Fiber Ltd", classifier.TypeUnknown, 0},
-		{"datacenter never residential", 64502, "Telecom Data Center SRL", classifier.TypeUnknown, 0},
+		// Hosting words veto a residential answer and make a low-confidence
+		// datacenter one.
+		{"hosting word vetoes ISP word", 64503, "Hetzner Online GmbH hosting telecom", classifier.TypeDatacenter, 0.5},
+		{"cloud never residential", 13335, "CLOUDFLARENET", classifier.TypeDatacenter, 0.5},
+		{"CDN never residential", 20940, "Akamai CDN broadband", classifier.TypeDatacenter, 0.5},
+		{"VPS provider never residential", 64501, "Cheap VPS Fiber Ltd", classifier.TypeDatacenter, 0.5},
+		{"datacenter never residential", 64502, "Telecom Data Center SRL", classifier.TypeDatacenter, 0.5},
 		{"no AS name: no residential match, no error", 3320, "", classifier.TypeUnknown, 0},
 	}
 	for _, tt := range tests {
@@ -105,9 +107,11 @@ func TestResidentialFromASName(t *testing.T) {
 			assert.Equal(t, tt.typ, r.Type)
 			assert.Equal(t, tt.conf, r.Confidence)
 			assert.Equal(t, tt.asn, r.ASN)
-			if tt.typ == classifier.TypeResidential {
+			assert.Equal(t, "caller", r.ASNSource)
+			if tt.typ != classifier.TypeUnknown {
 				assert.Equal(t, "asn_name_heuristic", r.Source)
 				assert.Contains(t, r.Matched, "as_name:")
+				assert.Equal(t, tt.asName, r.Provider)
 			}
 		})
 	}
@@ -170,7 +174,10 @@ func TestStatsCountAnswersPerTypeAndSource(t *testing.T) {
 	assert.Equal(t, 5, byName["cloud/aws"].Prefixes)
 	assert.EqualValues(t, 1, byName["cloud/aws"].Updated)
 	assert.GreaterOrEqual(t, byName["tor"].AgeSeconds, 0.0)
-	assert.Equal(t, 4+5+3+3+3+2+2+2+2+4+4+2, s.Prefixes)
+	assert.Equal(t, 4+8+5+3+3+3+2+2+2+2+4+4+2, s.Prefixes, "prefix lists, Onionoo's 8 addresses included")
+	assert.Equal(t, 20+8, s.ASNRanges, "routed ranges of the ip2asn fixtures, more-specific ones split out")
+	assert.Equal(t, 7, s.HostingASNs)
+	assert.EqualValues(t, 4, s.ByASNSource["ip2asn"]+s.ByASNSource["none"])
 }
 
 func TestClosedEngineRefusesCalls(t *testing.T) {

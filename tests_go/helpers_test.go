@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,6 +24,10 @@ func configFor(t testing.TB, base string) classifier.Config {
 		CloudBaseURL:   base + "/cloud",
 		DatacenterURL:  base + "/datacenters.csv",
 		HostingBaseURL: base + "/hosting",
+		OnionooURL:     base + "/onionoo/details.json",
+		HostingASNURL:  base + "/hosting/ASN.txt",
+		ASNV4URL:       base + "/asn/ip2asn-v4.tsv.gz",
+		ASNV6URL:       base + "/asn/ip2asn-v6.tsv",
 		Backoff:        0.01,
 		HTTPTimeout:    5,
 	}
@@ -72,21 +77,50 @@ func sharedData(t testing.TB) string {
 }
 
 // realDataConfig points every source at an HTTP server over the real data.
+// Onionoo has no real snapshot: its document is built from the real exit
+// relay list (tor/alireza-rezaee-tor-nodes/latest.exits.csv) and served from
+// a temporary directory. There is no real IPv4 ip2asn table: the IPv4 table
+// is the hand-written fixture (benchmarks swap in a synthetic one of real
+// size, see benchASNv4URL).
 func realDataConfig(t testing.TB) classifier.Config {
 	t.Helper()
 	dir := sharedData(t)
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	t.Cleanup(srv.Close)
+	gen := t.TempDir()
+	onionooWriteFromExitsCSV(t, filepath.Join(dir, "tor", "alireza-rezaee-tor-nodes", "latest.exits.csv"), filepath.Join(gen, "details.json"))
+	genSrv := httptest.NewServer(http.FileServer(http.Dir(gen)))
+	t.Cleanup(genSrv.Close)
+	v4, err := filepath.Abs(filepath.Join("testdata", "asn", "ip2asn-v4.tsv.gz"))
+	require.NoError(t, err)
 	return classifier.Config{
 		DataDir:        t.TempDir(),
 		TorURL:         srv.URL + "/tor/torbulkexitlist",
+		OnionooURL:     genSrv.URL + "/details.json",
 		CloudBaseURL:   srv.URL + "/cloud-provider-ip-addresses",
 		DatacenterURL:  srv.URL + "/server-ip-addresses/data/datacenters.csv",
 		HostingBaseURL: srv.URL + "/lists_vpn/output/datacenter",
+		HostingASNURL:  srv.URL + "/lists_vpn/input/datacenter/ASN.txt",
+		ASNV4URL:       "file://" + v4,
+		ASNV6URL:       srv.URL + "/asn/ip2asn-v6.tsv.gz",
 		// The real-data folder has no azure, oracle or linode CSV.
 		CloudProviders: []string{"aws", "gcp", "cloudflare", "digitalocean", "vultr"},
 		Backoff:        0.01,
 	}
+}
+
+// realDataFirstPartyConfig is realDataConfig with the providers' own files
+// as the AWS, GCP, Oracle and Azure cloud sources.
+func realDataFirstPartyConfig(t testing.TB) classifier.Config {
+	t.Helper()
+	cfg := realDataConfig(t)
+	base := strings.TrimSuffix(cfg.TorURL, "/tor/torbulkexitlist")
+	cfg.CloudProviders = append(cfg.CloudProviders, "oracle", "azure")
+	cfg.AWSIPRangesURL = base + "/aws-official/ip-ranges.json"
+	cfg.GCPIPRangesURL = base + "/gcp-official/cloud.json"
+	cfg.OracleIPRangesURL = base + "/oracle-official/public_ip_ranges.json"
+	cfg.AzureServiceTagsURL = base + "/azure-official/ServiceTags_Public.2026-05-06.json.gz"
+	return cfg
 }
 
 // classify is Classify with a background context and no ASN data.

@@ -76,11 +76,15 @@ func torEngine(t *testing.T, torURL string, cfg ...func(*classifier.Config)) *cl
 	return openEngine(t, c)
 }
 
+// refreshTor refreshes the tor group (the bulk list and Onionoo) and returns
+// the bulk list's report line.
 func refreshTor(t *testing.T, e *classifier.Engine, force bool) classifier.SourceReport {
 	t.Helper()
 	rep, err := e.Refresh(context.Background(), classifier.GroupTor, force)
 	require.NoError(t, err)
-	require.Len(t, rep.Sources, 1)
+	require.Len(t, rep.Sources, 2)
+	require.Equal(t, "tor", rep.Sources[0].Source)
+	require.Equal(t, "tor/onionoo", rep.Sources[1].Source)
 	return rep.Sources[0]
 }
 
