@@ -1,0 +1,556 @@
+// Command capi is the C ABI of the classifier, built with
+//
+//	go build -buildmode=c-shared -o libipclassifier.so ./capi
+//
+// It holds no classification logic: it checks arguments, maps handles to
+// engines, copies bytes between C and Go, and turns every panic into an
+// error code. See build.sh for the build and python/ipclassifier/_native.py
+// for the one caller we ship.
+//
+// # Conventions
+//
+// Every export returns an int32_t status code (see the constants below).
+// Inputs are (pointer, length) pairs and are copied before use; a NULL
+// pointer is allowed only with length 0. Outputs go into caller-owned
+// buffers (out, outCap) and *outLen receives the number of bytes written;
+// nothing is NUL-terminated, no memory is handed to the caller and no Go
+// pointer escapes.
+//
+//   - On success (OK, PARTIAL) out holds the result and *outLen its length.
+//   - On BUFFER_TOO_SMALL nothing is written and *outLen is the size needed;
+//     call again with a buffer at least that large.
+//   - On any other error out holds a human-readable message, truncated to
+//     outCap, and *outLen its length.
+//
+// ErrorText gives the generic text of a code, for callers that have no
+// buffer at hand when the error happened.
+package main
+
+/*
+#include <stdint.h>
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/ipclassifier/ipclassifier/classifier"
+)
+
+// Status codes returned by every export.
+const (
+	codeOK             = 0  // success
+	codePartial        = 1  // success, but some items failed (Refresh: a source; ClassifyBatch: an input line)
+	codeInvalidArg     = -1 // NULL pointer with a length, negative length, bad group, bad JSON config
+	codeBufferTooSmall = -2 // *outLen = bytes needed; nothing written
+	codeInvalidHandle  = -3 // no open engine has this handle
+	codeInvalidIP      = -4 // the input is not an IPv4/IPv6 address
+	codeInternal       = -5 // a recovered panic or an unexpected engine error
+	codeOpenFailed     = -6 // Open could not create the engine
+	codeClosed         = -7 // the engine was closed while the call ran
+)
+
+var codeText = map[int32]string{
+	codeOK:             "ok",
+	codePartial:        "partial success: some items failed",
+	codeInvalidArg:     "invalid argument",
+	codeBufferTooSmall: "output buffer too small",
+	codeInvalidHandle:  "invalid classifier handle",
+	codeInvalidIP:      "invalid IP address",
+	codeInternal:       "internal error",
+	codeOpenFailed:     "cannot open classifier",
+	codeClosed:         "classifier is closed",
+}
+
+// ---------------------------------------------------------------------------
+// Handle table
+
+var (
+	engines    sync.Map // int64 -> *classifier.Engine
+	nextHandle atomic.Int64
+)
+
+func lookup(h C.int64_t) *classifier.Engine {
+	v, ok := engines.Load(int64(h))
+	if !ok {
+		return nil
+	}
+	return v.(*classifier.Engine)
+}
+
+// ---------------------------------------------------------------------------
+// Buffers
+
+// bufPool holds the scratch buffers records are built in.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) > 1<<20 { // do not keep batch-sized buffers forever
+		return
+	}
+	*b = (*b)[:0]
+	bufPool.Put(b)
+}
+
+// validOut reports whether (out, outCap, outLen) can be written to.
+func validOut(out *C.char, outCap C.int64_t, outLen *C.int64_t) bool {
+	return outLen != nil && outCap >= 0 && (out != nil || outCap == 0)
+}
+
+// validIn reports whether (p, n) is a readable input.
+func validIn(p *C.char, n C.int64_t) bool {
+	return n >= 0 && (p != nil || n == 0)
+}
+
+// goString copies an input; validIn must hold. (C.GoStringN would take a
+// C int, which cannot hold every int64_t length.)
+func goString(p *C.char, n C.int64_t) string {
+	if n == 0 {
+		return ""
+	}
+	return string(unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n)))
+}
+
+// goBytes copies an input; validIn must hold.
+func goBytes(p *C.char, n C.int64_t) []byte {
+	if n == 0 {
+		return nil
+	}
+	return append([]byte(nil), unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n))...)
+}
+
+// writeOut copies b into out, or reports the size needed.
+func writeOut(out *C.char, outCap C.int64_t, outLen *C.int64_t, b []byte, code int32) C.int32_t {
+	if int64(len(b)) > int64(outCap) {
+		*outLen = C.int64_t(len(b))
+		return codeBufferTooSmall
+	}
+	if len(b) > 0 {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(out)), len(b)), b)
+	}
+	*outLen = C.int64_t(len(b))
+	return C.int32_t(code)
+}
+
+// fail writes msg (truncated to outCap) into out and returns code. It never
+// fails itself: with no usable buffer it only returns the code.
+func fail(out *C.char, outCap C.int64_t, outLen *C.int64_t, code int32, msg string) C.int32_t {
+	if outLen == nil {
+		return C.int32_t(code)
+	}
+	if outCap < 0 || out == nil {
+		*outLen = 0
+		return C.int32_t(code)
+	}
+	n := min(len(msg), int(outCap))
+	if n > 0 {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(out)), n), msg[:n])
+	}
+	*outLen = C.int64_t(n)
+	return C.int32_t(code)
+}
+
+// failAfterPanic reports a recovered panic as INTERNAL with its message.
+// The panic may have come from a bad caller pointer (a nil-page fault is a
+// Go panic), so writing the message may fault again: that second panic is
+// swallowed and only the code is returned.
+func failAfterPanic(out *C.char, outCap C.int64_t, outLen *C.int64_t, r any) (rc C.int32_t) {
+	defer func() {
+		if recover() != nil {
+			rc = codeInternal
+		}
+	}()
+	return fail(out, outCap, outLen, codeInternal, panicMessage(r))
+}
+
+// panicMessage renders a recovered value without fmt.
+func panicMessage(r any) string {
+	switch v := r.(type) {
+	case error:
+		return "panic: " + v.Error()
+	case string:
+		return "panic: " + v
+	default:
+		return "panic in ipclassifier"
+	}
+}
+
+// engineError maps an engine error to a code.
+func engineError(out *C.char, outCap C.int64_t, outLen *C.int64_t, err error) C.int32_t {
+	switch {
+	case errors.Is(err, classifier.ErrInvalidIP):
+		return fail(out, outCap, outLen, codeInvalidIP, err.Error())
+	case errors.Is(err, classifier.ErrClosed):
+		return fail(out, outCap, outLen, codeClosed, err.Error())
+	default:
+		return fail(out, outCap, outLen, codeInternal, err.Error())
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Exports
+
+// Open creates an engine from a JSON configuration (cfg, cfgLen; NULL/0 for
+// all defaults) and stores its handle in *handle. Errors are written to
+// (errBuf, errCap, errLen). Returns OK, INVALID_ARGUMENT (bad pointers or
+// JSON), OPEN_FAILED or INTERNAL.
+//
+//export Open
+func Open(cfg *C.char, cfgLen C.int64_t, handle *C.int64_t, errBuf *C.char, errCap C.int64_t, errLen *C.int64_t) (rc C.int32_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			rc = failAfterPanic(errBuf, errCap, errLen, r)
+		}
+	}()
+	if !validOut(errBuf, errCap, errLen) {
+		return codeInvalidArg
+	}
+	if handle == nil || !validIn(cfg, cfgLen) {
+		return fail(errBuf, errCap, errLen, codeInvalidArg, "Open: NULL pointer or negative length")
+	}
+	conf, err := classifier.ParseConfig(goBytes(cfg, cfgLen))
+	if err != nil {
+		return fail(errBuf, errCap, errLen, codeInvalidArg, err.Error())
+	}
+	e, err := classifier.Open(conf)
+	if err != nil {
+		return fail(errBuf, errCap, errLen, codeOpenFailed, err.Error())
+	}
+	h := nextHandle.Add(1)
+	engines.Store(h, e)
+	*handle = C.int64_t(h)
+	*errLen = 0
+	return codeOK
+}
+
+// Close closes the engine behind h and forgets the handle. Calls already
+// running on it finish with CLOSED. Returns OK, INVALID_HANDLE or INTERNAL.
+//
+//export Close
+func Close(h C.int64_t) (rc C.int32_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			rc = codeInternal
+		}
+	}()
+	v, ok := engines.LoadAndDelete(int64(h))
+	if !ok {
+		return codeInvalidHandle
+	}
+	if err := v.(*classifier.Engine).Close(); err != nil {
+		return codeInternal
+	}
+	return codeOK
+}
+
+// Classify labels one address and writes its tab-separated record (see
+// classifier.RecordFields). asn 0 and an empty asName mean unknown; asn must
+// fit in 32 bits. Returns OK, INVALID_IP (message names the input),
+// INVALID_ARGUMENT, INVALID_HANDLE, BUFFER_TOO_SMALL, CLOSED or INTERNAL.
+//
+//export Classify
+func Classify(h C.int64_t, ip *C.char, ipLen C.int64_t, asn C.int64_t, asName *C.char, asNameLen C.int64_t,
+	out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			rc = failAfterPanic(out, outCap, outLen, r)
+		}
+	}()
+	if !validOut(out, outCap, outLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "Classify: bad output buffer")
+	}
+	if !validIn(ip, ipLen) || !validIn(asName, asNameLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "Classify: NULL pointer or negative length")
+	}
+	if asn < 0 || asn > 0xFFFFFFFF {
+		return fail(out, outCap, outLen, codeInvalidArg, "Classify: asn out of range: "+strconv.FormatInt(int64(asn), 10))
+	}
+	e := lookup(h)
+	if e == nil {
+		return fail(out, outCap, outLen, codeInvalidHandle, "Classify: invalid handle "+strconv.FormatInt(int64(h), 10))
+	}
+	r, err := e.Classify(context.Background(), goString(ip, ipLen), uint32(asn), goString(asName, asNameLen))
+	if err != nil {
+		return engineError(out, outCap, outLen, err)
+	}
+	b := getBuf()
+	*b = classifier.AppendRecord((*b)[:0], r, time.Now())
+	rc = writeOut(out, outCap, outLen, *b, codeOK)
+	putBuf(b)
+	return rc
+}
+
+// ClassifyBatch labels every line of (in, inLen) — "ip\tasn\tas_name", lines
+// separated by '\n', asn and as_name optional (empty or 0 = unknown) — in one
+// engine call, and writes one record per input line, joined by '\n', in
+// input order. A line whose IP or ASN is invalid gets an error record
+// "input\t!error\tmessage" and the call returns PARTIAL; other codes as for
+// Classify. Every line may end with '\n' (the last one need not): "" is no
+// line at all, "\n" is one empty line (an error record), "a\n\n" two lines.
+//
+//export ClassifyBatch
+func ClassifyBatch(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			rc = failAfterPanic(out, outCap, outLen, r)
+		}
+	}()
+	if !validOut(out, outCap, outLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "ClassifyBatch: bad output buffer")
+	}
+	if !validIn(in, inLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "ClassifyBatch: NULL pointer or negative length")
+	}
+	e := lookup(h)
+	if e == nil {
+		return fail(out, outCap, outLen, codeInvalidHandle, "ClassifyBatch: invalid handle "+strconv.FormatInt(int64(h), 10))
+	}
+	text := goString(in, inLen)
+	if text == "" {
+		*outLen = 0
+		return codeOK
+	}
+	if text[len(text)-1] == '\n' { // the terminator of the last line
+		text = text[:len(text)-1]
+	}
+	lines := countLines(text)
+	inputs := make([]string, lines) // the IP text of every line
+	lineErr := make([]error, lines) // errors found here (bad ASN), by line
+	qs := make([]classifier.Query, 0, lines)
+	pos := make([]int, 0, lines) // qs[k] is line pos[k]
+	for i := 0; i < lines; i++ {
+		line := text
+		if j := indexByte(text, '\n'); j >= 0 {
+			line, text = text[:j], text[j+1:]
+		}
+		q, err := parseQuery(line)
+		inputs[i] = q.IP
+		if err != nil {
+			lineErr[i] = err
+			continue
+		}
+		qs = append(qs, q)
+		pos = append(pos, i)
+	}
+	results, errs := e.ClassifyBatch(context.Background(), qs)
+	for k, i := range pos {
+		if errs[k] != nil {
+			if errors.Is(errs[k], classifier.ErrClosed) {
+				return fail(out, outCap, outLen, codeClosed, errs[k].Error())
+			}
+			lineErr[i] = errs[k]
+		}
+	}
+	b := getBuf()
+	defer putBuf(b)
+	dst := (*b)[:0]
+	now := time.Now()
+	code := int32(codeOK)
+	k := 0
+	for i := 0; i < lines; i++ {
+		if i > 0 {
+			dst = append(dst, '\n')
+		}
+		if err := lineErr[i]; err != nil {
+			dst = classifier.AppendErrorRecord(dst, inputs[i], err)
+			code = codePartial
+			if k < len(pos) && pos[k] == i {
+				k++
+			}
+			continue
+		}
+		dst = classifier.AppendRecord(dst, results[k], now)
+		k++
+	}
+	*b = dst
+	return writeOut(out, outCap, outLen, dst, code)
+}
+
+// Refresh downloads the sources of group ("tor", "cloud", "datacenter" or
+// "all"; empty means "all") that are due, or all of them when force is
+// non-zero, and writes the JSON report. Returns OK, PARTIAL (some source
+// failed; its previous data stays in use), INVALID_ARGUMENT (unknown group),
+// INVALID_HANDLE, BUFFER_TOO_SMALL (the refresh did happen), CLOSED or
+// INTERNAL.
+//
+//export Refresh
+func Refresh(h C.int64_t, group *C.char, groupLen C.int64_t, force C.int32_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			rc = failAfterPanic(out, outCap, outLen, r)
+		}
+	}()
+	if !validOut(out, outCap, outLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "Refresh: bad output buffer")
+	}
+	if !validIn(group, groupLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "Refresh: NULL pointer or negative length")
+	}
+	e := lookup(h)
+	if e == nil {
+		return fail(out, outCap, outLen, codeInvalidHandle, "Refresh: invalid handle "+strconv.FormatInt(int64(h), 10))
+	}
+	g := goString(group, groupLen)
+	if g == "" {
+		g = classifier.GroupAll
+	}
+	report, err := e.Refresh(context.Background(), g, force != 0)
+	if err != nil {
+		if errors.Is(err, classifier.ErrClosed) {
+			return fail(out, outCap, outLen, codeClosed, err.Error())
+		}
+		return fail(out, outCap, outLen, codeInvalidArg, err.Error())
+	}
+	data, err := json.Marshal(report)
+	if err != nil {
+		return fail(out, outCap, outLen, codeInternal, "Refresh: encode report: "+err.Error())
+	}
+	code := int32(codeOK)
+	if report.Failed() > 0 {
+		code = codePartial
+	}
+	return writeOut(out, outCap, outLen, data, code)
+}
+
+// Stats writes the engine's counters as JSON.
+//
+//export Stats
+func Stats(h C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			rc = failAfterPanic(out, outCap, outLen, r)
+		}
+	}()
+	if !validOut(out, outCap, outLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "Stats: bad output buffer")
+	}
+	e := lookup(h)
+	if e == nil {
+		return fail(out, outCap, outLen, codeInvalidHandle, "Stats: invalid handle "+strconv.FormatInt(int64(h), 10))
+	}
+	data, err := json.Marshal(e.Stats())
+	if err != nil {
+		return fail(out, outCap, outLen, codeInternal, "Stats: encode: "+err.Error())
+	}
+	return writeOut(out, outCap, outLen, data, codeOK)
+}
+
+// CacheCleanup removes expired L2 rows and L3 files and writes the JSON
+// report ({"l1_keys","l2_rows","l3_files","l3_dirs","l3_skipped"} plus
+// "error" when a tier failed as a whole, which returns PARTIAL).
+//
+//export CacheCleanup
+func CacheCleanup(h C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			rc = failAfterPanic(out, outCap, outLen, r)
+		}
+	}()
+	if !validOut(out, outCap, outLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "CacheCleanup: bad output buffer")
+	}
+	e := lookup(h)
+	if e == nil {
+		return fail(out, outCap, outLen, codeInvalidHandle, "CacheCleanup: invalid handle "+strconv.FormatInt(int64(h), 10))
+	}
+	return cacheCleanup(e, out, outCap, outLen)
+}
+
+// Version writes classifier.Version.
+//
+//export Version
+func Version(out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			rc = failAfterPanic(out, outCap, outLen, r)
+		}
+	}()
+	if !validOut(out, outCap, outLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "Version: bad output buffer")
+	}
+	return writeOut(out, outCap, outLen, []byte(classifier.Version), codeOK)
+}
+
+// ErrorText writes the generic text of a status code.
+//
+//export ErrorText
+func ErrorText(code C.int32_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			rc = failAfterPanic(out, outCap, outLen, r)
+		}
+	}()
+	if !validOut(out, outCap, outLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "ErrorText: bad output buffer")
+	}
+	text, ok := codeText[int32(code)]
+	if !ok {
+		text = "unknown status code " + strconv.Itoa(int(code))
+	}
+	return writeOut(out, outCap, outLen, []byte(text), codeOK)
+}
+
+// ---------------------------------------------------------------------------
+// Batch input helpers
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func countLines(s string) int {
+	n := 1
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			n++
+		}
+	}
+	return n
+}
+
+// parseQuery splits "ip[\tasn[\tas_name]]". The IP is returned even when
+// the ASN is bad, so the error record can name the input.
+func parseQuery(line string) (classifier.Query, error) {
+	var q classifier.Query
+	ip, rest, hasRest := cut(line, '\t')
+	q.IP = ip
+	if !hasRest {
+		return q, nil
+	}
+	asnText, name, _ := cut(rest, '\t')
+	q.ASName = name
+	if asnText != "" {
+		n, err := strconv.ParseUint(asnText, 10, 32)
+		if err != nil {
+			return q, &asnError{input: asnText}
+		}
+		q.ASN = uint32(n)
+	}
+	return q, nil
+}
+
+func cut(s string, sep byte) (before, after string, found bool) {
+	if i := indexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
+}
+
+type asnError struct{ input string }
+
+func (e *asnError) Error() string { return "invalid asn " + strconv.Quote(e.input) }
+
+func main() {}

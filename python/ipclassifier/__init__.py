@@ -1,0 +1,27 @@
+"""ipclassifier: label IP addresses as tor, cloud, datacenter, residential or
+unknown, in-process, with the Go engine loaded through ctypes.
+
+    >>> from ipclassifier import create_ip_classifier
+    >>> with create_ip_classifier(data_dir="/tmp/ipc") as c:   # doctest: +SKIP
+    ...     c.update_all_sources()
+    ...     c.classify("52.94.76.1").ip_type
+    <IPType.CLOUD: 'cloud'>
+
+The library (libipclassifier.so) is loaded on first use, not at import.
+"""
+
+from ._native import ClassifierError
+from ._version import __version__
+from .classifier import IPClassifier, build_config, classification_disabled, create_ip_classifier
+from .types import IPClassification, IPType
+
+__all__ = [
+    "IPType",
+    "IPClassification",
+    "IPClassifier",
+    "create_ip_classifier",
+    "build_config",
+    "classification_disabled",
+    "ClassifierError",
+    "__version__",
+]

@@ -1,0 +1,772 @@
+"""IPClassifier: the Python face of the Go engine.
+
+Everything here is transport: build the JSON configuration, call the C ABI,
+decode the tab-separated records it returns (see classifier.RecordFields in
+the Go engine) into :class:`IPClassification`. No classification logic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from ctypes import c_char, c_int64, pointer
+from datetime import datetime, timezone
+from typing import (
+    Any,
+    Dict,
+    Iterable,
+    List,
+    Literal,
+    Mapping,
+    NoReturn,
+    Optional,
+    Tuple,
+    Union,
+    overload,
+)
+
+from . import _native
+from ._native import BUFFER_TOO_SMALL, OK, PARTIAL, ClassifierError
+from .types import IPClassification, IPType
+
+__all__ = [
+    "IPClassifier",
+    "create_ip_classifier",
+    "build_config",
+    "classification_disabled",
+    "BulkItem",
+]
+
+#: One input of :meth:`IPClassifier.bulk_classify`: an IP string, or a tuple
+#: ``(ip,)``, ``(ip, asn)`` or ``(ip, asn, as_name)``.
+BulkItem = Union[str, Tuple[str], Tuple[str, Optional[int]], Tuple[str, Optional[int], Optional[str]]]
+
+_MAX_ASN = 0xFFFFFFFF
+_RECORD_FIELDS = 18  # classifier.RecordFields; later versions only append
+_ERROR_MARK = "!error"
+
+# ---------------------------------------------------------------------------
+# Record decoding (hot path: keep it flat)
+
+_UTC = timezone.utc
+_fromts = datetime.fromtimestamp
+_new = object.__new__
+_TYPES: Dict[str, IPType] = {t.value: t for t in IPType}
+
+# Timestamps repeat: every answer from a snapshot shares its snapshot_at
+# (memoised by text in _ts_cache) and every answer of a batch shares its
+# classified_at (the last one is kept, as one tuple so threads never see a
+# text paired with another text's datetime).
+_last_classified: Tuple[str, datetime] = ("", datetime.fromtimestamp(0, timezone.utc))
+_ts_cache: Dict[str, datetime] = {}
+_TS_CACHE_MAX = 512
+
+
+def _ts(us: str) -> datetime:
+    dt = _ts_cache.get(us)
+    if dt is None:
+        if len(_ts_cache) >= _TS_CACHE_MAX:
+            _ts_cache.clear()
+        dt = _ts_cache[us] = _fromts(int(us) / 1e6, _UTC)
+    return dt
+
+
+class _Draft:
+    """A mutable twin of IPClassification with the same memory layout.
+
+    _decode fills a _Draft with plain attribute stores (a fraction of the
+    cost of object.__setattr__ on a frozen dataclass, field by field), then
+    makes it a real IPClassification by assigning __class__: the result is
+    indistinguishable from one built by __init__. The Go engine validated
+    the answer already, so __post_init__ has nothing to check. (Python 3.9
+    has no dataclass slots: both classes then use a __dict__, which is just
+    as compatible.)
+    """
+
+    if sys.version_info >= (3, 10):
+        __slots__ = tuple(IPClassification.__dataclass_fields__)
+
+    ip_type: IPType
+    provider: Optional[str]
+    confidence: float
+    source: str
+    classified_at: datetime
+    ip: Optional[str]
+    region: Optional[str]
+    service: Optional[str]
+    matched_prefix: Optional[str]
+    snapshot: Optional[str]
+    snapshot_at: Optional[datetime]
+    data_age_seconds: Optional[float]
+    stale: bool
+    asn: Optional[int]
+    as_name: Optional[str]
+    cache_tier: Optional[str]
+    country: Optional[str]
+    asn_source: Optional[str]
+
+
+def _decode(rec: str) -> IPClassification:
+    """One record (see RecordFields in the Go engine) → IPClassification."""
+    f = rec.split("\t")
+    if len(f) != _RECORD_FIELDS:
+        if len(f) < _RECORD_FIELDS:
+            raise ClassifierError(f"malformed record from libipclassifier: {rec!r}")
+        f = f[:_RECORD_FIELDS]  # fields appended by a newer engine
+    ip, t, prov, region, service, conf, src, cat, matched, snap, snap_at, age, stale, asn, as_name, tier, cc, asrc = f
+    o = _new(_Draft)
+    o.ip_type = _TYPES[t]
+    o.provider = prov or None
+    o.confidence = float(conf)
+    o.source = src
+    global _last_classified
+    last_cat, last_dt = _last_classified
+    if cat != last_cat:  # a batch shares one classified_at; single calls never repeat
+        last_dt = _fromts(int(cat) / 1e6, _UTC)
+        _last_classified = (cat, last_dt)
+    o.classified_at = last_dt
+    o.ip = ip
+    o.region = region or None
+    o.service = service or None
+    o.matched_prefix = matched or None
+    o.snapshot = snap or None
+    o.snapshot_at = None if snap_at == "0" else (_ts_cache.get(snap_at) or _ts(snap_at))
+    o.data_age_seconds = float(age) if snap else None
+    o.stale = stale == "1"
+    o.asn = None if asn == "0" else int(asn)
+    o.as_name = as_name or None
+    o.cache_tier = tier or None
+    o.country = cc or None
+    o.asn_source = asrc or None
+    o.__class__ = IPClassification  # type: ignore[assignment]
+    return o  # type: ignore[return-value]
+
+
+def _invalid_answer(item: str) -> IPClassification:
+    """The answer bulk_classify(errors="unknown") gives an invalid input."""
+    return IPClassification(
+        ip_type=IPType.UNKNOWN,
+        provider=None,
+        confidence=0.0,
+        source="invalid_ip",
+        classified_at=datetime.now(_UTC),
+        ip=item,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Per-thread buffers (ctypes releases the GIL: every thread needs its own)
+
+_SINGLE_CAP = 4096
+_BATCH_KEEP = 64 << 20  # do not keep batch buffers larger than this
+_tls = threading.local()
+_ZERO = c_int64(0)
+_SINGLE_CAP_C = c_int64(_SINGLE_CAP)
+# ctypes converts a c_int64 argument for free, an int costs a conversion:
+# precompute the small lengths.
+_NLENS = 256
+_LENS = tuple(c_int64(i) for i in range(_NLENS))
+
+
+class _Buf:
+    __slots__ = ("raw", "arr", "n", "n_ptr")
+
+    def __init__(self, size: int) -> None:
+        self.raw = bytearray(size)
+        self.arr = (c_char * size).from_buffer(self.raw)
+        self.n = c_int64(0)
+        self.n_ptr = pointer(self.n)
+
+
+def _single_buf() -> _Buf:
+    b: Optional[_Buf] = getattr(_tls, "single", None)
+    if b is None:
+        b = _tls.single = _Buf(_SINGLE_CAP)
+    return b
+
+
+def _batch_buf(size: int) -> _Buf:
+    b: Optional[_Buf] = getattr(_tls, "batch", None)
+    if b is None or len(b.raw) < size:
+        b = _Buf(max(size, 1 << 16))
+        if size <= _BATCH_KEEP:
+            _tls.batch = b
+    return b
+
+
+# ---------------------------------------------------------------------------
+# Configuration
+
+
+def classification_disabled() -> bool:
+    """True when $DISABLE_IP_CLASSIFICATION is "true"/"1"/"yes": the host
+    pipeline should skip its IP-classification pass. The classifier itself
+    still works (create_ip_classifier does not look at it)."""
+    return os.environ.get("DISABLE_IP_CLASSIFICATION", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _database_url(db_engine: Any) -> str:
+    """A URL for the Go SQL tier from a URL string, an SQLAlchemy Engine or
+    Connection. The SQLAlchemy driver suffix (postgresql+psycopg2://) is
+    dropped: Go uses its own drivers."""
+    if isinstance(db_engine, (str, os.PathLike)):
+        url = os.fspath(db_engine)
+    else:
+        sa_url = getattr(db_engine, "url", None)
+        if sa_url is None:
+            sa_url = getattr(getattr(db_engine, "engine", None), "url", None)
+        if sa_url is None:
+            raise TypeError(
+                f"db_engine must be a database URL or an SQLAlchemy Engine/Connection, got {type(db_engine).__name__}"
+            )
+        render = getattr(sa_url, "render_as_string", None)
+        url = render(hide_password=False) if render is not None else str(sa_url)
+    scheme, sep, rest = url.partition("://")
+    if sep and "+" in scheme:
+        url = scheme.split("+", 1)[0] + "://" + rest
+    return url
+
+
+def build_config(
+    cache_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
+    db_engine: Any = None,
+    enable_redis: bool = False,
+    redis_url: Optional[str] = None,
+    data_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
+    tor_url: Optional[str] = None,
+    cloud_base_url: Optional[str] = None,
+    datacenter_url: Optional[str] = None,
+    hosting_base_url: Optional[str] = None,
+    enable_cache: bool = True,
+    **extra: Any,
+) -> Dict[str, Any]:
+    """The JSON configuration the Go engine reads (classifier.Config).
+
+    Unset values are left out, so Go applies its environment overrides
+    (TOR_BULK_LIST_URL, CLOUD_RANGES_BASE_URL, DATACENTER_RANGES_URL,
+    HOSTING_RANGES_BASE_URL, IPCLASSIFIER_DATA_DIR) and then its defaults.
+    ``extra`` holds further top-level keys (cloud_providers, tor_interval,
+    http_timeout, attempts, backoff, user_agent, …); a ``cache`` mapping in
+    it is merged into the cache section. Go rejects unknown keys.
+    """
+    cfg: Dict[str, Any] = {}
+    for key, value in (
+        ("data_dir", data_dir),
+        ("tor_url", tor_url),
+        ("cloud_base_url", cloud_base_url),
+        ("datacenter_url", datacenter_url),
+        ("hosting_base_url", hosting_base_url),
+    ):
+        if value is not None:
+            cfg[key] = os.fspath(value)
+    cache: Dict[str, Any] = {}
+    if enable_cache:
+        if cache_dir is not None:
+            cache["dir"] = os.fspath(cache_dir)
+        if db_engine is not None:
+            cache["database_url"] = _database_url(db_engine)
+        if enable_redis or redis_url:
+            cache["redis_url"] = redis_url or "redis://localhost:6379/0"
+        if cache_dir is None and db_engine is None:
+            cache["default_tiers"] = True
+    extra_cache = extra.pop("cache", None)
+    if extra_cache:
+        cache.update(extra_cache)
+    cfg.update(extra)
+    cfg["cache"] = cache
+    return cfg
+
+
+# ---------------------------------------------------------------------------
+# The classifier
+
+_CLOSED_MESSAGE = "classifier is closed"
+
+
+class IPClassifier:
+    """Classifies IP addresses in-process through libipclassifier.so.
+
+    Thread-safe: calls run in Go without the GIL. Not usable in a child
+    process after ``fork()`` (calls raise RuntimeError); create classifiers
+    after forking. Close it (or use ``with``) to release the cache
+    connections.
+
+    The keyword arguments are those of :func:`create_ip_classifier`;
+    ``config`` passes a ready configuration mapping instead.
+    """
+
+    __slots__ = ("_lib", "_h", "_handle", "_state", "_fn", "_lock", "config", "__weakref__")
+
+    def __init__(
+        self,
+        cache_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
+        db_engine: Any = None,
+        enable_redis: bool = False,
+        redis_url: Optional[str] = None,
+        data_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
+        tor_url: Optional[str] = None,
+        cloud_base_url: Optional[str] = None,
+        datacenter_url: Optional[str] = None,
+        hosting_base_url: Optional[str] = None,
+        enable_cache: bool = True,
+        *,
+        config: Optional[Mapping[str, Any]] = None,
+        **extra: Any,
+    ) -> None:
+        self._h: Optional[c_int64] = None  # None = not usable (see _state)
+        self._handle = 0
+        self._state = "closed"
+        if config is None:
+            config = build_config(
+                cache_dir=cache_dir,
+                db_engine=db_engine,
+                enable_redis=enable_redis,
+                redis_url=redis_url,
+                data_dir=data_dir,
+                tor_url=tor_url,
+                cloud_base_url=cloud_base_url,
+                datacenter_url=datacenter_url,
+                hosting_base_url=hosting_base_url,
+                enable_cache=enable_cache,
+                **extra,
+            )
+        self.config: Dict[str, Any] = dict(config)
+        self._lock = threading.Lock()
+        lib = self._lib = _native.load()
+        self._fn = lib.classify_untyped
+        data = json.dumps(self.config).encode()
+        handle = c_int64(0)
+        err = (c_char * 4096)()
+        err_len = c_int64(0)
+        rc = lib.open_(data, len(data), handle, err, 4096, err_len)
+        if rc != OK:
+            msg = bytes(memoryview(err)[: err_len.value]).decode(errors="replace")
+            raise ClassifierError(msg or lib.code_text(rc), rc)
+        self._handle = handle.value
+        self._h = c_int64(handle.value)
+        self._state = "open"
+        _native.on_fork_in_child(self)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def _forked(self) -> None:
+        """Called in a forked child: the Go runtime is gone, never call it."""
+        self._h = None
+        self._state = "forked"
+
+    def _unusable(self) -> NoReturn:
+        if self._state == "forked":
+            raise RuntimeError(_native.FORK_MESSAGE)
+        raise ClassifierError(_CLOSED_MESSAGE, _native.CLOSED)
+
+    def _handle_or_raise(self) -> c_int64:
+        h = self._h
+        if h is None:
+            self._unusable()
+        self._lib.check_usable()
+        return h
+
+    @property
+    def closed(self) -> bool:
+        """True after close() (or in a forked child)."""
+        return self._h is None
+
+    def close(self) -> None:
+        """Close the engine and its cache connections. Idempotent. In a
+        forked child it only forgets the handle."""
+        with self._lock:
+            h = self._h
+            self._h = None
+            if h is None:
+                return
+            self._state = "closed"
+            lib = self._lib
+            if lib.forked or os.getpid() != lib.pid:
+                self._state = "forked"
+                return
+            rc = lib.close(h)
+        if rc not in (OK, _native.INVALID_HANDLE):
+            raise ClassifierError(f"close failed: {lib.code_text(rc)}", rc)
+
+    def __enter__(self) -> "IPClassifier":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if getattr(self, "_h", None) is not None:
+                self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        return f"<IPClassifier handle={self._handle} {self._state}>"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("IPClassifier cannot be pickled: create one in each process (after fork)")
+
+    def _raise(self, rc: int, message: bytes, what: str = "") -> NoReturn:
+        """Raise for a failed call; a handle closed meanwhile reads as closed."""
+        self._lib.check_usable()
+        if rc == _native.INVALID_HANDLE and self._h is None:
+            self._unusable()
+        _native.check(rc, message, what)
+
+    # -- classification ----------------------------------------------------
+
+    def classify(self, ip: str, asn: Optional[int] = None, as_name: Optional[str] = None) -> IPClassification:
+        """Classify one address.
+
+        Args:
+            ip: an IPv4 or IPv6 address (IPv4-mapped IPv6 is answered as IPv4).
+            asn: the AS number, when known (feeds the residential heuristic).
+            as_name: the AS name, when known (e.g. "Deutsche Telekom AG").
+
+        Raises:
+            ValueError: ip is not an address (the message names it), or asn
+                is out of range.
+            ClassifierError: the classifier is closed or the engine failed.
+            RuntimeError: called in a child process after fork().
+        """
+        h = self._h
+        if h is None:
+            self._unusable()
+        try:
+            b = ip.encode()
+        except AttributeError:
+            raise TypeError(f"ip must be a str, got {type(ip).__name__}") from None
+        except UnicodeEncodeError:
+            raise ValueError(f"invalid IP address {ip!r}: not encodable as UTF-8") from None
+        try:
+            buf = _tls.single
+        except AttributeError:
+            buf = _single_buf()
+        n = len(b)
+        # Every argument has its exact C type: see Library.classify_untyped.
+        if asn is None and not as_name:
+            rc = self._fn(
+                h, b, _LENS[n] if n < _NLENS else c_int64(n), _ZERO, None, _ZERO, buf.arr, _SINGLE_CAP_C, buf.n_ptr
+            )
+        else:
+            nb = as_name.encode("utf-8", "replace") if as_name else None
+            rc = self._fn(
+                h,
+                b,
+                c_int64(n),
+                c_int64(_check_asn(asn)),
+                nb,
+                c_int64(len(nb) if nb else 0),
+                buf.arr,
+                _SINGLE_CAP_C,
+                buf.n_ptr,
+            )
+        if rc:
+            return self._classify_slow(rc, ip, b, asn, as_name, buf)
+        return _decode(buf.raw[: buf.n.value].decode())
+
+    def _classify_slow(
+        self, rc: int, ip: str, b: bytes, asn: Optional[int], as_name: Optional[str], buf: _Buf
+    ) -> IPClassification:
+        if rc == BUFFER_TOO_SMALL:  # a record longer than 4 KiB: not expected
+            _, data = _native.call(
+                self._lib.classify,
+                self._handle_or_raise(),
+                b,
+                len(b),
+                _check_asn(asn),
+                as_name.encode() if as_name else None,
+                len(as_name.encode()) if as_name else 0,
+                size=buf.n.value,
+            )
+            return _decode(data.decode())
+        self._raise(rc, bytes(buf.raw[: buf.n.value]), ip)
+
+    @overload
+    def bulk_classify(
+        self,
+        items: Iterable[BulkItem],
+        *,
+        errors: Literal["raise", "unknown"] = ...,
+        as_dict: Literal[False] = ...,
+    ) -> List[IPClassification]: ...
+
+    @overload
+    def bulk_classify(
+        self,
+        items: Iterable[BulkItem],
+        *,
+        errors: Literal["raise", "unknown"] = ...,
+        as_dict: Literal[True],
+    ) -> Dict[str, IPClassification]: ...
+
+    def bulk_classify(
+        self,
+        items: Iterable[BulkItem],
+        *,
+        errors: Literal["raise", "unknown"] = "raise",
+        as_dict: bool = False,
+    ) -> Union[List[IPClassification], Dict[str, IPClassification]]:
+        """Classify many addresses in one call into the engine (one cache
+        round trip per tier).
+
+        Args:
+            items: IP strings or ``(ip, asn, as_name)`` tuples (asn and
+                as_name may be None, or left out).
+            errors: "raise" (default): any invalid item raises ValueError
+                listing every offending value (after the valid ones were
+                classified). "unknown": an invalid IP gets an UNKNOWN answer
+                with source "invalid_ip" and the input as ``ip``; an invalid
+                asn is ignored (treated as unknown), so a pipeline loses
+                nothing.
+            as_dict: return ``{input ip: answer}`` like the upstream API
+                instead of a list in input order.
+
+        Returns:
+            The answers in input order (or the dict).
+        """
+        if errors not in ("raise", "unknown"):
+            raise ValueError(f'errors must be "raise" or "unknown", got {errors!r}')
+        lenient = errors == "unknown"
+        ips, answers = self.classify_many(items, strict_asn=not lenient)
+        results: List[IPClassification] = []
+        offending: List[str] = []
+        for ip, a in zip(ips, answers):
+            if isinstance(a, IPClassification):
+                results.append(a)
+            elif lenient:
+                results.append(_invalid_answer(ip))
+            else:
+                offending.append(a)
+        if offending:
+            shown = "; ".join(offending[:20])
+            more = f" (and {len(offending) - 20} more)" if len(offending) > 20 else ""
+            raise ValueError(f"{len(offending)} invalid input(s) in bulk_classify: {shown}{more}")
+        if as_dict:
+            return {ip: r for ip, r in zip(ips, results)}
+        return results
+
+    def classify_many(
+        self, items: Iterable[BulkItem], *, strict_asn: bool = True
+    ) -> Tuple[List[str], List[Union[IPClassification, str]]]:
+        """The engine of bulk_classify: one C call, no exception for bad
+        items. Returns the input IPs and, in the same order, an answer or
+        the error message (naming the input) for each.
+
+        With strict_asn False an invalid asn is dropped instead of failing
+        its item.
+        """
+        h = self._handle_or_raise()
+        if not isinstance(items, list):
+            items = list(items)
+        bad: Dict[int, str] = {}  # index -> error found here
+        payload: Optional[bytes] = None
+        ips: List[str]
+        if all(type(item) is str for item in items):  # fast path: bare IP strings
+            ips = items  # type: ignore[assignment]
+            joined = "\n".join(ips)
+            if "\t" not in joined and joined.count("\n") == len(ips) - 1:
+                payload = (joined + "\n").encode("utf-8", "replace")
+        if payload is None:
+            ips, payload = self._batch_payload(items, bad, strict_asn)
+        if not ips:
+            return ips, []
+        out = self._batch_call(h, payload, len(ips))
+        records = out.split("\n")
+        if len(records) != len(ips):
+            raise ClassifierError(f"libipclassifier returned {len(records)} records for {len(ips)} inputs")
+        answers: List[Union[IPClassification, str]] = []
+        append = answers.append
+        decode = _decode
+        for i, rec in enumerate(records):
+            if "\t!" in rec:  # maybe an error record "input\t!error\tmessage"
+                if bad and i in bad:
+                    append(bad[i])
+                    continue
+                f = rec.split("\t", 2)
+                if len(f) == 3 and f[1] == _ERROR_MARK:
+                    append(f[2])
+                    continue
+            elif bad and i in bad:
+                append(bad[i])
+                continue
+            append(decode(rec))
+        return ips, answers
+
+    @staticmethod
+    def _batch_payload(items: List[Any], bad: Dict[int, str], strict_asn: bool) -> Tuple[List[str], bytes]:
+        """The ClassifyBatch input "ip\tasn\tas_name\n" per item; items that
+        cannot be sent as they are get an entry in bad (and an empty line)."""
+        ips: List[str] = []
+        lines: List[str] = []
+        for i, item in enumerate(items):
+            if isinstance(item, str):
+                ip, asn, name = item, None, None
+            else:
+                try:
+                    ip = item[0]
+                    asn = item[1] if len(item) > 1 else None
+                    name = item[2] if len(item) > 2 else None
+                except (TypeError, IndexError, KeyError):
+                    raise TypeError(
+                        f"bulk_classify item {i} must be an IP string or (ip, asn, as_name), got {item!r}"
+                    ) from None
+            if not isinstance(ip, str):
+                raise TypeError(f"bulk_classify item {i}: ip must be a str, got {type(ip).__name__}")
+            ips.append(ip)
+            if "\t" in ip or "\n" in ip:
+                bad[i] = f"invalid IP address {ip!r}: contains a tab or newline"
+                lines.append("")  # keeps the line count; its answer is replaced
+                continue
+            asn_text = ""
+            if asn is not None:
+                try:
+                    asn_text = str(_check_asn(asn))
+                except (ValueError, TypeError) as e:
+                    if strict_asn:
+                        bad[i] = f"{ip}: {e}"
+            if name:
+                if "\t" in name or "\n" in name or "\r" in name:
+                    name = name.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+                lines.append(f"{ip}\t{asn_text}\t{name}")
+            elif asn_text:
+                lines.append(f"{ip}\t{asn_text}")
+            else:
+                lines.append(ip)
+        lines.append("")  # every line ends with "\n", so a last empty IP is still a line
+        return ips, "\n".join(lines).encode("utf-8", "replace")
+
+    def _batch_call(self, h: c_int64, payload: bytes, count: int) -> str:
+        # Records echo the IP and AS name and add < 400 bytes of evidence.
+        size = len(payload) + count * 400 + 1024
+        buf = _batch_buf(size)
+        fn = self._lib.classify_batch
+        rc = fn(h, payload, len(payload), buf.arr, len(buf.raw), buf.n)
+        if rc == BUFFER_TOO_SMALL:  # rare: retry once with the exact size
+            buf = _batch_buf(buf.n.value)
+            rc = fn(h, payload, len(payload), buf.arr, len(buf.raw), buf.n)
+        data = buf.raw[: buf.n.value]
+        if rc not in (OK, PARTIAL):
+            self._raise(rc, bytes(data))
+        return data.decode("utf-8", "replace")
+
+    # -- sources, stats, cache ---------------------------------------------
+
+    def refresh(self, group: str = "all", force: bool = False) -> Dict[str, Any]:
+        """Download the sources of group ("tor", "cloud", "datacenter" or
+        "all") that are due (all of them with force) and return the report:
+        ``{"group", "force", "seconds", "sources": [{"source", "status",
+        "error", "entries", …}]}``. A source that fails keeps its previous
+        data; its status is "failed" and ``failed`` counts them.
+
+        Raises:
+            ClassifierError: unknown group, closed classifier.
+        """
+        h = self._handle_or_raise()
+        g = group.encode()
+        _, data = _native.call(self._lib.refresh, h, g, len(g), 1 if force else 0, size=1 << 20)
+        report: Dict[str, Any] = json.loads(data)
+        report["failed"] = sum(1 for s in report.get("sources") or () if s.get("status") == "failed")
+        return report
+
+    def update_all_sources(self, force: bool = False) -> Dict[str, Any]:
+        """refresh("all", force): the upstream name."""
+        return self.refresh("all", force)
+
+    def get_stats(self) -> Dict[str, Any]:
+        """The engine's counters and per-source data (Go Stats JSON), plus
+        the upstream flat keys: classifications, cache_hits, cache_misses
+        and {type}_matches."""
+        h = self._handle_or_raise()
+        _, data = _native.call(self._lib.stats, h, size=1 << 16)
+        stats: Dict[str, Any] = json.loads(data)
+        cache = stats.get("cache") or {}
+        by_type = stats.get("by_type") or {}
+        stats.setdefault("classifications", stats.get("lookups", 0))
+        stats.setdefault("cache_hits", cache.get("cache_hits", 0))
+        stats.setdefault("cache_misses", cache.get("cache_misses", 0))
+        for t in IPType:
+            stats.setdefault(f"{t.value}_matches", by_type.get(t.value, 0))
+        return stats
+
+    def cache_stats(self) -> Dict[str, Any]:
+        """The cache tier counters (hits/misses per tier)."""
+        stats = self.get_stats().get("cache") or {}
+        return dict(stats)
+
+    def cache_cleanup(self) -> Dict[str, Any]:
+        """Remove expired entries from the cache tiers; returns the report."""
+        h = self._handle_or_raise()
+        _, data = _native.call(self._lib.cache_cleanup, h, size=1 << 16)
+        report: Dict[str, Any] = json.loads(data)
+        return report
+
+
+def _check_asn(asn: Any) -> int:
+    """asn as an int in [0, 2**32-1] (None → 0, digit strings accepted)."""
+    if asn is None:
+        return 0
+    if isinstance(asn, bool) or not isinstance(asn, (int, str)):
+        raise TypeError(f"asn must be an int, got {type(asn).__name__}")
+    try:
+        value = int(asn)
+    except ValueError:
+        raise ValueError(f"invalid asn {asn!r}") from None
+    if not 0 <= value <= _MAX_ASN:
+        raise ValueError(f"asn out of range (0..{_MAX_ASN}): {asn!r}")
+    return value
+
+
+def create_ip_classifier(
+    cache_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
+    db_engine: Any = None,
+    enable_redis: bool = False,
+    redis_url: Optional[str] = None,
+    data_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
+    tor_url: Optional[str] = None,
+    cloud_base_url: Optional[str] = None,
+    datacenter_url: Optional[str] = None,
+    hosting_base_url: Optional[str] = None,
+    enable_cache: bool = True,
+    **extra: Any,
+) -> IPClassifier:
+    """Create an :class:`IPClassifier` (the upstream factory).
+
+    Args:
+        cache_dir: directory of the L3 file cache.
+        db_engine: the L2 SQL cache: an SQLAlchemy Engine/Connection (its URL
+            is used; SQLAlchemy is never imported here) or a URL string
+            (``sqlite:///abs/path.db``, ``postgresql://…``).
+        enable_redis: enable the L1 Redis cache at ``redis_url`` (default
+            ``redis://localhost:6379/0``); a Redis that is down is skipped.
+        data_dir: where source snapshots persist (Go default:
+            $IPCLASSIFIER_DATA_DIR, else ~/.cache/ipclassifier).
+        tor_url, cloud_base_url, datacenter_url, hosting_base_url: source
+            locations (http, https or file URLs). Unset: Go applies
+            TOR_BULK_LIST_URL, CLOUD_RANGES_BASE_URL, DATACENTER_RANGES_URL,
+            HOSTING_RANGES_BASE_URL, then the public defaults.
+        enable_cache: False turns every cache tier off. True with neither
+            cache_dir nor db_engine uses the embedded default (SQLite + files
+            under data_dir).
+        **extra: further configuration keys (cloud_providers, tor_interval,
+            http_timeout, attempts, backoff, user_agent, cache={…}).
+
+    ``DISABLE_IP_CLASSIFICATION`` does not stop this factory; the host checks
+    :func:`classification_disabled` to skip its classification pass.
+    """
+    return IPClassifier(
+        cache_dir=cache_dir,
+        db_engine=db_engine,
+        enable_redis=enable_redis,
+        redis_url=redis_url,
+        data_dir=data_dir,
+        tor_url=tor_url,
+        cloud_base_url=cloud_base_url,
+        datacenter_url=datacenter_url,
+        hosting_base_url=hosting_base_url,
+        enable_cache=enable_cache,
+        **extra,
+    )

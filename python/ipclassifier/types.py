@@ -1,0 +1,125 @@
+"""The answer types, drop-in compatible with
+``cowrieprocessor.enrichment.ip_classification.models``.
+
+``IPType`` and the first five fields of ``IPClassification`` (``ip_type``,
+``provider``, ``confidence``, ``source``, ``classified_at``) keep the upstream
+names, order and validation; the fields after them are extras carrying the
+evidence behind an answer, all with defaults.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Dict, Optional
+
+__all__ = ["IPType", "IPClassification"]
+
+
+class IPType(str, Enum):
+    """Infrastructure label of an address, in priority order: a Tor exit wins
+    over a cloud range, which wins over a datacenter range, and so on."""
+
+    TOR = "tor"
+    CLOUD = "cloud"
+    DATACENTER = "datacenter"
+    RESIDENTIAL = "residential"
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# slots=True needs Python 3.10; on 3.9 the class is frozen without slots.
+_SLOTS: Dict[str, Any] = {"slots": True} if sys.version_info >= (3, 10) else {}
+
+
+@dataclass(frozen=True, **_SLOTS)
+class IPClassification:
+    """One immutable classification answer.
+
+    Attributes:
+        ip_type: the label.
+        provider: cloud provider (``aws``, ``azure``, ``gcp``, …) or None.
+        confidence: 0.0 to 1.0 (tor 0.95, cloud 0.99, datacenter 0.75,
+            residential 0.5 to 0.8, unknown 0.0).
+        source: where the answer came from: ``tor_bulk_list``,
+            ``cloud_ranges_{provider}``, ``datacenter_community_lists``,
+            ``asn_name_heuristic``, ``none`` (or ``invalid_ip`` for an input
+            kept by ``bulk_classify(errors="unknown")``).
+        classified_at: when the answer was computed (tz-aware UTC); defaults
+            to now.
+        ip: the address in canonical form (IPv4-mapped IPv6 becomes IPv4).
+        region, service: from the cloud list, when it has them.
+        matched_prefix: the prefix (or address) that decided the answer, or
+            the AS-name patterns for a residential answer.
+        snapshot: the source snapshot (``tor``, ``cloud/aws``, …).
+        snapshot_at: when that snapshot was downloaded (UTC).
+        data_age_seconds: age of that snapshot when the answer was made.
+        stale: True when the newest download of that source failed or the
+            snapshot is older than its source allows.
+        asn, as_name: the network of the address: from the caller, or from
+            the engine's IP-to-ASN table when the caller gave neither.
+        cache_tier: ``l1``/``l2``/``l3`` when the answer came from a cache
+            tier, None when computed.
+        country: ISO country code of the network (from the IP-to-ASN table).
+        asn_source: where asn/as_name/country came from: ``caller``,
+            ``ip2asn`` or None.
+
+    Raises:
+        ValueError: if confidence is not between 0.0 and 1.0.
+    """
+
+    ip_type: IPType
+    provider: Optional[str]
+    confidence: float
+    source: str
+    classified_at: datetime = field(default_factory=_utcnow)
+    ip: Optional[str] = None
+    region: Optional[str] = None
+    service: Optional[str] = None
+    matched_prefix: Optional[str] = None
+    snapshot: Optional[str] = None
+    snapshot_at: Optional[datetime] = None
+    data_age_seconds: Optional[float] = None
+    stale: bool = False
+    asn: Optional[int] = None
+    as_name: Optional[str] = None
+    cache_tier: Optional[str] = None
+    country: Optional[str] = None
+    asn_source: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"confidence must be between 0.0 and 1.0, got {self.confidence}")
+        if self.classified_at is None:  # upstream accepts an explicit None
+            object.__setattr__(self, "classified_at", _utcnow())
+
+    def to_dict(self) -> Dict[str, Any]:
+        """A JSON-ready dict: enum as its value, datetimes as ISO 8601."""
+        return {
+            "ip": self.ip,
+            "ip_type": self.ip_type.value,
+            "provider": self.provider,
+            "confidence": self.confidence,
+            "source": self.source,
+            "classified_at": self.classified_at.isoformat() if self.classified_at else None,
+            "region": self.region,
+            "service": self.service,
+            "matched_prefix": self.matched_prefix,
+            "snapshot": self.snapshot,
+            "snapshot_at": self.snapshot_at.isoformat() if self.snapshot_at else None,
+            "data_age_seconds": self.data_age_seconds,
+            "stale": self.stale,
+            "asn": self.asn,
+            "as_name": self.as_name,
+            "cache_tier": self.cache_tier,
+            "country": self.country,
+            "asn_source": self.asn_source,
+        }
