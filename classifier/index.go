@@ -245,6 +245,7 @@ func (ix *index) classify(addr netip.Addr, callerASN uint32, callerName string, 
 		switch typ {
 		case TypeTor:
 			r.Confidence = ConfidenceTor
+			r.Provider = ProviderTor // upstream's answers name the provider "tor"
 		case TypeCloud:
 			r.Confidence = ConfidenceCloud
 		default:

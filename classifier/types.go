@@ -49,6 +49,7 @@ const (
 	// ASN may also carry some office or access space.
 	ConfidenceHostingASN = 0.6
 
+	ProviderTor      = "tor"           // Result.Provider of every Tor answer
 	SourceTor        = "tor_bulk_list" // the bulk exit list and Onionoo alike (Snapshot tells which)
 	SourceCloudPrefx = "cloud_ranges_" // followed by the provider, e.g. cloud_ranges_aws
 	SourceDatacenter = "datacenter_community_lists"

@@ -23,7 +23,7 @@ func TestClassifyFollowsPriorityTorCloudDatacenter(t *testing.T) {
 		matched  string
 		snapshot string
 	}{
-		{"tor exit", "102.130.113.9", classifier.TypeTor, "", "", "", 0.95, "tor_bulk_list", "102.130.113.9/32", "tor"},
+		{"tor exit", "102.130.113.9", classifier.TypeTor, "tor", "", "", 0.95, "tor_bulk_list", "102.130.113.9/32", "tor"},
 		{"aws: most specific prefix wins", "13.34.5.9", classifier.TypeCloud, "aws", "us-east-1", "EC2", 0.99, "cloud_ranges_aws", "13.34.5.0/24", "cloud/aws"},
 		{"aws wider prefix", "13.34.200.1", classifier.TypeCloud, "aws", "us-east-1", "AMAZON", 0.99, "cloud_ranges_aws", "13.34.0.0/16", "cloud/aws"},
 		{"cloud wins over a hosting list holding the same range", "13.34.1.1", classifier.TypeCloud, "aws", "us-east-1", "AMAZON", 0.99, "cloud_ranges_aws", "13.34.0.0/16", "cloud/aws"},

@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         "group", nargs="?", default="all", help="tor, cloud, datacenter, asn or all (default); the engine decides"
     )
     p.add_argument("--force", action="store_true", help="download every source of the group now")
+    p.add_argument("--summary", action="store_true", help="print one line instead of one per source")
 
     p = sub.add_parser("stats", help="engine counters and source snapshots (JSON)")
     _global_options(p, suppress=True)
@@ -242,6 +243,9 @@ def _cmd_classify(args: argparse.Namespace, c: IPClassifier, out: TextIO, err: T
 def _cmd_refresh(args: argparse.Namespace, c: IPClassifier, out: TextIO) -> int:
     report = c.refresh(args.group, force=args.force)
     sources: List[Dict[str, Any]] = report.get("sources") or []
+    if args.summary:
+        out.write(_refresh_summary(report, sources, c.get_stats()) + "\n")
+        return 1 if report.get("failed") else 0
     width = max([len(str(s.get("source", ""))) for s in sources] + [6])
     for s in sources:
         line = (
@@ -254,6 +258,22 @@ def _cmd_refresh(args: argparse.Namespace, c: IPClassifier, out: TextIO) -> int:
     failed = int(report.get("failed", 0))
     out.write(f"{len(sources)} sources, {failed} failed, {float(report.get('seconds', 0.0)):.2f}s\n")
     return 1 if failed else 0
+
+
+def _refresh_summary(report: Dict[str, Any], sources: List[Dict[str, Any]], stats: Dict[str, Any]) -> str:
+    """One line for `make run` and cron mail: what changed, what failed and why, what is loaded."""
+    counts: Dict[str, int] = {}
+    for s in sources:
+        counts[str(s.get("status"))] = counts.get(str(s.get("status")), 0) + 1
+    done = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
+    loaded = sum(1 for s in stats.get("sources", []) if s.get("prefixes"))
+    line = f"refresh: {len(sources)} sources: {done}; classifying from {loaded} loaded snapshots ({stats.get('prefixes', 0)} prefixes)"
+    errors = [str(s.get("error", "")) for s in sources if s.get("status") == "failed"]
+    if errors:
+        offline = all(("no such host" in e or "connection refused" in e or "network is unreachable" in e) for e in errors)
+        reason = "the sources are unreachable (no network?)" if offline else f"first error: {errors[0][:160]}"
+        line += f"; {reason}"
+    return line
 
 
 def _dump(obj: Any, out: TextIO) -> None:
