@@ -10,7 +10,7 @@ RUN_ARGS = $(if $(RUN_DATA_DIR),--data-dir $(RUN_DATA_DIR))
 EXAMPLE ?= examples/attackers.txt
 BENCH_DIR := .bench
 
-.PHONY: help build run test test-go test-py bench lint deps clean
+.PHONY: help build run demo test test-go test-py bench lint deps clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ deps: ## install the Python packages the tests need (no-op when present)
 run: build ## refresh the sources (offline: says so, keeps its snapshots) and classify examples/attackers.txt
 	@$(PYTHON) -m ipclassifier $(RUN_ARGS) refresh all --summary || true
 	@$(PYTHON) -m ipclassifier $(RUN_ARGS) classify - < $(EXAMPLE)
+
+demo: build ## `make run` offline: the real snapshots in ../shared/data stand in for the public sources
+	@PYTHON=$(PYTHON) bash scripts/demo.sh
 
 test: deps build test-go test-py ## run every Go and Python test (race detector on)
 

@@ -46,6 +46,11 @@ type Config struct {
 	// CloudProviders limits the cloud sources loaded (aws, azure, gcp,
 	// cloudflare, digitalocean, oracle, linode, vultr); empty means all.
 	CloudProviders []string `json:"cloud_providers,omitempty"`
+	// DisabledSources names sources (as in Stats: "tor/onionoo",
+	// "asn/ip2asn-v4", "cloud/linode", …) that are neither loaded nor
+	// downloaded: for a mirror that lacks them or a sensor that must not
+	// fetch them. Default: $IPCLASSIFIER_DISABLED_SOURCES, comma-separated.
+	DisabledSources []string `json:"disabled_sources,omitempty"`
 
 	// FirstParty lists the providers (aws, gcp, oracle, azure) whose own
 	// publication replaces their rezmoss CSV: AWS ip-ranges.json, Google
@@ -134,6 +139,13 @@ func (c Config) WithDefaults() Config {
 		}
 		if *u == "" && c.firstParty(f.Provider) {
 			*u = f.DefaultURL
+		}
+	}
+	if len(c.DisabledSources) == 0 {
+		for _, name := range strings.Split(os.Getenv("IPCLASSIFIER_DISABLED_SOURCES"), ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				c.DisabledSources = append(c.DisabledSources, name)
+			}
 		}
 	}
 	setStr(&c.UserAgent, "IPCLASSIFIER_USER_AGENT", "ipclassifier/"+Version)

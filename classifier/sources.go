@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -153,7 +154,7 @@ func (c Config) sources() []Source {
 		Name: "asn/ip2asn-v6", Group: GroupASN, Kind: KindASNTable, URL: c.ASNV6URL,
 		Interval: c.ASNInterval.D(), Parse: ParseIP2ASN,
 	})
-	return out
+	return slices.DeleteFunc(out, func(s Source) bool { return slices.Contains(c.DisabledSources, s.Name) })
 }
 
 func (c Config) cloudEnabled(provider string) bool {

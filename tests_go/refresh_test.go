@@ -304,3 +304,18 @@ func sourceStats(t *testing.T, e *classifier.Engine, name string) classifier.Sou
 	t.Fatalf("no source %q", name)
 	return classifier.SourceStats{}
 }
+
+func TestDisabledSourcesAreNeitherLoadedNorDownloaded(t *testing.T) {
+	cfg := configFor(t, fixtureServer(t).URL)
+	cfg.DisabledSources = []string{"tor/onionoo", "cloud/linode"}
+	e := openEngine(t, cfg)
+	rep, err := e.Refresh(context.Background(), classifier.GroupAll, false)
+	require.NoError(t, err)
+	for _, s := range rep.Sources {
+		assert.NotContains(t, []string{"tor/onionoo", "cloud/linode"}, s.Source)
+	}
+	assert.Equal(t, classifier.TypeUnknown, classify(t, e, "2600:3c00::42").Type, "the linode range is not loaded")
+
+	t.Setenv("IPCLASSIFIER_DISABLED_SOURCES", "tor/onionoo, asn/ip2asn-v4")
+	assert.Equal(t, []string{"tor/onionoo", "asn/ip2asn-v4"}, classifier.Config{}.WithDefaults().DisabledSources)
+}
