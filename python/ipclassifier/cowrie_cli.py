@@ -1,0 +1,421 @@
+"""The cowrieprocessor commands of the command line: ``backfill`` and
+``demo-db``.
+
+    ipclassifier backfill --db URL [--cache-dir DIR] [--batch-size 10000] [--progress]
+                          [--force] [--dry-run] [--include-unknown] [--no-refresh] [--json]
+    ipclassifier demo-db  --db URL [--ips 38864] [--sessions 1682827] [--seed N] [--replace]
+
+:func:`add_subcommands` adds them to the ``ipclassifier`` parser's
+subparsers; each sets ``args.handler`` to a ``(args) -> int`` function that
+opens what it needs itself. ``python -m ipclassifier.cowrie_cli`` runs them
+stand-alone.
+
+Exit status: 0 success; 1 some IPs could not be classified (invalid
+addresses), a source refresh failed, the classifier or the database failed;
+2 usage error or bad input (bad URL, missing table, tables already there
+without ``--replace``); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any, Callable, Dict, Optional, Sequence, TextIO
+
+__all__ = ["add_subcommands", "run_backfill", "run_demo_db", "build_parser", "main", "ProgressBar"]
+
+# The classifier options every command takes. Defaults are SUPPRESS so an
+# option given before the command name (parsed by the main parser) is not
+# overwritten by the subcommand's default.
+_CLASSIFIER_OPTIONS = (
+    ("--data-dir", "DIR", "where source snapshots are kept"),
+    ("--cache-dir", "DIR", "L3 file cache directory (backfill: no cache tier unless one is given)"),
+    ("--redis-url", "URL", "L1 Redis cache (redis://host:port/db)"),
+    ("--tor-url", "URL", "Tor bulk exit list"),
+    ("--onionoo-url", "URL", "Onionoo details document of exit relays"),
+    ("--cloud-base-url", "URL", "base of the cloud range CSVs"),
+    ("--datacenter-url", "URL", "jhassine datacenters.csv"),
+    ("--hosting-base-url", "URL", "base of the X4BNet ipv4.txt/ipv6.txt"),
+    ("--hosting-asn-url", "URL", "X4BNet list of hosting ASNs (ASN.txt)"),
+    ("--asn-v4-url", "URL", "iptoasn ip2asn-v4.tsv(.gz)"),
+    ("--asn-v6-url", "URL", "iptoasn ip2asn-v6.tsv(.gz)"),
+    ("--cloud-providers", "LIST", "comma-separated cloud lists to load; default all"),
+)
+# Options that are not source URLs of the engine configuration.
+_NOT_SOURCE_URLS = {"db", "redis_url", "tor_url", "cloud_base_url", "datacenter_url", "hosting_base_url"}
+
+
+def _opt(args: argparse.Namespace, name: str) -> Any:
+    return getattr(args, name, None)
+
+
+def _add_classifier_options(p: argparse.ArgumentParser, suppress: bool = True) -> None:
+    d: Dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {"default": None}
+    g = p.add_argument_group("classifier options")
+    for flag, metavar, help_text in _CLASSIFIER_OPTIONS:
+        g.add_argument(flag, metavar=metavar, help=help_text, **d)
+    g.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="disable every cache tier",
+        **({"default": argparse.SUPPRESS} if suppress else {"default": False}),
+    )
+
+
+def add_subcommands(subparsers: Any) -> None:
+    """Add ``backfill`` and ``demo-db`` to an argparse subparsers object
+    (``parser.add_subparsers()``). Each parsed command carries
+    ``args.handler``: call it with ``args`` and exit with its result."""
+    p = subparsers.add_parser(
+        "backfill",
+        help="classify ip_inventory and fill session_summaries.snapshot_ip_type (cowrieprocessor)",
+        description=(
+            "Classify every ip_inventory row (stored in enrichment['ip_classification']) and set "
+            "session_summaries.snapshot_ip_type where it is NULL, one transaction per batch. "
+            "Resumable: a re-run skips rows classified less than --max-age hours ago."
+        ),
+    )
+    p.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
+                   help="the cowrieprocessor database (sqlite:////abs/path.db, postgresql://user@host/db)")  # fmt: skip
+    p.add_argument("--batch-size", type=int, default=10_000, metavar="N", help="rows per batch and transaction (10000)")
+    p.add_argument("--progress", action="store_true", help="progress bar with rate and ETA on stderr")
+    p.add_argument("--force", action="store_true",
+                   help="re-classify every row, even those classified recently (no cache tier is used)")  # fmt: skip
+    p.add_argument("--dry-run", action="store_true",
+                   help="change nothing: report what would change (uses the snapshots on disk, no refresh, no cache)")  # fmt: skip
+    p.add_argument("--include-unknown", action="store_true",
+                   help="also re-type sessions whose snapshot_ip_type is 'unknown'")  # fmt: skip
+    p.add_argument("--no-orphans", action="store_true", help="skip sessions whose source IP is not in ip_inventory")
+    p.add_argument("--no-refresh", action="store_true", help="do not refresh the sources that are due first")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="run even when no source data is loaded (every answer would be unknown)")  # fmt: skip
+    p.add_argument("--max-age", type=float, default=24.0, metavar="HOURS",
+                   help="answers stored less than this ago are kept (24)")  # fmt: skip
+    p.add_argument("--max-batches", type=int, default=None, metavar="N", help="stop after N batches (partial run)")
+    p.add_argument("--sql-cache", action="store_true",
+                   help="use the database's enrichment_cache table as the L2 cache tier")  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
+    _add_classifier_options(p)
+    p.set_defaults(handler=run_backfill)
+
+    p = subparsers.add_parser(
+        "demo-db",
+        help="build a realistic cowrieprocessor database (ip_inventory + session_summaries)",
+        description=(
+            "Create ip_inventory and session_summaries and fill them like a honeypot fleet's database: "
+            "skewed sessions per address (one AS with ~14%%), addresses from real Tor, cloud, hosting and ISP "
+            "networks, MaxMind/Cymru enrichment with realistic gaps, snapshot_ip_type NULL."
+        ),
+    )
+    p.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help="the database to create the tables in")
+    p.add_argument("--ips", type=int, default=38_864, metavar="N", help="ip_inventory rows (38864)")
+    p.add_argument("--sessions", type=int, default=1_682_827, metavar="N", help="session_summaries rows (1682827)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (0)")
+    p.add_argument("--replace", action="store_true", help="drop the tables first if they exist")
+    p.add_argument("--orphan-fraction", type=float, default=0.0, metavar="F",
+                   help="share of sessions whose source IP is not in ip_inventory (no foreign key then)")  # fmt: skip
+    p.add_argument("--no-ip-fraction", type=float, default=0.003, metavar="F",
+                   help="share of sessions without a source IP (0.003)")  # fmt: skip
+    p.set_defaults(handler=run_demo_db)
+
+
+# ---------------------------------------------------------------------------
+# Progress
+
+
+class ProgressBar:
+    """A plain-text progress bar on a stream (stderr): bar, counts, rate and
+    ETA. On a terminal it redraws one line; otherwise (cron, journald) it
+    prints a line at most every ``interval`` seconds."""
+
+    def __init__(self, stream: TextIO, label: str = "", width: int = 24, interval: Optional[float] = None) -> None:
+        self.stream = stream
+        self.label = label
+        self.width = width
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.interval = interval if interval is not None else (0.2 if self.tty else 10.0)
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.drawn = False
+
+    @staticmethod
+    def _eta(seconds: float) -> str:
+        s = int(seconds + 0.5)
+        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+    def update(self, done: int, total: int, unit: str = "IPs", extra: str = "", force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < self.interval:
+            return
+        self.last = now
+        elapsed = max(now - self.start, 1e-9)
+        rate = done / elapsed
+        if total > 0:
+            frac = min(done / total, 1.0)
+            fill = int(frac * self.width)
+            bar = "[" + "#" * fill + "-" * (self.width - fill) + "]"
+            eta = self._eta((total - done) / rate) if rate > 0 and done < total else self._eta(0)
+            text = f"{self.label} {bar} {frac * 100:5.1f}%  {done:,}/{total:,} {unit}  {rate:,.0f} {unit}/s  ETA {eta}"
+        else:
+            text = f"{self.label} {done:,} {unit}  {rate:,.0f} {unit}/s  elapsed {self._eta(elapsed)}"
+        if extra:
+            text += "  " + extra
+        if self.tty:
+            self.stream.write("\r" + text + "\x1b[K")
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.tty and self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# ---------------------------------------------------------------------------
+# backfill
+
+
+def _progress_callback(bar: ProgressBar, dry_run: bool) -> Callable[[Any], None]:
+    def update(p: Any) -> None:
+        bar.label = f"backfill {p.phase}"
+        extra = "" if dry_run else f"sessions set {p.sessions_updated:,}"
+        bar.update(p.done, p.total, "IPs", extra, force=p.total > 0 and p.done >= p.total)
+
+    return update
+
+
+def _open_classifier(args: argparse.Namespace, *, cache: bool, db_url: Optional[str]) -> Any:
+    from .classifier import create_ip_classifier
+
+    extra: Dict[str, Any] = {}
+    # Every other --*-url option is a source URL of the engine configuration
+    # under the same name (onionoo_url, hosting_asn_url, asn_v4_url, …), also
+    # those the main parser adds later.
+    for key, value in vars(args).items():
+        if key.endswith("_url") and key not in _NOT_SOURCE_URLS and value:
+            extra[key] = value
+    providers = _opt(args, "cloud_providers")
+    if providers:
+        extra["cloud_providers"] = [p.strip() for p in providers.split(",") if p.strip()]
+    cache_dir = _opt(args, "cache_dir")
+    redis_url = _opt(args, "redis_url")
+    sql = db_url if (cache and _opt(args, "sql_cache")) else None
+    use_cache = cache and not _opt(args, "no_cache") and bool(cache_dir or redis_url or sql)
+    return create_ip_classifier(
+        cache_dir=cache_dir if use_cache else None,
+        db_engine=sql if use_cache else None,
+        redis_url=redis_url if use_cache else None,
+        data_dir=_opt(args, "data_dir"),
+        tor_url=_opt(args, "tor_url"),
+        cloud_base_url=_opt(args, "cloud_base_url"),
+        datacenter_url=_opt(args, "datacenter_url"),
+        hosting_base_url=_opt(args, "hosting_base_url"),
+        enable_cache=use_cache,
+        **extra,
+    )
+
+
+def run_backfill(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+    """The ``backfill`` command; returns the exit status."""
+    from datetime import timedelta
+
+    from ._native import ClassifierError
+    from .cowrie import BackfillError, BackfillProgress, backfill, format_report
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    db = _opt(args, "db")
+    if not db:
+        err.write("ipclassifier backfill: error: --db URL is required\n")
+        return 2
+    if args.batch_size < 1 or args.batch_size > 1_000_000:
+        err.write(f"ipclassifier backfill: error: --batch-size must be between 1 and 1000000, got {args.batch_size}\n")
+        return 2
+    if args.max_age <= 0:
+        err.write(f"ipclassifier backfill: error: --max-age must be > 0 hours, got {args.max_age}\n")
+        return 2
+    try:
+        import importlib
+
+        importlib.import_module("sqlalchemy")
+    except ImportError:
+        err.write("ipclassifier backfill: error: SQLAlchemy 2 is needed (pip install 'sqlalchemy>=2')\n")
+        return 1
+
+    bar: Optional[ProgressBar] = None
+    refresh_failed = 0
+    try:
+        clf = _open_classifier(args, cache=not (args.dry_run or args.force), db_url=db)
+    except (ClassifierError, ValueError, TypeError) as e:
+        err.write(f"ipclassifier backfill: error: cannot open the classifier: {e}\n")
+        return 1
+    try:
+        if not (args.no_refresh or args.dry_run):
+            report = clf.refresh("all")
+            for s in report.get("sources") or ():
+                if s.get("status") == "failed":
+                    refresh_failed += 1
+                    err.write(f"warning: refresh of {s.get('source')} failed (previous data kept): {s.get('error')}\n")
+        stats = clf.get_stats()
+        if not stats.get("prefixes") and not args.allow_empty:
+            err.write(
+                "ipclassifier backfill: error: no source data is loaded (every answer would be 'unknown' and "
+                "would be written for good); run `ipclassifier refresh`, check the source URLs, "
+                "or pass --allow-empty\n"
+            )
+            return 1
+        callback: Optional[Callable[[BackfillProgress], None]] = None
+        if args.progress:
+            bar = ProgressBar(err, "backfill")
+            callback = _progress_callback(bar, args.dry_run)
+        rep = backfill(
+            db,
+            clf,
+            batch_size=args.batch_size,
+            force=args.force,
+            dry_run=args.dry_run,
+            include_unknown=args.include_unknown,
+            orphans=not args.no_orphans,
+            max_age=timedelta(hours=args.max_age),
+            max_batches=args.max_batches,
+            progress=callback,
+        )
+        rep.refresh_failed = refresh_failed
+        if bar is not None:
+            bar.close()
+            bar = None
+        if args.json:
+            out.write(json.dumps(rep.to_dict(), indent=2, sort_keys=True) + "\n")
+        else:
+            out.write(format_report(rep) + "\n")
+            if refresh_failed:
+                out.write(f"warning: {refresh_failed} source refresh(es) failed: answers may use older data\n")
+        out.flush()
+        return 1 if (rep.failed or refresh_failed) else 0
+    except BackfillError as e:
+        if bar is not None:
+            bar.close()
+        err.write(f"ipclassifier backfill: error: {e}\n")
+        return 2 if e.usage else 1
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+        err.write("ipclassifier backfill: interrupted; finished batches are committed, run again to continue\n")
+        return 130
+    except (ClassifierError, RuntimeError, OSError) as e:
+        if bar is not None:
+            bar.close()
+        err.write(f"ipclassifier backfill: error: {e}\n")
+        return 1
+    except Exception as e:  # SQLAlchemy errors: never a traceback for an operator
+        if bar is not None:
+            bar.close()
+        if type(e).__module__.startswith("sqlalchemy"):
+            text = str(getattr(e, "orig", None) or e).strip().splitlines()
+            err.write(f"ipclassifier backfill: database error: {text[0] if text else type(e).__name__}\n")
+            return 1
+        raise
+    finally:
+        clf.close()
+
+
+# ---------------------------------------------------------------------------
+# demo-db
+
+
+def run_demo_db(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+    """The ``demo-db`` command; returns the exit status."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    db = _opt(args, "db")
+    if not db:
+        err.write("ipclassifier demo-db: error: --db URL is required\n")
+        return 2
+    try:
+        import importlib
+
+        importlib.import_module("sqlalchemy")
+    except ImportError:
+        err.write("ipclassifier demo-db: error: SQLAlchemy 2 is needed (pip install 'sqlalchemy>=2')\n")
+        return 1
+    from .demo_db import DemoDBError, build_demo_db
+
+    def say(msg: str) -> None:
+        err.write(f"demo-db: {msg}\n")
+        err.flush()
+
+    from .cowrie import database_url
+
+    try:
+        database_url(db)
+    except ValueError as e:
+        err.write(f"ipclassifier demo-db: error: invalid database URL: {e}\n")
+        return 2
+    try:
+        rep = build_demo_db(
+            db,
+            ips=args.ips,
+            sessions=args.sessions,
+            seed=args.seed,
+            replace=args.replace,
+            no_ip_fraction=args.no_ip_fraction,
+            orphan_fraction=args.orphan_fraction,
+            progress=say,
+        )
+    except DemoDBError as e:
+        err.write(f"ipclassifier demo-db: error: {e}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:
+        if type(e).__module__.startswith("sqlalchemy"):
+            text = str(getattr(e, "orig", None) or e).strip().splitlines()
+            err.write(f"ipclassifier demo-db: database error: {text[0] if text else type(e).__name__}\n")
+            return 1
+        raise
+    expected = ", ".join(f"{k} {v:,}" for k, v in sorted(rep.expected_ips.items()))
+    out.write(
+        f"demo-db: {rep.ips:,} IPs and {rep.sessions:,} sessions into {rep.dialect} in {rep.seconds:.1f} s "
+        f"(generate {rep.generate_seconds:.1f} s, load {rep.load_seconds:.1f} s, indexes {rep.index_seconds:.1f} s)\n"
+        f"demo-db: top AS{rep.top_asn} holds {rep.top_asn_share * 100:.1f}% of the sessions; "
+        f"{rep.sessions_no_ip:,} sessions without a source IP, {rep.orphan_sessions:,} orphan sessions\n"
+        f"demo-db: networks the addresses come from, by the type the real lists should give: {expected}\n"
+    )
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# Stand-alone entry point (python -m ipclassifier.cowrie_cli)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``ipclassifier`` parser (cli.build_parser) with these commands
+    added when cli.py does not wire them yet."""
+    from . import cli
+
+    parser = cli.build_parser()
+    for action in parser._actions:  # noqa: SLF001 - argparse keeps subparsers there
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            if "backfill" not in action.choices:
+                add_subcommands(action)
+            break
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m ipclassifier.cowrie_cli``: these commands, and cli.py's."""
+    args = build_parser().parse_args(argv)
+    handler: Optional[Callable[[argparse.Namespace], int]] = getattr(args, "handler", None)
+    if handler is None:
+        from . import cli
+
+        return cli.main(argv)
+    return int(handler(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

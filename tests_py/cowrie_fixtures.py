@@ -1,0 +1,342 @@
+"""Fixtures and helpers of the cowrieprocessor-integration tests
+(tests_py/test_cowrie_*.py). A test module registers the fixtures with
+
+    pytest_plugins = ("cowrie_fixtures",)
+
+and imports the helpers it uses (create_host_schema, Spy, …).
+
+* ``db_url`` — parametrized over SQLite and PostgreSQL: a database URL whose
+  ``ip_inventory`` / ``session_summaries`` do not exist yet. PostgreSQL is
+  ``$IPCLASSIFIER_TEST_POSTGRES_URL`` if set, else a throwaway server
+  (initdb + pg_ctl from the newest /usr/lib/postgresql/*/bin, run as the
+  ``postgres`` user when we are root, on a free loopback port, its socket
+  in its temporary directory), else the PostgreSQL cases skip, saying why —
+  or fail when ``IPCLASSIFIER_REQUIRE_SERVERS=1``. Each test gets its own
+  schema (``search_path`` in the URL), dropped afterwards.
+* ``sqlite_url`` — SQLite only.
+* ``spy`` — wraps a classifier and records every bulk_classify call.
+
+The server is started once per test session (a module-level singleton, so
+several test modules share it) and stopped at exit.
+
+PYTEST_DONT_REWRITE (test modules import helpers from here before pytest
+registers it as a plugin; it has no assertions to rewrite).
+"""
+
+from __future__ import annotations
+
+import atexit
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import pytest
+
+try:
+    import sqlalchemy as sa
+except ImportError:  # the tests that need it skip (see needs_sqlalchemy)
+    sa = None
+
+needs_sqlalchemy = pytest.mark.skipif(sa is None, reason="SQLAlchemy 2 is not installed (pip install -r requirements-dev.txt)")
+
+REQUIRE_SERVERS = os.environ.get("IPCLASSIFIER_REQUIRE_SERVERS", "") in ("1", "true", "yes")
+
+
+# ---------------------------------------------------------------------------
+# PostgreSQL
+
+
+class _PG:
+    """The PostgreSQL server of this test session (or why there is none)."""
+
+    lock = threading.Lock()
+    started = False
+    url: Optional[str] = None
+    reason: str = ""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_bin() -> Optional[str]:
+    dirs = [d for d in glob.glob("/usr/lib/postgresql/*/bin") if os.access(os.path.join(d, "initdb"), os.X_OK)]
+    if not dirs:
+        return None
+
+    def version(d: str) -> Tuple[int, ...]:
+        v = Path(d).parent.name
+        return tuple(int(p) for p in v.split(".") if p.isdigit())
+
+    return sorted(dirs, key=version)[-1]
+
+
+def _normalise_url(url: str) -> str:
+    """postgres:// or postgresql:// → a URL naming an installed driver."""
+    from ipclassifier.cowrie import database_url
+
+    return str(database_url(url).render_as_string(hide_password=False))
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL server: initdb + pg_ctl from the newest
+    /usr/lib/postgresql/*/bin, as the postgres user when we are root, on a
+    free loopback port, socket and data in a temporary directory.
+
+    ``fast`` turns durability off (fsync, synchronous_commit,
+    full_page_writes): for tests. Benchmarks use the defaults.
+    """
+
+    def __init__(self, fast: bool = True) -> None:
+        self.url: Optional[str] = None
+        self.reason = ""
+        self.tmpdir: Optional[str] = None
+        self.pg_ctl: Optional[List[str]] = None
+        self._start(fast)
+
+    def _start(self, fast: bool) -> None:
+        try:
+            __import__("psycopg2")
+        except ImportError:
+            self.reason = "psycopg2 is not installed (pip install psycopg2-binary)"
+            return
+        bindir = _pg_bin()
+        if bindir is None:
+            self.reason = "no PostgreSQL server: IPCLASSIFIER_TEST_POSTGRES_URL is unset and initdb is not installed"
+            return
+        as_root = os.geteuid() == 0
+        prefix: List[str] = []
+        if as_root:
+            if shutil.which("runuser") is None:
+                self.reason = "running as root without runuser: cannot start PostgreSQL as the postgres user"
+                return
+            prefix = ["runuser", "-u", "postgres", "--"]
+        tmp = tempfile.mkdtemp(prefix="ipc-pg-")
+        self.tmpdir = tmp
+        if as_root:
+            try:
+                shutil.chown(tmp, "postgres", "postgres")
+            except (LookupError, OSError) as e:
+                self.reason = f"cannot hand {tmp} to the postgres user: {e}"
+                return
+        data = os.path.join(tmp, "data")
+        port = _free_port()
+        try:
+            subprocess.run(
+                prefix + [os.path.join(bindir, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8"]
+                + (["--no-sync"] if fast else []),
+                check=True, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            opts = f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c max_connections=50"
+            if fast:
+                opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            self.pg_ctl = prefix + [os.path.join(bindir, "pg_ctl"), "-D", data]
+            subprocess.run(
+                self.pg_ctl + ["-l", os.path.join(tmp, "log"), "-w", "-t", "60", "-o", opts, "start"],
+                check=True, capture_output=True, text=True, timeout=120,
+            )
+        except (subprocess.SubprocessError, OSError) as e:
+            detail = getattr(e, "stderr", "") or str(e)
+            self.reason = f"could not start a throwaway PostgreSQL: {detail.strip()[:500]}"
+            self.stop()
+            return
+        self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        if self.pg_ctl:
+            subprocess.run(self.pg_ctl + ["-m", "immediate", "stop"], capture_output=True, timeout=60)
+            self.pg_ctl = None
+        if self.tmpdir:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+
+
+def _start_pg() -> None:
+    env_url = os.environ.get("IPCLASSIFIER_TEST_POSTGRES_URL")
+    if env_url:
+        _PG.url = _normalise_url(env_url)
+        return
+    server = PostgresServer(fast=True)
+    _PG.url, _PG.reason = server.url, server.reason
+
+
+def postgres_url() -> str:
+    """The server URL, starting the server on first use; skips (or fails
+    under IPCLASSIFIER_REQUIRE_SERVERS=1) when there is none."""
+    pytest.importorskip("sqlalchemy")
+    with _PG.lock:
+        if not _PG.started:
+            _PG.started = True
+            _start_pg()
+    if _PG.url is None:
+        if REQUIRE_SERVERS:
+            pytest.fail(f"PostgreSQL required (IPCLASSIFIER_REQUIRE_SERVERS=1): {_PG.reason}")
+        pytest.skip(_PG.reason)
+    return _PG.url
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    u = sa.engine.make_url(url)
+    q = dict(u.query)
+    q["options"] = f"-csearch_path={schema}"
+    return u.set(query=q).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL on a fresh schema of its own."""
+    base = postgres_url()
+    schema = "ipc_" + uuid.uuid4().hex[:12]
+    eng = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as c:
+            c.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    except sa.exc.SQLAlchemyError as e:
+        eng.dispose()
+        if REQUIRE_SERVERS:
+            pytest.fail(f"PostgreSQL at {sa.engine.make_url(base).render_as_string()} unusable: {e}")
+        pytest.skip(f"PostgreSQL unusable: {e}")
+    yield _with_search_path(base, schema)
+    with eng.connect() as c:
+        c.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    pytest.importorskip("sqlalchemy")
+    return f"sqlite:///{tmp_path / 'cowrie.sqlite'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test runs on SQLite and on PostgreSQL."""
+    pytest.importorskip("sqlalchemy")
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'cowrie.sqlite'}"
+    else:
+        yield request.getfixturevalue("pg_url")
+
+
+# ---------------------------------------------------------------------------
+# Host database helpers
+
+
+def engine(url: str) -> Any:
+    return sa.create_engine(url)
+
+
+def create_host_schema(url: str, foreign_keys: bool = False) -> Tuple[Any, Any]:
+    from ipclassifier.demo_db import create_schema
+
+    return create_schema(url, drop=True, foreign_keys=foreign_keys)
+
+
+def insert_inventory(url: str, rows: Sequence[Dict[str, Any]]) -> None:
+    """rows: ip_address, enrichment (dict), current_asn (optional)."""
+    from datetime import datetime, timezone
+
+    from ipclassifier.demo_db import host_tables
+
+    inv, _ = host_tables(foreign_keys=False)
+    now = datetime(2025, 10, 1, tzinfo=timezone.utc)
+    full = [
+        {"current_asn": None, "first_seen": now, "last_seen": now, "session_count": 1, "enrichment": {}, **r}
+        for r in rows
+    ]
+    eng = engine(url)
+    with eng.begin() as c:
+        c.execute(inv.insert(), full)
+    eng.dispose()
+
+
+def insert_sessions(url: str, rows: Sequence[Dict[str, Any]]) -> None:
+    """rows: session_id, source_ip, snapshot_ip_type (optional), snapshot_asn (optional)."""
+    from ipclassifier.demo_db import host_tables
+
+    _, ses = host_tables(foreign_keys=False)
+    full = [{"snapshot_ip_type": None, "snapshot_asn": None, **r} for r in rows]
+    eng = engine(url)
+    with eng.begin() as c:
+        c.execute(ses.insert(), full)
+    eng.dispose()
+
+
+def session_types(url: str) -> Dict[str, Optional[str]]:
+    eng = engine(url)
+    with eng.connect() as c:
+        rows = c.execute(sa.text("SELECT session_id, snapshot_ip_type FROM session_summaries")).all()
+    eng.dispose()
+    return {sid: t for sid, t in rows}
+
+
+def inventory_enrichment(url: str) -> Dict[str, Dict[str, Any]]:
+    from ipclassifier.demo_db import host_tables
+
+    inv, _ = host_tables(foreign_keys=False)
+    eng = engine(url)
+    with eng.connect() as c:
+        rows = c.execute(sa.select(inv.c.ip_address, inv.c.enrichment)).all()
+    eng.dispose()
+    return {ip: (e if isinstance(e, dict) else {}) for ip, e in rows}
+
+
+def table_digest(url: str) -> Tuple[List[Tuple[Any, ...]], List[Tuple[Any, ...]]]:
+    """Every column of both tables, sorted: equal digests = nothing changed."""
+    eng = engine(url)
+    with eng.connect() as c:
+        inv = c.execute(sa.text("SELECT * FROM ip_inventory ORDER BY ip_address")).all()
+        ses = c.execute(sa.text("SELECT * FROM session_summaries ORDER BY session_id")).all()
+    eng.dispose()
+    norm = lambda rows: [tuple(str(v) for v in r) for r in rows]  # noqa: E731
+    return norm(inv), norm(ses)
+
+
+# ---------------------------------------------------------------------------
+# A classifier that records its calls
+
+
+class Spy:
+    """Forwards to a classifier and records bulk_classify calls (items)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls: List[List[Any]] = []
+
+    def bulk_classify(self, items: Any, **kw: Any) -> Any:
+        items = list(items)
+        self.calls.append(items)
+        return self.inner.bulk_classify(items, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class Broken:
+    """A classifier whose every call raises."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+        self.calls = 0
+
+    def bulk_classify(self, *a: Any, **kw: Any) -> Any:
+        self.calls += 1
+        raise self.exc
+
+    classify = bulk_classify
+
+
+@pytest.fixture
+def spy(loaded: Any) -> Spy:
+    """The conftest ``loaded`` classifier (fixture lists refreshed), spied on."""
+    return Spy(loaded)
