@@ -19,7 +19,7 @@ build: ## build the Go engine as a c-shared library into the Python package
 	@bash build.sh
 
 deps: ## install the Python packages the tests need (no-op when present)
-	@$(PYTHON) -c 'import pytest, sqlalchemy' 2>/dev/null || $(PYTHON) -m pip install -q -r requirements-dev.txt
+	@$(PYTHON) -c 'import pytest, sqlalchemy, psycopg2, matplotlib' 2>/dev/null || $(PYTHON) -m pip install -q -r requirements-dev.txt
 
 run: build ## refresh the sources (offline: says so, keeps its snapshots) and classify examples/attackers.txt
 	@$(PYTHON) -m ipclassifier $(RUN_ARGS) refresh all --summary || true

@@ -1,15 +1,10 @@
 package tests_go
 
 import (
-	"bufio"
-	"compress/gzip"
-	"encoding/csv"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -17,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/classifier/validate"
 )
 
 func TestLabelsASNameHeuristicOnHandPickedNames(t *testing.T) {
@@ -59,6 +55,15 @@ func TestLabelsASNameHeuristicOnHandPickedNames(t *testing.T) {
 		{"NOVALINK INTERNET LTDA", classifier.TypeResidential, 0.5},
 		{"Brava Internet", classifier.TypeResidential, 0.5},
 		{"Example Internet Service Co", classifier.TypeResidential, 0.5},
+		// "Networks" only beside a legal form; -tel and -kom telco brands.
+		{"Fasthook Networks Pvt Ltd", classifier.TypeResidential, 0.5},
+		{"Unborn Networks Private Limited", classifier.TypeResidential, 0.5},
+		{"Sage Networks", "", 0},
+		{"Spintel Pty Ltd", classifier.TypeResidential, 0.7},
+		{"Thueringer Netkom GmbH", classifier.TypeResidential, 0.7},
+		{"Grand Hotel Europa", "", 0},
+		{"Intel Corporation", "", 0},
+		{"Star IT", classifier.TypeDatacenter, 0.5},
 		// ... but not an IT company, and not a carrier or a sole trader.
 		{"Example Software Internet Ltda", "", 0},
 		{"Zayo Bandwidth Fiber", "", 0},
@@ -80,200 +85,98 @@ func TestLabelsASNameHeuristicOnHandPickedNames(t *testing.T) {
 	}
 }
 
-// labelsTruth is the bgp.tools ground truth: AS names (asns.csv.gz) and
-// the residential-only and hosting-only ASN sets from the tag lists.
-type labelsTruth struct {
-	names       map[uint32]string
-	residential map[uint32]bool // in tags-dsl ∪ tags-mobile, not in tags-vpsh ∪ tags-cdn
-	hosting     map[uint32]bool // the reverse
-}
-
-// labelsLoadTruth reads ../shared/data/asn-types/bgptools.
-func labelsLoadTruth(t testing.TB) labelsTruth {
+// labelsBGPTools returns the AS-name scorer spec on the bgp.tools ground
+// truth in ../shared/data: AS names from asns.csv.gz, residential = tags
+// dsl ∪ mobile, hosting = tags vpsh ∪ cdn (ASNs tagged both ways left out).
+// names replaces asns.csv.gz (an ip2asn table gives the names the engine
+// sees when the caller passes none).
+func labelsBGPTools(t testing.TB, names, split string) validate.ASNamesSpec {
 	t.Helper()
 	dir := filepath.Join(sharedData(t), "asn-types", "bgptools")
-	tag := func(name string) map[uint32]bool {
-		f, err := os.Open(filepath.Join(dir, "tags", "tags-"+name+".csv"))
-		require.NoError(t, err)
-		defer f.Close()
-		out := map[uint32]bool{}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			// "AS<n>,<name>" with broken quoting: take the field before the
-			// first comma.
-			field, _, _ := strings.Cut(sc.Text(), ",")
-			if n, ok := labelsParseASN(field); ok {
-				out[n] = true
-			}
-		}
-		require.NoError(t, sc.Err())
-		return out
-	}
-	union := func(a, b map[uint32]bool) map[uint32]bool {
-		out := map[uint32]bool{}
-		for k := range a {
-			out[k] = true
-		}
-		for k := range b {
-			out[k] = true
+	tags := func(n ...string) []string {
+		out := make([]string, len(n))
+		for i, x := range n {
+			out[i] = filepath.Join(dir, "tags", "tags-"+x+".csv")
 		}
 		return out
 	}
-	res, host := union(tag("dsl"), tag("mobile")), union(tag("vpsh"), tag("cdn"))
-	lt := labelsTruth{names: map[uint32]string{}, residential: map[uint32]bool{}, hosting: map[uint32]bool{}}
-	for a := range res {
-		if !host[a] {
-			lt.residential[a] = true
-		}
+	if names == "" {
+		names = filepath.Join(dir, "asns.csv.gz")
 	}
-	for a := range host {
-		if !res[a] {
-			lt.hosting[a] = true
-		}
-	}
-	f, err := os.Open(filepath.Join(dir, "asns.csv.gz"))
-	require.NoError(t, err)
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	require.NoError(t, err)
-	r := csv.NewReader(zr)
-	header, err := r.Read()
-	require.NoError(t, err)
-	require.Equal(t, []string{"asn", "name", "class", "cc"}, header)
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		if n, ok := labelsParseASN(rec[0]); ok {
-			lt.names[n] = rec[1]
-		}
-	}
-	return lt
+	return validate.ASNamesSpec{Names: names, Positive: tags("dsl", "mobile"), Negative: tags("vpsh", "cdn"), Split: split}
 }
 
-func labelsParseASN(s string) (uint32, bool) {
-	n, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimSpace(s), "AS"), 10, 32)
-	return uint32(n), err == nil && n > 0
-}
-
-// labelsScore is the heuristic's quality on one split: recall and
-// precision of its residential answers (over residential-only ASNs;
-// precision counts hosting-only ASNs it called residential) and of its
-// datacenter answers (the reverse).
-type labelsScore struct {
-	resN, resTP, resFP      int
-	hostN, hostTP, hostFP   int
-	resFPs, resFNs, hostFPs []string
-}
-
-func (s labelsScore) resRecall() float64    { return ratio(s.resTP, s.resN) }
-func (s labelsScore) resPrecision() float64 { return ratio(s.resTP, s.resTP+s.resFP) }
-func (s labelsScore) hostRecall() float64   { return ratio(s.hostTP, s.hostN) }
-func (s labelsScore) hostPrecision() float64 {
-	return ratio(s.hostTP, s.hostTP+s.hostFP)
-}
-
-func (s labelsScore) String() string {
+func labelsScoreString(s validate.ASNamesScore) string {
 	return fmt.Sprintf("residential recall %.1f%% precision %.1f%% (%d of %d, %d false) | hosting recall %.1f%% precision %.1f%% (%d of %d, %d false)",
-		100*s.resRecall(), 100*s.resPrecision(), s.resTP, s.resN, s.resFP,
-		100*s.hostRecall(), 100*s.hostPrecision(), s.hostTP, s.hostN, s.hostFP)
-}
-
-func ratio(a, b int) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
-}
-
-// labelsEvaluate scores MatchASName on the ASNs of one split (keep says
-// which) with names from names.
-func labelsEvaluate(lt labelsTruth, names map[uint32]string, keep func(uint32) bool) labelsScore {
-	var s labelsScore
-	for asn := range lt.residential {
-		name, ok := names[asn]
-		if !ok || !keep(asn) {
-			continue
-		}
-		s.resN++
-		switch classifier.MatchASName(name).Type {
-		case classifier.TypeResidential:
-			s.resTP++
-		case classifier.TypeDatacenter:
-			s.hostFP++
-			s.hostFPs = append(s.hostFPs, name)
-		default:
-			s.resFNs = append(s.resFNs, name)
-		}
-	}
-	for asn := range lt.hosting {
-		name, ok := names[asn]
-		if !ok || !keep(asn) {
-			continue
-		}
-		s.hostN++
-		switch classifier.MatchASName(name).Type {
-		case classifier.TypeDatacenter:
-			s.hostTP++
-		case classifier.TypeResidential:
-			s.resFP++
-			s.resFPs = append(s.resFPs, name)
-		}
-	}
-	sort.Strings(s.resFPs)
-	sort.Strings(s.resFNs)
-	sort.Strings(s.hostFPs)
-	return s
+		100*s.Residential.Recall, 100*s.Residential.Precision, s.Residential.Right, s.Residential.N, s.Residential.False,
+		100*s.Hosting.Recall, 100*s.Hosting.Precision, s.Hosting.Right, s.Hosting.N, s.Hosting.False)
 }
 
 // TestLabelsASNameHeuristicOnBGPToolsTags measures the AS-name heuristic on
-// the bgp.tools tags. The patterns were tuned on the ASNs with an even
-// number; the odd ones are held out, and the floors below are on them.
-// IPCLASSIFIER_LABELS_DUMP=1 prints the misses of the tuning split.
+// the bgp.tools tags (validate.ScoreASNames). The patterns were tuned on
+// the ASNs with an even number; the odd ones are held out, and the floors
+// below are on them. IPCLASSIFIER_LABELS_DUMP=1 prints the misses of the
+// tuning split and how often each pattern fired on it.
 func TestLabelsASNameHeuristicOnBGPToolsTags(t *testing.T) {
-	lt := labelsLoadTruth(t)
-	even := func(a uint32) bool { return a%2 == 0 }
-	odd := func(a uint32) bool { return a%2 == 1 }
-	tune, held := labelsEvaluate(lt, lt.names, even), labelsEvaluate(lt, lt.names, odd)
-	t.Logf("bgp.tools names, tuning split (even ASNs):   %v", tune)
-	t.Logf("bgp.tools names, held-out split (odd ASNs):  %v", held)
-	if os.Getenv("IPCLASSIFIER_LABELS_DUMP") != "" {
-		labelsDumpPatterns(t, lt, even)
-		t.Logf("false residential (tuning): %q", tune.resFPs)
-		t.Logf("false datacenter (tuning): %q", tune.hostFPs)
-		t.Logf("missed residential (tuning): %q", tune.resFNs)
+	score := func(names, split string, examples int) validate.ASNamesScore {
+		spec := labelsBGPTools(t, names, split)
+		spec.Examples = examples
+		s, err := validate.ScoreASNames(spec)
+		require.NoError(t, err)
+		return s
+	}
+	dump := os.Getenv("IPCLASSIFIER_LABELS_DUMP") != ""
+	examples := 0
+	if dump {
+		examples = 1 << 20
+	}
+	tune, held := score("", validate.SplitEven, examples), score("", validate.SplitOdd, 0)
+	t.Logf("bgp.tools names, tuning split (even ASNs):   %s", labelsScoreString(tune))
+	t.Logf("bgp.tools names, held-out split (odd ASNs):  %s", labelsScoreString(held))
+	if dump {
+		labelsDumpPatterns(t, labelsBGPTools(t, "", validate.SplitEven))
+		t.Logf("false residential (tuning): %q", tune.FalseResidential)
+		t.Logf("false datacenter (tuning): %q", tune.FalseHosting)
+		t.Logf("missed residential (tuning): %q", tune.MissedResidential)
+		t.Logf("missed hosting (tuning): %q", tune.MissedHosting)
 	}
 	// The same ASNs under the names the ip2asn table gives them (often a
 	// bare handle such as "CMCS" or "COMCAST-7922"): the engine's input when
 	// the caller passes no AS name.
-	ipNames := map[uint32]string{}
-	for _, r := range labelsReadIP2ASN(t, filepath.Join(sharedData(t), "asn", "ip2asn-v6.tsv.gz")) {
-		ipNames[r.ASN] = r.Name
-	}
-	ipTune, ipHeld := labelsEvaluate(lt, ipNames, even), labelsEvaluate(lt, ipNames, odd)
-	t.Logf("ip2asn names, tuning split (even ASNs):      %v", ipTune)
-	t.Logf("ip2asn names, held-out split (odd ASNs):     %v", ipHeld)
-	assert.GreaterOrEqual(t, ipHeld.resPrecision(), 0.93, "held-out residential precision on ip2asn names")
-	// The target was residential recall ≥ 0.70 at precision ≥ 0.95. It is
-	// not reached: 64% at 95.5% on the held-out half when written (a word
-	// model trained on the same split reaches only about 52% at 95%). The
-	// floors are what is reached, a little below.
-	assert.GreaterOrEqual(t, held.resPrecision(), 0.95, "held-out residential precision")
-	assert.GreaterOrEqual(t, held.resRecall(), 0.62, "held-out residential recall")
-	assert.GreaterOrEqual(t, held.hostPrecision(), 0.95, "held-out hosting precision")
-	assert.GreaterOrEqual(t, held.hostRecall(), 0.27, "held-out hosting recall")
+	v6 := filepath.Join(sharedData(t), "asn", "ip2asn-v6.tsv.gz")
+	ipTune, ipHeld := score(v6, validate.SplitEven, 0), score(v6, validate.SplitOdd, 0)
+	t.Logf("ip2asn names, tuning split (even ASNs):      %s", labelsScoreString(ipTune))
+	t.Logf("ip2asn names, held-out split (odd ASNs):     %s", labelsScoreString(ipHeld))
+	assert.GreaterOrEqual(t, ipHeld.Residential.Precision, 0.93, "held-out residential precision on ip2asn names")
+	assert.GreaterOrEqual(t, held.Residential.Precision, 0.95, "held-out residential precision")
+	assert.GreaterOrEqual(t, held.Residential.Recall, labelsFloorASNameResidentialRecall, "held-out residential recall")
+	assert.GreaterOrEqual(t, held.Hosting.Precision, 0.95, "held-out hosting precision")
+	assert.GreaterOrEqual(t, held.Hosting.Recall, labelsFloorASNameHostingRecall, "held-out hosting recall")
 }
+
+// The target was residential recall ≥ 0.70 at precision ≥ 0.95 on the
+// held-out half. It is not reached: 65.7% at 95.3% (hosting recall 30.8%)
+// when written; the floors are a little below (docs/validation.md).
+const (
+	labelsFloorASNameResidentialRecall = 0.64
+	labelsFloorASNameHostingRecall     = 0.29
+)
 
 // labelsDumpPatterns logs, per pattern, how often it fired on
 // residential-only and hosting-only ASNs of one split.
-func labelsDumpPatterns(t *testing.T, lt labelsTruth, keep func(uint32) bool) {
+func labelsDumpPatterns(t *testing.T, spec validate.ASNamesSpec) {
+	names, err := validate.ReadASNames(spec.Names)
+	require.NoError(t, err)
+	res, err := validate.TaggedASNs(spec.Positive, spec.Negative)
+	require.NoError(t, err)
+	host, err := validate.TaggedASNs(spec.Negative, spec.Positive)
+	require.NoError(t, err)
+	keep := func(a uint32) bool { return spec.Split != validate.SplitEven || a%2 == 0 }
 	type tally struct{ res, host int }
 	counts := map[string]*tally{}
-	count := func(set map[uint32]bool, res bool) {
+	count := func(set map[uint32]bool, isRes bool) {
 		for asn := range set {
-			name, ok := lt.names[asn]
+			name, ok := names[asn]
 			if !ok || !keep(asn) {
 				continue
 			}
@@ -283,7 +186,7 @@ func labelsDumpPatterns(t *testing.T, lt labelsTruth, keep func(uint32) bool) {
 				if counts[key] == nil {
 					counts[key] = &tally{}
 				}
-				if res {
+				if isRes {
 					counts[key].res++
 				} else {
 					counts[key].host++
@@ -291,8 +194,8 @@ func labelsDumpPatterns(t *testing.T, lt labelsTruth, keep func(uint32) bool) {
 			}
 		}
 	}
-	count(lt.residential, true)
-	count(lt.hosting, false)
+	count(res, true)
+	count(host, false)
 	keys := make([]string, 0, len(counts))
 	for k := range counts {
 		keys = append(keys, k)

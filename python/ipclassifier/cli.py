@@ -4,6 +4,8 @@
     ipclassifier [global options] refresh [tor|cloud|datacenter|asn|all] [--force]
     ipclassifier [global options] stats
     ipclassifier [global options] cache stats|cleanup
+    ipclassifier [global options] validate [--truth FILE.csv] [--sample-…] [--asn-names …] [--real-data DIR]
+                                           [--plot FILE.png] [--json]   (see validate_cli.py)
 
 ``classify -`` reads stdin: one address per line, optionally followed by
 whitespace-separated ASN and AS name (``1.2.3.4 3320 Deutsche Telekom AG``);
@@ -22,6 +24,8 @@ import json
 import sys
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Union
 
+from . import cowrie_cli, validate_cli
+from .metrics import prometheus_text
 from ._native import ClassifierError
 from ._version import __version__
 from .classifier import BulkItem, IPClassifier, create_ip_classifier
@@ -101,12 +105,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="download every source of the group now")
     p.add_argument("--summary", action="store_true", help="print one line instead of one per source")
 
-    p = sub.add_parser("stats", help="engine counters and source snapshots (JSON)")
+    p = sub.add_parser("stats", help="engine counters and source snapshots (JSON, or Prometheus text)")
     _global_options(p, suppress=True)
+    p.add_argument("--format", "-f", choices=("json", "prom"), default="json", help="json (default) or prom")
 
     p = sub.add_parser("cache", help="cache tiers")
     _global_options(p, suppress=True)
     p.add_argument("action", choices=("stats", "cleanup"))
+
+    cowrie_cli.add_subcommands(sub)  # backfill, demo-db: they open their own classifier
+
+    p = validate_cli.add_parser(sub)
+    _global_options(p, suppress=True)
     return parser
 
 
@@ -284,6 +294,8 @@ def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None) -
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is not None:  # backfill, demo-db
+        return int(args.handler(args))
     out, err = sys.stdout, sys.stderr
     try:
         with _open(args) as c:
@@ -292,8 +304,13 @@ def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None) -
             if args.command == "refresh":
                 return _cmd_refresh(args, c, out)
             if args.command == "stats":
-                _dump(c.get_stats(), out)
+                if args.format == "prom":
+                    out.write(prometheus_text(c.get_stats()))
+                else:
+                    _dump(c.get_stats(), out)
                 return 0
+            if args.command == "validate":
+                return validate_cli.run(args, c, out, err)
             if args.action == "stats":
                 _dump(c.cache_stats(), out)
             else:

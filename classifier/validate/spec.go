@@ -1,0 +1,253 @@
+package validate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ipclassifier/ipclassifier/classifier"
+)
+
+// Spec says what Run measures. Its JSON form is what the C ABI's Validate
+// export and the Python CLI pass.
+type Spec struct {
+	// Seed seeds every sampler (with the sampler's origin): the same spec
+	// and seed draw the same addresses.
+	Seed uint64 `json:"seed"`
+	// Count is the count of samplers that set none (see SamplerSpec).
+	Count int `json:"count,omitempty"`
+	// Truth lists labelled CSVs (ip,expected_type[,expected_provider]).
+	Truth    []string      `json:"truth,omitempty"`
+	Samplers []SamplerSpec `json:"samplers,omitempty"`
+	ASNames  []ASNamesSpec `json:"asn_names,omitempty"`
+	Targets  []TargetSpec  `json:"targets,omitempty"`
+	// RealData is a folder laid out as ../shared/data (see its SOURCES.md):
+	// Run then measures an engine of its own, loaded from that folder, not
+	// the caller's; and when the spec lists nothing to measure, it runs the
+	// standard suite (RealDataSpec).
+	RealData string `json:"real_data,omitempty"`
+}
+
+// TargetSpec is a figure to check. Origin names a sampler origin (or a
+// truth file's), whose share of right answers is the figure; or ASNames
+// names an AS-name run (its label) and Metric the figure (see
+// ASNamesScore.Metric). Min nil only reports the figure.
+type TargetSpec struct {
+	Name    string   `json:"name"`
+	Origin  string   `json:"origin,omitempty"`
+	ASNames string   `json:"asn_names,omitempty"`
+	Metric  string   `json:"metric,omitempty"`
+	Min     *float64 `json:"min,omitempty"`
+}
+
+// TargetResult is a checked target. Met is nil for a figure only reported;
+// Missing is true when the origin or run it names was not measured.
+type TargetResult struct {
+	Name    string   `json:"name"`
+	Value   float64  `json:"value"`
+	N       int      `json:"n"`
+	Min     *float64 `json:"min,omitempty"`
+	Met     *bool    `json:"met,omitempty"`
+	Missing bool     `json:"missing,omitempty"`
+}
+
+// Outcome is what Run found. Markdown renders all of it.
+type Outcome struct {
+	Seed     uint64         `json:"seed"`
+	RealData string         `json:"real_data,omitempty"`
+	Samples  []SampleInfo   `json:"samples,omitempty"`
+	Report   *Report        `json:"report,omitempty"`
+	ASNames  []ASNamesScore `json:"asn_names,omitempty"`
+	Targets  []TargetResult `json:"targets,omitempty"`
+	// TargetsMissed counts targets with a minimum not reached (or not
+	// measured).
+	TargetsMissed int `json:"targets_missed"`
+	// Engine describes the engine measured in real-data mode: its refresh,
+	// one line per source.
+	Engine   []string `json:"engine,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
+	Markdown string   `json:"markdown"`
+}
+
+// ParseSpec reads a JSON spec; unknown keys are an error.
+func ParseSpec(data []byte) (Spec, error) {
+	var s Spec
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return s, specErr("parse spec: %v", err)
+	}
+	return s, nil
+}
+
+// empty reports whether the spec lists nothing to measure.
+func (s Spec) empty() bool {
+	return len(s.Truth) == 0 && len(s.Samplers) == 0 && len(s.ASNames) == 0
+}
+
+// Run measures what spec lists against e (or, in real-data mode, against
+// an engine loaded from spec.RealData; e may then be nil). Errors about the
+// spec or its files satisfy IsSpecError.
+func Run(ctx context.Context, e *classifier.Engine, spec Spec) (Outcome, error) {
+	out := Outcome{Seed: spec.Seed}
+	if spec.RealData != "" {
+		dir, err := filepath.Abs(spec.RealData)
+		if err != nil {
+			return out, specErr("real_data: %v", err)
+		}
+		if spec.empty() {
+			std := RealDataSpec(dir)
+			std.Seed, std.Count, std.RealData = spec.Seed, spec.Count, spec.RealData
+			spec = std
+		}
+		out.RealData = spec.RealData
+		scratch, err := os.MkdirTemp("", "ipclassifier-validate-")
+		if err != nil {
+			return out, fmt.Errorf("real data: %w", err)
+		}
+		defer os.RemoveAll(scratch)
+		re, lines, notes, err := OpenRealData(ctx, dir, scratch)
+		if err != nil {
+			return out, err
+		}
+		defer re.Close()
+		e = re
+		out.Engine, out.Notes = lines, notes
+	}
+	if e == nil {
+		return out, specErr("no engine to measure")
+	}
+	var truths []Truth
+	for _, path := range spec.Truth {
+		f, err := os.Open(path)
+		if err != nil {
+			return out, specErr("%v", err)
+		}
+		t, err := ReadLabelledCSV(f, filepath.Base(path))
+		f.Close()
+		if err != nil {
+			return out, specErr("%v", err)
+		}
+		truths = append(truths, t...)
+	}
+	for _, s := range spec.Samplers {
+		if s.Count == 0 {
+			s.Count = spec.Count
+		}
+		t, info, err := Sample(s, spec.Seed)
+		if err != nil {
+			return out, err
+		}
+		truths = append(truths, t...)
+		out.Samples = append(out.Samples, info)
+	}
+	if len(truths) > 0 {
+		rep, err := Score(ctx, e, truths)
+		if err != nil {
+			return out, err
+		}
+		out.Report = &rep
+	}
+	for _, a := range spec.ASNames {
+		s, err := ScoreASNames(a)
+		if err != nil {
+			return out, err
+		}
+		out.ASNames = append(out.ASNames, s)
+	}
+	out.Targets = checkTargets(spec.Targets, out)
+	for _, t := range out.Targets {
+		if t.Met != nil && !*t.Met {
+			out.TargetsMissed++
+		}
+	}
+	out.Markdown = out.markdown()
+	return out, nil
+}
+
+func checkTargets(specs []TargetSpec, out Outcome) []TargetResult {
+	var res []TargetResult
+	for _, ts := range specs {
+		r := TargetResult{Name: ts.Name, Min: ts.Min}
+		found := false
+		switch {
+		case ts.Origin != "" && out.Report != nil:
+			if o, ok := out.Report.Origin(ts.Origin); ok {
+				r.Value, r.N, found = o.Share, o.N, true
+			}
+		case ts.ASNames != "":
+			for _, s := range out.ASNames {
+				if s.Label == ts.ASNames {
+					r.Value, r.N, found = s.Metric(ts.Metric)
+					break
+				}
+			}
+		}
+		r.Missing = !found
+		if ts.Min != nil {
+			met := found && r.Value >= *ts.Min
+			r.Met = &met
+		}
+		res = append(res, r)
+	}
+	return res
+}
+
+// markdown renders the whole outcome.
+func (o Outcome) markdown() string {
+	var b strings.Builder
+	if len(o.Targets) > 0 {
+		b.WriteString("### Targets\n\n| target | measured | n | goal | met |\n|---|---:|---:|---:|---|\n")
+		for _, t := range o.Targets {
+			goal, met := "reported", ""
+			if t.Min != nil {
+				goal = fmt.Sprintf("≥ %.1f%%", 100**t.Min)
+				met = "no"
+				if *t.Met {
+					met = "yes"
+				}
+			}
+			value := pct(t.Value, t.N)
+			if t.Missing {
+				value = "not measured"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s |\n", t.Name, value, t.N, goal, met)
+		}
+		b.WriteString("\n")
+	}
+	if len(o.ASNames) > 0 {
+		b.WriteString(asNamesMarkdown(o.ASNames))
+		b.WriteString("\n")
+	}
+	if len(o.Samples) > 0 {
+		fmt.Fprintf(&b, "### Samples (seed %d)\n\n| sampler | origins | drawn | from | note |\n|---|---|---:|---:|---|\n", o.Seed)
+		for _, s := range o.Samples {
+			from := fmt.Sprintf("%d %s", s.Population, map[string]string{KindTor: "addresses", KindCloud: "prefixes", KindASNTags: "ranges"}[s.Kind])
+			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s |\n", s.Kind, strings.Join(s.Origins, ", "), s.Drawn, from, s.Note)
+		}
+		b.WriteString("\n")
+	}
+	if o.Report != nil {
+		b.WriteString(o.Report.Markdown())
+		b.WriteString("\n")
+	}
+	if len(o.Engine) > 0 {
+		fmt.Fprintf(&b, "### Engine measured (loaded from %s)\n\n", o.RealData)
+		for _, l := range o.Engine {
+			b.WriteString("- " + l + "\n")
+		}
+		b.WriteString("\n")
+	}
+	if len(o.Notes) > 0 {
+		b.WriteString("### Notes\n\n")
+		for _, n := range o.Notes {
+			b.WriteString("- " + n + "\n")
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimRight(b.String(), "\n") + "\n"
+}

@@ -1,0 +1,265 @@
+"""`ipclassifier validate` and IPClassifier.validate: the Go engine measures,
+Python prints (markdown or JSON) and draws the confusion matrix."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any, Tuple
+
+import pytest
+
+from conftest import FIXTURES, FixtureServer
+
+VALIDATE = FIXTURES / "validate"
+LABELLED = VALIDATE / "labelled.csv"
+TOR_LIST = FIXTURES / "tor" / "torbulkexitlist"
+
+
+def cli(server: FixtureServer, data_dir: Path, *args: str) -> Tuple[int, str, str]:
+    """Run the CLI in-process (the engine loads once per test session)."""
+    from ipclassifier.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            rc = main([*server.cli_options(data_dir), *args])
+        except SystemExit as e:  # argparse usage errors
+            rc = int(e.code or 0)
+    return rc, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def data_dir(fixture_server: FixtureServer, tmp_path: Path) -> Path:
+    d = tmp_path / "validate-data"
+    rc, _, err = cli(fixture_server, d, "refresh", "--no-cache")
+    assert rc == 0, err
+    return d
+
+
+def validate(server: FixtureServer, data_dir: Path, *args: str) -> Tuple[int, str, str]:
+    return cli(server, data_dir, "validate", "--no-cache", *args)
+
+
+# Figures computed by hand from tests_py/fixtures/validate/labelled.csv (its
+# comments say what the fixture engine answers).
+EXPECTED_ROWS = [
+    "| tor | 2 | 2 | 2 | 100.0% | 100.0% | 100.0% |",
+    "| cloud | 3 | 3 | 3 | 100.0% | 100.0% | 100.0% |",
+    "| datacenter | 1 | 2 | 1 | 50.0% | 100.0% | 100.0% |",
+    "| residential | 3 | 1 | 1 | 100.0% | 33.3% | 66.7% |",
+    "| unknown | 1 | 2 | 1 | 50.0% | 100.0% | 0.0% |",
+    "| aws | 2 | 1 | 50.0% |",
+    "| cloudflare | 1 | 1 | 100.0% |",
+    "| labelled.csv | as labelled | 10 | 7 | 70.0% | 80.0% |",
+    "| residential | 0 | 0 | 1 | 1 | 1 |",
+]
+
+
+def test_validate_labelled_csv_prints_the_known_figures(fixture_server: FixtureServer, data_dir: Path) -> None:
+    rc, out, err = validate(fixture_server, data_dir, "--truth", str(LABELLED))
+    assert rc == 0, err
+    assert out.startswith("### Labels against truth (10 addresses)")
+    for row in EXPECTED_ROWS:
+        assert row in out, row
+
+
+def test_validate_json_keys(fixture_server: FixtureServer, data_dir: Path) -> None:
+    rc, out, err = validate(fixture_server, data_dir, "--truth", str(LABELLED), "--sample-tor", str(TOR_LIST), "--json")
+    assert rc == 0, err
+    outcome = json.loads(out)
+    assert {"seed", "samples", "report", "markdown", "targets_missed"} <= set(outcome)
+    report = outcome["report"]
+    assert {"total", "types", "providers", "origins", "confusion"} <= set(report)
+    assert report["total"] == 14
+    assert report["confusion"]["residential"] == {"datacenter": 1, "residential": 1, "unknown": 1}
+    origins = {o["origin"]: o for o in report["origins"]}
+    assert origins["tor torbulkexitlist v4"]["share"] == 1.0
+    assert origins["labelled.csv"]["right"] == 7
+    assert outcome["markdown"].startswith("### Samples (seed 0)")
+
+
+def test_validate_samplers_and_seed(fixture_server: FixtureServer, data_dir: Path) -> None:
+    aws = FIXTURES / "cloud" / "aws" / "aws_ips.csv"
+    args = ["--sample-cloud", f"aws={aws}", "-n", "15", "--seed", "4", "--json"]
+    rc, out, err = validate(fixture_server, data_dir, *args)
+    assert rc == 0, err
+    a = json.loads(out)
+    origins = {o["origin"]: o for o in a["report"]["origins"]}
+    assert {o: origins[o]["n"] for o in origins} == {"cloud aws aws_ips.csv v4": 15, "cloud aws aws_ips.csv v6": 15}
+    assert all(o["share"] == 1.0 for o in origins.values())
+    assert a["report"]["providers"] == [{"provider": "aws", "expected": 30, "correct": 30, "agreement": 1.0}]
+    assert a["seed"] == 4
+    rc, again, _ = validate(fixture_server, data_dir, *args)
+    assert rc == 0 and json.loads(again)["markdown"] == a["markdown"]
+
+
+def test_validate_asn_names_mode(fixture_server: FixtureServer, data_dir: Path) -> None:
+    rc, out, err = validate(
+        fixture_server, data_dir,
+        "--asn-names", str(VALIDATE / "asns.csv"),
+        "--positive-tags", str(VALIDATE / "tags-res.csv"),
+        "--negative-tags", str(VALIDATE / "tags-host.csv"),
+        "--examples", "5",
+    )  # fmt: skip
+    assert rc == 0, err
+    # Residential-only: 3320 and 7922 right, 20712 says nothing; hosting-only:
+    # 16509 right, 64500 "Brava Internet" called residential.
+    assert "| asns.csv: res vs host, all ASNs | all | 3 | 66.7% (2) | 66.7% (1 false) | 2 | 50.0% (1) | 100.0% (0 false) |" in out
+    assert "hosting-only called residential (1 of 1): AS64500 Brava Internet [internet]" in out
+    assert "Labels against truth" not in out
+
+
+def test_validate_exit_codes(fixture_server: FixtureServer, data_dir: Path, tmp_path: Path) -> None:
+    rc, _, err = validate(fixture_server, data_dir)
+    assert rc == 2 and "nothing to measure" in err
+    rc, _, err = validate(fixture_server, data_dir, "--sample-cloud", "no-equals-sign")
+    assert rc == 2 and "PROVIDER=FILE" in err
+    rc, _, err = validate(fixture_server, data_dir, "--split", "half", "--truth", str(LABELLED))
+    assert rc == 2  # argparse
+    rc, _, err = validate(fixture_server, data_dir, "--truth", str(tmp_path / "missing.csv"))
+    assert rc == 1 and "missing.csv" in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1.2.3.4,vpn\n")
+    rc, _, err = validate(fixture_server, data_dir, "--truth", str(bad))
+    assert rc == 1 and 'line 1: unknown type "vpn"' in err
+    # A spec with a target that is missed: exit 1, the figures still printed.
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({
+        "truth": [str(LABELLED)],
+        "targets": [
+            {"name": "labelled right", "origin": "labelled.csv", "min": 0.9},
+            {"name": "labelled covered", "origin": "labelled.csv"},
+        ],
+    }))  # fmt: skip
+    rc, out, err = validate(fixture_server, data_dir, "--spec", str(spec))
+    assert rc == 1 and "1 target(s) missed" in err
+    assert "| labelled right | 70.0% | 10 | ≥ 90.0% | no |" in out
+    spec.write_text(json.dumps({"truth": [str(LABELLED)], "targets": [{"name": "ok", "origin": "labelled.csv", "min": 0.5}]}))
+    rc, out, err = validate(fixture_server, data_dir, "--spec", str(spec))
+    assert rc == 0, err
+
+
+def test_validate_plot_writes_a_png(fixture_server: FixtureServer, data_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed: --plot cannot be tested")
+    png = tmp_path / "confusion.png"
+    rc, out, err = validate(fixture_server, data_dir, "--truth", str(LABELLED), "--plot", str(png))
+    assert rc == 0, err
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    assert "### Labels against truth" in out
+
+
+def test_validate_plot_without_labelled_addresses_is_an_error(fixture_server: FixtureServer, data_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed")
+    png = tmp_path / "none.png"
+    rc, _, err = validate(
+        fixture_server, data_dir, "--asn-names", str(VALIDATE / "asns.csv"), "--positive-tags", str(VALIDATE / "tags-res.csv"),
+        "--negative-tags", str(VALIDATE / "tags-host.csv"), "--plot", str(png),
+    )  # fmt: skip
+    assert rc == 1 and "no confusion matrix" in err
+    assert not png.exists()
+
+
+def test_validate_plot_says_when_matplotlib_is_missing(
+    fixture_server: FixtureServer, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name: str, *args: Any, **kw: Any) -> Any:
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    rc, _, err = validate(fixture_server, data_dir, "--truth", str(LABELLED), "--plot", str(tmp_path / "x.png"))
+    assert rc == 1
+    assert "needs matplotlib" in err and "pip install matplotlib" in err
+
+
+def test_classifier_validate_method(loaded: Any) -> None:
+    outcome = loaded.validate({"truth": [str(LABELLED)], "seed": 9})
+    assert outcome["seed"] == 9
+    types = {t["type"]: t for t in outcome["report"]["types"]}
+    assert types["residential"]["recall"] == pytest.approx(1 / 3)
+    assert types["datacenter"]["precision"] == pytest.approx(0.5)
+    assert outcome["markdown"].startswith("### Labels against truth")
+
+
+def test_classifier_validate_rejects_a_bad_spec(loaded: Any) -> None:
+    from ipclassifier import ClassifierError
+
+    with pytest.raises(ClassifierError) as e:
+        loaded.validate({"truht": []})
+    assert e.value.code == -1 and "truht" in str(e.value)
+    with pytest.raises(ClassifierError):
+        loaded.validate({"samplers": [{"kind": "dns"}]})
+
+
+def test_validate_on_a_closed_classifier(make_classifier: Any) -> None:
+    from ipclassifier import ClassifierError
+
+    c = make_classifier()
+    c.close()
+    with pytest.raises(ClassifierError):
+        c.validate({"truth": [str(LABELLED)]})
+
+
+def test_validate_asn_tags_sampler(fixture_server: FixtureServer, data_dir: Path) -> None:
+    args = [
+        "--sample-asn-tags", str(VALIDATE / "tags-res.csv"), "--exclude-tags", str(VALIDATE / "tags-host.csv"),
+        "--ip2asn", str(FIXTURES / "asn" / "ip2asn-v4.tsv"), "--type", "residential", "-n", "10", "--json",
+    ]  # fmt: skip
+    rc, out, err = validate(fixture_server, data_dir, *args)
+    assert rc == 0, err
+    (origin,) = json.loads(out)["report"]["origins"]
+    # Only AS3320 (DTAG) of the residential tags has a range in the table.
+    assert origin["origin"] == "asn-tags res not host v4"
+    assert origin["n"] == 10 and origin["share"] == 1.0
+    rc, _, err = validate(fixture_server, data_dir, *args[:4])
+    assert rc == 2 and "--ip2asn" in err
+
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "SOURCES.md").is_file(), reason=f"real data not found at {SHARED_DATA}")
+def test_validate_real_data_suite(fixture_server: FixtureServer, tmp_path: Path) -> None:
+    rc, out, err = validate(fixture_server, tmp_path / "d", "--real-data", str(SHARED_DATA), "--json")
+    outcome = json.loads(out)
+    assert rc == (1 if outcome["targets_missed"] else 0), err
+    targets = {t["name"]: t for t in outcome["targets"]}
+    assert len(targets) == 16
+    for name, t in targets.items():
+        if name.startswith(("aws", "gcp", "oracle", "azure", "Tor")):
+            assert t["met"], t
+    assert outcome["real_data"] == str(SHARED_DATA)
+    assert "### Engine measured" in outcome["markdown"]
+
+
+def test_validate_export_follows_the_abi_conventions(loaded: Any) -> None:
+    import ctypes
+
+    from ipclassifier import _native
+
+    lib = loaded._lib
+    spec = json.dumps({"truth": [str(LABELLED)]}).encode()
+    # A buffer too small: the size needed, nothing written; call() retries.
+    buf = (ctypes.c_char * 4)(b"x", b"x", b"x", b"x")
+    n = ctypes.c_int64(0)
+    assert lib.validate(loaded._h, spec, len(spec), buf, 4, n) == _native.BUFFER_TOO_SMALL
+    assert n.value > 4 and bytes(buf) == b"xxxx"
+    rc, data = _native.call(lib.validate, loaded._h, spec, len(spec), size=16)
+    assert rc == _native.OK and len(data) == n.value and json.loads(data)["report"]["total"] == 10
+    # Bad handle, NULL with a length, no outLen, bad JSON.
+    big = (ctypes.c_char * 256)()
+    assert lib.validate(987654, spec, len(spec), big, 256, n) == _native.INVALID_HANDLE
+    assert b"invalid handle" in bytes(big[: n.value])
+    assert lib.validate(loaded._h, None, 5, big, 256, n) == _native.INVALID_ARGUMENT
+    assert lib.validate(loaded._h, spec, len(spec), big, 256, None) == _native.INVALID_ARGUMENT
+    assert lib.validate(loaded._h, b"{", 1, big, 256, n) == _native.INVALID_ARGUMENT
+    assert b"parse spec" in bytes(big[: n.value])
