@@ -17,8 +17,9 @@
 // pointer escapes.
 //
 //   - On success (OK, PARTIAL) out holds the result and *outLen its length.
-//   - On BUFFER_TOO_SMALL nothing is written and *outLen is the size needed;
-//     call again with a buffer at least that large.
+//   - On BUFFER_TOO_SMALL nothing is written (ClassifyBatch: the buffer's
+//     contents are unspecified) and *outLen is the size needed; call again
+//     with a buffer at least that large.
 //   - On any other error out holds a human-readable message, truncated to
 //     outCap, and *outLen its length.
 //
@@ -42,6 +43,7 @@ import (
 	"unsafe"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/classifier/validate"
 )
 
 // Status codes returned by every export.
@@ -282,8 +284,12 @@ func Classify(h C.int64_t, ip *C.char, ipLen C.int64_t, asn C.int64_t, asName *C
 	if err != nil {
 		return engineError(out, outCap, outLen, err)
 	}
+	now := r.ClassifiedAt // data_age: a computed answer was made just now
+	if r.Cache != "" {
+		now = time.Now()
+	}
 	b := getBuf()
-	*b = classifier.AppendRecord((*b)[:0], r, time.Now())
+	*b = classifier.AppendRecord((*b)[:0], r, now)
 	rc = writeOut(out, outCap, outLen, *b, codeOK)
 	putBuf(b)
 	return rc
@@ -296,6 +302,9 @@ func Classify(h C.int64_t, ip *C.char, ipLen C.int64_t, asn C.int64_t, asName *C
 // "input\t!error\tmessage" and the call returns PARTIAL; other codes as for
 // Classify. Every line may end with '\n' (the last one need not): "" is no
 // line at all, "\n" is one empty line (an error record), "a\n\n" two lines.
+// Records are formatted straight into out (a batch's output is megabytes:
+// no copy, no Go buffer of that size), so on BUFFER_TOO_SMALL out holds a
+// partial output, to be ignored.
 //
 //export ClassifyBatch
 func ClassifyBatch(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
@@ -341,38 +350,49 @@ func ClassifyBatch(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outCap
 		qs = append(qs, q)
 		pos = append(pos, i)
 	}
-	results, errs := e.ClassifyBatch(context.Background(), qs)
-	for k, i := range pos {
-		if errs[k] != nil {
-			if errors.Is(errs[k], classifier.ErrClosed) {
-				return fail(out, outCap, outLen, codeClosed, errs[k].Error())
-			}
-			lineErr[i] = errs[k]
-		}
-	}
-	b := getBuf()
-	defer putBuf(b)
-	dst := (*b)[:0]
+	// Records are appended straight into the caller's buffer: dst has the
+	// buffer's capacity, so an append that does not fit moves dst to Go
+	// memory, where formatting goes on only to learn the size needed.
+	dst := unsafe.Slice((*byte)(unsafe.Pointer(out)), int(outCap))[:0]
 	now := time.Now()
 	code := int32(codeOK)
-	k := 0
-	for i := 0; i < lines; i++ {
+	closed := false
+	next := 0 // the next line to write
+	// badLines writes the lines before upto that failed here (bad ASN).
+	badLines := func(upto int) {
+		for ; next < upto; next++ {
+			if next > 0 {
+				dst = append(dst, '\n')
+			}
+			dst = classifier.AppendErrorRecord(dst, inputs[next], lineErr[next])
+			code = codePartial
+		}
+	}
+	e.ClassifyEach(context.Background(), qs, func(k int, r *classifier.Result, err error) {
+		i := pos[k]
+		badLines(i)
 		if i > 0 {
 			dst = append(dst, '\n')
 		}
-		if err := lineErr[i]; err != nil {
+		if err != nil {
+			closed = closed || errors.Is(err, classifier.ErrClosed)
 			dst = classifier.AppendErrorRecord(dst, inputs[i], err)
 			code = codePartial
-			if k < len(pos) && pos[k] == i {
-				k++
-			}
-			continue
+		} else {
+			dst = classifier.AppendRecord(dst, *r, now)
 		}
-		dst = classifier.AppendRecord(dst, results[k], now)
-		k++
+		next = i + 1
+	})
+	badLines(lines)
+	if closed {
+		return fail(out, outCap, outLen, codeClosed, classifier.ErrClosed.Error())
 	}
-	*b = dst
-	return writeOut(out, outCap, outLen, dst, code)
+	if len(dst) > int(outCap) {
+		*outLen = C.int64_t(len(dst))
+		return codeBufferTooSmall
+	}
+	*outLen = C.int64_t(len(dst))
+	return C.int32_t(code)
 }
 
 // Refresh downloads the sources of group ("tor", "cloud", "datacenter" or
@@ -463,6 +483,52 @@ func CacheCleanup(h C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t)
 		return fail(out, outCap, outLen, codeInvalidHandle, "CacheCleanup: invalid handle "+strconv.FormatInt(int64(h), 10))
 	}
 	return cacheCleanup(e, out, outCap, outLen)
+}
+
+// Validate measures the engine's labels against truth as the JSON spec
+// (spec, specLen) says (classifier/validate.Spec: labelled CSVs, samplers,
+// AS-name runs, targets, or a real-data folder whose own engine is
+// measured) and writes the JSON outcome (validate.Outcome, markdown
+// included). Returns OK, INVALID_ARGUMENT (bad pointers, a bad spec, a file
+// it names that cannot be read), INVALID_HANDLE, BUFFER_TOO_SMALL (nothing
+// is kept: a second call measures again), CLOSED or INTERNAL.
+//
+//export Validate
+func Validate(h C.int64_t, spec *C.char, specLen C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			rc = failAfterPanic(out, outCap, outLen, r)
+		}
+	}()
+	if !validOut(out, outCap, outLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "Validate: bad output buffer")
+	}
+	if !validIn(spec, specLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "Validate: NULL pointer or negative length")
+	}
+	e := lookup(h)
+	if e == nil {
+		return fail(out, outCap, outLen, codeInvalidHandle, "Validate: invalid handle "+strconv.FormatInt(int64(h), 10))
+	}
+	s, err := validate.ParseSpec(goBytes(spec, specLen))
+	if err != nil {
+		return fail(out, outCap, outLen, codeInvalidArg, err.Error())
+	}
+	outcome, err := validate.Run(context.Background(), e, s)
+	switch {
+	case err == nil:
+	case errors.Is(err, classifier.ErrClosed):
+		return fail(out, outCap, outLen, codeClosed, err.Error())
+	case validate.IsSpecError(err):
+		return fail(out, outCap, outLen, codeInvalidArg, err.Error())
+	default:
+		return fail(out, outCap, outLen, codeInternal, err.Error())
+	}
+	data, err := json.Marshal(outcome)
+	if err != nil {
+		return fail(out, outCap, outLen, codeInternal, "Validate: encode outcome: "+err.Error())
+	}
+	return writeOut(out, outCap, outLen, data, codeOK)
 }
 
 // Version writes classifier.Version.

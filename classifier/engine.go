@@ -1,10 +1,13 @@
 package classifier
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -74,6 +77,9 @@ func Open(cfg Config) (*Engine, error) {
 	e.current, e.metas = st.loadAll(e.sources)
 	e.idx.Store(buildIndex(e.sources, e.current, e.names))
 	e.publishMetas()
+	if len(e.current) > 0 {
+		debug.FreeOSMemory() // the snapshots' parsing garbage: see Refresh
+	}
 	return e, nil
 }
 
@@ -104,21 +110,21 @@ func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName str
 		e.stats.invalid.Add(1)
 		return Result{}, err
 	}
+	key := canonicalText(addr, ip)
 	if !e.cacheOn {
-		r := e.idx.Load().classify(addr, asn, cleanASName(asName), e.cfg.Now())
-		e.stats.count(r)
+		r := e.idx.Load().answer(addr, key, asn, cleanASName(asName), e.cfg.Now())
+		e.stats.count(&r)
 		return r, nil
 	}
-	key := addr.String()
 	if val, tier, ok := e.cache.Get(ctx, key); ok {
 		if r, err := decodeCached(val); err == nil {
 			r.Cache = tier
-			e.stats.count(r)
+			e.stats.count(&r)
 			return r, nil
 		}
 	}
-	r := e.idx.Load().classify(addr, asn, cleanASName(asName), e.cfg.Now())
-	e.stats.count(r)
+	r := e.idx.Load().answer(addr, key, asn, cleanASName(asName), e.cfg.Now())
+	e.stats.count(&r)
 	if val, err := json.Marshal(r); err == nil {
 		e.cache.Set(ctx, cache.Item{Key: key, Value: val, L1TTL: l1TTL(r.Type)})
 	}
@@ -132,56 +138,98 @@ func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName str
 func (e *Engine) ClassifyBatch(ctx context.Context, qs []Query) (results []Result, errs []error) {
 	results = make([]Result, len(qs))
 	errs = make([]error, len(qs))
-	if e.closed.Load() {
-		for i := range errs {
-			errs[i] = ErrClosed
-		}
-		return results, errs
-	}
-	keys := make([]string, 0, len(qs))
-	pos := make([]int, 0, len(qs))
-	for i, q := range qs {
-		addr, err := ParseIP(q.IP)
+	e.ClassifyEach(ctx, qs, func(i int, r *Result, err error) {
 		if err != nil {
-			e.stats.invalid.Add(1)
 			errs[i] = err
-			continue
+			return
 		}
-		keys = append(keys, addr.String())
-		pos = append(pos, i)
-	}
-	vals, tiers := make([][]byte, len(keys)), make([]string, len(keys))
-	if e.cacheOn {
-		vals, tiers = e.cache.GetMany(ctx, keys)
+		results[i] = *r
+	})
+	return results, errs
+}
+
+// ClassifyEach is ClassifyBatch without the result slices: it calls emit
+// once per query, in input order, with the answer (err nil) or the error
+// (r nil): an *InvalidIPError, or ErrClosed for every query of a closed
+// engine. r points to a variable reused for the next query: copy *r to keep
+// it. The cache tiers are read once per tier before the first emit and
+// written once per tier after the last.
+func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, r *Result, err error)) {
+	if e.closed.Load() {
+		for i := range qs {
+			emit(i, nil, ErrClosed)
+		}
+		return
 	}
 	idx := e.idx.Load()
 	now := e.cfg.Now()
+	var r Result
+	if !e.cacheOn {
+		for i := range qs {
+			q := &qs[i]
+			addr, err := ParseIP(q.IP)
+			if err != nil {
+				e.stats.invalid.Add(1)
+				emit(i, nil, err)
+				continue
+			}
+			r = idx.answer(addr, canonicalText(addr, q.IP), q.ASN, cleanASName(q.ASName), now)
+			e.stats.count(&r)
+			emit(i, &r, nil)
+		}
+		return
+	}
+	// Parse everything first: the tiers are asked for every key at once.
+	addrs := make([]netip.Addr, len(qs))
+	errs := make([]error, len(qs))
+	keys := make([]string, 0, len(qs))
+	for i := range qs {
+		addrs[i], errs[i] = ParseIP(qs[i].IP)
+		if errs[i] == nil {
+			keys = append(keys, canonicalText(addrs[i], qs[i].IP))
+		}
+	}
+	vals, tiers := e.cache.GetMany(ctx, keys)
 	var writes []cache.Item
-	for k, key := range keys {
-		i := pos[k]
-		if vals[k] != nil {
-			if r, err := decodeCached(vals[k]); err == nil {
-				r.Cache = tiers[k]
-				results[i] = r
-				e.stats.count(r)
+	k := 0
+	for i := range qs {
+		q := &qs[i]
+		if errs[i] != nil {
+			e.stats.invalid.Add(1)
+			emit(i, nil, errs[i])
+			continue
+		}
+		key, val, tier := keys[k], vals[k], tiers[k]
+		k++
+		if val != nil {
+			if err := decodeCachedInto(&r, val); err == nil {
+				r.Cache = tier
+				e.stats.count(&r)
+				emit(i, &r, nil)
 				continue
 			}
 		}
-		addr, _ := ParseIP(key)
-		r := idx.classify(addr, qs[i].ASN, cleanASName(qs[i].ASName), now)
-		results[i] = r
-		e.stats.count(r)
-		if !e.cacheOn {
-			continue
-		}
-		if val, err := json.Marshal(r); err == nil {
+		r = idx.answer(addrs[i], key, q.ASN, cleanASName(q.ASName), now)
+		e.stats.count(&r)
+		if val, err := json.Marshal(&r); err == nil {
 			writes = append(writes, cache.Item{Key: key, Value: val, L1TTL: l1TTL(r.Type)})
 		}
+		emit(i, &r, nil)
 	}
 	if len(writes) > 0 {
 		e.cache.SetMany(ctx, writes)
 	}
-	return results, errs
+}
+
+// canonicalText is the canonical text of addr (its cache key and
+// Result.IP): s itself when s already is that text, as it almost always
+// is, so no string is made.
+func canonicalText(addr netip.Addr, s string) string {
+	var buf [64]byte
+	if string(addr.AppendTo(buf[:0])) == s {
+		return s
+	}
+	return addr.String()
 }
 
 // Close releases the cache connections. Calls after Close fail with
@@ -212,19 +260,32 @@ func l1TTL(t IPType) time.Duration {
 // decodeCached reads a cached answer and checks it.
 func decodeCached(val []byte) (Result, error) {
 	var r Result
-	if err := json.Unmarshal(val, &r); err != nil {
-		return Result{}, fmt.Errorf("decode cached answer: %w", err)
-	}
-	if err := r.Validate(); err != nil {
-		return Result{}, fmt.Errorf("cached answer: %w", err)
-	}
-	return r, nil
+	err := decodeCachedInto(&r, val)
+	return r, err
 }
 
-// validCached is the cache's test for a corrupt value.
+// decodeCachedInto is decodeCached into *r (overwritten whole).
+func decodeCachedInto(r *Result, val []byte) error {
+	*r = Result{}
+	if !decodeResultJSON(val, r) { // the fast path declined: encoding/json decides
+		*r = Result{}
+		if err := json.Unmarshal(val, r); err != nil {
+			return fmt.Errorf("decode cached answer: %w", err)
+		}
+	}
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("cached answer: %w", err)
+	}
+	return nil
+}
+
+// validCached is the cache's test for a corrupt value. It is deliberately
+// cheap — a JSON object that names an ip_type — because the engine decodes
+// and validates every value it is given anyway (decodeCached): a value that
+// passes here but fails there is answered from the index and overwritten in
+// every tier, like a miss. (A full decode here would decode every hit twice.)
 func validCached(val []byte) bool {
-	_, err := decodeCached(val)
-	return err == nil
+	return len(val) > 2 && val[0] == '{' && val[len(val)-1] == '}' && bytes.Contains(val, []byte(`"ip_type"`))
 }
 
 // cleanASName bounds and sanitises a caller's AS name.

@@ -3,6 +3,7 @@ package classifier
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -38,10 +39,13 @@ type srcInfo struct {
 // the ASN data: the ip2asn range tables and the hosting-ASN sets. A prefix
 // lookup walks the tree once, collecting the tags on the path, and keeps the
 // one of the highest-priority type, the deepest (most specific) within that
-// type. It is built once and never written after, so reads need no lock.
+// type; IPv4 lookups read the same answers from flat4, the v4 tree
+// flattened at build time. It is built once and never written after, so
+// reads need no lock.
 type index struct {
 	v4        *generics_tree.TreeV4[uint32]
 	v6        *generics_tree.TreeV6[uint32]
+	flat4     *flatV4 // the v4 tree flattened: what IPv4 lookups use
 	entries   []indexEntry
 	srcs      []srcInfo
 	asnTables []asnTableRef // in source order: the first that knows an address answers
@@ -97,6 +101,7 @@ func buildIndex(sources []Source, data map[string]loaded, names *asNameMemo) *in
 		names: names,
 	}
 	sameType := func(a, b uint32) bool { return ix.entries[a].slot == ix.entries[b].slot }
+	var cuts4 []uint32 // see flatV4
 	for si, s := range sources {
 		d := data[s.Name]
 		ix.srcs = append(ix.srcs, srcInfo{
@@ -125,6 +130,12 @@ func buildIndex(sources []Source, data map[string]loaded, names *asNameMemo) *in
 			var added bool
 			if e.Prefix.Addr().Is4() {
 				added, _ = ix.v4.Add(v4Key(e.Prefix.Addr(), e.Prefix.Bits()), tag, sameType)
+				first := u32Of(e.Prefix.Masked().Addr())
+				last := first | uint32(1<<(32-e.Prefix.Bits())-1)
+				cuts4 = append(cuts4, first)
+				if last != 1<<32-1 {
+					cuts4 = append(cuts4, last+1)
+				}
 			} else {
 				added, _ = ix.v6.Add(v6Key(e.Prefix.Addr(), e.Prefix.Bits()), tag, sameType)
 			}
@@ -133,6 +144,7 @@ func buildIndex(sources []Source, data map[string]loaded, names *asNameMemo) *in
 			}
 		}
 	}
+	ix.flat4 = buildFlatV4(ix, cuts4)
 	return ix
 }
 
@@ -159,7 +171,23 @@ func v6Key(a netip.Addr, bits int) patricia.IPv6Address {
 
 // lookup returns the entry that decides addr: the highest-priority type
 // among the prefixes holding addr, the most specific prefix of that type.
+// IPv4 is answered from the flat table, IPv6 from the tree.
 func (ix *index) lookup(addr netip.Addr) (*indexEntry, bool) {
+	var i int
+	if addr.Is4() {
+		i = ix.flat4.find(u32Of(addr))
+	} else {
+		i = ix.treeLookup(addr)
+	}
+	if i < 0 {
+		return nil, false
+	}
+	return &ix.entries[i], true
+}
+
+// treeLookup is lookup by a walk of the tree; it returns the position of
+// the entry in ix.entries, -1 for none.
+func (ix *index) treeLookup(addr netip.Addr) int {
 	var buf [16]uint32
 	var tags []uint32
 	if addr.Is4() {
@@ -167,13 +195,71 @@ func (ix *index) lookup(addr netip.Addr) (*indexEntry, bool) {
 	} else {
 		tags = ix.v6.FindTagsAppend(buf[:0], v6Key(addr, 128))
 	}
-	var best *indexEntry
+	best := -1
 	for _, tag := range tags { // root first, so a later tag of the same type is deeper
-		if e := &ix.entries[tag]; best == nil || e.slot <= best.slot {
-			best = e
+		if best < 0 || ix.entries[tag].slot <= ix.entries[best].slot {
+			best = int(tag)
 		}
 	}
-	return best, best != nil
+	return best
+}
+
+// flatV4 is the IPv4 half of the index flattened for lookups: the address
+// space cut at every prefix start and end into intervals, each holding the
+// entry the tree answers for it (-1 for none), adjacent intervals with the
+// same answer merged. Between two cuts every address lies in the same
+// prefixes, so one tree lookup at the interval start is the answer for all
+// of it: the table agrees with the tree by construction. A lookup is a
+// binary search within a 16-bit bucket, like asnTable's: a few cache lines,
+// where a walk of the tree touches one per node (about 20 for an address in
+// a dense cloud range), which made the walk most of the cost of a batch.
+type flatV4 struct {
+	start  []uint32 // interval starts, ascending; start[0] == 0
+	entry  []int32  // position in index.entries, -1 = no prefix
+	bucket []uint32 // bucket[h] = first interval whose start>>16 >= h; len 1<<16+1
+}
+
+// buildFlatV4 flattens the IPv4 tree of ix; cuts are the first address of
+// every prefix and the address after its last.
+func buildFlatV4(ix *index, cuts []uint32) *flatV4 {
+	cuts = append(cuts, 0)
+	slices.Sort(cuts)
+	cuts = slices.Compact(cuts)
+	f := &flatV4{start: make([]uint32, 0, len(cuts)), entry: make([]int32, 0, len(cuts))}
+	for _, c := range cuts {
+		e := int32(ix.treeLookup(u32Addr(c)))
+		if n := len(f.entry); n > 0 && f.entry[n-1] == e {
+			continue // same answer as the interval before: merge
+		}
+		f.start = append(f.start, c)
+		f.entry = append(f.entry, e)
+	}
+	f.start, f.entry = slices.Clip(f.start), slices.Clip(f.entry)
+	f.bucket = make([]uint32, 1<<16+1)
+	i := 0
+	for h := range f.bucket {
+		for i < len(f.start) && f.start[i]>>16 < uint32(h) {
+			i++
+		}
+		f.bucket[h] = uint32(i)
+	}
+	return f
+}
+
+// find returns the entry position deciding x, -1 for none.
+func (f *flatV4) find(x uint32) int {
+	// The first interval in [lo, hi) starting after x; the one before it
+	// holds x (it may start in an earlier bucket; start[0] == 0).
+	lo, hi := int(f.bucket[x>>16]), int(f.bucket[x>>16+1])
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if f.start[m] <= x {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return int(f.entry[lo-1])
 }
 
 // asnOf is what the index knows of the network announcing an address.
@@ -230,9 +316,15 @@ func (ix *index) fromSource(r *Result, si int, now time.Time) {
 // classify answers for addr: the prefix lists (tor, cloud, datacenter), then
 // the hosting-ASN lists, then the AS-name heuristic, else unknown.
 func (ix *index) classify(addr netip.Addr, callerASN uint32, callerName string, now time.Time) Result {
+	return ix.answer(addr, addr.String(), callerASN, callerName, now)
+}
+
+// answer is classify for callers that already have the canonical text of
+// addr (text, which becomes Result.IP).
+func (ix *index) answer(addr netip.Addr, text string, callerASN uint32, callerName string, now time.Time) Result {
 	a := ix.resolveASN(addr, callerASN, callerName)
 	r := Result{
-		IP: addr.String(), ClassifiedAt: now.UTC(),
+		IP: text, ClassifiedAt: now.UTC(),
 		ASN: a.asn, ASName: a.name, Country: a.country, ASNSource: a.source,
 	}
 	if e, ok := ix.lookup(addr); ok {

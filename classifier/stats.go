@@ -49,17 +49,13 @@ type SourceStats struct {
 type counters struct {
 	lookups  atomic.Int64
 	invalid  atomic.Int64
-	byType   map[IPType]*atomic.Int64
+	byType   [5]atomic.Int64 // by typeIndex
 	bySource map[string]*atomic.Int64
 	byASNSrc [3]atomic.Int64             // caller, ip2asn, none
 	refresh  map[string]*[3]atomic.Int64 // updated, not modified, failed
 }
 
 func (c *counters) init(sources []Source) {
-	c.byType = map[IPType]*atomic.Int64{}
-	for _, t := range Types {
-		c.byType[t] = new(atomic.Int64)
-	}
 	c.bySource = map[string]*atomic.Int64{SourceASNName: new(atomic.Int64), SourceNone: new(atomic.Int64)}
 	c.refresh = map[string]*[3]atomic.Int64{}
 	for _, s := range sources {
@@ -70,11 +66,28 @@ func (c *counters) init(sources []Source) {
 	}
 }
 
+// typeIndex is the position of t in Types, -1 for an invalid type.
+func typeIndex(t IPType) int {
+	switch t {
+	case TypeTor:
+		return 0
+	case TypeCloud:
+		return 1
+	case TypeDatacenter:
+		return 2
+	case TypeResidential:
+		return 3
+	case TypeUnknown:
+		return 4
+	}
+	return -1
+}
+
 // count records one answer.
-func (c *counters) count(r Result) {
+func (c *counters) count(r *Result) {
 	c.lookups.Add(1)
-	if n, ok := c.byType[r.Type]; ok {
-		n.Add(1)
+	if i := typeIndex(r.Type); i >= 0 {
+		c.byType[i].Add(1)
 	}
 	if n, ok := c.bySource[r.Source]; ok {
 		n.Add(1)
@@ -114,8 +127,8 @@ func (e *Engine) Stats() Stats {
 			"none": e.stats.byASNSrc[2].Load(),
 		},
 	}
-	for t, n := range e.stats.byType {
-		s.ByType[string(t)] = n.Load()
+	for i, t := range Types {
+		s.ByType[string(t)] = e.stats.byType[i].Load()
 	}
 	for src, n := range e.stats.bySource {
 		s.BySource[src] = n.Load()

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/ipclassifier/ipclassifier/classifier"
 	"github.com/ipclassifier/ipclassifier/classifier/cache"
 )
 
@@ -117,6 +120,74 @@ func BenchmarkCacheSetAllTiers(b *testing.B) {
 		c.Set(cacheCtx, items[i%len(items)])
 		lat = append(lat, time.Since(start))
 		i++
+	}
+	cacheReportLatencies(b, lat)
+}
+
+// cacheBenchEngine is an engine on the fixture lists (not refreshed: the
+// cache answers) with all three tiers: a real Redis, SQLite and a directory.
+func cacheBenchEngine(b *testing.B) (*classifier.Engine, classifier.Config) {
+	cfg := configFor(b, fixtureServer(b).URL)
+	cfg.Cache = cache.Config{RedisURL: cacheRedisURL(b), DatabaseURL: cacheSQLiteURL(b), Dir: b.TempDir()}
+	return openEngine(b, cfg), cfg
+}
+
+func cacheBenchQueries(prefix string, n int) []classifier.Query {
+	qs := make([]classifier.Query, n)
+	for i := range qs {
+		qs[i].IP = prefix + strconv.Itoa(i/256) + "." + strconv.Itoa(i%256)
+	}
+	return qs
+}
+
+// BenchmarkEngineBatch1000CachedL1L2 is ClassifyBatch of 1000 addresses,
+// 950 answered by L1 and 50 only in L2 (so they cascade and are warmed to
+// L1; they are removed from L1 again between iterations, untimed).
+func BenchmarkEngineBatch1000CachedL1L2(b *testing.B) {
+	e, cfg := cacheBenchEngine(b)
+	qs := cacheBenchQueries("50.7.", 1000)
+	_, errs := e.ClassifyBatch(cacheCtx, qs) // every tier
+	require.Nil(b, errs[0])
+	rdb := cacheRedisClient(b, cfg.Cache.RedisURL)
+	var l2only []string
+	for _, q := range qs[950:] {
+		l2only = append(l2only, "ip_classification:"+q.IP)
+	}
+	lat := make([]time.Duration, 0, 4096)
+	for b.Loop() {
+		b.StopTimer()
+		require.NoError(b, rdb.Del(cacheCtx, l2only...).Err())
+		b.StartTimer()
+		start := time.Now()
+		res, _ := e.ClassifyBatch(cacheCtx, qs)
+		lat = append(lat, time.Since(start))
+		if res[0].Cache != cache.TierL1 || res[999].Cache != cache.TierL2 {
+			b.Fatalf("tiers %q %q", res[0].Cache, res[999].Cache)
+		}
+	}
+	cacheReportLatencies(b, lat)
+}
+
+// BenchmarkEngineBatch1000CachedL1Misses5 is ClassifyBatch of 1000
+// addresses, 950 answered by L1 and 50 never seen: those miss every tier,
+// are computed and written to all three.
+func BenchmarkEngineBatch1000CachedL1Misses5(b *testing.B) {
+	e, _ := cacheBenchEngine(b)
+	qs := cacheBenchQueries("50.8.", 950)
+	e.ClassifyBatch(cacheCtx, qs)
+	lat := make([]time.Duration, 0, 4096)
+	for i := 0; b.Loop(); i++ {
+		batch := slices.Clip(qs)
+		for j := range 50 { // never seen: 60.x.y.j, a directory of their own in L3
+			ip := "60." + strconv.Itoa(i%200) + "." + strconv.Itoa(i/200%256) + "." + strconv.Itoa(j)
+			batch = append(batch, classifier.Query{IP: ip})
+		}
+		start := time.Now()
+		res, _ := e.ClassifyBatch(cacheCtx, batch)
+		lat = append(lat, time.Since(start))
+		if res[0].Cache != cache.TierL1 || res[999].Cache != "" {
+			b.Fatalf("tiers %q %q", res[0].Cache, res[999].Cache)
+		}
 	}
 	cacheReportLatencies(b, lat)
 }

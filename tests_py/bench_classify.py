@@ -2,15 +2,28 @@
 """Benchmark of the Python binding (a script, not a test: conftest.py tells
 pytest to ignore it).
 
-    python3 tests_py/bench_classify.py [--calls 2000] [--rounds 15] [--bulk 10000]
+    python3 tests_py/bench_classify.py [--calls 2000] [--rounds 15] [--bulk 10000] [--json FILE]
 
 Serves the real source snapshots in ../shared/data (relative to the repo
 root) over a local http.server, refreshes an engine with the cache tiers off,
 and measures:
 
+* the refresh of every source from those local files, and the RSS the loaded
+  sources add to the process;
 * classify(): median time per call (the median over rounds of the mean of
   ``--calls`` calls), split into the native call alone and the Python side;
-* bulk_classify() of ``--bulk`` addresses: median µs per address.
+* bulk_classify() of ``--bulk`` addresses: median µs per address (the answers
+  are complete IPClassification objects);
+* the cache tiers (L1 Redis, L2 SQLite, L3 files): bulk_classify of 1,000
+  addresses 95% of which are in L1; a classify() that misses every tier and
+  writes all of them (p50), with all three tiers and with the embedded
+  default (SQLite + files); a classify() answered by each tier alone (p50).
+  Redis is $IPCLASSIFIER_TEST_REDIS_URL or a throwaway redis-server
+  (tests_py/cache_servers.py); without one the L1 rows are left out, saying
+  why.
+
+``--json FILE`` writes the rows as scripts/bench_table.py reads them: a list
+of {"name", "value", "unit", "target"} (target "" when there is none).
 
 Skips (exit 0, with a message) when the data folder is missing.
 """
@@ -19,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import os
 import random
 import statistics
@@ -34,6 +48,7 @@ from typing import Any, Callable, Dict, List, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 DATA = (ROOT / ".." / "shared" / "data").resolve()
 sys.path.insert(0, str(ROOT / "python"))
+sys.path.insert(0, str(ROOT / "tests_py"))  # cache_servers
 
 CLOUD_FOLDERS = {
     "aws": "aws", "azure": "azure", "googlecloud": "gcp", "cloudflare": "cloudflare",
@@ -107,24 +122,143 @@ def per_call_ns(fn: Callable[[], Any], calls: int, rounds: int) -> float:
     return statistics.median(results)
 
 
+def p50_us(fn: Callable[[Any], Any], items: List[Any]) -> float:
+    """Median µs of fn(item) over items, each call timed alone."""
+    lat = []
+    for item in items:
+        t = time.perf_counter_ns()
+        fn(item)
+        lat.append(time.perf_counter_ns() - t)
+    return statistics.median(lat) / 1e3
+
+
+def rss_mb() -> float:
+    """Resident set size of this process (Linux), in MB."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+Row = Dict[str, Any]
+
+
+def row(name: str, value: float, unit: str, target: str = "") -> Row:
+    return {"name": name, "value": round(value, 3), "unit": unit, "target": target}
+
+
+def fresh_ips(n: int, rng: random.Random, used: set) -> List[str]:  # type: ignore[type-arg]
+    """n public IPv4 addresses never returned before (cache misses)."""
+    out = []
+    while len(out) < n:
+        a = ipaddress.IPv4Address(rng.getrandbits(32))
+        if a.is_global and a not in used:
+            used.add(a)
+            out.append(str(a))
+    return out
+
+
+def cache_rows(source_opts: Dict[str, Any], sample: List[str], tmp: str) -> Tuple[List[Row], List[str]]:
+    """The cache-tier measurements (see the module doc), and notes."""
+    from cache_servers import Resp, find_redis_url
+
+    from ipclassifier import create_ip_classifier
+
+    rows: List[Row] = []
+    notes: List[str] = []
+    rng = random.Random(7)
+    used: set = set()  # type: ignore[type-arg]
+    n = 1000
+
+    def make(name: str, **cache: Any) -> Any:
+        # on the snapshots the refresh left in data_dir; no cache argument
+        # means the embedded default tiers (under data_dir)
+        return create_ip_classifier(**dict(source_opts, **cache))
+
+    def l3(name: str) -> str:
+        return os.path.join(tmp, "l3-" + name)
+
+    def l2(name: str) -> str:
+        return "sqlite:///" + os.path.join(tmp, "l2-" + name + ".sqlite")
+
+    redis, why = find_redis_url()
+    if redis is not None:
+        with Resp(redis) as r:
+            r.delete_ours()
+        c = make("all", cache_dir=l3("all"), db_engine=l2("all"), redis_url=redis)
+        lower = make("lower", cache_dir=l3("all"), db_engine=l2("all"))  # the same L2 and L3, no L1
+        warm = sample[:950]
+        c.bulk_classify(warm)  # written to every tier
+        in_l2, fresh = [], []
+        # 50 answers per round in L2 and L3 only: they cascade and are warmed to L1
+        rests = [fresh_ips(50, rng, used) for _ in range(15)]
+        lower.bulk_classify([ip for rest in rests for ip in rest])
+        for rest in rests:
+            t = time.perf_counter_ns()
+            out = c.bulk_classify(warm + rest)
+            in_l2.append((time.perf_counter_ns() - t) / 1e6)
+            assert out[0].cache_tier == "l1" and out[-1].cache_tier == "l2", (out[0], out[-1])
+        for _ in range(15):
+            # 50 never seen: computed, then written to all three tiers
+            t = time.perf_counter_ns()
+            out = c.bulk_classify(warm + fresh_ips(50, rng, used))
+            fresh.append((time.perf_counter_ns() - t) / 1e6)
+            assert out[0].cache_tier == "l1" and out[-1].cache_tier is None, (out[0], out[-1])
+        lower.close()
+        rows.append(row("bulk_classify(1,000): 95% L1 hits, 5% L2 hits", statistics.median(in_l2), "ms", "≤ 5 ms"))
+        rows.append(row("bulk_classify(1,000): 95% L1 hits, 5% misses writing all tiers", statistics.median(fresh), "ms"))
+        ips = fresh_ips(n, rng, used)
+        rows.append(row("classify() miss, writes L1 Redis + L2 SQLite + L3 files (p50)", p50_us(c.classify, ips), "µs"))
+        rows.append(row("classify() L1 Redis hit (p50)", p50_us(c.classify, ips), "µs"))
+        c.close()
+        with Resp(redis) as r:
+            r.delete_ours()
+    else:
+        notes.append(f"L1 rows skipped: {why}")
+
+    c = make("default")  # the embedded default tiers: SQLite + files under the data dir
+    ips = fresh_ips(n, rng, used)
+    rows.append(row("classify() miss, writes default tiers SQLite + files (p50)", p50_us(c.classify, ips), "µs"))
+    c.close()
+    c = make("l2", db_engine=l2("l2only"))
+    ips = fresh_ips(n, rng, used)
+    c.bulk_classify(ips)
+    rows.append(row("classify() L2 SQLite hit (p50)", p50_us(c.classify, ips), "µs"))
+    c.close()
+    c = make("l3", cache_dir=l3("l3only"))
+    ips = fresh_ips(n, rng, used)
+    c.bulk_classify(ips)
+    rows.append(row("classify() L3 file hit (p50)", p50_us(c.classify, ips), "µs"))
+    c.close()
+    return rows, notes
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--bulk", type=int, default=10_000)
+    ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON (for scripts/bench_table.py)")
     args = ap.parse_args()
     if not (DATA / "tor" / "torbulkexitlist").is_file():
         print(f"skipped: no source snapshots at {DATA}")
+        if args.json:
+            Path(args.json).write_text("[]\n")
         return 0
 
     from ipclassifier import create_ip_classifier
     from ipclassifier import classifier as impl
 
     httpd, url = serve(DATA)
+    rows: List[Row] = []
+    notes: List[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        c = create_ip_classifier(
-            data_dir=tmp,
-            enable_cache=False,
+        source_opts: Dict[str, Any] = dict(
+            data_dir=os.path.join(tmp, "data"),
             tor_url=f"{url}/tor/torbulkexitlist",
             cloud_base_url=f"{url}/cloud-provider-ip-addresses",
             datacenter_url=f"{url}/server-ip-addresses/data/datacenters.csv",
@@ -137,11 +271,17 @@ def main() -> int:
             cloud_providers=providers(),
             attempts=1,
         )
+        c = create_ip_classifier(enable_cache=False, **source_opts)
+        rss0 = rss_mb()
         t = time.perf_counter()
         report = c.update_all_sources(force=True)
+        refresh_s = time.perf_counter() - t
+        rss1 = rss_mb()
         print(f"refresh: {len(report['sources'])} sources, {report['failed']} failed "
               f"({', '.join(s['source'] for s in report['sources'] if s['status'] == 'failed') or '-'}), "
-              f"{sum(s['entries'] for s in report['sources'])} entries, {time.perf_counter() - t:.2f}s")
+              f"{sum(s['entries'] for s in report['sources'])} entries, {refresh_s:.2f}s")
+        rows.append(row("refresh of every source from local files", refresh_s, "s", "≤ 2 s"))
+        rows.append(row("RSS added by loading every source", rss1 - rss0, "MB", "≤ 100 MB"))
         rng = random.Random(42)
         ips = sample_ips(args.bulk, rng)
         by_type: Dict[str, int] = {}
@@ -149,12 +289,11 @@ def main() -> int:
             by_type[r.ip_type.value] = by_type.get(r.ip_type.value, 0) + 1
         print("sample mix:", ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())))
 
-        rows: List[Tuple[str, str]] = []
         for label, ip in (("cloud (aws)", next(i for i in ips if c.classify(i).provider == "aws")),
                           ("tor", next(i for i in ips if c.classify(i).ip_type.value == "tor")),
                           ("unknown", "198.51.100.7")):
             total = per_call_ns(partial(c.classify, ip), args.calls, args.rounds)
-            rows.append((f"classify() {label}", f"{total:,.0f} ns"))
+            rows.append(row(f"classify() {label}, no cache", total / 1e3, "µs", "≤ 3 µs"))
         # split for the aws address: the native call alone, and decoding alone
         ip = next(i for i in ips if c.classify(i).provider == "aws")
         b = ip.encode()
@@ -166,27 +305,35 @@ def main() -> int:
         )
         rec = bytes(buf.raw[: buf.n.value]).decode()
         decode = per_call_ns(lambda: impl._decode(rec), args.calls, args.rounds)
-        rows.append(("  of which native call", f"{native:,.0f} ns"))
-        rows.append(("  of which record decode", f"{decode:,.0f} ns"))
+        rows.append(row("  of which native call", native / 1e3, "µs"))
+        rows.append(row("  of which record decode", decode / 1e3, "µs"))
         # a mixed stream of single calls
         it = iter(ips * (args.calls * args.rounds // len(ips) + 2))
         mixed = per_call_ns(lambda: c.classify(next(it)), args.calls, args.rounds)
-        rows.append(("classify() mixed sample", f"{mixed:,.0f} ns"))
+        rows.append(row("classify() mixed sample, no cache", mixed / 1e3, "µs"))
 
         bulk_runs = []
-        for _ in range(5):
+        for _ in range(7):
             t0 = time.perf_counter()
             c.bulk_classify(ips)
             bulk_runs.append((time.perf_counter() - t0) / len(ips) * 1e6)
-        rows.append((f"bulk_classify({len(ips):,}) per IP", f"{statistics.median(bulk_runs):.2f} µs"))
+        rows.append(row(f"bulk_classify({len(ips):,}) per IP, no cache", statistics.median(bulk_runs), "µs", "≤ 0.5 µs"))
         c.close()
+
+        more, notes = cache_rows(source_opts, ips, tmp)
+        rows += more
     httpd.shutdown()
 
-    width = max(len(k) for k, _ in rows)
+    width = max(len(r["name"]) for r in rows)
     print(f"\n{'measure'.ljust(width)}  median")
-    for k, v in rows:
-        print(f"{k.ljust(width)}  {v}")
+    for r in rows:
+        target = f"   (target {r['target']})" if r["target"] else ""
+        print(f"{r['name'].ljust(width)}  {r['value']:,.3g} {r['unit']}{target}")
+    for note in notes:
+        print(note)
     print(f"\n(python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
     return 0
 
 

@@ -124,3 +124,33 @@ def test_bulk_of_ten_thousand(loaded: Any) -> None:
     assert len(out) == 10_000
     assert all(r.provider == "aws" for r in out)
     assert [r.ip for r in out[:3]] == ips[:3]
+
+
+def test_bulk_answers_are_distinct_objects_even_when_they_share_a_prefix(loaded: Any) -> None:
+    # Records that differ only in their ip are decoded once per batch; the
+    # answers must still be separate objects with their own ip.
+    ips = ["3.5.140.1", "3.5.140.2", "3.5.140.1", "185.220.101.1", "3.5.140.3"]
+    out = loaded.bulk_classify(ips)
+    assert [r.ip for r in out] == ips
+    assert len({id(r) for r in out}) == len(ips)
+    assert out[0] == out[2] and out[0] is not out[2]
+    assert out[0].matched_prefix == out[1].matched_prefix == out[4].matched_prefix and out[0] != out[1]
+    assert all(type(r) is IPClassification for r in out)
+
+
+def test_batch_buffer_too_small_reports_the_size_needed(loaded: Any) -> None:
+    import ctypes
+
+    from ipclassifier import _native
+
+    payload = b"3.5.140.1\n1.2.3\n185.220.101.1\n"
+    n = ctypes.c_int64(0)
+    small = (ctypes.c_char * 16)()
+    assert loaded._lib.classify_batch(loaded._h, payload, len(payload), small, 16, n) == _native.BUFFER_TOO_SMALL
+    need = n.value
+    assert need > 16
+    buf = (ctypes.c_char * need)()
+    assert loaded._lib.classify_batch(loaded._h, payload, len(payload), buf, need, n) == _native.PARTIAL
+    assert n.value == need
+    records = bytes(buf[:need]).decode().split("\n")
+    assert [r.split("\t")[:2] for r in records] == [["3.5.140.1", "cloud"], ["1.2.3", "!error"], ["185.220.101.1", "tor"]]

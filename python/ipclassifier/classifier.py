@@ -51,7 +51,7 @@ _ERROR_MARK = "!error"
 # Record decoding (hot path: keep it flat)
 
 _UTC = timezone.utc
-_fromts = datetime.fromtimestamp
+_fromiso = datetime.fromisoformat
 _new = object.__new__
 _TYPES: Dict[str, IPType] = {t.value: t for t in IPType}
 
@@ -64,13 +64,49 @@ _ts_cache: Dict[str, datetime] = {}
 _TS_CACHE_MAX = 512
 
 
-def _ts(us: str) -> datetime:
-    dt = _ts_cache.get(us)
+def _ts(text: str) -> datetime:
+    dt = _ts_cache.get(text)
     if dt is None:
         if len(_ts_cache) >= _TS_CACHE_MAX:
             _ts_cache.clear()
-        dt = _ts_cache[us] = _fromts(int(us) / 1e6, _UTC)
+        dt = _ts_cache[text] = _fromiso(text)
     return dt
+
+
+def _values(rec: str) -> Tuple[Any, ...]:
+    """The field values of one record (see RecordFields in the Go engine),
+    in IPClassification's field order."""
+    f = rec.split("\t")
+    if len(f) != _RECORD_FIELDS:
+        if len(f) < _RECORD_FIELDS:
+            raise ClassifierError(f"malformed record from libipclassifier: {rec!r}")
+        f = f[:_RECORD_FIELDS]  # fields appended by a newer engine
+    ip, t, prov, region, service, conf, src, cat, matched, snap, snap_at, age, stale, asn, as_name, tier, cc, asrc = f
+    global _last_classified
+    last_cat, classified_at = _last_classified
+    if cat != last_cat:  # a batch shares one classified_at; single calls never repeat
+        classified_at = _fromiso(cat)
+        _last_classified = (cat, classified_at)
+    return (
+        _TYPES[t],
+        prov or None,
+        float(conf),
+        src,
+        classified_at,
+        ip,
+        region or None,
+        service or None,
+        matched or None,
+        snap or None,
+        (_ts_cache.get(snap_at) or _ts(snap_at)) if snap_at else None,
+        float(age) if snap else None,
+        stale == "1",
+        None if asn == "0" else int(asn),
+        as_name or None,
+        tier or None,
+        cc or None,
+        asrc or None,
+    )
 
 
 class _Draft:
@@ -108,40 +144,43 @@ class _Draft:
     asn_source: Optional[str]
 
 
+def _store(o: Any, values: Tuple[Any, ...]) -> None:
+    """Set the fields of o, a mutable twin of IPClassification, to values
+    (in field order) with plain attribute stores."""
+    (
+        o.ip_type, o.provider, o.confidence, o.source, o.classified_at, o.ip, o.region, o.service,
+        o.matched_prefix, o.snapshot, o.snapshot_at, o.data_age_seconds, o.stale, o.asn, o.as_name,
+        o.cache_tier, o.country, o.asn_source,
+    ) = values  # fmt: skip
+
+
 def _decode(rec: str) -> IPClassification:
-    """One record (see RecordFields in the Go engine) → IPClassification."""
-    f = rec.split("\t")
-    if len(f) != _RECORD_FIELDS:
-        if len(f) < _RECORD_FIELDS:
-            raise ClassifierError(f"malformed record from libipclassifier: {rec!r}")
-        f = f[:_RECORD_FIELDS]  # fields appended by a newer engine
-    ip, t, prov, region, service, conf, src, cat, matched, snap, snap_at, age, stale, asn, as_name, tier, cc, asrc = f
+    """One record → IPClassification."""
     o = _new(_Draft)
-    o.ip_type = _TYPES[t]
-    o.provider = prov or None
-    o.confidence = float(conf)
-    o.source = src
-    global _last_classified
-    last_cat, last_dt = _last_classified
-    if cat != last_cat:  # a batch shares one classified_at; single calls never repeat
-        last_dt = _fromts(int(cat) / 1e6, _UTC)
-        _last_classified = (cat, last_dt)
-    o.classified_at = last_dt
-    o.ip = ip
-    o.region = region or None
-    o.service = service or None
-    o.matched_prefix = matched or None
-    o.snapshot = snap or None
-    o.snapshot_at = None if snap_at == "0" else (_ts_cache.get(snap_at) or _ts(snap_at))
-    o.data_age_seconds = float(age) if snap else None
-    o.stale = stale == "1"
-    o.asn = None if asn == "0" else int(asn)
-    o.as_name = as_name or None
-    o.cache_tier = tier or None
-    o.country = cc or None
-    o.asn_source = asrc or None
+    _store(o, _values(rec))
     o.__class__ = IPClassification  # type: ignore[assignment]
     return o  # type: ignore[return-value]
+
+
+def _decode_batch(records: List[str]) -> List[IPClassification]:
+    """Decode the records of one batch. Answers from the same prefix
+    differ only in their ip (the first field), so the rest of a record is
+    decoded once per batch and reused."""
+    out: List[IPClassification] = []
+    append = out.append
+    seen: Dict[str, Tuple[Any, ...]] = {}
+    new, draft, store, values, cls = _new, _Draft, _store, _values, IPClassification
+    for rec in records:
+        ip, rest = rec.split("\t", 1)
+        vals = seen.get(rest)
+        if vals is None:
+            vals = seen[rest] = values(rec)
+        o = new(draft)
+        store(o, vals)
+        o.ip = ip
+        o.__class__ = cls  # type: ignore[assignment]
+        append(o)  # type: ignore[arg-type]
+    return out
 
 
 def _invalid_answer(item: str) -> IPClassification:
@@ -531,7 +570,11 @@ class IPClassifier:
         if errors not in ("raise", "unknown"):
             raise ValueError(f'errors must be "raise" or "unknown", got {errors!r}')
         lenient = errors == "unknown"
-        ips, answers = self.classify_many(items, strict_asn=not lenient)
+        ips, answers, failed = self._classify_many(items, not lenient)
+        if not failed:  # the usual case: every answer is an IPClassification
+            if as_dict:
+                return dict(zip(ips, answers))  # type: ignore[arg-type]
+            return answers  # type: ignore[return-value]
         results: List[IPClassification] = []
         offending: List[str] = []
         for ip, a in zip(ips, answers):
@@ -559,6 +602,13 @@ class IPClassifier:
         With strict_asn False an invalid asn is dropped instead of failing
         its item.
         """
+        ips, answers, _ = self._classify_many(items, strict_asn)
+        return ips, answers
+
+    def _classify_many(
+        self, items: Iterable[BulkItem], strict_asn: bool
+    ) -> Tuple[List[str], List[Union[IPClassification, str]], int]:
+        """classify_many, plus the number of items that failed."""
         h = self._handle_or_raise()
         if not isinstance(items, list):
             items = list(items)
@@ -573,28 +623,31 @@ class IPClassifier:
         if payload is None:
             ips, payload = self._batch_payload(items, bad, strict_asn)
         if not ips:
-            return ips, []
-        out = self._batch_call(h, payload, len(ips))
+            return ips, [], 0
+        out, partial = self._batch_call(h, payload, len(ips))
         records = out.split("\n")
         if len(records) != len(ips):
             raise ClassifierError(f"libipclassifier returned {len(records)} records for {len(ips)} inputs")
-        answers: List[Union[IPClassification, str]] = []
+        answers: List[Union[IPClassification, str]]
+        if not partial and not bad:  # every record is an answer
+            return ips, _decode_batch(records), 0  # type: ignore[return-value]
+        answers = []
         append = answers.append
         decode = _decode
+        failed = 0
         for i, rec in enumerate(records):
+            if bad and i in bad:
+                append(bad[i])
+                failed += 1
+                continue
             if "\t!" in rec:  # maybe an error record "input\t!error\tmessage"
-                if bad and i in bad:
-                    append(bad[i])
-                    continue
                 f = rec.split("\t", 2)
                 if len(f) == 3 and f[1] == _ERROR_MARK:
                     append(f[2])
+                    failed += 1
                     continue
-            elif bad and i in bad:
-                append(bad[i])
-                continue
             append(decode(rec))
-        return ips, answers
+        return ips, answers, failed
 
     @staticmethod
     def _batch_payload(items: List[Any], bad: Dict[int, str], strict_asn: bool) -> Tuple[List[str], bytes]:
@@ -639,7 +692,9 @@ class IPClassifier:
         lines.append("")  # every line ends with "\n", so a last empty IP is still a line
         return ips, "\n".join(lines).encode("utf-8", "replace")
 
-    def _batch_call(self, h: c_int64, payload: bytes, count: int) -> str:
+    def _batch_call(self, h: c_int64, payload: bytes, count: int) -> Tuple[str, bool]:
+        """The records of a ClassifyBatch call, and whether some are error
+        records (PARTIAL)."""
         # Records echo the IP and AS name and add < 400 bytes of evidence.
         size = len(payload) + count * 400 + 1024
         buf = _batch_buf(size)
@@ -651,7 +706,7 @@ class IPClassifier:
         data = buf.raw[: buf.n.value]
         if rc not in (OK, PARTIAL):
             self._raise(rc, bytes(data))
-        return data.decode("utf-8", "replace")
+        return data.decode("utf-8", "replace"), rc == PARTIAL
 
     # -- sources, stats, cache ---------------------------------------------
 
@@ -678,8 +733,13 @@ class IPClassifier:
 
     def get_stats(self) -> Dict[str, Any]:
         """The engine's counters and per-source data (Go Stats JSON), plus
-        the upstream flat keys: classifications, cache_hits, cache_misses
-        and {type}_matches."""
+        flat keys: the upstream classifications, cache_hits, cache_misses
+        and {type}_matches, and per cache tier (l1 Redis, l2 SQL, l3
+        files) {tier}_hits, {tier}_errors and the median / 99th percentile
+        latency of its reads and writes in microseconds,
+        {tier}_get_p50_us, {tier}_get_p99_us, {tier}_set_p50_us,
+        {tier}_set_p99_us (0 for a tier that is off; the full counters are
+        under "cache")."""
         h = self._handle_or_raise()
         _, data = _native.call(self._lib.stats, h, size=1 << 16)
         stats: Dict[str, Any] = json.loads(data)
@@ -688,6 +748,14 @@ class IPClassifier:
         stats.setdefault("classifications", stats.get("lookups", 0))
         stats.setdefault("cache_hits", cache.get("cache_hits", 0))
         stats.setdefault("cache_misses", cache.get("cache_misses", 0))
+        for tier in ("l1", "l2", "l3"):
+            t = cache.get(tier) or {}
+            stats.setdefault(f"{tier}_hits", cache.get(f"{tier}_hits", 0))
+            stats.setdefault(f"{tier}_errors", t.get("errors", 0))
+            for op in ("get", "set"):
+                lat = t.get(f"{op}_latency") or {}
+                stats.setdefault(f"{tier}_{op}_p50_us", lat.get("p50_us", 0.0))
+                stats.setdefault(f"{tier}_{op}_p99_us", lat.get("p99_us", 0.0))
         for t in IPType:
             stats.setdefault(f"{t.value}_matches", by_type.get(t.value, 0))
         return stats
@@ -703,6 +771,28 @@ class IPClassifier:
         _, data = _native.call(self._lib.cache_cleanup, h, size=1 << 16)
         report: Dict[str, Any] = json.loads(data)
         return report
+
+    def validate(self, spec: Mapping[str, Any]) -> Dict[str, Any]:
+        """Measure the labels against truth as ``spec`` says and return the
+        outcome; the Go engine does all of it (classifier/validate).
+
+        ``spec`` keys: ``truth`` (labelled CSV paths), ``samplers``
+        (``{"kind": "tor"|"cloud"|"asn_tags", ...}``), ``asn_names``,
+        ``targets``, ``seed``, ``count``, or ``real_data`` (a folder laid
+        out as ../shared/data: its own engine is measured, by default with
+        the standard suite). The outcome holds ``report`` (per type,
+        provider and origin; ``confusion``), ``asn_names``, ``targets``,
+        ``targets_missed`` and ``markdown`` (all of it, rendered).
+
+        Raises:
+            ClassifierError: a bad spec or an unreadable file it names
+                (INVALID_ARGUMENT), a closed classifier.
+        """
+        h = self._handle_or_raise()
+        payload = json.dumps(spec).encode()
+        _, data = _native.call(self._lib.validate, h, payload, len(payload), size=1 << 22)
+        outcome: Dict[str, Any] = json.loads(data)
+        return outcome
 
 
 def _check_asn(asn: Any) -> int:

@@ -1,0 +1,62 @@
+package tests_go
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ipclassifier/ipclassifier/classifier"
+)
+
+// TestRecordTimesAndConfidenceReadBackExactly checks the text forms
+// AppendRecord uses for times (RFC 3339 UTC, microseconds) and the
+// confidence (any float64 in [0, 1] reads back as itself).
+func TestRecordTimesAndConfidenceReadBackExactly(t *testing.T) {
+	field := func(rec []byte, name string) string {
+		for i, f := range classifier.RecordFields {
+			if f == name {
+				return strings.Split(string(rec), "\t")[i]
+			}
+		}
+		t.Fatalf("no record field %s", name)
+		return ""
+	}
+	zones := []*time.Location{time.UTC, time.FixedZone("east", 5*3600+1800), time.FixedZone("west", -7*3600)}
+	for i, at := range []time.Time{
+		time.Date(2026, 11, 22, 9, 4, 20, 842811671, time.UTC),
+		time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2000, 2, 29, 23, 59, 59, 999999999, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 1000, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 1000, time.UTC),
+	} {
+		for _, z := range zones {
+			r := classifier.Result{IP: "192.0.2.1", Type: classifier.TypeCloud, ClassifiedAt: at.In(z), SnapshotAt: at.In(z).Add(-time.Hour)}
+			rec := classifier.AppendRecord(nil, r, at)
+			for name, want := range map[string]time.Time{"classified_at": r.ClassifiedAt, "snapshot_at": r.SnapshotAt} {
+				text := field(rec, name)
+				require.True(t, strings.HasSuffix(text, "+00:00") && len(text) == 32, "%d %s %q", i, name, text)
+				got, err := time.Parse(time.RFC3339Nano, text)
+				require.NoError(t, err)
+				require.True(t, want.Truncate(time.Microsecond).Equal(got), "%d %s: %q for %s", i, name, text, want)
+			}
+			require.Equal(t, "3600", field(rec, "data_age"))
+		}
+	}
+	none := classifier.AppendRecord(nil, classifier.Result{IP: "192.0.2.1", Type: classifier.TypeUnknown}, time.Now())
+	require.Equal(t, "", field(none, "snapshot_at"))
+	require.Equal(t, "0", field(none, "data_age"))
+	require.Equal(t, "0", field(none, "confidence"))
+
+	confs := []float64{0.123456789, 1e-9, 0.999999, 0.285, 0.0050000001, 0.3 - 1e-17, 0.1 + 0.2}
+
+	for i := range 101 { // every hundredth, and some others
+		confs = append(confs, float64(i)/100)
+	}
+	for _, c := range confs {
+		rec := classifier.AppendRecord(nil, classifier.Result{IP: "192.0.2.1", Type: classifier.TypeCloud, Confidence: c}, time.Now())
+		require.Equal(t, strconv.FormatFloat(c, 'g', -1, 64), field(rec, "confidence"))
+	}
+}
