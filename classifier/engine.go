@@ -116,14 +116,15 @@ func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName str
 		e.stats.count(&r)
 		return r, nil
 	}
+	asName = cleanASName(asName)
 	if val, tier, ok := e.cache.Get(ctx, key); ok {
-		if r, err := decodeCached(val); err == nil {
+		if r, err := decodeCached(val); err == nil && servesQuery(&r, asn, asName) {
 			r.Cache = tier
 			e.stats.count(&r)
 			return r, nil
 		}
 	}
-	r := e.idx.Load().answer(addr, key, asn, cleanASName(asName), e.cfg.Now())
+	r := e.idx.Load().answer(addr, key, asn, asName, e.cfg.Now())
 	e.stats.count(&r)
 	if val, err := json.Marshal(r); err == nil {
 		e.cache.Set(ctx, cache.Item{Key: key, Value: val, L1TTL: l1TTL(r.Type)})
@@ -202,7 +203,7 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 		key, val, tier := keys[k], vals[k], tiers[k]
 		k++
 		if val != nil {
-			if err := decodeCachedInto(&r, val); err == nil {
+			if err := decodeCachedInto(&r, val); err == nil && servesQuery(&r, q.ASN, cleanASName(q.ASName)) {
 				r.Cache = tier
 				e.stats.count(&r)
 				emit(i, &r, nil)
@@ -262,6 +263,15 @@ func decodeCached(val []byte) (Result, error) {
 	var r Result
 	err := decodeCachedInto(&r, val)
 	return r, err
+}
+
+// servesQuery reports whether a cached answer may answer a query that
+// brought asn and asName (0 and "" = none). The cache is keyed by IP alone
+// (the upstream layout), so an answer computed without the caller's AS data,
+// or with other AS data, must not stand in for one computed with it: such a
+// hit is recomputed and the fresh answer overwrites the tiers.
+func servesQuery(r *Result, asn uint32, asName string) bool {
+	return (asn == 0 || r.ASN == asn) && (asName == "" || r.ASName == asName)
 }
 
 // decodeCachedInto is decodeCached into *r (overwritten whole).

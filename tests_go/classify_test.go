@@ -189,3 +189,31 @@ func TestClosedEngineRefusesCalls(t *testing.T) {
 	_, err = e.Refresh(context.Background(), classifier.GroupAll, false)
 	assert.ErrorIs(t, err, classifier.ErrClosed)
 }
+
+func TestCachedAnswerDoesNotHideTheCallersASData(t *testing.T) {
+	cfg := configFor(t, fixtureServer(t).URL)
+	cfg.Cache.Dir = t.TempDir() // L3 alone: real files, no server needed
+	e := openEngine(t, cfg)
+	_, err := e.Refresh(context.Background(), classifier.GroupAll, false)
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	first, err := e.Classify(ctx, "9.9.9.9", 0, "")
+	require.NoError(t, err)
+	require.Equal(t, classifier.TypeUnknown, first.Type)
+
+	withAS, err := e.Classify(ctx, "9.9.9.9", 7922, "COMCAST-7922")
+	require.NoError(t, err)
+	assert.Equal(t, classifier.TypeResidential, withAS.Type, "the cached unknown was computed without AS data")
+	assert.Empty(t, withAS.Cache)
+
+	again, err := e.Classify(ctx, "9.9.9.9", 7922, "COMCAST-7922")
+	require.NoError(t, err)
+	assert.Equal(t, classifier.TypeResidential, again.Type)
+	assert.Equal(t, "l3", again.Cache, "same AS data: the cache answers")
+
+	res, errs := e.ClassifyBatch(ctx, []classifier.Query{{IP: "9.9.9.9", ASN: 64500, ASName: "Example Hosting GmbH"}})
+	require.NoError(t, errs[0])
+	assert.Equal(t, classifier.TypeDatacenter, res[0].Type, "other AS data: recomputed in a batch too")
+	assert.Empty(t, res[0].Cache)
+}
