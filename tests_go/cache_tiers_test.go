@@ -249,7 +249,9 @@ func TestCacheCascadeWarmsTheTiersAbove(t *testing.T) {
 
 			// Set writes every tier.
 			v = cacheSet(t, full, "2001:db8::5", "cloud")
-			require.NoError(t, rc.Get(cacheCtx, "ip_classification:2001:db8::5").Err())
+			inRedis, err := rc.Get(cacheCtx, "ip_classification:2001:db8::5").Result()
+			require.NoError(t, err)
+			require.JSONEq(t, string(v), inRedis)
 			_, ok = cacheRow(t, db, du, "2001:db8::5")
 			require.True(t, ok)
 			require.FileExists(t, filepath.Join(dir, "v6/2001/0db8/0000/0000/0000/0000/0000/0005.json"))

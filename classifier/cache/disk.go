@@ -90,9 +90,6 @@ func (t *diskTier) get(key string, now time.Time, valid func([]byte) bool) (val 
 	return val, exp, true
 }
 
-// errCorrupt marks a file that is not a valid value.
-var errCorrupt = errors.New("corrupt cache file")
-
 // read returns the value at p, nil on a miss (absent, expired, corrupt),
 // or an error when the file system failed.
 func (t *diskTier) read(p string, now time.Time, valid func([]byte) bool) ([]byte, time.Time, error) {
