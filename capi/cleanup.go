@@ -7,7 +7,6 @@ import "C"
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
 	"github.com/ipclassifier/ipclassifier/classifier/cache"
@@ -20,18 +19,12 @@ type cleanupResult struct {
 	Error string `json:"error,omitempty"`
 }
 
-// cacheCleanup runs the cache tiers' cleanup of expired entries.
-func cacheCleanup(e *classifier.Engine, out *C.char, outCap C.int64_t, outLen *C.int64_t) C.int32_t {
+// cacheCleanup runs the cache tiers' cleanup of expired entries; a tier
+// that failed as a whole makes the answer PARTIAL.
+func cacheCleanup(e *classifier.Engine) (any, int32, error) {
 	report, err := e.Cache().Cleanup(context.Background())
-	res := cleanupResult{CleanupReport: report}
-	code := int32(codeOK)
 	if err != nil {
-		res.Error = err.Error()
-		code = codePartial
+		return cleanupResult{CleanupReport: report, Error: err.Error()}, codePartial, nil
 	}
-	data, jerr := json.Marshal(res)
-	if jerr != nil {
-		return fail(out, outCap, outLen, codeInternal, "CacheCleanup: encode: "+jerr.Error())
-	}
-	return writeOut(out, outCap, outLen, data, code)
+	return cleanupResult{CleanupReport: report}, codeOK, nil
 }

@@ -186,6 +186,43 @@ func panicMessage(r any) string {
 	}
 }
 
+// jsonCall is the shared body of the exports that answer in JSON: it
+// recovers panics, checks the output buffer and the handle, runs fn and
+// writes the JSON of its value with its code. When fn returns an error, its
+// code and message are written instead.
+func jsonCall(name string, h C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t,
+	fn func(e *classifier.Engine) (v any, code int32, err error)) (rc C.int32_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			rc = failAfterPanic(out, outCap, outLen, r)
+		}
+	}()
+	if !validOut(out, outCap, outLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, name+": bad output buffer")
+	}
+	e := lookup(h)
+	if e == nil {
+		return fail(out, outCap, outLen, codeInvalidHandle, name+": invalid handle "+strconv.FormatInt(int64(h), 10))
+	}
+	v, code, err := fn(e)
+	if err != nil {
+		return fail(out, outCap, outLen, code, err.Error())
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fail(out, outCap, outLen, codeInternal, name+": encode: "+err.Error())
+	}
+	return writeOut(out, outCap, outLen, data, code)
+}
+
+// errCode is CLOSED for a closed engine, else fallback.
+func errCode(err error, fallback int32) int32 {
+	if errors.Is(err, classifier.ErrClosed) {
+		return codeClosed
+	}
+	return fallback
+}
+
 // engineError maps an engine error to a code.
 func engineError(out *C.char, outCap C.int64_t, outLen *C.int64_t, err error) C.int32_t {
 	switch {
@@ -403,65 +440,33 @@ func ClassifyBatch(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outCap
 // INTERNAL.
 //
 //export Refresh
-func Refresh(h C.int64_t, group *C.char, groupLen C.int64_t, force C.int32_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
-	defer func() {
-		if r := recover(); r != nil {
-			rc = failAfterPanic(out, outCap, outLen, r)
+func Refresh(h C.int64_t, group *C.char, groupLen C.int64_t, force C.int32_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) C.int32_t {
+	return jsonCall("Refresh", h, out, outCap, outLen, func(e *classifier.Engine) (any, int32, error) {
+		if !validIn(group, groupLen) {
+			return nil, codeInvalidArg, errors.New("Refresh: NULL pointer or negative length")
 		}
-	}()
-	if !validOut(out, outCap, outLen) {
-		return fail(out, outCap, outLen, codeInvalidArg, "Refresh: bad output buffer")
-	}
-	if !validIn(group, groupLen) {
-		return fail(out, outCap, outLen, codeInvalidArg, "Refresh: NULL pointer or negative length")
-	}
-	e := lookup(h)
-	if e == nil {
-		return fail(out, outCap, outLen, codeInvalidHandle, "Refresh: invalid handle "+strconv.FormatInt(int64(h), 10))
-	}
-	g := goString(group, groupLen)
-	if g == "" {
-		g = classifier.GroupAll
-	}
-	report, err := e.Refresh(context.Background(), g, force != 0)
-	if err != nil {
-		if errors.Is(err, classifier.ErrClosed) {
-			return fail(out, outCap, outLen, codeClosed, err.Error())
+		g := goString(group, groupLen)
+		if g == "" {
+			g = classifier.GroupAll
 		}
-		return fail(out, outCap, outLen, codeInvalidArg, err.Error())
-	}
-	data, err := json.Marshal(report)
-	if err != nil {
-		return fail(out, outCap, outLen, codeInternal, "Refresh: encode report: "+err.Error())
-	}
-	code := int32(codeOK)
-	if report.Failed() > 0 {
-		code = codePartial
-	}
-	return writeOut(out, outCap, outLen, data, code)
+		report, err := e.Refresh(context.Background(), g, force != 0)
+		if err != nil {
+			return nil, errCode(err, codeInvalidArg), err
+		}
+		if report.Failed() > 0 {
+			return report, codePartial, nil
+		}
+		return report, codeOK, nil
+	})
 }
 
 // Stats writes the engine's counters as JSON.
 //
 //export Stats
-func Stats(h C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
-	defer func() {
-		if r := recover(); r != nil {
-			rc = failAfterPanic(out, outCap, outLen, r)
-		}
-	}()
-	if !validOut(out, outCap, outLen) {
-		return fail(out, outCap, outLen, codeInvalidArg, "Stats: bad output buffer")
-	}
-	e := lookup(h)
-	if e == nil {
-		return fail(out, outCap, outLen, codeInvalidHandle, "Stats: invalid handle "+strconv.FormatInt(int64(h), 10))
-	}
-	data, err := json.Marshal(e.Stats())
-	if err != nil {
-		return fail(out, outCap, outLen, codeInternal, "Stats: encode: "+err.Error())
-	}
-	return writeOut(out, outCap, outLen, data, codeOK)
+func Stats(h C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) C.int32_t {
+	return jsonCall("Stats", h, out, outCap, outLen, func(e *classifier.Engine) (any, int32, error) {
+		return e.Stats(), codeOK, nil
+	})
 }
 
 // CacheCleanup removes expired L2 rows and L3 files and writes the JSON
@@ -469,20 +474,8 @@ func Stats(h C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.
 // "error" when a tier failed as a whole, which returns PARTIAL).
 //
 //export CacheCleanup
-func CacheCleanup(h C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
-	defer func() {
-		if r := recover(); r != nil {
-			rc = failAfterPanic(out, outCap, outLen, r)
-		}
-	}()
-	if !validOut(out, outCap, outLen) {
-		return fail(out, outCap, outLen, codeInvalidArg, "CacheCleanup: bad output buffer")
-	}
-	e := lookup(h)
-	if e == nil {
-		return fail(out, outCap, outLen, codeInvalidHandle, "CacheCleanup: invalid handle "+strconv.FormatInt(int64(h), 10))
-	}
-	return cacheCleanup(e, out, outCap, outLen)
+func CacheCleanup(h C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) C.int32_t {
+	return jsonCall("CacheCleanup", h, out, outCap, outLen, cacheCleanup)
 }
 
 // Validate measures the engine's labels against truth as the JSON spec
@@ -494,41 +487,25 @@ func CacheCleanup(h C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t)
 // is kept: a second call measures again), CLOSED or INTERNAL.
 //
 //export Validate
-func Validate(h C.int64_t, spec *C.char, specLen C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
-	defer func() {
-		if r := recover(); r != nil {
-			rc = failAfterPanic(out, outCap, outLen, r)
+func Validate(h C.int64_t, spec *C.char, specLen C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) C.int32_t {
+	return jsonCall("Validate", h, out, outCap, outLen, func(e *classifier.Engine) (any, int32, error) {
+		if !validIn(spec, specLen) {
+			return nil, codeInvalidArg, errors.New("Validate: NULL pointer or negative length")
 		}
-	}()
-	if !validOut(out, outCap, outLen) {
-		return fail(out, outCap, outLen, codeInvalidArg, "Validate: bad output buffer")
-	}
-	if !validIn(spec, specLen) {
-		return fail(out, outCap, outLen, codeInvalidArg, "Validate: NULL pointer or negative length")
-	}
-	e := lookup(h)
-	if e == nil {
-		return fail(out, outCap, outLen, codeInvalidHandle, "Validate: invalid handle "+strconv.FormatInt(int64(h), 10))
-	}
-	s, err := validate.ParseSpec(goBytes(spec, specLen))
-	if err != nil {
-		return fail(out, outCap, outLen, codeInvalidArg, err.Error())
-	}
-	outcome, err := validate.Run(context.Background(), e, s)
-	switch {
-	case err == nil:
-	case errors.Is(err, classifier.ErrClosed):
-		return fail(out, outCap, outLen, codeClosed, err.Error())
-	case validate.IsSpecError(err):
-		return fail(out, outCap, outLen, codeInvalidArg, err.Error())
-	default:
-		return fail(out, outCap, outLen, codeInternal, err.Error())
-	}
-	data, err := json.Marshal(outcome)
-	if err != nil {
-		return fail(out, outCap, outLen, codeInternal, "Validate: encode outcome: "+err.Error())
-	}
-	return writeOut(out, outCap, outLen, data, codeOK)
+		s, err := validate.ParseSpec(goBytes(spec, specLen))
+		if err != nil {
+			return nil, codeInvalidArg, err
+		}
+		outcome, err := validate.Run(context.Background(), e, s)
+		switch {
+		case err == nil:
+			return outcome, codeOK, nil
+		case validate.IsSpecError(err):
+			return nil, errCode(err, codeInvalidArg), err
+		default:
+			return nil, errCode(err, codeInternal), err
+		}
+	})
 }
 
 // Version writes classifier.Version.
