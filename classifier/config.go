@@ -52,6 +52,12 @@ type Config struct {
 	// fetch them. Default: $IPCLASSIFIER_DISABLED_SOURCES, comma-separated.
 	DisabledSources []string `json:"disabled_sources,omitempty"`
 
+	// NoASNProfile turns the AS profile off (see SourceASNProfile): an ASN
+	// that no list names and whose AS name says nothing is then unknown.
+	// Default: false (profile on), unless $IPCLASSIFIER_NO_ASN_PROFILE is
+	// set to a true value (1, true, yes).
+	NoASNProfile bool `json:"no_asn_profile,omitempty"`
+
 	// FirstParty lists the providers (aws, gcp, oracle, azure) whose own
 	// publication replaces their rezmoss CSV: AWS ip-ranges.json, Google
 	// cloud.json, Oracle public_ip_ranges.json, Azure Service Tags JSON.
@@ -146,6 +152,12 @@ func (c Config) WithDefaults() Config {
 			if name = strings.TrimSpace(name); name != "" {
 				c.DisabledSources = append(c.DisabledSources, name)
 			}
+		}
+	}
+	if !c.NoASNProfile {
+		switch strings.ToLower(strings.TrimSpace(os.Getenv("IPCLASSIFIER_NO_ASN_PROFILE"))) {
+		case "1", "true", "yes":
+			c.NoASNProfile = true
 		}
 	}
 	setStr(&c.UserAgent, "IPCLASSIFIER_USER_AGENT", "ipclassifier/"+Version)

@@ -75,7 +75,7 @@ func Open(cfg Config) (*Engine, error) {
 	e.cache = c
 	e.cacheOn = cfg.Cache.RedisURL != "" || cfg.Cache.DatabaseURL != "" || cfg.Cache.Dir != ""
 	e.current, e.metas = st.loadAll(e.sources)
-	e.idx.Store(buildIndex(e.sources, e.current, e.names))
+	e.idx.Store(buildIndex(e.sources, e.current, e.names, !e.cfg.NoASNProfile))
 	e.publishMetas()
 	if len(e.current) > 0 {
 		debug.FreeOSMemory() // the snapshots' parsing garbage: see Refresh

@@ -50,6 +50,7 @@ type index struct {
 	srcs      []srcInfo
 	asnTables []asnTableRef // in source order: the first that knows an address answers
 	hosting   []asnSetRef
+	profile   asnProfile // nil when disabled or not learnable
 	// names memoises the AS-name heuristic for names callers pass:
 	// pipelines see the same few thousand names again and again. It is the
 	// engine's, shared by every index it builds.
@@ -95,7 +96,7 @@ func (l loaded) has() bool { return l.size() > 0 }
 // buildIndex builds an index from the loaded snapshots, keyed by source
 // name. When two sources of one type list the same prefix, the one earlier
 // in sources keeps it.
-func buildIndex(sources []Source, data map[string]loaded, names *asNameMemo) *index {
+func buildIndex(sources []Source, data map[string]loaded, names *asNameMemo, profile bool) *index {
 	ix := &index{
 		v4: generics_tree.NewTreeV4[uint32](), v6: generics_tree.NewTreeV6[uint32](),
 		names: names,
@@ -145,6 +146,9 @@ func buildIndex(sources []Source, data map[string]loaded, names *asNameMemo) *in
 		}
 	}
 	ix.flat4 = buildFlatV4(ix, cuts4)
+	if profile {
+		ix.profile = buildProfile(ix)
+	}
 	return ix
 }
 
@@ -314,7 +318,8 @@ func (ix *index) fromSource(r *Result, si int, now time.Time) {
 }
 
 // classify answers for addr: the prefix lists (tor, cloud, datacenter), then
-// the hosting-ASN lists, then the AS-name heuristic, else unknown.
+// the hosting-ASN lists, then the AS-name heuristic, then the AS profile,
+// else unknown.
 func (ix *index) classify(addr netip.Addr, callerASN uint32, callerName string, now time.Time) Result {
 	return ix.answer(addr, addr.String(), callerASN, callerName, now)
 }
@@ -374,6 +379,15 @@ func (ix *index) answer(addr netip.Addr, text string, callerASN uint32, callerNa
 		if a.table >= 0 {
 			ix.fromSource(&r, a.table, now)
 		}
+		return r
+	}
+	if v, ok := ix.profile[a.asn]; ok && a.asn != 0 {
+		r.Type = v.typ
+		r.Provider = a.name
+		r.Confidence = ConfidenceASNProfile
+		r.Source = SourceASNProfile
+		r.Matched = v.evidence
+		ix.fromSource(&r, v.src, now)
 		return r
 	}
 	r.Type = TypeUnknown

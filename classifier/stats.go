@@ -56,7 +56,9 @@ type counters struct {
 }
 
 func (c *counters) init(sources []Source) {
-	c.bySource = map[string]*atomic.Int64{SourceASNName: new(atomic.Int64), SourceNone: new(atomic.Int64)}
+	c.bySource = map[string]*atomic.Int64{
+		SourceASNName: new(atomic.Int64), SourceASNProfile: new(atomic.Int64), SourceNone: new(atomic.Int64),
+	}
 	c.refresh = map[string]*[3]atomic.Int64{}
 	for _, s := range sources {
 		if l := s.label(); l != "" {

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from pathlib import Path
+from typing import Any, Dict
 
 import pytest
 
@@ -207,3 +208,31 @@ def test_classifier_cannot_be_pickled(classifier: Any) -> None:
 
     with pytest.raises(TypeError, match="pickled"):
         pickle.dumps(classifier)
+
+
+# The AS profile's fixture is the Go suite's (one table, two suites): ten
+# hosting networks in NL, ten ISPs in BR, and ZEBRA-AS (NL, one /24) whose
+# name says nothing.
+_PROFILE_TABLE = Path(__file__).resolve().parent.parent / "tests_go" / "testdata" / "asnprofile" / "ip2asn-v4.tsv"
+
+
+@pytest.mark.parametrize(
+    "overrides, ip_type, source, confidence",
+    [
+        ({}, IPType.DATACENTER, "asn_profile", 0.3),
+        ({"no_asn_profile": True}, IPType.UNKNOWN, "none", 0.0),
+    ],
+    ids=["profile on: a small NL network is datacenter", "no_asn_profile: unknown"],
+)
+def test_as_profile_labels_a_network_whose_name_says_nothing(
+    make_classifier: Any, overrides: Dict[str, Any], ip_type: IPType, source: str, confidence: float
+) -> None:
+    c = make_classifier(asn_v4_url=_PROFILE_TABLE.as_uri(), **overrides)
+    c.refresh()
+    r = c.classify("151.100.0.7")
+    assert (r.ip_type, r.source, r.confidence, r.asn, r.as_name) == (ip_type, source, confidence, 64601, "ZEBRA-AS")
+    if source == "asn_profile":
+        # The odds depend on every table loaded (the fixture server's v6
+        # table too); the features are the ZEBRA-AS row's.
+        assert r.matched_prefix.startswith("AS profile: country NL, largest v4 /24, 1 ranges; hosting:access odds ")
+        assert r.matched_prefix.endswith(":1"), "odds in favour of hosting"
