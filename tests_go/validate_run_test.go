@@ -151,7 +151,7 @@ func TestValidateWriteOnionooFromExits(t *testing.T) {
 // TestValidateRealDataSuite runs the standard suite (validate.RealDataSpec)
 // on ../shared/data: the figures docs/validation.md reports. The cloud and
 // Tor targets must be met; the others must stay at or above what they
-// were when written (the AS-name and IPv6-hosting targets are not reached:
+// were when written (the AS-name residential recall target is not reached:
 // see docs/validation.md).
 func TestValidateRealDataSuite(t *testing.T) {
 	dir := sharedData(t)
@@ -165,6 +165,13 @@ func TestValidateRealDataSuite(t *testing.T) {
 		"AS-name hosting precision (held-out)":       0.95,
 		"IPv6 of residential ASNs → residential":     labelsFloorResidentialV6,
 		"IPv6 of hosting ASNs → datacenter or cloud": labelsFloorHostingV6,
+		// The same on each half of the ASNs (the AS profile was tuned on the
+		// even ones): 86.5% and 86.9% on the even, 89.3% and 87.0% on the
+		// odd ones when written.
+		"the same, tuning even ASNs: residential":          labelsFloorResidentialV6,
+		"the same, tuning even ASNs: datacenter or cloud":  labelsFloorHostingV6,
+		"the same, held-out odd ASNs: residential":         labelsFloorResidentialV6,
+		"the same, held-out odd ASNs: datacenter or cloud": labelsFloorHostingV6,
 	}
 	seen := 0
 	for _, r := range out.Targets {
@@ -180,7 +187,7 @@ func TestValidateRealDataSuite(t *testing.T) {
 		assert.Positive(t, r.N, r.Name)
 	}
 	assert.Equal(t, len(floors), seen)
-	assert.Len(t, out.Targets, 6+7+3, "AS-name, IPv6, cloud (aws, gcp, azure v4+v6, oracle v4), Tor")
+	assert.Len(t, out.Targets, 4+6+7+3, "AS-name, IPv6 (all, even and odd ASNs), cloud (aws, gcp, azure v4+v6, oracle v4), Tor")
 	var failed []string
 	for _, l := range out.Engine {
 		if strings.Contains(l, "failed") {

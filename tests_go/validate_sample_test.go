@@ -190,17 +190,18 @@ func TestValidateASNTagsSamplerDrawsFromTheRangesOfTaggedASNs(t *testing.T) {
 		// 36974; the v6 table has ranges of 3320, 3209 and 36974 (its second
 		// 36974 row is broken).
 		ranges := []struct {
-			start, end, label string
+			start, end, label, half string
 		}{
-			{"2003::", "2003:e2:ffff:ffff:ffff:ffff:ffff:ffff", "AS3320 DTAG Internet service provider operations"},
-			{"2a02:8108::", "2a02:8109:fa7f:ffff:ffff:ffff:ffff:ffff", "AS3209 VODANET Vodafone GmbH"},
-			{"2c0f:f000::", "2c0f:f000::ffff", "AS36974 AFNET-TELECOM Afnet"},
+			{"2003::", "2003:e2:ffff:ffff:ffff:ffff:ffff:ffff", "AS3320 DTAG Internet service provider operations", "even"},
+			{"2a02:8108::", "2a02:8109:fa7f:ffff:ffff:ffff:ffff:ffff", "AS3209 VODANET Vodafone GmbH", "odd"},
+			{"2c0f:f000::", "2c0f:f000::ffff", "AS36974 AFNET-TELECOM Afnet", "even"},
 		}
 		require.Len(t, truths, len(ranges))
 		for i, r := range ranges {
 			a := netip.MustParseAddr(truths[i].IP)
 			assert.True(t, !a.Less(netip.MustParseAddr(r.start)) && !netip.MustParseAddr(r.end).Less(a), "%s in %s-%s", a, r.start, r.end)
 			assert.Equal(t, r.label, truths[i].Label)
+			assert.Equal(t, r.half, truths[i].Half, "the parity of the ASN, for held-out figures")
 			assert.Equal(t, "r v6", truths[i].Origin)
 			assert.Equal(t, classifier.TypeResidential, truths[i].Type)
 			assert.Zero(t, truths[i].ASN, "no caller ASN: the engine finds it")
@@ -239,6 +240,9 @@ func TestValidateASNTagsSamplerDrawsFromTheRangesOfTaggedASNs(t *testing.T) {
 		require.True(t, ok)
 		assert.Equal(t, 30, r.N)
 		assert.Equal(t, 1.0, r.Share, "DTAG, Vodafone, AFNET-TELECOM are residential names: %+v", r)
+		require.Len(t, r.Halves, 2, "even ASNs (3320, 36974) and odd (3209) apart")
+		assert.Equal(t, r.N, r.Halves["even"].N+r.Halves["odd"].N)
+		assert.Equal(t, 1.0, r.Halves["odd"].Share)
 		h, ok := rep.Origin("h v6")
 		require.True(t, ok)
 		assert.Equal(t, 1.0, h.Share, "Amazon (hosting ASN or AWS range), Hetzner (X4BNet range): %+v", h)

@@ -93,6 +93,20 @@ func (s ASNamesScore) Metric(name string) (float64, int, bool) {
 	return 0, 0, false
 }
 
+// splitFilter returns whether an ASN is in split ("" is all); false for an
+// unknown split.
+func splitFilter(split string) (func(uint32) bool, bool) {
+	switch split {
+	case "", SplitAll:
+		return func(uint32) bool { return true }, true
+	case SplitEven:
+		return func(a uint32) bool { return a%2 == 0 }, true
+	case SplitOdd:
+		return func(a uint32) bool { return a%2 == 1 }, true
+	}
+	return nil, false
+}
+
 // ScoreASNames runs the AS-name heuristic on the names of the tagged ASNs
 // of one split.
 func ScoreASNames(spec ASNamesSpec) (ASNamesScore, error) {
@@ -100,15 +114,8 @@ func ScoreASNames(spec ASNamesSpec) (ASNamesScore, error) {
 	if split == "" {
 		split = SplitAll
 	}
-	var keep func(uint32) bool
-	switch split {
-	case SplitAll:
-		keep = func(uint32) bool { return true }
-	case SplitEven:
-		keep = func(a uint32) bool { return a%2 == 0 }
-	case SplitOdd:
-		keep = func(a uint32) bool { return a%2 == 1 }
-	default:
+	keep, ok := splitFilter(split)
+	if !ok {
 		return ASNamesScore{}, specErr("asn_names: split %q (want all, even or odd)", spec.Split)
 	}
 	if spec.Names == "" || len(spec.Positive) == 0 || len(spec.Negative) == 0 {

@@ -272,6 +272,12 @@ func RealDataSpec(dir string) Spec {
 	s.Targets = append(s.Targets,
 		TargetSpec{Name: "IPv6 of residential ASNs → residential", Origin: RealResidentialV6 + " v6", Min: ptr(0.80)},
 		TargetSpec{Name: "IPv6 of hosting ASNs → datacenter or cloud", Origin: RealHostingV6 + " v6", Min: ptr(0.80)},
+		// The same on the odd ASNs alone: the AS profile's thresholds were
+		// tuned on the even ones.
+		TargetSpec{Name: "the same, tuning even ASNs: residential", Origin: RealResidentialV6 + " v6", Metric: SplitEven},
+		TargetSpec{Name: "the same, tuning even ASNs: datacenter or cloud", Origin: RealHostingV6 + " v6", Metric: SplitEven},
+		TargetSpec{Name: "the same, held-out odd ASNs: residential", Origin: RealResidentialV6 + " v6", Metric: SplitOdd},
+		TargetSpec{Name: "the same, held-out odd ASNs: datacenter or cloud", Origin: RealHostingV6 + " v6", Metric: SplitOdd},
 	)
 	for _, fp := range realFirstParty(dir) {
 		name := "cloud " + fp.provider + " (" + filepath.Base(fp.path) + ")"

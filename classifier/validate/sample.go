@@ -496,9 +496,13 @@ func sampleASNTags(s SamplerSpec, seed uint64) ([]Truth, SampleInfo, error) {
 		info.Origins = append(info.Origins, origin)
 		add := func(r classifier.ASNRange) {
 			a := randomIn(r.Start, r.End, rng)
+			half := SplitEven
+			if r.ASN%2 == 1 {
+				half = SplitOdd
+			}
 			out = append(out, Truth{
 				IP: a.String(), Type: s.Type, Origin: origin, Also: also,
-				Label: "AS" + strconv.FormatUint(uint64(r.ASN), 10) + " " + r.Name,
+				Label: "AS" + strconv.FormatUint(uint64(r.ASN), 10) + " " + r.Name, Half: half,
 			})
 		}
 		if s.Count == 0 {

@@ -39,6 +39,10 @@ type Truth struct {
 	ASName   string              `json:"as_name,omitempty"`
 	Also     []classifier.IPType `json:"also_accept,omitempty"`
 	Label    string              `json:"label,omitempty"`
+	// Half is SplitEven or SplitOdd, the parity of the ASN an asn_tags
+	// sample was drawn from (empty otherwise): rules tuned on the even
+	// ASNs are checked on the odd ones (OriginScore.Halves).
+	Half string `json:"half,omitempty"`
 }
 
 // TypeScore is the precision, recall and coverage of one label.
@@ -82,6 +86,16 @@ type OriginScore struct {
 	Coverage  float64                   `json:"coverage"`
 	Got       map[classifier.IPType]int `json:"got"`
 	TopMisses []Miss                    `json:"top_misses,omitempty"`
+	// Halves is the same share for the truths of each Truth.Half; nil
+	// when the origin's truths have none.
+	Halves map[string]HalfScore `json:"halves,omitempty"`
+}
+
+// HalfScore is an origin's share right among the truths of one half.
+type HalfScore struct {
+	N     int     `json:"n"`
+	Right int     `json:"right"`
+	Share float64 `json:"share"`
 }
 
 // Miss is a group of wrong answers: the truths of one label answered with
@@ -206,6 +220,17 @@ func scoreResults(truths []Truth, results []classifier.Result, errs []error) Rep
 			o.N++
 			o.Got[got.Type]++
 			right := (got.Type == t.Type || containsType(t.Also, got.Type)) && providerOK
+			if t.Half != "" {
+				if o.Halves == nil {
+					o.Halves = map[string]HalfScore{}
+				}
+				h := o.Halves[t.Half]
+				h.N++
+				if right {
+					h.Right++
+				}
+				o.Halves[t.Half] = h
+			}
 			if right {
 				o.Right++
 			} else if t.Label != "" {
@@ -230,6 +255,10 @@ func scoreResults(truths []Truth, results []classifier.Result, errs []error) Rep
 		o := origins[name]
 		o.Share = ratio(o.Right, o.N)
 		o.Coverage = ratio(o.Covered, o.N)
+		for k, h := range o.Halves {
+			h.Share = ratio(h.Right, h.N)
+			o.Halves[k] = h
+		}
 		for m, n := range misses[name] {
 			m.Count = n
 			o.TopMisses = append(o.TopMisses, m)

@@ -33,9 +33,11 @@ type Spec struct {
 }
 
 // TargetSpec is a figure to check. Origin names a sampler origin (or a
-// truth file's), whose share of right answers is the figure; or ASNames
-// names an AS-name run (its label) and Metric the figure (see
-// ASNamesScore.Metric). Min nil only reports the figure.
+// truth file's), whose share of right answers is the figure (with Metric
+// "even" or "odd": the share among the truths of that half,
+// OriginScore.Halves); or ASNames names an AS-name run (its label) and
+// Metric the figure (see ASNamesScore.Metric). Min nil only reports the
+// figure.
 type TargetSpec struct {
 	Name    string   `json:"name"`
 	Origin  string   `json:"origin,omitempty"`
@@ -176,8 +178,10 @@ func checkTargets(specs []TargetSpec, out Outcome) []TargetResult {
 		found := false
 		switch {
 		case ts.Origin != "" && out.Report != nil:
-			if o, ok := out.Report.Origin(ts.Origin); ok {
+			if o, ok := out.Report.Origin(ts.Origin); ok && ts.Metric == "" {
 				r.Value, r.N, found = o.Share, o.N, true
+			} else if h, ok := o.Halves[ts.Metric]; ok {
+				r.Value, r.N, found = h.Share, h.N, true
 			}
 		case ts.ASNames != "":
 			for _, s := range out.ASNames {
