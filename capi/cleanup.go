@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"context"
+	"errors"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
 	"github.com/ipclassifier/ipclassifier/classifier/cache"
@@ -27,4 +28,37 @@ func cacheCleanup(e *classifier.Engine) (any, int32, error) {
 		return cleanupResult{CleanupReport: report, Error: err.Error()}, codePartial, nil
 	}
 	return cleanupResult{CleanupReport: report}, codeOK, nil
+}
+
+// clearResult is the JSON CacheClear writes: cleanupResult plus the type
+// cleared (null: every answer).
+type clearResult struct {
+	cleanupResult
+	IPType *string `json:"ip_type"`
+}
+
+// cacheClear clears the cached answers of type ipType ("" = all) from every
+// tier; an unknown type is INVALID_ARGUMENT and a tier that failed as a
+// whole makes the answer PARTIAL.
+func cacheClear(e *classifier.Engine, ipType string) (any, int32, error) {
+	var t classifier.IPType
+	if ipType != "" {
+		var err error
+		if t, err = classifier.ParseIPType(ipType); err != nil {
+			return nil, codeInvalidArg, errors.New("CacheClear: " + err.Error())
+		}
+	}
+	report, err := e.ClearCache(context.Background(), t)
+	res := clearResult{cleanupResult: cleanupResult{CleanupReport: report}}
+	if t != "" {
+		res.IPType = &ipType
+	}
+	switch {
+	case errors.Is(err, classifier.ErrClosed):
+		return nil, codeClosed, err
+	case err != nil:
+		res.Error = err.Error()
+		return res, codePartial, nil
+	}
+	return res, codeOK, nil
 }

@@ -49,8 +49,8 @@ import (
 // Status codes returned by every export.
 const (
 	codeOK             = 0  // success
-	codePartial        = 1  // success, but some items failed (Refresh: a source; ClassifyBatch: an input line)
-	codeInvalidArg     = -1 // NULL pointer with a length, negative length, bad group, bad JSON config
+	codePartial        = 1  // success, but some items failed (Refresh: a source; ClassifyBatch: an input line; CacheCleanup, CacheClear: a tier)
+	codeInvalidArg     = -1 // NULL pointer with a length, negative length, bad group or type, bad JSON config
 	codeBufferTooSmall = -2 // *outLen = bytes needed; nothing written
 	codeInvalidHandle  = -3 // no open engine has this handle
 	codeInvalidIP      = -4 // the input is not an IPv4/IPv6 address
@@ -476,6 +476,26 @@ func Stats(h C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) C.int3
 //export CacheCleanup
 func CacheCleanup(h C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) C.int32_t {
 	return jsonCall("CacheCleanup", h, out, outCap, outLen, cacheCleanup)
+}
+
+// CacheClear removes cached answers from every cache tier — all of them
+// when (ipType, ipTypeLen) is empty, else only the answers of that type
+// ("tor", "cloud", "datacenter", "residential" or "unknown") — and writes
+// the JSON report ({"l1_keys","l2_rows","l3_files","l3_dirs","l3_skipped",
+// "ip_type"} with ip_type null for all, plus "error" when a tier failed as
+// a whole, which returns PARTIAL). Other services' rows are never touched.
+// Returns OK, PARTIAL, INVALID_ARGUMENT (bad pointers, unknown type: nothing
+// is cleared), INVALID_HANDLE, BUFFER_TOO_SMALL (the clearing did happen),
+// CLOSED or INTERNAL.
+//
+//export CacheClear
+func CacheClear(h C.int64_t, ipType *C.char, ipTypeLen C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) C.int32_t {
+	return jsonCall("CacheClear", h, out, outCap, outLen, func(e *classifier.Engine) (any, int32, error) {
+		if !validIn(ipType, ipTypeLen) {
+			return nil, codeInvalidArg, errors.New("CacheClear: NULL pointer or negative length")
+		}
+		return cacheClear(e, goString(ipType, ipTypeLen))
+	})
 }
 
 // Validate measures the engine's labels against truth as the JSON spec

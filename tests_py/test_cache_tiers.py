@@ -216,3 +216,176 @@ def test_cli_cache_stats_and_cleanup(tmp_path: Path) -> None:
     assert not f.exists() and (l3 / "198" / "51" / "100" / "2.json").exists()
     with sqlite3.connect(db) as conn:
         assert [r[0] for r in conn.execute("SELECT cache_key FROM enrichment_cache")] == ["198.51.100.1"]
+
+
+# ---------------------------------------------------------------------------
+# Clearing the tiers: cache_clear() and `cache clear [--type TYPE]`
+
+
+# Reads a SQLite database in a process of its own: this process has the Go
+# engine's own copy of SQLite open on the same file, and two copies of SQLite
+# in one process break each other's POSIX locks (sqlite.org/howtocorrupt.html
+# §2.2.1) — a read from here may see a stale state.
+_SQLITE_DUMP = """
+import json, sqlite3, sys
+with sqlite3.connect(sys.argv[1]) as conn:
+    rows = conn.execute("SELECT service, cache_key, cache_value FROM enrichment_cache").fetchall()
+print(json.dumps({f"{s}/{k}": json.loads(v) for s, k, v in rows}))
+"""
+
+
+def l2_rows(url: str) -> Dict[str, Dict[str, Any]]:
+    """Every row of enrichment_cache as {"service/cache_key": value}."""
+    if url.startswith("sqlite:///"):
+        p = subprocess.run(
+            [sys.executable, "-c", _SQLITE_DUMP, url[len("sqlite:///") :]], capture_output=True, text=True, timeout=60
+        )
+        assert p.returncode == 0, p.stderr
+        rows: Dict[str, Dict[str, Any]] = json.loads(p.stdout)
+        return rows
+    eng = sa.create_engine(url)
+    try:
+        with eng.connect() as c:
+            rows = c.execute(sa.text("SELECT service, cache_key, cache_value FROM enrichment_cache")).all()
+    finally:
+        eng.dispose()
+    return {f"{s}/{k}": (json.loads(v) if isinstance(v, str) else v) for s, k, v in rows}
+
+
+def l3_files(root: Path) -> Dict[str, Dict[str, Any]]:
+    """Every cache file under root as {relative path: value}."""
+    return {p.relative_to(root).as_posix(): json.loads(p.read_text()) for p in sorted(root.rglob("*.json"))}
+
+
+def l1_values(url: str) -> Dict[str, Dict[str, Any]]:
+    """Every ip_classification:* key as {ip: value}."""
+    with Resp(url) as r:
+        return {k[len(KEY_PREFIX) :]: json.loads(str(r.command("GET", k))) for k in r.our_keys()}
+
+
+def insert_other_service_row(url: str, service: str, key: str, value: Dict[str, Any]) -> None:
+    eng = sa.create_engine(url)
+    md = sa.MetaData()
+    table = enrichment_cache_table(md)
+    md.create_all(eng)
+    now = datetime.now(timezone.utc)
+    with eng.begin() as c:
+        c.execute(
+            table.insert(),
+            {"service": service, "cache_key": key, "cache_value": value, "created_at": now, "expires_at": now + timedelta(days=1)},
+        )
+    eng.dispose()
+
+
+def test_cache_clear_unknown_relabels_cached_unknown_answers_and_keeps_the_rest(
+    make_classifier: Callable[..., Any], tmp_path: Path, l2_url: str, redis: str
+) -> None:
+    cloud_ip, tor_ip, nowhere_ip = "3.5.140.1", "185.220.101.1", "198.51.100.1"
+    other = {"ip_type": "unknown", "count": 3}  # another service's row, even one that looks like ours
+    insert_other_service_row(l2_url, "dshield", cloud_ip, other)
+    c = tiers(make_classifier, tmp_path, db_engine=l2_url, enable_redis=True, redis_url=redis)
+    l3 = tmp_path / "l3"
+
+    # Before the lists arrive both addresses are unknown, and cached so in every tier.
+    assert [a.ip_type for a in c.bulk_classify([cloud_ip, nowhere_ip])] == ["unknown", "unknown"]
+    assert c.refresh("all", force=True)["failed"] == 0
+    assert c.classify(tor_ip).ip_type == "tor"
+    stale = c.classify(cloud_ip)
+    assert (stale.ip_type, stale.cache_tier) == ("unknown", "l1")  # the list update alone changes nothing
+
+    with pytest.raises(ValueError, match=r"invalid ip_type 'Unknown'.*tor, cloud, datacenter, residential, unknown"):
+        c.cache_clear("Unknown")
+    assert len(l1_values(redis)) == 3  # nothing cleared
+
+    report = c.cache_clear("unknown")
+    assert report == {
+        "ip_type": "unknown", "l1_keys": 2, "l2_rows": 2, "l3_files": 2, "l3_dirs": 6, "l3_skipped": 0, "error": None,
+    }  # fmt: skip  (l3_dirs: 3/5/140 and 198/51/100 are left empty)
+    assert {ip: v["ip_type"] for ip, v in l1_values(redis).items()} == {tor_ip: "tor"}
+    assert {k: v["ip_type"] for k, v in l2_rows(l2_url).items()} == {
+        f"{SERVICE}/{tor_ip}": "tor",
+        f"dshield/{cloud_ip}": "unknown",
+    }
+    assert l2_rows(l2_url)[f"dshield/{cloud_ip}"] == other
+    assert {p: v["ip_type"] for p, v in l3_files(l3).items()} == {"185/220/101/1.json": "tor"}
+
+    again = c.classify(cloud_ip)
+    assert (again.ip_type, again.provider, again.cache_tier) == ("cloud", "aws", None)  # classified afresh
+    assert c.classify(tor_ip).cache_tier == "l1"  # other answers stayed cached
+
+    everything = c.cache_clear()
+    assert (everything["ip_type"], everything["l1_keys"], everything["l2_rows"], everything["l3_files"]) == (None, 2, 2, 2)
+    assert everything["error"] is None
+    assert l1_values(redis) == {}
+    assert l2_rows(l2_url) == {f"dshield/{cloud_ip}": other}
+    assert l3_files(l3) == {}
+
+
+def test_cache_clear_accepts_an_iptype(make_classifier: Callable[..., Any], tmp_path: Path) -> None:
+    from ipclassifier import IPType
+
+    c = tiers(make_classifier, tmp_path)
+    c.classify("198.51.100.3")
+    assert c.cache_clear(IPType.CLOUD)["l3_files"] == 0
+    assert c.cache_clear(IPType.UNKNOWN)["l3_files"] == 1
+
+
+def cli(*args: str) -> "subprocess.CompletedProcess[str]":
+    return subprocess.run([sys.executable, "-m", "ipclassifier", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_cli_cache_clear_type_unknown_then_everything(tmp_path: Path) -> None:
+    data, l3, db = tmp_path / "data", tmp_path / "l3", tmp_path / "l2.sqlite"
+    opts = ["--data-dir", str(data), "--cache-dir", str(l3), "--db", f"sqlite:///{db}"]
+    # Nothing downloaded: both answers are unknown, cached in L2 and L3.
+    p = cli(*opts, "classify", "-f", "jsonl", "198.51.100.1", "2001:db8::1")
+    assert p.returncode == 0, p.stderr
+    # A cloud answer of ours and another service's row, as upstream writes them.
+    seed_l2(f"sqlite:///{db}", "203.0.113.5", "seeded")
+    insert_other_service_row(f"sqlite:///{db}", "dshield", "198.51.100.1", {"ip_type": "unknown"})
+    (l3 / "203" / "0" / "113").mkdir(parents=True)
+    (l3 / "203" / "0" / "113" / "5.json").write_text(json.dumps({"ip": "203.0.113.5", "ip_type": "cloud"}))
+
+    report = run_cli(*opts, "cache", "clear", "--type", "unknown")
+    assert (report["ip_type"], report["l2_rows"], report["l3_files"], report["error"]) == ("unknown", 2, 2, None)
+    assert sorted(l2_rows(f"sqlite:///{db}")) == ["dshield/198.51.100.1", f"{SERVICE}/203.0.113.5"]
+    assert list(l3_files(l3)) == ["203/0/113/5.json"]
+
+    bad = cli(*opts, "cache", "clear", "--type", "bogus")
+    assert bad.returncode == 2
+    assert "invalid choice: 'bogus'" in bad.stderr
+    misplaced = cli(*opts, "cache", "cleanup", "--type", "unknown")
+    assert misplaced.returncode == 2
+    assert "--type applies to `cache clear` only" in misplaced.stderr
+    assert list(l3_files(l3)) == ["203/0/113/5.json"]  # usage errors clear nothing
+
+    report = run_cli(*opts, "cache", "clear")
+    assert (report["ip_type"], report["l2_rows"], report["l3_files"]) == (None, 1, 1)
+    assert list(l2_rows(f"sqlite:///{db}")) == ["dshield/198.51.100.1"]
+    assert l3_files(l3) == {}
+
+
+def test_cli_cache_clear_exits_1_when_a_tier_cannot_be_cleared(tmp_path: Path) -> None:
+    l3 = tmp_path / "l3"
+    dead_db = "postgresql://nobody@127.0.0.1:1/nothing"  # nothing listens on port 1
+    p = cli("--data-dir", str(tmp_path / "data"), "--cache-dir", str(l3), "--db", dead_db, "cache", "clear")
+    assert p.returncode == 1
+    report = json.loads(p.stdout)
+    assert "L2" in report["error"] and report["l2_rows"] == 0
+    assert "ipclassifier: error: cache clear:" in p.stderr
+
+
+def test_cache_clear_export_refuses_an_unknown_type_and_clears_nothing(make_classifier: Callable[..., Any], tmp_path: Path) -> None:
+    """The C ABI checks the type itself (other callers than this package)."""
+    from ipclassifier import ClassifierError, _native
+
+    c = tiers(make_classifier, tmp_path)
+    c.classify("198.51.100.4")
+    lib, h = _native.load(), c._handle_or_raise()
+    for arg, length, message in [(b"bogus", 5, 'invalid ip_type "bogus"'), (None, 3, "NULL pointer")]:
+        with pytest.raises(ClassifierError, match=message) as e:
+            _native.call(lib.cache_clear, h, arg, length)
+        assert e.value.code == _native.INVALID_ARGUMENT
+    assert list(l3_files(tmp_path / "l3")) == ["198/51/100/4.json"]
+    rc, data = _native.call(lib.cache_clear, h, b"unknown", 7)
+    assert (rc, json.loads(data)["l3_files"]) == (_native.OK, 1)

@@ -39,6 +39,16 @@
 // Batch calls use one round trip per tier: MGET and a pipeline for Redis, one
 // query and one transaction (PostgreSQL: one statement) for SQL.
 //
+// # Maintenance
+//
+// Cleanup removes expired rows and files. Clear removes every entry of ours
+// from every tier; ClearWhere only the entries whose JSON value has a given
+// string member (the engine clears its cached unknown answers after a list
+// update with ClearWhere(ctx, "ip_type", "unknown")). Redis and files cannot
+// be queried by value, so ClearWhere reads and checks each entry of ours
+// there; SQL checks it in the DELETE. Other services' keys, rows and files
+// are never touched.
+//
 // # Keys
 //
 // Every key is re-validated before it reaches a Redis key, an SQL statement
@@ -163,9 +173,10 @@ type Item struct {
 	L1TTL time.Duration
 }
 
-// CleanupReport counts what Cleanup or Clear removed.
+// CleanupReport counts what Cleanup, Clear or ClearWhere removed.
 type CleanupReport struct {
-	// L1Keys are Redis keys deleted (Clear only; Redis expires keys itself).
+	// L1Keys are Redis keys deleted (Clear and ClearWhere only; Redis
+	// expires keys itself).
 	L1Keys int64 `json:"l1_keys"`
 	// L2Rows are enrichment_cache rows of our service deleted.
 	L2Rows int64 `json:"l2_rows"`
@@ -464,44 +475,14 @@ func (c *Cache) Cleanup(ctx context.Context) (CleanupReport, error) {
 	}
 	var errs []error
 	if c.l2 != nil {
-		n, err := c.l2.deleteRows(ctx, c.now(), false)
+		n, err := c.l2.deleteRows(ctx, c.now(), false, nil)
 		r.L2Rows = n
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if c.l3 != nil {
-		r.L3Files, r.L3Dirs, r.L3Skipped = c.l3.sweep(ctx, c.now(), false)
-	}
-	return r, errors.Join(errs...)
-}
-
-// Clear drops every key, row and file of ours from every tier (the ops
-// "clear tiers" rollback): Redis keys ip_classification:*, enrichment_cache
-// rows of our service, and our files under Dir. Other services' rows and
-// foreign files are left alone.
-func (c *Cache) Clear(ctx context.Context) (CleanupReport, error) {
-	var r CleanupReport
-	if c == nil || c.closed.Load() {
-		return r, nil
-	}
-	var errs []error
-	if c.l1 != nil {
-		n, err := c.l1.clear(ctx)
-		r.L1Keys = n
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if c.l2 != nil {
-		n, err := c.l2.deleteRows(ctx, c.now(), true)
-		r.L2Rows = n
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if c.l3 != nil {
-		r.L3Files, r.L3Dirs, r.L3Skipped = c.l3.sweep(ctx, c.now(), true)
+		r.L3Files, r.L3Dirs, r.L3Skipped = c.l3.sweep(ctx, c.now(), false, nil)
 	}
 	return r, errors.Join(errs...)
 }

@@ -228,10 +228,12 @@ func isStem(s string) bool {
 	return err == nil
 }
 
-// sweep removes our expired files (all of them when all is set), leftover
-// temporary files older than tmpMaxAge, and our directories left empty.
-// What cannot be read or removed is counted in skipped, never an error.
-func (t *diskTier) sweep(ctx context.Context, now time.Time, all bool) (files, dirs, skipped int64) {
+// sweep removes our expired files (all of them when all is set; with a
+// non-nil m only those whose value m selects, read and checked one by one),
+// leftover temporary files (older than tmpMaxAge; with all and no m, every
+// one), and our directories left empty. What cannot be read or removed is
+// counted in skipped, never an error.
+func (t *diskTier) sweep(ctx context.Context, now time.Time, all bool, m *match) (files, dirs, skipped int64) {
 	var seen []string
 	filepath.WalkDir(t.dir, func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
@@ -254,13 +256,28 @@ func (t *diskTier) sweep(ctx context.Context, now time.Time, all bool) (files, d
 			seen = append(seen, p)
 			return nil
 		}
-		if !all {
+		switch {
+		case !all:
 			fi, err := d.Info()
 			if err != nil {
 				skipped++
 				return nil
 			}
 			if tmp && now.Sub(fi.ModTime()) < tmpMaxAge || !tmp && now.Before(fi.ModTime().Add(t.ttl)) {
+				return nil
+			}
+		case m != nil:
+			if tmp {
+				return nil // a write in progress, or Cleanup's to remove
+			}
+			v, err := readValue(p)
+			if err != nil {
+				if !errors.Is(err, fs.ErrNotExist) {
+					skipped++
+				}
+				return nil
+			}
+			if !m.selects(v) {
 				return nil
 			}
 		}
@@ -279,4 +296,26 @@ func (t *diskTier) sweep(ctx context.Context, now time.Time, all bool) (files, d
 		}
 	}
 	return files, dirs, skipped
+}
+
+// readValue reads the file at p whole; a file that is not regular or is
+// larger than any value is returned empty (it selects nothing).
+func readValue(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > maxValue {
+		return nil, nil
+	}
+	buf := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }

@@ -192,15 +192,27 @@ func (t *redisTier) set(ctx context.Context, es []entry) {
 	t.writes.Add(int64(len(es)))
 }
 
-// clear deletes every key under our prefix (SCAN + UNLINK in batches).
-func (t *redisTier) clear(ctx context.Context) (int64, error) {
+// clearBatch is the SCAN COUNT hint of clear, and so about the size of one
+// MGET and one UNLINK.
+const clearBatch = 1000
+
+// clear deletes the keys under our prefix whose value m selects (every key
+// for a nil m): SCAN, then for a filter one MGET per batch checked here,
+// then UNLINK. Redis cannot select keys by value, hence the read.
+func (t *redisTier) clear(ctx context.Context, m *match) (int64, error) {
 	var n int64
 	var cursor uint64
 	for {
-		keys, next, err := t.rdb.Scan(ctx, cursor, redisPrefix+"*", 1000).Result()
+		keys, next, err := t.rdb.Scan(ctx, cursor, redisPrefix+"*", clearBatch).Result()
 		if err != nil {
 			t.failed(ctx, &t.wb, "clear", err)
 			return n, fmt.Errorf("cache: clear L1 redis: scan: %w", err)
+		}
+		if m != nil && len(keys) > 0 {
+			if keys, err = t.selected(ctx, keys, m); err != nil {
+				t.failed(ctx, &t.wb, "clear", err)
+				return n, fmt.Errorf("cache: clear L1 redis: mget: %w", err)
+			}
 		}
 		if len(keys) > 0 {
 			d, err := t.rdb.Unlink(ctx, keys...).Result()
@@ -215,4 +227,23 @@ func (t *redisTier) clear(ctx context.Context) (int64, error) {
 			return n, nil
 		}
 	}
+}
+
+// selected returns the keys (full Redis keys) whose value m selects; a key
+// gone since the SCAN is not.
+func (t *redisTier) selected(ctx context.Context, keys []string, m *match) ([]string, error) {
+	vals, err := t.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) != len(keys) {
+		return nil, fmt.Errorf("MGET returned %d values for %d keys", len(vals), len(keys))
+	}
+	out := keys[:0]
+	for i, v := range vals {
+		if s, ok := v.(string); ok && m.selects([]byte(s)) {
+			out = append(out, keys[i])
+		}
+	}
+	return out, nil
 }

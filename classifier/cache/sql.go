@@ -54,6 +54,9 @@ type sqlTier struct {
 // sqlStmts are the prepared statements, ready once the schema exists.
 type sqlStmts struct {
 	get, getMany, upsert, upsertMany *sql.Stmt // upsertMany: PostgreSQL only
+	// pgValue is the PostgreSQL type of cache_value: "jsonb", "json" or
+	// "text" (varchar included); "" on SQLite.
+	pgValue string
 }
 
 // parseDatabaseURL maps a DatabaseURL to a database/sql driver and DSN.
@@ -242,6 +245,18 @@ const (
 	pgUpsertMany = `INSERT INTO enrichment_cache (service, cache_key, cache_value, created_at, expires_at)
 SELECT $1::varchar, t.k, t.v::%[1]s, $2::%[2]s, t.e FROM unnest($3::text[], $4::text[], $5::%[2]s[]) AS t(k, v, e)` + upsertSet
 	pgDelete = `DELETE FROM enrichment_cache WHERE service = $1`
+
+	// Conditions added to sqliteDelete / pgDelete by ClearWhere: the value
+	// is a JSON object whose member (SQLite: the path "$.field"; PostgreSQL:
+	// $2) is the JSON string (the last parameter). SQLite's JSON functions
+	// fail on text that is not JSON, hence json_valid first, in a CASE
+	// (the only evaluation order SQLite promises); such a row is kept.
+	sqliteWhereMember  = ` AND CASE WHEN json_valid(cache_value) THEN json_type(cache_value, ?) = 'text' AND json_extract(cache_value, ?) = ? END`
+	pgWhereMemberJSONB = ` AND jsonb_typeof(cache_value -> $2::text) = 'string' AND cache_value ->> $2::text = $3::text`
+	pgWhereMemberJSON  = ` AND json_typeof(cache_value -> $2::text) = 'string' AND cache_value ->> $2::text = $3::text`
+	// A text column must be cast, which fails the statement on a row that
+	// is not JSON: the CASE keeps other services' rows out of it.
+	pgWhereMemberText = ` AND CASE WHEN service = $1 THEN jsonb_typeof(cache_value::jsonb -> $2::text) = 'string' AND cache_value::jsonb ->> $2::text = $3::text END`
 )
 
 // prepare creates the table and indexes when missing and prepares the
@@ -284,6 +299,7 @@ func (t *sqlTier) prepare(ctx context.Context) (*sqlStmts, error) {
 			dst **sql.Stmt
 			q   string
 		}{&st.upsertMany, fmt.Sprintf(pgUpsertMany, vt, tt)})
+		st.pgValue = vt
 	}
 	for _, q := range queries {
 		if *q.dst, err = t.db.PrepareContext(ctx, q.q); err != nil {
@@ -547,23 +563,44 @@ func (t *sqlTier) upsert(ctx context.Context, st *sqlStmts, es []entry, now time
 	return nil
 }
 
-// deleteRows deletes our service's rows: expired ones, or all of them.
-func (t *sqlTier) deleteRows(ctx context.Context, now time.Time, all bool) (int64, error) {
-	if _, err := t.stmts(ctx); err != nil {
-		t.failed(ctx, &t.wb, "cleanup", err)
-		return 0, err
+// deleteRows deletes our service's rows: the expired ones, or (all) every
+// one, or (all and m non-nil) every one whose value m selects, in one
+// statement.
+func (t *sqlTier) deleteRows(ctx context.Context, now time.Time, all bool, m *match) (int64, error) {
+	op := "cleanup"
+	if all {
+		op = "clear"
+	}
+	st, err := t.stmts(ctx)
+	if err != nil {
+		t.failed(ctx, &t.wb, op, err)
+		return 0, fmt.Errorf("cache: L2 %s: %s: %w", t.backend, op, err)
 	}
 	q, args := sqliteDelete, []any{Service}
 	if t.pg {
 		q = pgDelete
 	}
-	if !all {
-		if t.pg {
-			q += ` AND expires_at <= $2`
-		} else {
-			q += ` AND expires_at <= ?`
-		}
+	switch {
+	case !all && t.pg:
+		q += ` AND expires_at <= $2`
 		args = append(args, t.ts(now))
+	case !all:
+		q += ` AND expires_at <= ?`
+		args = append(args, t.ts(now))
+	case m != nil && !t.pg:
+		path := "$." + m.field // newMatch allows only a plain member name
+		q += sqliteWhereMember
+		args = append(args, path, path, m.value)
+	case m != nil:
+		switch st.pgValue {
+		case "jsonb":
+			q += pgWhereMemberJSONB
+		case "json":
+			q += pgWhereMemberJSON
+		default:
+			q += pgWhereMemberText
+		}
+		args = append(args, m.field, m.value)
 	}
 	if !t.pg {
 		t.wmu.Lock()
@@ -571,10 +608,13 @@ func (t *sqlTier) deleteRows(ctx context.Context, now time.Time, all bool) (int6
 	}
 	res, err := t.db.ExecContext(ctx, q, args...)
 	if err != nil {
-		t.failed(ctx, &t.wb, "cleanup", err)
+		t.failed(ctx, &t.wb, op, err)
+		if m != nil && st.pgValue == "text" {
+			return 0, fmt.Errorf("cache: L2 %s: delete rows (cache_value is text: a row of ours that is not JSON fails the filter; Clear without a filter removes it): %w", t.backend, err)
+		}
 		return 0, fmt.Errorf("cache: L2 %s: delete rows: %w", t.backend, err)
 	}
-	t.succeeded(&t.wb, "cleanup")
+	t.succeeded(&t.wb, op)
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("cache: L2 %s: delete rows: %w", t.backend, err)

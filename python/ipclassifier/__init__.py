@@ -13,7 +13,7 @@ The library (libipclassifier.so) is loaded on first use, not at import.
 from ._native import ClassifierError
 from ._version import __version__
 from .classifier import IPClassifier, build_config, classification_disabled, create_ip_classifier
-from .types import IPClassification, IPType
+from .types import CacheClearReport, IPClassification, IPType
 
 __all__ = [
     "IPType",
@@ -23,5 +23,6 @@ __all__ = [
     "build_config",
     "classification_disabled",
     "ClassifierError",
+    "CacheClearReport",
     "__version__",
 ]

@@ -29,7 +29,7 @@ from typing import (
 
 from . import _native
 from ._native import BUFFER_TOO_SMALL, OK, PARTIAL, ClassifierError
-from .types import IPClassification, IPType
+from .types import CacheClearReport, IPClassification, IPType
 
 __all__ = [
     "IPClassifier",
@@ -772,6 +772,37 @@ class IPClassifier:
         report: Dict[str, Any] = json.loads(data)
         return report
 
+    def cache_clear(self, ip_type: Union[IPType, str, None] = None) -> CacheClearReport:
+        """Remove cached answers from every cache tier (L1 Redis, L2
+        ``enrichment_cache`` rows of this service, L3 files), so that those
+        addresses are classified again from the lists loaded now: every
+        answer when ip_type is None, else only the answers of that type —
+        ``cache_clear("unknown")`` after a list update gives the addresses
+        no list knew a second look and keeps the other answers cached.
+
+        A tier that fails as a whole does not stop the others: the report's
+        ``error`` says which (it is None when every tier was cleared).
+
+        Raises:
+            ValueError: ip_type is not one of tor, cloud, datacenter,
+                residential, unknown (nothing is cleared).
+            ClassifierError: closed classifier.
+        """
+        t = _check_ip_type(ip_type)
+        h = self._handle_or_raise()
+        arg = t.encode()
+        _, data = _native.call(self._lib.cache_clear, h, arg, len(arg), size=1 << 16)
+        raw: Dict[str, Any] = json.loads(data)
+        return CacheClearReport(
+            ip_type=raw.get("ip_type"),
+            l1_keys=int(raw.get("l1_keys", 0)),
+            l2_rows=int(raw.get("l2_rows", 0)),
+            l3_files=int(raw.get("l3_files", 0)),
+            l3_dirs=int(raw.get("l3_dirs", 0)),
+            l3_skipped=int(raw.get("l3_skipped", 0)),
+            error=raw.get("error") or None,
+        )
+
     def validate(self, spec: Mapping[str, Any]) -> Dict[str, Any]:
         """Measure the labels against truth as ``spec`` says and return the
         outcome; the Go engine does all of it (classifier/validate).
@@ -793,6 +824,19 @@ class IPClassifier:
         _, data = _native.call(self._lib.validate, h, payload, len(payload), size=1 << 22)
         outcome: Dict[str, Any] = json.loads(data)
         return outcome
+
+
+def _check_ip_type(ip_type: Union[IPType, str, None]) -> str:
+    """ip_type's value ("" for None); ValueError naming it and the valid
+    types when it is not one."""
+    if ip_type is None:
+        return ""
+    if isinstance(ip_type, IPType):
+        return ip_type.value
+    if isinstance(ip_type, str) and ip_type in _TYPES:
+        return ip_type
+    valid = ", ".join(t.value for t in IPType)
+    raise ValueError(f"invalid ip_type {ip_type!r}: want one of {valid} (or None for every answer)")
 
 
 def _check_asn(asn: Any) -> int:

@@ -3,7 +3,7 @@
     ipclassifier [global options] classify IP... | -   [--format table|jsonl|csv] [--refresh]
     ipclassifier [global options] refresh [tor|cloud|datacenter|asn|all] [--force]
     ipclassifier [global options] stats
-    ipclassifier [global options] cache stats|cleanup
+    ipclassifier [global options] cache stats|cleanup|clear [--type TYPE]
     ipclassifier [global options] validate [--truth FILE.csv] [--sample-…] [--asn-names …] [--real-data DIR]
                                            [--plot FILE.png] [--json]   (see validate_cli.py)
 
@@ -11,9 +11,15 @@
 whitespace-separated ASN and AS name (``1.2.3.4 3320 Deutsche Telekom AG``);
 blank lines and ``#`` comments are skipped.
 
-Exit status: 0 success; 1 an error, or (refresh) a source failed; 2 a usage
-error, or (classify) at least one input was not an IP address — the other
-inputs are still printed.
+``cache clear`` removes cached answers from every tier the options name
+(the same --redis-url, --db and --cache-dir as the pipeline's), all of them
+or, with ``--type``, only those of one type: ``cache clear --type unknown``
+after a list update.
+
+Exit status: 0 success; 1 an error, or (refresh) a source failed, or (cache
+clear) a tier could not be cleared; 2 a usage error (an unknown --type
+included), or (classify) at least one input was not an IP address — the
+other inputs are still printed.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from .metrics import prometheus_text
 from ._native import ClassifierError
 from ._version import __version__
 from .classifier import BulkItem, IPClassifier, create_ip_classifier
-from .types import IPClassification
+from .types import IPClassification, IPType
 
 _CHUNK = 10_000  # stdin is classified this many lines per engine call
 
@@ -109,9 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(p, suppress=True)
     p.add_argument("--format", "-f", choices=("json", "prom"), default="json", help="json (default) or prom")
 
-    p = sub.add_parser("cache", help="cache tiers")
+    p = sub.add_parser(
+        "cache",
+        help="cache tiers: stats, cleanup (expired entries), clear [--type TYPE] (cached answers)",
+    )
     _global_options(p, suppress=True)
-    p.add_argument("action", choices=("stats", "cleanup"))
+    p.add_argument("action", choices=("stats", "cleanup", "clear"))
+    p.add_argument(
+        "--type",
+        dest="ip_type",
+        choices=[t.value for t in IPType],
+        help="clear: only the answers of this type (e.g. unknown after a list update); default every answer",
+    )
 
     cowrie_cli.add_subcommands(sub)  # backfill, demo-db: they open their own classifier
 
@@ -286,6 +301,15 @@ def _refresh_summary(report: Dict[str, Any], sources: List[Dict[str, Any]], stat
     return line
 
 
+def _cmd_cache_clear(args: argparse.Namespace, c: IPClassifier, out: TextIO, err: TextIO) -> int:
+    report = c.cache_clear(args.ip_type)
+    _dump(report, out)
+    if report["error"]:
+        err.write(f"ipclassifier: error: cache clear: {report['error']}\n")
+        return 1
+    return 0
+
+
 def _dump(obj: Any, out: TextIO) -> None:
     out.write(json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
@@ -294,6 +318,8 @@ def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None) -
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "cache" and args.ip_type is not None and args.action != "clear":
+        parser.error("--type applies to `cache clear` only")
     if getattr(args, "handler", None) is not None:  # backfill, demo-db
         return int(args.handler(args))
     out, err = sys.stdout, sys.stderr
@@ -313,8 +339,10 @@ def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None) -
                 return validate_cli.run(args, c, out, err)
             if args.action == "stats":
                 _dump(c.cache_stats(), out)
-            else:
+            elif args.action == "cleanup":
                 _dump(c.cache_cleanup(), out)
+            else:
+                return _cmd_cache_clear(args, c, out, err)
             return 0
     except (ClassifierError, ValueError, OSError) as e:
         err.write(f"ipclassifier: error: {e}\n")

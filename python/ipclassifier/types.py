@@ -13,9 +13,9 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, TypedDict
 
-__all__ = ["IPType", "IPClassification"]
+__all__ = ["IPType", "IPClassification", "CacheClearReport"]
 
 
 class IPType(str, Enum):
@@ -47,11 +47,13 @@ class IPClassification:
     Attributes:
         ip_type: the label.
         provider: cloud provider (``aws``, ``azure``, ``gcp``, …) or None.
-        confidence: 0.0 to 1.0 (tor 0.95, cloud 0.99, datacenter 0.75,
-            residential 0.5 to 0.8, unknown 0.0).
+        confidence: 0.0 to 1.0 (tor 0.95, cloud 0.99, datacenter 0.75 from
+            the prefix lists, 0.6 from a hosting-ASN list, 0.5 from the AS
+            name; residential 0.5 to 0.8; 0.3 from the AS profile; unknown 0.0).
         source: where the answer came from: ``tor_bulk_list``,
             ``cloud_ranges_{provider}``, ``datacenter_community_lists``,
-            ``asn_name_heuristic``, ``none`` (or ``invalid_ip`` for an input
+            ``hosting_asn_list``, ``asn_name_heuristic``, ``asn_profile``,
+            ``none`` (or ``invalid_ip`` for an input
             kept by ``bulk_classify(errors="unknown")``).
         classified_at: when the answer was computed (tz-aware UTC); defaults
             to now.
@@ -123,3 +125,28 @@ class IPClassification:
             "country": self.country,
             "asn_source": self.asn_source,
         }
+
+
+class CacheClearReport(TypedDict):
+    """What :meth:`IPClassifier.cache_clear` removed.
+
+    Attributes:
+        ip_type: the answer type cleared, None when every answer was.
+        l1_keys: Redis keys deleted (``ip_classification:{ip}``).
+        l2_rows: ``enrichment_cache`` rows of the ``ip_classification``
+            service deleted (other services' rows are never touched).
+        l3_files: cache files removed.
+        l3_dirs: cache directories left empty and removed.
+        l3_skipped: cache files or directories that could not be read or
+            removed (not an error).
+        error: None, or why a tier failed as a whole (the other tiers were
+            still cleared).
+    """
+
+    ip_type: Optional[str]
+    l1_keys: int
+    l2_rows: int
+    l3_files: int
+    l3_dirs: int
+    l3_skipped: int
+    error: Optional[str]

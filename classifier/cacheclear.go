@@ -1,0 +1,59 @@
+package classifier
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ipclassifier/ipclassifier/classifier/cache"
+)
+
+// typeField is the JSON member of a cached answer holding its type (the tag
+// of Result.Type).
+const typeField = "ip_type"
+
+// ParseIPType returns the IPType named s ("tor", "cloud", "datacenter",
+// "residential" or "unknown", exactly), or an error naming s and the valid
+// names.
+func ParseIPType(s string) (IPType, error) {
+	if t := IPType(s); t.Valid() {
+		return t, nil
+	}
+	names := make([]string, len(Types))
+	for i, t := range Types {
+		names[i] = string(t)
+	}
+	return "", fmt.Errorf("invalid ip_type %q: want one of %s", s, strings.Join(names, ", "))
+}
+
+// ClearCache removes cached answers from every cache tier, so that the next
+// lookup of those addresses is classified from the lists loaded now: every
+// answer when t is empty, else only the answers of type t — TypeUnknown
+// after a list update gives the addresses no list knew a second look while
+// the other answers stay cached. Rows of other services in enrichment_cache
+// are never touched. See cache.(*Cache).Clear and ClearWhere for how each
+// tier is cleared.
+//
+// The report counts what each tier removed. An error with a report means a
+// tier failed as a whole (the others were still cleared); an invalid t
+// clears nothing; a closed engine returns ErrClosed.
+func (e *Engine) ClearCache(ctx context.Context, t IPType) (cache.CleanupReport, error) {
+	if e.closed.Load() {
+		return cache.CleanupReport{}, ErrClosed
+	}
+	if t == "" {
+		r, err := e.cache.Clear(ctx)
+		if err != nil {
+			return r, fmt.Errorf("clear cache: %w", err)
+		}
+		return r, nil
+	}
+	if _, err := ParseIPType(string(t)); err != nil {
+		return cache.CleanupReport{}, fmt.Errorf("clear cache: %w", err)
+	}
+	r, err := e.cache.ClearWhere(ctx, typeField, string(t))
+	if err != nil {
+		return r, fmt.Errorf("clear cache of %s answers: %w", t, err)
+	}
+	return r, nil
+}
