@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import threading
+import warnings
 from ctypes import c_char, c_int64, pointer
 from datetime import datetime, timezone
 from typing import (
@@ -262,6 +263,15 @@ def _database_url(db_engine: Any) -> str:
             )
         render = getattr(sa_url, "render_as_string", None)
         url = render(hide_password=False) if render is not None else str(sa_url)
+        if url.startswith("sqlite"):
+            warnings.warn(
+                "db_engine is an SQLite engine of this process: the engine opens the same file with its own "
+                "copy of SQLite, and two copies in one process do not see each other's file locks, so writes "
+                "can be lost or seen late (docs/cache.md). Give the classifier its own SQLite file, or use "
+                "PostgreSQL.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
     scheme, sep, rest = url.partition("://")
     if sep and "+" in scheme:
         url = scheme.split("+", 1)[0] + "://" + rest

@@ -95,7 +95,7 @@ def add_subcommands(subparsers: Any) -> None:
                    help="answers stored less than this ago are kept (24)")  # fmt: skip
     p.add_argument("--max-batches", type=int, default=None, metavar="N", help="stop after N batches (partial run)")
     p.add_argument("--sql-cache", action="store_true",
-                   help="use the database's enrichment_cache table as the L2 cache tier")  # fmt: skip
+                   help="use the database's enrichment_cache table as the L2 cache tier (PostgreSQL only)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     _add_classifier_options(p)
     p.set_defaults(handler=run_backfill)
@@ -237,6 +237,13 @@ def run_backfill(args: argparse.Namespace, out: Optional[TextIO] = None, err: Op
         return 2
     if args.max_age <= 0:
         err.write(f"ipclassifier backfill: error: --max-age must be > 0 hours, got {args.max_age}\n")
+        return 2
+    if args.sql_cache and db.startswith("sqlite"):
+        err.write(
+            "ipclassifier backfill: error: --sql-cache needs PostgreSQL: on SQLite this process and the engine "
+            "would open the database with two copies of SQLite, which do not see each other's locks "
+            "(docs/cache.md); use --cache-dir instead\n"
+        )
         return 2
     try:
         import importlib
