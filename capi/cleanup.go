@@ -41,19 +41,14 @@ type clearResult struct {
 // tier; an unknown type is INVALID_ARGUMENT and a tier that failed as a
 // whole makes the answer PARTIAL.
 func cacheClear(e *classifier.Engine, ipType string) (any, int32, error) {
-	var t classifier.IPType
-	if ipType != "" {
-		var err error
-		if t, err = classifier.ParseIPType(ipType); err != nil {
-			return nil, codeInvalidArg, errors.New("CacheClear: " + err.Error())
-		}
-	}
-	report, err := e.ClearCache(context.Background(), t)
+	report, err := e.ClearCache(context.Background(), classifier.IPType(ipType))
 	res := clearResult{cleanupResult: cleanupResult{CleanupReport: report}}
-	if t != "" {
+	if ipType != "" {
 		res.IPType = &ipType
 	}
 	switch {
+	case errors.Is(err, classifier.ErrInvalidType):
+		return nil, codeInvalidArg, errors.New("CacheClear: " + err.Error())
 	case errors.Is(err, classifier.ErrClosed):
 		return nil, codeClosed, err
 	case err != nil:

@@ -2,6 +2,7 @@ package classifier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,6 +12,10 @@ import (
 // typeField is the JSON member of a cached answer holding its type (the tag
 // of Result.Type).
 const typeField = "ip_type"
+
+// ErrInvalidType is wrapped by the errors of ParseIPType and of ClearCache
+// for a type that is not one of Types.
+var ErrInvalidType = errors.New("invalid ip_type")
 
 // ParseIPType returns the IPType named s ("tor", "cloud", "datacenter",
 // "residential" or "unknown", exactly), or an error naming s and the valid
@@ -23,7 +28,7 @@ func ParseIPType(s string) (IPType, error) {
 	for i, t := range Types {
 		names[i] = string(t)
 	}
-	return "", fmt.Errorf("invalid ip_type %q: want one of %s", s, strings.Join(names, ", "))
+	return "", fmt.Errorf("%w %q: want one of %s", ErrInvalidType, s, strings.Join(names, ", "))
 }
 
 // ClearCache removes cached answers from every cache tier, so that the next
@@ -36,7 +41,8 @@ func ParseIPType(s string) (IPType, error) {
 //
 // The report counts what each tier removed. An error with a report means a
 // tier failed as a whole (the others were still cleared); an invalid t
-// clears nothing; a closed engine returns ErrClosed.
+// clears nothing and returns an error wrapping ErrInvalidType; a closed
+// engine returns ErrClosed.
 func (e *Engine) ClearCache(ctx context.Context, t IPType) (cache.CleanupReport, error) {
 	if e.closed.Load() {
 		return cache.CleanupReport{}, ErrClosed
