@@ -9,6 +9,9 @@ RUN_DATA_DIR ?=
 RUN_ARGS = $(if $(RUN_DATA_DIR),--data-dir $(RUN_DATA_DIR))
 EXAMPLE ?= examples/attackers.txt
 BENCH_DIR := .bench
+# Go build tags: libsqlite3 when build.sh links the system SQLite, so the Go
+# tests run on the SQLite the library ships with (IPCLASSIFIER_SQLITE).
+GO_TAGS ?= $(shell bash build.sh --go-tags)
 
 .PHONY: help build run demo test test-go test-py bench lint deps clean
 
@@ -31,15 +34,15 @@ demo: build ## `make run` offline: the real snapshots in ../shared/data stand in
 test: deps build test-go test-py ## run every Go and Python test (race detector on)
 
 test-go:
-	$(GO) vet ./...
-	$(GO) test -race -count=1 ./tests_go/...
+	$(GO) vet -tags "$(GO_TAGS)" ./...
+	$(GO) test -race -count=1 -tags "$(GO_TAGS)" ./tests_go/...
 
 test-py:
 	$(PYTHON) -m pytest -q tests_py
 
 bench: deps build ## run the Go and Python benchmarks on ../shared/data and print a table
 	@mkdir -p $(BENCH_DIR)
-	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./tests_go/... | tee $(BENCH_DIR)/go.txt
+	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 -tags "$(GO_TAGS)" ./tests_go/... | tee $(BENCH_DIR)/go.txt
 	$(PYTHON) tests_py/bench_classify.py --json $(BENCH_DIR)/py.json
 	@$(PYTHON) scripts/bench_table.py $(BENCH_DIR)/go.txt $(BENCH_DIR)/py.json
 

@@ -25,6 +25,9 @@ type Stats struct {
 	HostingASNs int           `json:"hosting_asns"`
 	Sources     []SourceStats `json:"sources"`
 	Cache       cache.Stats   `json:"cache"`
+	// SQLite is the SQLite library of this build (whether it is the
+	// system's, shared with the host's sqlite3 module, or an own copy).
+	SQLite cache.SQLiteLibrary `json:"sqlite"`
 }
 
 // SourceStats describes one source's snapshot and refresh history (since
@@ -123,7 +126,7 @@ func (e *Engine) Stats() Stats {
 	now := e.cfg.Now()
 	s := Stats{
 		Version: Version, Lookups: e.stats.lookups.Load(), Invalid: e.stats.invalid.Load(),
-		ByType: map[string]int64{}, BySource: map[string]int64{}, Cache: e.cache.Stats(),
+		ByType: map[string]int64{}, BySource: map[string]int64{}, Cache: e.cache.Stats(), SQLite: cache.SQLite(),
 		ByASNSource: map[string]int64{
 			ASNFromCaller: e.stats.byASNSrc[0].Load(), ASNFromIP2ASN: e.stats.byASNSrc[1].Load(),
 			"none": e.stats.byASNSrc[2].Load(),

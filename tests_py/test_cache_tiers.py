@@ -121,26 +121,6 @@ def test_an_answer_only_in_l2_is_served_counted_and_warmed_to_l1(
     assert (b.provider, b.cache_tier) == ("seeded-l2", "l1")
 
 
-@pytest.mark.parametrize(
-    "db_engine, warns",
-    [
-        (lambda p: sa.create_engine(f"sqlite:///{p / 'host.sqlite'}"), True),
-        (lambda p: f"sqlite:///{p / 'own.sqlite'}", False),
-    ],
-    ids=["an SQLite Engine of this process warns", "an SQLite URL of its own does not"],
-)
-def test_sharing_an_sqlite_engine_in_process_warns(
-    make_classifier: Callable[..., Any], tmp_path: Path, db_engine: Callable[[Path], Any], warns: bool
-) -> None:
-    import warnings
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        tiers(make_classifier, tmp_path, db_engine=db_engine(tmp_path), cache_dir=None)
-    shared = [w for w in caught if issubclass(w.category, RuntimeWarning) and "own copy of SQLite" in str(w.message)]
-    assert len(shared) == (1 if warns else 0), [str(w.message) for w in caught]
-
-
 def test_an_expired_l2_row_is_not_served(make_classifier: Callable[..., Any], tmp_path: Path, l2_url: str) -> None:
     ip = "203.0.113.78"
     seed_l2(l2_url, ip, "expired", expires_in=timedelta(seconds=-1))

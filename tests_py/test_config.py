@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict
 
 import pytest
 
@@ -44,9 +44,35 @@ def test_sqlalchemy_like_engine_url_keeps_password_and_drops_driver() -> None:
 def test_real_sqlalchemy_engine(tmp_path: Path) -> None:
     sqlalchemy = pytest.importorskip("sqlalchemy")
     engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path}/cache.db")
-    with pytest.warns(RuntimeWarning, match="own copy of SQLite"):  # the file is this process's too
-        cfg = build_config(db_engine=engine)
+    cfg = build_config(db_engine=engine)
     assert cfg["cache"]["database_url"] == f"sqlite:///{tmp_path}/cache.db"
+
+
+def _python_sqlite_source_id() -> str:
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    try:
+        return str(conn.execute("select sqlite_source_id()").fetchone()[0])
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "engine_sqlite, shared",
+    [
+        ({"linked": "system", "source_id": "PYTHON"}, True),
+        ({"linked": "embedded", "source_id": "PYTHON"}, False),
+        ({"linked": "system", "source_id": "2020-01-01 00:00:00 another build"}, False),
+        ({}, False),
+    ],
+    ids=["system library, same build", "own copy, same build", "system library, another build", "no report"],
+)
+def test_shares_sqlite_needs_the_system_library_of_the_same_build(engine_sqlite: Dict[str, str], shared: bool) -> None:
+    from ipclassifier.classifier import _shares_sqlite
+
+    engine_sqlite = {k: (_python_sqlite_source_id() if v == "PYTHON" else v) for k, v in engine_sqlite.items()}
+    assert _shares_sqlite(engine_sqlite) is shared
 
 
 def test_sqlalchemy_is_not_imported_by_the_package() -> None:

@@ -101,7 +101,6 @@ def test_exit_1_without_any_source_data(fixture_server: Any, tmp_path: Path, sql
         (["backfill", "--db", "sqlite:///{tmp}/empty.db"], "does not exist"),
         (["backfill", "--db", "sqlite:///{tmp}/x.db", "--batch-size", "0"], "--batch-size"),
         (["backfill", "--db", "sqlite:///{tmp}/x.db", "--batch-size", "ten"], "invalid int value"),
-        (["backfill", "--db", "sqlite:///{tmp}/x.db", "--sql-cache"], "--sql-cache needs PostgreSQL"),
         (["demo-db"], "--db URL is required"),
         (["demo-db", "--db", "sqlite:///{tmp}/x.db", "--ips", "0"], "at least 1 IP"),
     ],

@@ -263,19 +263,49 @@ def _database_url(db_engine: Any) -> str:
             )
         render = getattr(sa_url, "render_as_string", None)
         url = render(hide_password=False) if render is not None else str(sa_url)
-        if url.startswith("sqlite"):
-            warnings.warn(
-                "db_engine is an SQLite engine of this process: the engine opens the same file with its own "
-                "copy of SQLite, and two copies in one process do not see each other's file locks, so writes "
-                "can be lost or seen late (docs/cache.md). Give the classifier its own SQLite file, or use "
-                "PostgreSQL.",
-                RuntimeWarning,
-                stacklevel=4,
-            )
     scheme, sep, rest = url.partition("://")
     if sep and "+" in scheme:
         url = scheme.split("+", 1)[0] + "://" + rest
     return url
+
+
+def _host_sqlite(db_engine: Any) -> bool:
+    """True when db_engine is an SQLite Engine/Connection of this process
+    (not a URL string): the host opens that file itself."""
+    return db_engine is not None and not isinstance(db_engine, (str, os.PathLike)) and _database_url(
+        db_engine
+    ).startswith("sqlite")
+
+
+def _shares_sqlite(engine_sqlite: Mapping[str, Any]) -> bool:
+    """Whether the engine runs on the same SQLite library as this process's
+    ``sqlite3`` module, given the engine's ``get_stats()["sqlite"]``.
+
+    It does when build.sh linked the system libsqlite3 (``linked`` is
+    "system") and this process's sqlite3 reports the same
+    ``sqlite_source_id()``: one copy of SQLite then tracks every
+    connection to a file in the process. Otherwise the two copies do not
+    see each other's POSIX locks, and sharing one SQLite file between the
+    engine's SQL tier and the host in this process loses or hides writes
+    (docs/cache.md)."""
+    if engine_sqlite.get("linked") != "system":
+        return False
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(":memory:")) as conn:
+        (source_id,) = conn.execute("select sqlite_source_id()").fetchone()
+    return bool(source_id == engine_sqlite.get("source_id"))
+
+
+def _sqlite_not_shared_message(engine_sqlite: Mapping[str, Any]) -> str:
+    return (
+        f"db_engine is an SQLite engine of this process, and the classifier runs on its own copy of SQLite "
+        f"({engine_sqlite.get('linked', '?')} {engine_sqlite.get('version', '?')}), not on the one this process's "
+        "sqlite3 module uses: two copies in one process do not see each other's file locks, so writes can be "
+        "lost or seen late (docs/cache.md). Rebuild with the system SQLite (apt-get install libsqlite3-dev; "
+        "bash build.sh), give the classifier its own SQLite file, or use PostgreSQL."
+    )
 
 
 def build_config(
@@ -397,6 +427,10 @@ class IPClassifier:
         self._h = c_int64(handle.value)
         self._state = "open"
         _native.on_fork_in_child(self)
+        if enable_cache and _host_sqlite(db_engine):
+            engine_sqlite = self.get_stats().get("sqlite") or {}
+            if not _shares_sqlite(engine_sqlite):
+                warnings.warn(_sqlite_not_shared_message(engine_sqlite), RuntimeWarning, stacklevel=3)
 
     # -- lifecycle ---------------------------------------------------------
 

@@ -224,6 +224,7 @@ def run_backfill(args: argparse.Namespace, out: Optional[TextIO] = None, err: Op
     from datetime import timedelta
 
     from ._native import ClassifierError
+    from .classifier import _shares_sqlite
     from .cowrie import BackfillError, BackfillProgress, backfill, format_report
 
     out = out or sys.stdout
@@ -237,13 +238,6 @@ def run_backfill(args: argparse.Namespace, out: Optional[TextIO] = None, err: Op
         return 2
     if args.max_age <= 0:
         err.write(f"ipclassifier backfill: error: --max-age must be > 0 hours, got {args.max_age}\n")
-        return 2
-    if args.sql_cache and db.startswith("sqlite"):
-        err.write(
-            "ipclassifier backfill: error: --sql-cache needs PostgreSQL: on SQLite this process and the engine "
-            "would open the database with two copies of SQLite, which do not see each other's locks "
-            "(docs/cache.md); use --cache-dir instead\n"
-        )
         return 2
     try:
         import importlib
@@ -260,6 +254,18 @@ def run_backfill(args: argparse.Namespace, out: Optional[TextIO] = None, err: Op
     except (ClassifierError, ValueError, TypeError) as e:
         err.write(f"ipclassifier backfill: error: cannot open the classifier: {e}\n")
         return 1
+    if args.sql_cache and db.startswith("sqlite"):
+        engine_sqlite = clf.get_stats().get("sqlite") or {}
+        if not _shares_sqlite(engine_sqlite):
+            clf.close()
+            err.write(
+                "ipclassifier backfill: error: --sql-cache on SQLite needs the engine built on the system SQLite "
+                f"(this one has {engine_sqlite.get('linked', '?')} SQLite {engine_sqlite.get('version', '?')}): this "
+                "process and the engine would open the database with two copies of SQLite, which do not see each "
+                "other's locks (docs/cache.md); install libsqlite3-dev and rebuild (bash build.sh), or use "
+                "--cache-dir instead\n"
+            )
+            return 2
     try:
         if not (args.no_refresh or args.dry_run):
             report = clf.refresh("all")
