@@ -15,7 +15,8 @@ const (
 	StatusUpdated     = "updated"      // new bytes downloaded, validated and swapped in
 	StatusNotModified = "not_modified" // the server answered 304: our snapshot is current
 	StatusSkipped     = "skipped"      // not due yet (its interval has not elapsed)
-	StatusFailed      = "failed"       // download or validation failed; the previous data stays
+	StatusAdopted     = "adopted"      // another process persisted a newer snapshot: loaded from disk, not downloaded
+	StatusFailed      = "failed"       // download, validation or adoption failed; the previous data stays
 )
 
 // SourceReport is the outcome of refreshing one source.
@@ -63,6 +64,11 @@ const refreshConcurrency = 4
 // data in place and flags its answers stale. force also accepts a list that
 // shrank by more than half. The error is only for an unknown group or a
 // closed engine; per-source failures are in the report.
+//
+// Without force, a source whose snapshot on disk is newer than the one this
+// engine holds (another process sharing the data directory refreshed it) is
+// first loaded from disk (see adopt); it is downloaded only if it is still
+// due after that.
 func (e *Engine) Refresh(ctx context.Context, group string, force bool) (RefreshReport, error) {
 	if e.closed.Load() {
 		return RefreshReport{}, ErrClosed
@@ -134,12 +140,35 @@ func (e *Engine) refreshOne(ctx context.Context, src Source, meta snapshotMeta, 
 		}
 		return sr, meta, prev
 	}
+	adopted, adoptErr := false, error(nil)
+	if !force {
+		var m snapshotMeta
+		var l loaded
+		if m, l, adopted, adoptErr = e.adopt(src, meta, prev); adopted {
+			meta, prev = m, l
+			sr.Entries, sr.SnapshotAt = prev.size(), meta.VerifiedAt
+			sr.Bytes, sr.Malformed, sr.Bogons = meta.Bytes, meta.Malformed, meta.Bogons
+		}
+	}
 	hasData := prev.has()
 	if !force && hasData && now.Sub(meta.VerifiedAt) < src.Interval {
+		switch {
+		case adopted:
+			return done(StatusAdopted, nil)
+		case adoptErr != nil:
+			// Recorded in memory only: the files on disk are the other
+			// process's, and its next good download replaces them.
+			meta.LastAttemptAt, meta.LastError = now, adoptErr.Error()
+			prev.failed = true
+			return done(StatusFailed, adoptErr)
+		}
 		return done(StatusSkipped, nil)
 	}
 	meta.Source, meta.URL, meta.LastAttemptAt = src.Name, src.URL, now
 	fail := func(err error) (SourceReport, snapshotMeta, loaded) {
+		if adoptErr != nil {
+			err = fmt.Errorf("%w; and %v", err, adoptErr)
+		}
 		meta.LastError = err.Error()
 		prev.failed = true
 		_ = e.store.writeMeta(meta)
@@ -183,6 +212,62 @@ func (e *Engine) refreshOne(ctx context.Context, src Source, meta snapshotMeta, 
 	prev = loadedFrom(p, now, false)
 	sr.Entries, sr.SnapshotAt = p.Len(), now
 	return done(StatusUpdated, nil)
+}
+
+// adopt loads the snapshot of src that another process persisted, when it
+// is newer than the one this engine holds (meta, prev). It returns the
+// metadata and data to use from now on and whether they are the adopted
+// ones; err is set when the files on disk cannot be used (meta and prev are
+// then returned unchanged). It never writes.
+//
+// "Newer" is the persisted VerifiedAt being later than ours: it is the time
+// the writer last confirmed its bytes with the source (a 200 or a 304), the
+// very time the due test compares with the interval, and it travels inside
+// the metadata with the content hash of the bytes it describes, so it is
+// unaffected by file copies or by the data and the metadata being renamed
+// into place one after the other. (A file's modification time has neither
+// property, and a hash alone cannot tell which of two snapshots is newer.)
+// The SHA-256 then tells whether the bytes changed: when they did not (the
+// other process got a 304 or the same list) only the metadata is taken;
+// when they did, the bytes are read, must hash to what the metadata says
+// (the writer renames the data, then the metadata, both atomically: a
+// mismatch is a snapshot replaced between our two reads, retried once with
+// the metadata read again, or a damaged file), and are parsed and checked as
+// at Open (parseSnapshot). The engine then holds what a fresh Open would
+// load, except that Open also takes bytes that do not match their metadata
+// (it has nothing else to serve); here the previous data is kept instead.
+func (e *Engine) adopt(src Source, meta snapshotMeta, prev loaded) (snapshotMeta, loaded, bool, error) {
+	disk, exists, err := e.store.readMetaFile(src.Name)
+	if err != nil {
+		return meta, prev, false, fmt.Errorf("snapshot of %s on disk not loaded: %w", src.Name, err)
+	}
+	if !exists || !disk.VerifiedAt.After(meta.VerifiedAt) {
+		return meta, prev, false, nil
+	}
+	if prev.has() && disk.SHA256 != "" && disk.SHA256 == meta.SHA256 {
+		prev.fetchedAt, prev.failed = disk.VerifiedAt, disk.failed()
+		return disk, prev, true, nil
+	}
+	b, err := e.store.readData(src.Name)
+	if err != nil {
+		return meta, prev, false, fmt.Errorf("snapshot of %s on disk not loaded: %w", src.Name, err)
+	}
+	if sum := sha256Hex(b); sum != disk.SHA256 {
+		again, _, err := e.store.readMetaFile(src.Name)
+		if err != nil || again.SHA256 != sum {
+			return meta, prev, false, fmt.Errorf("snapshot of %s on disk not loaded: its bytes do not match its metadata (sha256 %.12s…, metadata says %.12s…)",
+				src.Name, sum, disk.SHA256)
+		}
+		if !again.VerifiedAt.After(meta.VerifiedAt) {
+			return meta, prev, false, nil
+		}
+		disk = again
+	}
+	p, err := parseSnapshot(src, b)
+	if err != nil {
+		return meta, prev, false, fmt.Errorf("snapshot of %s on disk not loaded: %w", src.Name, err)
+	}
+	return disk, loadedFrom(p, disk.VerifiedAt, disk.failed()), true, nil
 }
 
 // validateDownload is the gate between a download and the index: it refuses

@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,14 +57,28 @@ func (s *store) path(source, ext string) string {
 	return filepath.Join(s.dir, strings.ReplaceAll(source, "/", "__")+ext)
 }
 
-// readMeta returns the metadata of source; ok is false when there is none.
+// readMeta returns the metadata of source; ok is false when there is none
+// or it cannot be read.
 func (s *store) readMeta(source string) (snapshotMeta, bool) {
-	var m snapshotMeta
+	m, exists, err := s.readMetaFile(source)
+	return m, exists && err == nil
+}
+
+// readMetaFile returns the metadata of source as persisted: exists is false
+// when there is no metadata file, err is set when there is one that cannot
+// be read or decoded.
+func (s *store) readMetaFile(source string) (m snapshotMeta, exists bool, err error) {
 	b, err := os.ReadFile(s.path(source, ".meta.json"))
-	if err != nil || json.Unmarshal(b, &m) != nil {
-		return snapshotMeta{}, false
+	if errors.Is(err, fs.ErrNotExist) {
+		return snapshotMeta{}, false, nil
 	}
-	return m, true
+	if err != nil {
+		return snapshotMeta{}, true, fmt.Errorf("read snapshot metadata %s: %w", source, err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return snapshotMeta{}, true, fmt.Errorf("decode snapshot metadata %s: %w", source, err)
+	}
+	return m, true, nil
 }
 
 // readData returns the raw bytes of source's snapshot.
@@ -95,8 +111,8 @@ func (s *store) writeMeta(m snapshotMeta) error {
 }
 
 // loadAll parses every persisted snapshot of sources. A snapshot that is
-// missing or no longer parses is left out (that source answers nothing until
-// its next good download); the returned metas hold what was found.
+// missing or fails parseSnapshot is left out (that source answers nothing
+// until its next good download); the returned metas hold what was found.
 func (s *store) loadAll(sources []Source) (map[string]loaded, map[string]snapshotMeta) {
 	data := map[string]loaded{}
 	metas := map[string]snapshotMeta{}
@@ -114,14 +130,27 @@ func (s *store) loadAll(sources []Source) (map[string]loaded, map[string]snapsho
 			// the two renames): trust the bytes, forget the validators.
 			m.ETag, m.LastModified, m.SHA256, m.Bytes = "", "", sha256Hex(b), len(b)
 		}
-		p, err := src.Parse(b)
-		if err != nil || p.Len() == 0 {
+		p, err := parseSnapshot(src, b)
+		if err != nil {
 			continue
 		}
 		metas[src.Name] = m
 		data[src.Name] = loadedFrom(p, m.VerifiedAt, m.failed())
 	}
 	return data, metas
+}
+
+// parseSnapshot parses the persisted bytes of src and checks them as a
+// download is checked (validateDownload), except for the shrink test: a
+// persisted snapshot passed that gate, or was forced through it, when it was
+// downloaded. Open and the adoption of another process's snapshot
+// (Engine.adopt) both load snapshots through here.
+func parseSnapshot(src Source, b []byte) (Parsed, error) {
+	p, err := src.Parse(b)
+	if err == nil {
+		err = validateDownload(b, p, 0, true)
+	}
+	return p, err
 }
 
 func sha256Hex(b []byte) string {
