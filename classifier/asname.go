@@ -5,7 +5,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode"
+	"unicode/utf8"
 )
 
 // The AS-name heuristic reads the name of the network that announces an
@@ -253,15 +253,25 @@ func (m ASNameMatch) Evidence() string {
 
 // normaliseASName folds a name to " word word " (lower-case ASCII letters,
 // digits and '&', single spaces, padded) so phrases match on word boundaries.
+// An all-ASCII name (most are) skips ToLower and asciiFold: they would only
+// lower its capitals, which the loop does.
 func normaliseASName(name string) string {
-	name = asciiFold.Replace(strings.ToLower(name))
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			name = asciiFold.Replace(strings.ToLower(name))
+			break
+		}
+	}
 	var b strings.Builder
 	b.Grow(len(name) + 2)
 	b.WriteByte(' ')
 	space := true
 	for _, r := range name {
-		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '&') {
-			b.WriteRune(r)
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '&' {
+			b.WriteByte(byte(r))
 			space = false
 		} else if !space {
 			b.WriteByte(' ')
@@ -299,20 +309,17 @@ func matchASName(asName string) ASNameMatch {
 			return hosting(s)
 		}
 	}
-	for _, w := range hostingWords {
-		if hasWord(norm, w) {
-			return hosting(w)
-		}
+	// Every whole-word pattern of the name, found at once; each list then
+	// reads its own, in list order, as a scan of that list would.
+	found := findPhrases(norm, make([]uint16, 0, 16))
+	if w := found.in(listHostingWords); len(w) > 0 {
+		return hosting(w[0])
 	}
-	for _, w := range hostingBrands {
-		if hasWord(norm, w) {
-			return hosting(w)
-		}
+	if w := found.in(listHostingBrands); len(w) > 0 {
+		return hosting(w[0])
 	}
-	for _, w := range notAccessWords {
-		if hasWord(norm, w) {
-			return m
-		}
+	if len(found.in(listNotAccess)) > 0 {
+		return m
 	}
 	var strong, weak []string
 	var words []int // start of each word a stem matched in: one word is one signal
@@ -327,13 +334,9 @@ func matchASName(asName string) ASNameMatch {
 			strong = append(strong, s)
 		}
 	}
-	for _, w := range residentialWords {
-		if hasWord(norm, w) {
-			strong = append(strong, w)
-		}
-	}
-	for _, b := range residentialBrands {
-		if hasWord(norm, b) && !overlapsAny(strong, b) {
+	strong = append(strong, found.in(listResidentialWords)...)
+	for _, b := range found.in(listResidentialBrands) {
+		if !overlapsAny(strong, b) {
 			strong = append(strong, b)
 		}
 	}
@@ -342,30 +345,16 @@ func matchASName(asName string) ASNameMatch {
 			strong = append(strong, suf)
 		}
 	}
-	for _, w := range residentialWeak {
-		if hasWord(norm, w) && !overlapsAny(weak, w) {
+	for _, w := range found.in(listResidentialWeak) {
+		if !overlapsAny(weak, w) {
 			weak = append(weak, w)
 		}
 	}
 	if len(strong) == 0 && len(weak) == 0 {
-		var hints, forms []string
-		for _, w := range accessHints {
-			if hasWord(norm, w) {
-				hints = append(hints, w)
-			}
-		}
-		for _, w := range smallISPForms {
-			if hasWord(norm, w) {
-				forms = append(forms, w)
-			}
-		}
-		var formOnly []string
-		for _, w := range formHints {
-			if hasWord(norm, w) {
-				formOnly = append(formOnly, w)
-			}
-		}
-		it := slices.ContainsFunc(itWords, func(w string) bool { return hasWord(norm, w) })
+		hints := found.in(listAccessHints)
+		forms := found.in(listSmallISPForms)
+		formOnly := found.in(listFormHints)
+		it := len(found.in(listITWords)) > 0
 		short := strings.Count(norm, " ") <= 3 // "Brava Internet", "Litoral Net": a brand and one hint
 		if !it && (len(hints) >= 2 || len(hints) == 1 && (len(forms) > 0 || short) || len(formOnly) > 0 && len(forms) > 0) {
 			weak = append(append(hints, formOnly...), forms...)
@@ -384,6 +373,123 @@ func matchASName(asName string) ASNameMatch {
 	m.Type = TypeResidential
 	m.Patterns = append(strong, weak...)
 	return m
+}
+
+// The whole-word pattern lists (every list but the stems), by rank: the
+// order in which asNamePhrases numbers their patterns.
+const (
+	listHostingWords = iota
+	listHostingBrands
+	listNotAccess
+	listResidentialWords
+	listResidentialBrands
+	listResidentialWeak
+	listAccessHints
+	listSmallISPForms
+	listFormHints
+	listITWords
+	numPhraseLists
+)
+
+// asNamePhraseLists are the whole-word pattern lists by rank.
+var asNamePhraseLists = [numPhraseLists][]string{
+	listHostingWords:      hostingWords,
+	listHostingBrands:     hostingBrands,
+	listNotAccess:         notAccessWords,
+	listResidentialWords:  residentialWords,
+	listResidentialBrands: residentialBrands,
+	listResidentialWeak:   residentialWeak,
+	listAccessHints:       accessHints,
+	listSmallISPForms:     smallISPForms,
+	listFormHints:         formHints,
+	listITWords:           itWords,
+}
+
+// asNamePhrases indexes every whole-word pattern by its text, so that a
+// name is matched by looking up its runs of words (findPhrases) instead of
+// searching it for each pattern of each list in turn.
+var asNamePhrases = buildPhraseIndex(asNamePhraseLists[:])
+
+// phraseIndex maps a run of words (" "-joined, as in a normalised name) to
+// the patterns it is. Patterns are numbered through the lists in rank
+// order, so the sorted numbers a name matched are in list order: all[n] is
+// pattern n, and the list of rank r holds the numbers start[r] to
+// start[r+1]-1.
+type phraseIndex struct {
+	byText map[string]phraseEntry
+	all    []string
+	start  []uint16
+}
+
+// phraseEntry is what a run of words is: the numbers of the patterns it is
+// (none when it only begins longer ones), and whether a longer pattern
+// begins with it (then the run is worth extending by the next word).
+type phraseEntry struct {
+	patterns []uint16
+	longer   bool
+}
+
+// buildPhraseIndex numbers the patterns of lists, in order, and indexes them
+// by text; every shorter run of words a pattern begins with is marked longer.
+func buildPhraseIndex(lists [][]string) phraseIndex {
+	x := phraseIndex{byText: map[string]phraseEntry{}}
+	for _, l := range lists {
+		x.start = append(x.start, uint16(len(x.all)))
+		for _, p := range l {
+			e := x.byText[p]
+			e.patterns = append(e.patterns, uint16(len(x.all)))
+			x.byText[p] = e
+			x.all = append(x.all, p)
+			for i := range len(p) {
+				if p[i] == ' ' { // p[:i] is a run of words p begins with
+					e := x.byText[p[:i]]
+					e.longer = true
+					x.byText[p[:i]] = e
+				}
+			}
+		}
+	}
+	x.start = append(x.start, uint16(len(x.all)))
+	return x
+}
+
+// foundPhrases are the numbers of the whole-word patterns a name holds,
+// sorted and without repeats.
+type foundPhrases []uint16
+
+// findPhrases returns the whole-word patterns of the normalised name norm,
+// that is the patterns found in norm with a space on either side: the run
+// of words that starts at each word is looked up, and extended by the next
+// word while a longer pattern begins with it. buf is reused for the result.
+func findPhrases(norm string, buf []uint16) foundPhrases {
+	for i := 1; i < len(norm); i = strings.IndexByte(norm[i:], ' ') + i + 1 {
+		for j := i; j < len(norm); {
+			end := strings.IndexByte(norm[j:], ' ') + j // end of the run's last word
+			e, ok := asNamePhrases.byText[norm[i:end]]
+			if !ok {
+				break
+			}
+			buf = append(buf, e.patterns...)
+			if !e.longer {
+				break
+			}
+			j = end + 1
+		}
+	}
+	slices.Sort(buf)
+	return foundPhrases(slices.Compact(buf))
+}
+
+// in returns the patterns of one list (listHostingWords, …) the name holds,
+// in list order, nil if none. The slice is new: the caller may append to it.
+func (f foundPhrases) in(list int) []string {
+	lo, hi := asNamePhrases.start[list], asNamePhrases.start[list+1]
+	i, _ := slices.BinarySearch(f, lo)
+	var out []string
+	for ; i < len(f) && f[i] < hi; i++ {
+		out = append(out, asNamePhrases.all[f[i]])
+	}
+	return out
 }
 
 // telcoSuffixes end the one-word brands of many telephone companies
@@ -405,22 +511,6 @@ func telcoSuffix(norm string) string {
 		}
 	}
 	return ""
-}
-
-// hasWord reports whether the normalised name holds w as whole words.
-func hasWord(norm, w string) bool {
-	i := strings.Index(norm, w)
-	for i >= 0 {
-		if norm[i-1] == ' ' && norm[i+len(w)] == ' ' {
-			return true
-		}
-		j := strings.Index(norm[i+1:], w)
-		if j < 0 {
-			return false
-		}
-		i += 1 + j
-	}
-	return false
 }
 
 // overlapsAny reports whether s contains, or is contained in, a pattern

@@ -218,3 +218,60 @@ func BenchmarkOpenFromPersistedSnapshots(b *testing.B) {
 	}
 	_ = start
 }
+
+// benchASNames are AS names of the shapes MatchASName sees (bgp.tools
+// names and ip2asn handles): access brands, telecom and hosting words,
+// Brazilian LTDA names, legal forms, bare handles and names that say
+// nothing.
+var benchASNames = []string{
+	"Deutsche Telekom AG",
+	"COMCAST-7922",
+	"Comcast Cable Communications, LLC",
+	"CHINANET-BACKBONE No.31,Jin-rong Street",
+	"CMNET-AS-LIAONING China Mobile communications corporation",
+	"TELEFÓNICA DE ESPAÑA",
+	"MEGAMINAS TELECOMUNICAÇÕES LTDA",
+	"Kabel Deutschland Vertrieb und Service GmbH",
+	"BHARTI-MOBILITY-AS-AP Bharti Airtel Ltd. AS for GPRS Service",
+	"RELIANCEJIO-IN Reliance Jio Infocomm Limited",
+	"ROSTELECOM-AS PJSC Rostelecom. Technical Team",
+	"HETZNER-AS",
+	"AMAZON-02",
+	"OVH SAS",
+	"DIGITALOCEAN-ASN",
+	"SEEWEB Web hosting, colocation and cloud services",
+	"STAYBOX SERVICOS DE HOSPEDAGEM NA INTERNET LTDA",
+	"China Telecom Wenzhou IDC Network",
+	"NOVALINK INTERNET LTDA",
+	"R. F. DA SILVA PROVEDOR DE INTERNET ME",
+	"J. A. SANTOS COMERCIO E SERVICOS EIRELI",
+	"Brava Internet",
+	"Fasthook Networks Pvt Ltd",
+	"Sage Networks",
+	"Spintel Pty Ltd",
+	"Thueringer Netkom GmbH",
+	"Grand Hotel Europa",
+	"Example Software Internet Ltda",
+	"Zayo Bandwidth Fiber",
+	"John Smith trading as Fast Telecom",
+	"ANDREWS-AS Andrews & Arnold Ltd",
+	"UNIVERSITY-OF-EXAMPLE",
+	"CMCS",
+	"ATT-INTERNET4",
+	"VODAFONE-ES",
+	"PT Telekomunikasi Indonesia",
+	"LLC Example Systems",
+	"ASN-EXAMPLE",
+	"Stadtwerke Musterstadt GmbH",
+	"Municipal Light & Power",
+}
+
+// BenchmarkMatchASName measures the AS-name heuristic per name, over
+// benchASNames (the engine runs it on every name of the ip2asn tables at
+// each index build).
+func BenchmarkMatchASName(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		_ = classifier.MatchASName(benchASNames[i%len(benchASNames)])
+	}
+}
