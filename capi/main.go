@@ -43,7 +43,6 @@ import (
 	"unsafe"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
-	"github.com/ipclassifier/ipclassifier/classifier/validate"
 )
 
 // Status codes returned by every export.
@@ -504,27 +503,13 @@ func CacheClear(h C.int64_t, ipType *C.char, ipTypeLen C.int64_t, out *C.char, o
 // measured) and writes the JSON outcome (validate.Outcome, markdown
 // included). Returns OK, INVALID_ARGUMENT (bad pointers, a bad spec, a file
 // it names that cannot be read), INVALID_HANDLE, BUFFER_TOO_SMALL (nothing
-// is kept: a second call measures again), CLOSED or INTERNAL.
+// is kept: a second call measures again), CLOSED or INTERNAL. A spec that
+// needs no engine of the caller's can run without one: ValidateStandalone.
 //
 //export Validate
 func Validate(h C.int64_t, spec *C.char, specLen C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) C.int32_t {
 	return jsonCall("Validate", h, out, outCap, outLen, func(e *classifier.Engine) (any, int32, error) {
-		if !validIn(spec, specLen) {
-			return nil, codeInvalidArg, errors.New("Validate: NULL pointer or negative length")
-		}
-		s, err := validate.ParseSpec(goBytes(spec, specLen))
-		if err != nil {
-			return nil, codeInvalidArg, err
-		}
-		outcome, err := validate.Run(context.Background(), e, s)
-		switch {
-		case err == nil:
-			return outcome, codeOK, nil
-		case validate.IsSpecError(err):
-			return nil, errCode(err, codeInvalidArg), err
-		default:
-			return nil, errCode(err, codeInternal), err
-		}
+		return runValidate("Validate", e, spec, specLen)
 	})
 }
 

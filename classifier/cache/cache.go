@@ -465,9 +465,11 @@ func (c *Cache) SetMany(ctx context.Context, items []Item) {
 }
 
 // Cleanup removes expired L2 rows of our service and expired L3 files (and
-// the directories they leave empty). Redis expires L1 keys itself. Files
-// that cannot be removed are counted in L3Skipped, not returned as errors;
-// the error reports a tier that failed as a whole.
+// the directories they leave empty). Redis expires L1 keys itself, so L1 is
+// not touched (an unreachable Redis is no error here). Files that cannot be
+// removed are counted in L3Skipped, not returned as errors; the error
+// reports a tier that failed as a whole, or ctx ending during the L3 sweep
+// (it wraps ctx.Err(); the report counts what was removed until then).
 func (c *Cache) Cleanup(ctx context.Context) (CleanupReport, error) {
 	var r CleanupReport
 	if c == nil || c.closed.Load() {
@@ -482,7 +484,11 @@ func (c *Cache) Cleanup(ctx context.Context) (CleanupReport, error) {
 		}
 	}
 	if c.l3 != nil {
-		r.L3Files, r.L3Dirs, r.L3Skipped = c.l3.sweep(ctx, c.now(), false, nil)
+		var err error
+		r.L3Files, r.L3Dirs, r.L3Skipped, err = c.l3.sweep(ctx, c.now(), false, nil)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cache: L3 files: cleanup stopped: %w", err))
+		}
 	}
 	return r, errors.Join(errs...)
 }

@@ -60,7 +60,8 @@ func (m *match) selects(v []byte) bool {
 // are cleared from the bottom up (L3, L2, then L1) so that a lookup running
 // meanwhile cannot copy a value from a tier not yet cleared into one
 // already cleared. Files that cannot be removed are counted in L3Skipped;
-// the error reports a tier that failed as a whole.
+// the error reports a tier that failed as a whole, or ctx ending (wrapping
+// ctx.Err(); the report counts what was removed until then).
 func (c *Cache) Clear(ctx context.Context) (CleanupReport, error) {
 	return c.clear(ctx, nil)
 }
@@ -107,7 +108,11 @@ func (c *Cache) clear(ctx context.Context, m *match) (CleanupReport, error) {
 	}
 	var errs []error
 	if c.l3 != nil {
-		r.L3Files, r.L3Dirs, r.L3Skipped = c.l3.sweep(ctx, c.now(), true, m)
+		var err error
+		r.L3Files, r.L3Dirs, r.L3Skipped, err = c.l3.sweep(ctx, c.now(), true, m)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cache: L3 files: clear stopped: %w", err))
+		}
 	}
 	if c.l2 != nil {
 		n, err := c.l2.deleteRows(ctx, c.now(), true, m)

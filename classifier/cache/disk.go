@@ -232,10 +232,12 @@ func isStem(s string) bool {
 // non-nil m only those whose value m selects, read and checked one by one),
 // leftover temporary files (older than tmpMaxAge; with all and no m, every
 // one), and our directories left empty. What cannot be read or removed is
-// counted in skipped, never an error.
-func (t *diskTier) sweep(ctx context.Context, now time.Time, all bool, m *match) (files, dirs, skipped int64) {
+// counted in skipped, never an error. The only error is ctx's when it ends
+// during the walk: the walk stops there, the directories seen are left as
+// they are, and the counts say what was removed until then.
+func (t *diskTier) sweep(ctx context.Context, now time.Time, all bool, m *match) (files, dirs, skipped int64, err error) {
 	var seen []string
-	filepath.WalkDir(t.dir, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(t.dir, func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -290,12 +292,15 @@ func (t *diskTier) sweep(ctx context.Context, now time.Time, all bool, m *match)
 		files++
 		return nil
 	})
+	if err != nil {
+		return files, dirs, skipped, err
+	}
 	for i := len(seen) - 1; i >= 0; i-- {
 		if os.Remove(seen[i]) == nil {
 			dirs++
 		}
 	}
-	return files, dirs, skipped
+	return files, dirs, skipped, nil
 }
 
 // readValue reads the file at p whole; a file that is not regular or is

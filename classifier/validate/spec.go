@@ -91,11 +91,22 @@ func (s Spec) empty() bool {
 	return len(s.Truth) == 0 && len(s.Samplers) == 0 && len(s.ASNames) == 0
 }
 
+// NeedsEngine reports whether Run needs the caller's engine for spec: it
+// does for labelled CSVs and samplers, unless spec.RealData gives an engine
+// of its own; AS-name runs score names alone.
+func (s Spec) NeedsEngine() bool {
+	return s.RealData == "" && (len(s.Truth) > 0 || len(s.Samplers) > 0)
+}
+
 // Run measures what spec lists against e (or, in real-data mode, against
-// an engine loaded from spec.RealData; e may then be nil). Errors about the
-// spec or its files satisfy IsSpecError.
+// an engine loaded from spec.RealData). e may be nil when the spec does not
+// need it (see NeedsEngine). Errors about the spec or its files satisfy
+// IsSpecError.
 func Run(ctx context.Context, e *classifier.Engine, spec Spec) (Outcome, error) {
 	out := Outcome{Seed: spec.Seed}
+	if e == nil && spec.NeedsEngine() {
+		return out, specErr("no engine to measure: truth and samplers need one (or real_data)")
+	}
 	if spec.RealData != "" {
 		dir, err := filepath.Abs(spec.RealData)
 		if err != nil {
@@ -119,9 +130,6 @@ func Run(ctx context.Context, e *classifier.Engine, spec Spec) (Outcome, error) 
 		defer re.Close()
 		e = re
 		out.Engine, out.Notes = lines, notes
-	}
-	if e == nil {
-		return out, specErr("no engine to measure")
 	}
 	var truths []Truth
 	for _, path := range spec.Truth {

@@ -118,6 +118,7 @@ class Library:
         self.cache_cleanup: _Func = self._fn("CacheCleanup", c_int64, _OUT, c_int64, _P64)
         self.cache_clear: _Func = self._fn("CacheClear", c_int64, c_char_p, c_int64, _OUT, c_int64, _P64)
         self.validate: _Func = self._fn("Validate", c_int64, c_char_p, c_int64, _OUT, c_int64, _P64)
+        self.validate_standalone: _Func = self._fn("ValidateStandalone", c_char_p, c_int64, _OUT, c_int64, _P64)
         self.version_: _Func = self._fn("Version", _OUT, c_int64, _P64)
         self.error_text: _Func = self._fn("ErrorText", c_int32, _OUT, c_int64, _P64)
         # Hot path only: a second handle on Classify WITHOUT argtypes, which

@@ -37,6 +37,8 @@ __all__ = [
     "create_ip_classifier",
     "build_config",
     "classification_disabled",
+    "validate_standalone",
+    "spec_needs_classifier",
     "BulkItem",
 ]
 
@@ -810,10 +812,19 @@ class IPClassifier:
         return dict(stats)
 
     def cache_cleanup(self) -> Dict[str, Any]:
-        """Remove expired entries from the cache tiers; returns the report."""
+        """Remove expired entries from the cache tiers (L2 rows, L3 files;
+        Redis expires L1 keys itself) and return the report: ``l1_keys``,
+        ``l2_rows``, ``l3_files``, ``l3_dirs``, ``l3_skipped`` and
+        ``error``.
+
+        A tier that fails as a whole does not stop the others: ``error``
+        says which (it is None when every tier was cleaned) and the counts
+        say what was removed.
+        """
         h = self._handle_or_raise()
         _, data = _native.call(self._lib.cache_cleanup, h, size=1 << 16)
         report: Dict[str, Any] = json.loads(data)
+        report["error"] = report.get("error") or None
         return report
 
     def cache_clear(self, ip_type: Union[IPType, str, None] = None) -> CacheClearReport:
@@ -868,6 +879,33 @@ class IPClassifier:
         _, data = _native.call(self._lib.validate, h, payload, len(payload), size=1 << 22)
         outcome: Dict[str, Any] = json.loads(data)
         return outcome
+
+
+def spec_needs_classifier(spec: Mapping[str, Any]) -> bool:
+    """Whether measuring ``spec`` needs a classifier of the caller's: it does
+    for labelled CSVs (``truth``) and ``samplers``, unless ``real_data``
+    names a folder (measured with an engine of its own); ``asn_names`` runs
+    score names alone."""
+    return not spec.get("real_data") and bool(spec.get("truth") or spec.get("samplers"))
+
+
+def validate_standalone(spec: Mapping[str, Any]) -> Dict[str, Any]:
+    """:meth:`IPClassifier.validate` for a spec that needs no classifier of
+    the caller's (see :func:`spec_needs_classifier`): a ``real_data``
+    folder, measured with an engine of its own whose snapshots live in a
+    temporary directory, or ``asn_names`` runs alone. Opens no cache tier
+    and creates no data directory.
+
+    Raises:
+        ClassifierError: a bad spec, one that needs a classifier ("no
+            engine to measure"), or an unreadable file it names
+            (INVALID_ARGUMENT).
+    """
+    lib = _native.load()
+    payload = json.dumps(spec).encode()
+    _, data = _native.call(lib.validate_standalone, payload, len(payload), size=1 << 22)
+    outcome: Dict[str, Any] = json.loads(data)
+    return outcome
 
 
 def _check_ip_type(ip_type: Union[IPType, str, None]) -> str:

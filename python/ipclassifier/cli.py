@@ -16,8 +16,16 @@ blank lines and ``#`` comments are skipped.
 or, with ``--type``, only those of one type: ``cache clear --type unknown``
 after a list update.
 
+``cache cleanup`` and ``cache clear`` print their report (what each tier
+removed) even when a tier fails; the failure is named on stderr
+(``ipclassifier: error: cache cleanup: cache: L2 postgres: …``) and the exit
+status is 1. Cleanup does not touch Redis (it expires its keys itself).
+
+``validate`` opens the classifier only for labelled CSVs and samplers:
+``--real-data`` and ``--asn-names`` runs create no data or cache directory.
+
 Exit status: 0 success; 1 an error, or (refresh) a source failed, or (cache
-clear) a tier could not be cleared; 2 a usage error (an unknown --type
+cleanup, cache clear) a tier failed; 2 a usage error (an unknown --type
 included), or (classify) at least one input was not an IP address — the
 other inputs are still printed.
 """
@@ -28,7 +36,7 @@ import argparse
 import csv
 import json
 import sys
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Union
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, TextIO, Union
 
 from . import cowrie_cli, validate_cli
 from .metrics import prometheus_text
@@ -301,11 +309,12 @@ def _refresh_summary(report: Dict[str, Any], sources: List[Dict[str, Any]], stat
     return line
 
 
-def _cmd_cache_clear(args: argparse.Namespace, c: IPClassifier, out: TextIO, err: TextIO) -> int:
-    report = c.cache_clear(args.ip_type)
+def _cache_report(action: str, report: Mapping[str, Any], out: TextIO, err: TextIO) -> int:
+    """Print the report of `cache cleanup` or `cache clear` (what was done,
+    also when a tier failed); a failed tier is named on stderr and exits 1."""
     _dump(report, out)
-    if report["error"]:
-        err.write(f"ipclassifier: error: cache clear: {report['error']}\n")
+    if report.get("error"):
+        err.write(f"ipclassifier: error: cache {action}: {report['error']}\n")
         return 1
     return 0
 
@@ -324,6 +333,8 @@ def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None) -
         return int(args.handler(args))
     out, err = sys.stdout, sys.stderr
     try:
+        if args.command == "validate":  # opens the classifier only when the spec measures it
+            return validate_cli.run(args, lambda: _open(args), out, err)
         with _open(args) as c:
             if args.command == "classify":
                 return _cmd_classify(args, c, out, err, stdin or sys.stdin)
@@ -335,15 +346,12 @@ def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None) -
                 else:
                     _dump(c.get_stats(), out)
                 return 0
-            if args.command == "validate":
-                return validate_cli.run(args, c, out, err)
             if args.action == "stats":
                 _dump(c.cache_stats(), out)
-            elif args.action == "cleanup":
-                _dump(c.cache_cleanup(), out)
-            else:
-                return _cmd_cache_clear(args, c, out, err)
-            return 0
+                return 0
+            if args.action == "cleanup":
+                return _cache_report("cleanup", c.cache_cleanup(), out, err)
+            return _cache_report("clear", c.cache_clear(args.ip_type), out, err)
     except (ClassifierError, ValueError, OSError) as e:
         err.write(f"ipclassifier: error: {e}\n")
         return 1

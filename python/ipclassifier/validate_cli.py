@@ -13,6 +13,13 @@ the confusion matrix with matplotlib (imported only for ``--plot``).
         --negative-tags tags-vpsh.csv,tags-cdn.csv --split odd
     ipclassifier validate --real-data ../shared/data [--plot confusion.png]
 
+Only labelled CSVs and samplers measure the classifier the global options
+describe; it is opened just for them. ``--real-data`` measures an engine of
+its own (snapshots in a temporary directory) and ``--asn-names`` alone
+scores names: those runs open no classifier of the user's, so they create
+and touch no data or cache directory (``--refresh`` is then ignored, with a
+warning).
+
 Exit status: 0 measured (and every target met); 1 an error, or a target
 missed; 2 a usage error.
 """
@@ -22,9 +29,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import Any, Dict, List, Optional, Sequence, TextIO
+from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO, Union
 
-from .classifier import IPClassifier
+from .classifier import IPClassifier, spec_needs_classifier, validate_standalone
 
 __all__ = ["add_parser", "build_spec", "run", "plot_confusion", "SpecError"]
 
@@ -142,8 +149,21 @@ def build_spec(args: argparse.Namespace) -> Dict[str, Any]:
     return spec
 
 
-def run(args: argparse.Namespace, c: IPClassifier, out: TextIO, err: TextIO) -> int:
-    """Run ``validate`` with an open classifier; returns the exit status."""
+def run(
+    args: argparse.Namespace,
+    classifier: Union[IPClassifier, Callable[[], IPClassifier]],
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Run ``validate``; returns the exit status.
+
+    ``classifier`` is an open classifier or a function that opens one. It
+    is used (and a function called, its classifier closed afterwards) only
+    when the spec measures the caller's classifier
+    (:func:`~ipclassifier.classifier.spec_needs_classifier`); a real-data
+    or AS-name-only run goes through
+    :func:`~ipclassifier.classifier.validate_standalone` instead.
+    """
     try:
         if args.plot:
             _require_matplotlib()
@@ -154,12 +174,16 @@ def run(args: argparse.Namespace, c: IPClassifier, out: TextIO, err: TextIO) -> 
     except RuntimeError as e:
         err.write(f"ipclassifier validate: error: {e}\n")
         return 1
-    if args.refresh:
-        report = c.refresh("all")
-        for s in report.get("sources") or ():
-            if s.get("status") == "failed":
-                err.write(f"warning: refresh of {s.get('source')} failed: {s.get('error')}\n")
-    outcome = c.validate(spec)
+    if not spec_needs_classifier(spec):
+        if args.refresh:
+            why = "--real-data loads an engine of its own" if spec.get("real_data") else "AS-name runs score names alone"
+            err.write(f"warning: --refresh ignored: {why}, so no classifier of yours is opened\n")
+        outcome = validate_standalone(spec)
+    elif isinstance(classifier, IPClassifier):
+        outcome = _measure(args, classifier, spec, err)
+    else:
+        with classifier() as c:
+            outcome = _measure(args, c, spec, err)
     if args.json:
         out.write(json.dumps(outcome, indent=2, sort_keys=True) + "\n")
     else:
@@ -174,6 +198,16 @@ def run(args: argparse.Namespace, c: IPClassifier, out: TextIO, err: TextIO) -> 
         err.write(f"{missed} target(s) missed\n")
         return 1
     return 0
+
+
+def _measure(args: argparse.Namespace, c: IPClassifier, spec: Dict[str, Any], err: TextIO) -> Dict[str, Any]:
+    """Refresh c first when asked, then measure it as spec says."""
+    if args.refresh:
+        report = c.refresh("all")
+        for s in report.get("sources") or ():
+            if s.get("status") == "failed":
+                err.write(f"warning: refresh of {s.get('source')} failed: {s.get('error')}\n")
+    return c.validate(spec)
 
 
 def _require_matplotlib() -> None:
