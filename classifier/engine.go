@@ -17,7 +17,7 @@ import (
 )
 
 // Version is the engine version, reported by the C ABI's Version export.
-const Version = "0.2.0"
+const Version = "0.3.0"
 
 // maxASName bounds the AS name kept in an answer.
 const maxASName = 256
