@@ -171,7 +171,13 @@ func (e *Engine) refreshOne(ctx context.Context, src Source, meta snapshotMeta, 
 		}
 		meta.LastError = err.Error()
 		prev.failed = true
-		_ = e.store.writeMeta(meta)
+		// Persist the failure unless another process persisted a newer
+		// snapshot meanwhile (or one we could not adopt): our older metadata
+		// would pair its data with the wrong hash and move its verification
+		// time backwards. The failure is still recorded in memory.
+		if disk, exists, rerr := e.store.readMetaFile(src.Name); rerr != nil || !exists || !disk.VerifiedAt.After(meta.VerifiedAt) {
+			_ = e.store.writeMeta(meta)
+		}
 		return done(StatusFailed, err)
 	}
 	etag, lm := "", ""

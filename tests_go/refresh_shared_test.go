@@ -233,3 +233,61 @@ func TestRefreshKeepsPreviousDataWhenTheSnapshotOnDiskIsBroken(t *testing.T) {
 		})
 	}
 }
+
+func TestFailedRefreshDoesNotOverwriteTheNewerSnapshotAnotherProcessPersisted(t *testing.T) {
+	tests := []struct {
+		name    string
+		force   bool                                 // A's refresh skips adoption
+		corrupt func(t *testing.T, p *sharedDirPair) // after B's refresh; nil: B's snapshot is good
+		err     string                               // in A's report besides the download's error
+	}{
+		{
+			name:  "forced: A does not look for a newer snapshot before downloading",
+			force: true,
+		},
+		{
+			name: "B's snapshot cannot be adopted (its data does not match its metadata)",
+			corrupt: func(t *testing.T, p *sharedDirPair) {
+				require.NoError(t, os.WriteFile(p.snapshotFile(".data"), []byte(torList(3)), 0o644))
+			},
+			err: "do not match its metadata",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := openSharedDirPair(t,
+				reply{status: 200, body: torList(10), etag: `"v1"`},        // A at t0
+				reply{status: 200, body: renamedTorList(10), etag: `"v2"`}, // B
+				reply{status: 404}, // A: not retried
+				reply{status: 200, body: renamedTorList(10), etag: `"v2"`}) // a later process
+			p.at(2 * time.Hour) // A's snapshot is due
+			require.Equal(t, classifier.StatusUpdated, refreshTor(t, p.b, true).Status)
+			if tt.corrupt != nil {
+				tt.corrupt(t, p)
+			}
+			metaBefore, err := os.ReadFile(p.snapshotFile(".meta.json"))
+			require.NoError(t, err)
+
+			sr := refreshTor(t, p.a, tt.force)
+			assert.Equal(t, classifier.StatusFailed, sr.Status)
+			assert.Contains(t, sr.Error, "HTTP 404")
+			assert.Contains(t, sr.Error, tt.err)
+			assert.Equal(t, 3, p.srv.count())
+			r := classify(t, p.a, "185.220.0.3")
+			assert.Equal(t, classifier.TypeTor, r.Type, "A's previous data still answers")
+			assert.True(t, r.Stale, "the failure is recorded in memory")
+			assert.Contains(t, sourceStats(t, p.a, "tor").LastError, "HTTP 404")
+			metaAfter, err := os.ReadFile(p.snapshotFile(".meta.json"))
+			require.NoError(t, err)
+			assert.Equal(t, string(metaBefore), string(metaAfter), "A's older metadata is not written over B's newer one")
+
+			if tt.corrupt == nil {
+				// The next process keeps B's data and metadata paired: it
+				// revalidates with B's ETag rather than downloading anew.
+				c := torEngine(t, p.srv.URL, func(c *classifier.Config) { c.DataDir, c.Now = p.dir, p.clock.now })
+				assert.Equal(t, classifier.StatusNotModified, refreshTor(t, c, true).Status)
+				assert.Equal(t, `"v2"`, p.srv.ifNone[3])
+			}
+		})
+	}
+}
