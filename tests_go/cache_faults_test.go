@@ -1,11 +1,14 @@
 package tests_go
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -431,4 +434,141 @@ func TestCacheConcurrentUseIsRaceFree(t *testing.T) {
 	s := c.Stats()
 	require.Zero(t, s.Errors, "%+v", s)
 	require.Equal(t, s.Hits+s.Misses, int64(8*15+8*15*3), "every lookup is a hit or a miss")
+}
+
+// cacheDeadPostgresURL is a PostgreSQL URL on a loopback port nothing
+// listens on.
+func cacheDeadPostgresURL(tb testing.TB) string {
+	return fmt.Sprintf("postgresql://nobody@127.0.0.1:%d/nothing", cacheFreePort(tb))
+}
+
+// cacheUncreatableSQLiteURL is a SQLite file whose directory cannot be
+// created (its parent is a regular file: this stops root too).
+func cacheUncreatableSQLiteURL(tb testing.TB) string {
+	notDir := filepath.Join(tb.TempDir(), "not-a-dir")
+	require.NoError(tb, os.WriteFile(notDir, []byte("x"), 0o644))
+	return "sqlite://" + filepath.Join(notDir, "sub", "cache.db")
+}
+
+// cacheDeadRedisURL is a Redis URL on a loopback port nothing listens on.
+func cacheDeadRedisURL(tb testing.TB) string {
+	return fmt.Sprintf("redis://127.0.0.1:%d/0", cacheFreePort(tb))
+}
+
+// cachePrefix is the "cache: " that starts a cache error (not the end of
+// "enrichment_cache: ").
+var cachePrefix = regexp.MustCompile(`\bcache: `)
+
+func TestCacheTierErrorsNameTheirTierAndOperationOnce(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	cleanup := func(c *cache.Cache) error { _, err := c.Cleanup(cacheCtx); return err }
+	clear := func(c *cache.Cache) error { _, err := c.Clear(cacheCtx); return err }
+	clearWhere := func(c *cache.Cache) error { _, err := c.ClearWhere(cacheCtx, "ip_type", "unknown"); return err }
+	tests := []struct {
+		name string
+		cfg  func(t *testing.T) cache.Config
+		call func(c *cache.Cache) error
+		tier string // "L2 postgres": said once
+		head string // how the message starts: the tier, then the operation
+	}{
+		{"postgres unreachable: cleanup", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheDeadPostgresURL(t)} },
+			cleanup, "L2 postgres", "cache: L2 postgres: cleanup: "},
+		{"postgres unreachable: clear", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheDeadPostgresURL(t)} },
+			clear, "L2 postgres", "cache: L2 postgres: clear: "},
+		{"postgres unreachable: clear where", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheDeadPostgresURL(t)} },
+			clearWhere, "L2 postgres", `cache: L2 postgres: clear where ip_type = "unknown": `},
+		{"sqlite directory uncreatable: cleanup", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheUncreatableSQLiteURL(t)} },
+			cleanup, "L2 sqlite", "cache: L2 sqlite: cleanup: "},
+		{"sqlite directory uncreatable: clear", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheUncreatableSQLiteURL(t)} },
+			clear, "L2 sqlite", "cache: L2 sqlite: clear: "},
+		{"sqlite directory uncreatable: clear where", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheUncreatableSQLiteURL(t)} },
+			clearWhere, "L2 sqlite", `cache: L2 sqlite: clear where ip_type = "unknown": `},
+		{"redis unreachable: clear", func(t *testing.T) cache.Config { return cache.Config{RedisURL: cacheDeadRedisURL(t)} },
+			clear, "L1 redis", "cache: L1 redis: clear: scan: "},
+		{"redis unreachable: clear where", func(t *testing.T) cache.Config { return cache.Config{RedisURL: cacheDeadRedisURL(t)} },
+			clearWhere, "L1 redis", `cache: L1 redis: clear where ip_type = "unknown": scan: `},
+		{"files: cleanup cancelled", func(t *testing.T) cache.Config { return cache.Config{Dir: t.TempDir()} },
+			func(c *cache.Cache) error { _, err := c.Cleanup(cancelled); return err }, "L3 files", "cache: L3 files: cleanup stopped: "},
+		{"files: clear where cancelled", func(t *testing.T) cache.Config { return cache.Config{Dir: t.TempDir()} },
+			func(c *cache.Cache) error { _, err := c.ClearWhere(cancelled, "ip_type", "unknown"); return err },
+			"L3 files", `cache: L3 files: clear where ip_type = "unknown" stopped: `},
+		{"postgres URL malformed: open", nil,
+			func(*cache.Cache) error {
+				_, err := cache.Open(cache.Config{DatabaseURL: "postgresql://u:p@[::1"}, cacheValid)
+				return err
+			}, "L2 postgres", "cache: L2 postgres URL is malformed: "},
+		{"redis URL malformed: open", nil,
+			func(*cache.Cache) error {
+				_, err := cache.Open(cache.Config{RedisURL: "redis://:p@[bad"}, cacheValid)
+				return err
+			},
+			"L1 redis", "cache: L1 redis URL is malformed: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c *cache.Cache
+			if tt.cfg != nil {
+				c = cacheOpen(t, tt.cfg(t))
+			}
+			err := tt.call(c)
+			require.Error(t, err)
+			msg := err.Error()
+			require.Truef(t, strings.HasPrefix(msg, tt.head), "%q does not start with %q", msg, tt.head)
+			require.Equalf(t, 1, strings.Count(msg, tt.tier), "%q names its tier more than once", msg)
+			require.Lenf(t, cachePrefix.FindAllString(msg, -1), 1, "%q repeats its prefix", msg)
+		})
+	}
+}
+
+// cacheLogRecords collects the records logged through it.
+type cacheLogRecords struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (h *cacheLogRecords) Enabled(context.Context, slog.Level) bool { return true }
+func (h *cacheLogRecords) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.records = append(h.records, r.Clone())
+	return nil
+}
+func (h *cacheLogRecords) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *cacheLogRecords) WithGroup(string) slog.Handler      { return h }
+
+func TestCacheTierFailureLogsNameTheirTierOnce(t *testing.T) {
+	tests := []struct {
+		name          string
+		cfg           func(t *testing.T) cache.Config
+		tier, backend string
+	}{
+		{"postgres unreachable at open", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheDeadPostgresURL(t)} }, cache.TierL2, "postgres"},
+		{"sqlite directory uncreatable at open", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheUncreatableSQLiteURL(t)} }, cache.TierL2, "sqlite"},
+		{"redis unreachable at open", func(t *testing.T) cache.Config { return cache.Config{RedisURL: cacheDeadRedisURL(t)} }, cache.TierL1, "redis"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &cacheLogRecords{}
+			cacheOpen(t, tt.cfg(t), cache.WithLogger(slog.New(h)))
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			var down []slog.Record
+			for _, r := range h.records {
+				if r.Message == "cache tier unavailable, backing off" {
+					down = append(down, r)
+				}
+			}
+			require.Len(t, down, 1)
+			attrs := map[string]string{}
+			down[0].Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
+			require.Equal(t, tt.tier, attrs["tier"])
+			require.Equal(t, tt.backend, attrs["backend"])
+			require.Equal(t, "open", attrs["op"])
+			require.NotEmpty(t, attrs["err"])
+			// The attributes name the tier: the error does not say it again.
+			require.Emptyf(t, cachePrefix.FindAllString(attrs["err"], -1), "%q", attrs["err"])
+			require.NotContainsf(t, attrs["err"], tt.backend, "%q", attrs["err"])
+		})
+	}
 }

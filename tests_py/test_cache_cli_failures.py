@@ -63,7 +63,8 @@ def test_cli_cache_cleanup_exits_1_when_the_sql_tier_fails_and_still_cleans_l3(t
     assert {k: v for k, v in report.items() if k != "error"} == {
         "l1_keys": 0, "l2_rows": 0, "l3_files": 1, "l3_dirs": 3, "l3_skipped": 0,
     }  # fmt: skip
-    assert report["error"].startswith("cache: L2 postgres: cleanup: ")
+    assert report["error"].startswith("cache: L2 postgres: cleanup: create table enrichment_cache: ")
+    assert report["error"].count("L2 postgres") == 1, report["error"]
     assert "connection refused" in report["error"]
     assert "ipclassifier: error: cache cleanup: cache: L2 postgres: cleanup: " in p.stderr
     assert l3_tree(l3) == ["198/51/100/1.json"]
@@ -87,9 +88,10 @@ def test_cli_cache_cleanup_and_clear_with_an_unreachable_redis(tmp_path: Path) -
     assert p.returncode == 1, p.stderr
     report = report_of(p)
     assert (report["l1_keys"], report["l3_files"], report["l3_dirs"]) == (0, 1, 3)
-    assert report["error"].startswith("clear cache: cache: clear L1 redis: scan: ")
+    assert report["error"].startswith("clear cache: cache: L1 redis: clear: scan: ")
+    assert report["error"].count("L1 redis") == 1, report["error"]
     assert "connection refused" in report["error"]
-    assert "ipclassifier: error: cache clear: clear cache: cache: clear L1 redis: scan: " in p.stderr
+    assert "ipclassifier: error: cache clear: clear cache: cache: L1 redis: clear: scan: " in p.stderr
     assert l3_tree(l3) == []
 
 

@@ -35,6 +35,15 @@ func newMatch(field, value string) (*match, error) {
 	return &match{field: field, value: value}, nil
 }
 
+// op names the clear that m selects in error messages: "clear" for a nil
+// m, else "clear where field = "value"".
+func (m *match) op() string {
+	if m == nil {
+		return "clear"
+	}
+	return fmt.Sprintf("clear where %s = %q", m.field, m.value)
+}
+
 // selects tells whether v is selected (see match). A value that is not a
 // JSON object, lacks the member, or holds another type there is not.
 func (m *match) selects(v []byte) bool {
@@ -111,7 +120,7 @@ func (c *Cache) clear(ctx context.Context, m *match) (CleanupReport, error) {
 		var err error
 		r.L3Files, r.L3Dirs, r.L3Skipped, err = c.l3.sweep(ctx, c.now(), true, m)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("cache: L3 files: clear stopped: %w", err))
+			errs = append(errs, fmt.Errorf("cache: L3 files: %s stopped: %w", m.op(), err))
 		}
 	}
 	if c.l2 != nil {
@@ -128,11 +137,6 @@ func (c *Cache) clear(ctx context.Context, m *match) (CleanupReport, error) {
 			errs = append(errs, err)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		if m != nil {
-			return r, fmt.Errorf("cache: clear where %s = %q: %w", m.field, m.value, err)
-		}
-		return r, err
-	}
-	return r, nil
+	// Each error names its tier and the clear (m.op()) once.
+	return r, errors.Join(errs...)
 }

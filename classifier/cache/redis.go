@@ -206,19 +206,19 @@ func (t *redisTier) clear(ctx context.Context, m *match) (int64, error) {
 		keys, next, err := t.rdb.Scan(ctx, cursor, redisPrefix+"*", clearBatch).Result()
 		if err != nil {
 			t.failed(ctx, &t.wb, "clear", err)
-			return n, fmt.Errorf("cache: clear L1 redis: scan: %w", err)
+			return n, fmt.Errorf("cache: L1 redis: %s: scan: %w", m.op(), err)
 		}
 		if m != nil && len(keys) > 0 {
 			if keys, err = t.selected(ctx, keys, m); err != nil {
 				t.failed(ctx, &t.wb, "clear", err)
-				return n, fmt.Errorf("cache: clear L1 redis: mget: %w", err)
+				return n, fmt.Errorf("cache: L1 redis: %s: mget: %w", m.op(), err)
 			}
 		}
 		if len(keys) > 0 {
 			d, err := t.rdb.Unlink(ctx, keys...).Result()
 			if err != nil {
 				t.failed(ctx, &t.wb, "clear", err)
-				return n, fmt.Errorf("cache: clear L1 redis: unlink: %w", err)
+				return n, fmt.Errorf("cache: L1 redis: %s: unlink: %w", m.op(), err)
 			}
 			n += d
 		}

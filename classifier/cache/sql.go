@@ -260,7 +260,8 @@ SELECT $1::varchar, t.k, t.v::%[1]s, $2::%[2]s, t.e FROM unnest($3::text[], $4::
 )
 
 // prepare creates the table and indexes when missing and prepares the
-// statements.
+// statements. Its errors do not name the tier: the log line of a failure
+// does (its tier and backend attributes), and deleteRows adds it.
 func (t *sqlTier) prepare(ctx context.Context) (*sqlStmts, error) {
 	if !t.pg {
 		t.wmu.Lock()
@@ -271,19 +272,19 @@ func (t *sqlTier) prepare(ctx context.Context) (*sqlStmts, error) {
 		create, get, getMany, upsert = pgCreate, pgGet, pgGetMany, pgUpsert
 	}
 	if _, err := t.db.ExecContext(ctx, create); err != nil {
-		return nil, fmt.Errorf("cache: L2 %s: create table enrichment_cache: %w", t.backend, err)
+		return nil, fmt.Errorf("create table enrichment_cache: %w", err)
 	}
 	has, err := t.hasUniqueIndex(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("cache: L2 %s: inspect enrichment_cache indexes: %w", t.backend, err)
+		return nil, fmt.Errorf("inspect enrichment_cache indexes: %w", err)
 	}
 	if !has {
 		if _, err := t.db.ExecContext(ctx, createUniqueIndex); err != nil {
-			return nil, fmt.Errorf("cache: L2 %s: create unique index on (service, cache_key): %w", t.backend, err)
+			return nil, fmt.Errorf("create unique index on (service, cache_key): %w", err)
 		}
 	}
 	if _, err := t.db.ExecContext(ctx, createExpiresIndex); err != nil {
-		return nil, fmt.Errorf("cache: L2 %s: create expires_at index: %w", t.backend, err)
+		return nil, fmt.Errorf("create expires_at index: %w", err)
 	}
 	st := &sqlStmts{}
 	queries := []struct {
@@ -303,7 +304,7 @@ func (t *sqlTier) prepare(ctx context.Context) (*sqlStmts, error) {
 	}
 	for _, q := range queries {
 		if *q.dst, err = t.db.PrepareContext(ctx, q.q); err != nil {
-			return nil, fmt.Errorf("cache: L2 %s: enrichment_cache does not have the expected shape: %w", t.backend, err)
+			return nil, fmt.Errorf("enrichment_cache does not have the expected shape: %w", err)
 		}
 	}
 	return st, nil
@@ -358,13 +359,13 @@ func (t *sqlTier) strings(ctx context.Context, q string, args ...any) ([]string,
 func (t *sqlTier) pgTypes(ctx context.Context) (value, stamp string, err error) {
 	rows, err := t.db.QueryContext(ctx, pgColumnTypes)
 	if err != nil {
-		return "", "", fmt.Errorf("cache: L2 postgres: read column types: %w", err)
+		return "", "", fmt.Errorf("read column types: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var col, typ string
 		if err := rows.Scan(&col, &typ); err != nil {
-			return "", "", fmt.Errorf("cache: L2 postgres: read column types: %w", err)
+			return "", "", fmt.Errorf("read column types: %w", err)
 		}
 		switch {
 		case col == "cache_value" && (typ == "json" || typ == "jsonb" || typ == "text"):
@@ -376,14 +377,14 @@ func (t *sqlTier) pgTypes(ctx context.Context) (value, stamp string, err error) 
 		case col == "expires_at" && typ == "timestamp without time zone":
 			stamp = "timestamp"
 		default:
-			return "", "", fmt.Errorf("cache: L2 postgres: enrichment_cache.%s has unsupported type %s", col, typ)
+			return "", "", fmt.Errorf("enrichment_cache.%s has unsupported type %s", col, typ)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return "", "", fmt.Errorf("cache: L2 postgres: read column types: %w", err)
+		return "", "", fmt.Errorf("read column types: %w", err)
 	}
 	if value == "" || stamp == "" {
-		return "", "", errors.New("cache: L2 postgres: enrichment_cache lacks cache_value or expires_at")
+		return "", "", errors.New("enrichment_cache lacks cache_value or expires_at")
 	}
 	return value, stamp, nil
 }
@@ -567,14 +568,15 @@ func (t *sqlTier) upsert(ctx context.Context, st *sqlStmts, es []entry, now time
 // one, or (all and m non-nil) every one whose value m selects, in one
 // statement.
 func (t *sqlTier) deleteRows(ctx context.Context, now time.Time, all bool, m *match) (int64, error) {
-	op := "cleanup"
+	op, what := "cleanup", "cleanup"
 	if all {
-		op = "clear"
+		op, what = "clear", m.op()
 	}
+	wrap := func(err error) error { return fmt.Errorf("cache: L2 %s: %s: %w", t.backend, what, err) }
 	st, err := t.stmts(ctx)
 	if err != nil {
 		t.failed(ctx, &t.wb, op, err)
-		return 0, fmt.Errorf("cache: L2 %s: %s: %w", t.backend, op, err)
+		return 0, wrap(err)
 	}
 	q, args := sqliteDelete, []any{Service}
 	if t.pg {
@@ -610,14 +612,14 @@ func (t *sqlTier) deleteRows(ctx context.Context, now time.Time, all bool, m *ma
 	if err != nil {
 		t.failed(ctx, &t.wb, op, err)
 		if m != nil && st.pgValue == "text" {
-			return 0, fmt.Errorf("cache: L2 %s: delete rows (cache_value is text: a row of ours that is not JSON fails the filter; Clear without a filter removes it): %w", t.backend, err)
+			return 0, wrap(fmt.Errorf("delete rows (cache_value is text: a row of ours that is not JSON fails the filter; Clear without a filter removes it): %w", err))
 		}
-		return 0, fmt.Errorf("cache: L2 %s: delete rows: %w", t.backend, err)
+		return 0, wrap(fmt.Errorf("delete rows: %w", err))
 	}
 	t.succeeded(&t.wb, op)
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("cache: L2 %s: delete rows: %w", t.backend, err)
+		return 0, wrap(fmt.Errorf("delete rows: %w", err))
 	}
 	return n, nil
 }
