@@ -757,11 +757,14 @@ class IPClassifier:
     # -- sources, stats, cache ---------------------------------------------
 
     def refresh(self, group: str = "all", force: bool = False) -> Dict[str, Any]:
-        """Download the sources of group ("tor", "cloud", "datacenter" or
-        "all") that are due (all of them with force) and return the report:
-        ``{"group", "force", "seconds", "sources": [{"source", "status",
-        "error", "entries", …}]}``. A source that fails keeps its previous
-        data; its status is "failed" and ``failed`` counts them.
+        """Download the sources of group ("tor", "cloud", "datacenter",
+        "asn" or "all") that are due (all of them with force) and return the
+        report: ``{"group", "force", "seconds", "sources": [{"source",
+        "status", "error", "entries", …}]}``. Status per source: "updated",
+        "not_modified", "skipped" (not due), "adopted" (another process
+        sharing the data directory, e.g. the refresh timer, saved a newer
+        snapshot: loaded from disk, not downloaded) or "failed" (the
+        previous data stays; ``failed`` counts them).
 
         Raises:
             ClassifierError: unknown group, closed classifier.
