@@ -48,7 +48,7 @@ bench: deps build ## run the Go and Python benchmarks on ../shared/data and prin
 
 lint: ## gofmt, go vet, and mypy when installed
 	@test -z "$$(gofmt -l classifier capi tests_go)" || { gofmt -l classifier capi tests_go; exit 1; }
-	$(GO) vet ./...
+	$(GO) vet -tags "$(GO_TAGS)" ./...
 	@if $(PYTHON) -m mypy --version >/dev/null 2>&1; then $(PYTHON) -m mypy --strict python/ipclassifier; else echo "mypy not installed: skipped"; fi
 
 clean: ## remove build outputs and benchmark results (not the data directory)
