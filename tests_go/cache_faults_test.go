@@ -472,25 +472,25 @@ func TestCacheTierErrorsNameTheirTierAndOperationOnce(t *testing.T) {
 		tier string // "L2 postgres": said once
 		head string // how the message starts: the tier, then the operation
 	}{
-		{"postgres unreachable: cleanup", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheDeadPostgresURL(t)} },
+		{"postgres unreachable: cleanup", cacheDeadPostgres,
 			cleanup, "L2 postgres", "cache: L2 postgres: cleanup: "},
-		{"postgres unreachable: clear", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheDeadPostgresURL(t)} },
+		{"postgres unreachable: clear", cacheDeadPostgres,
 			clear, "L2 postgres", "cache: L2 postgres: clear: "},
-		{"postgres unreachable: clear where", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheDeadPostgresURL(t)} },
+		{"postgres unreachable: clear where", cacheDeadPostgres,
 			clearWhere, "L2 postgres", `cache: L2 postgres: clear where ip_type = "unknown": `},
-		{"sqlite directory uncreatable: cleanup", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheUncreatableSQLiteURL(t)} },
+		{"sqlite directory uncreatable: cleanup", cacheBadSQLite,
 			cleanup, "L2 sqlite", "cache: L2 sqlite: cleanup: "},
-		{"sqlite directory uncreatable: clear", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheUncreatableSQLiteURL(t)} },
+		{"sqlite directory uncreatable: clear", cacheBadSQLite,
 			clear, "L2 sqlite", "cache: L2 sqlite: clear: "},
-		{"sqlite directory uncreatable: clear where", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheUncreatableSQLiteURL(t)} },
+		{"sqlite directory uncreatable: clear where", cacheBadSQLite,
 			clearWhere, "L2 sqlite", `cache: L2 sqlite: clear where ip_type = "unknown": `},
-		{"redis unreachable: clear", func(t *testing.T) cache.Config { return cache.Config{RedisURL: cacheDeadRedisURL(t)} },
+		{"redis unreachable: clear", cacheDeadRedis,
 			clear, "L1 redis", "cache: L1 redis: clear: scan: "},
-		{"redis unreachable: clear where", func(t *testing.T) cache.Config { return cache.Config{RedisURL: cacheDeadRedisURL(t)} },
+		{"redis unreachable: clear where", cacheDeadRedis,
 			clearWhere, "L1 redis", `cache: L1 redis: clear where ip_type = "unknown": scan: `},
-		{"files: cleanup cancelled", func(t *testing.T) cache.Config { return cache.Config{Dir: t.TempDir()} },
+		{"files: cleanup cancelled", cacheFilesOnly,
 			func(c *cache.Cache) error { _, err := c.Cleanup(cancelled); return err }, "L3 files", "cache: L3 files: cleanup stopped: "},
-		{"files: clear where cancelled", func(t *testing.T) cache.Config { return cache.Config{Dir: t.TempDir()} },
+		{"files: clear where cancelled", cacheFilesOnly,
 			func(c *cache.Cache) error { _, err := c.ClearWhere(cancelled, "ip_type", "unknown"); return err },
 			"L3 files", `cache: L3 files: clear where ip_type = "unknown" stopped: `},
 		{"postgres URL malformed: open", nil,
@@ -543,9 +543,9 @@ func TestCacheTierFailureLogsNameTheirTierOnce(t *testing.T) {
 		cfg           func(t *testing.T) cache.Config
 		tier, backend string
 	}{
-		{"postgres unreachable at open", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheDeadPostgresURL(t)} }, cache.TierL2, "postgres"},
-		{"sqlite directory uncreatable at open", func(t *testing.T) cache.Config { return cache.Config{DatabaseURL: cacheUncreatableSQLiteURL(t)} }, cache.TierL2, "sqlite"},
-		{"redis unreachable at open", func(t *testing.T) cache.Config { return cache.Config{RedisURL: cacheDeadRedisURL(t)} }, cache.TierL1, "redis"},
+		{"postgres unreachable at open", cacheDeadPostgres, cache.TierL2, "postgres"},
+		{"sqlite directory uncreatable at open", cacheBadSQLite, cache.TierL2, "sqlite"},
+		{"redis unreachable at open", cacheDeadRedis, cache.TierL1, "redis"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -572,3 +572,17 @@ func TestCacheTierFailureLogsNameTheirTierOnce(t *testing.T) {
 		})
 	}
 }
+
+// Configurations of one failing (or, for files, one working) tier, for the
+// tables above.
+func cacheDeadPostgres(t *testing.T) cache.Config {
+	return cache.Config{DatabaseURL: cacheDeadPostgresURL(t)}
+}
+
+func cacheBadSQLite(t *testing.T) cache.Config {
+	return cache.Config{DatabaseURL: cacheUncreatableSQLiteURL(t)}
+}
+
+func cacheDeadRedis(t *testing.T) cache.Config { return cache.Config{RedisURL: cacheDeadRedisURL(t)} }
+
+func cacheFilesOnly(t *testing.T) cache.Config { return cache.Config{Dir: t.TempDir()} }
