@@ -163,6 +163,92 @@ func (t *asnTable) verdict(i uint32) *ASNameMatch {
 
 func (t *asnTable) country(i asnInfo) string { return t.countries[i.cc] }
 
+// eachIP2ASNRow calls fn with every routed row of an iptoasn table (plain,
+// already gunzipped), in file order and as published (nested announcements
+// included): the range, its AS number and the raw country and AS_description
+// fields (nil when the row has none; sub-slices of data, not to be kept).
+// Blank and '#' lines are skipped; records counts the others, malformed
+// those that do not parse, mix families or end before they start. Unrouted
+// rows (AS 0) are neither passed on nor malformed.
+func eachIP2ASNRow(data []byte, fn func(start, end netip.Addr, asn uint32, country, name []byte)) (records, malformed int) {
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
+			continue
+		}
+		records++
+		// Split without copying: the five fields are sub-slices of line.
+		var f [5][]byte
+		nf := 0
+		for rest := line; nf < 5; nf++ {
+			if nf == 4 {
+				f[nf] = rest
+				nf++
+				break
+			}
+			i := bytes.IndexByte(rest, '\t')
+			if i < 0 {
+				f[nf] = rest
+				nf++
+				break
+			}
+			f[nf], rest = rest[:i], rest[i+1:]
+		}
+		if nf < 3 {
+			malformed++
+			continue
+		}
+		asn, ok := parseASNBytes(f[2])
+		start, ok1 := parseAddrBytes(f[0])
+		end, ok2 := parseAddrBytes(f[1])
+		if !ok || !ok1 || !ok2 {
+			malformed++
+			continue
+		}
+		if start.Is4In6() && end.Is4In6() {
+			start, end = start.Unmap(), end.Unmap()
+		}
+		if start.Is4() != end.Is4() || end.Less(start) {
+			malformed++
+			continue
+		}
+		if asn == 0 {
+			continue // not routed
+		}
+		var cc, name []byte
+		if nf > 3 {
+			cc = f[3]
+		}
+		if nf > 4 {
+			name = f[4]
+		}
+		fn(start, end, asn, cc, name)
+	}
+	return records, malformed
+}
+
+// IP2ASNRows reads the routed rows of an iptoasn table (gzip or plain) as
+// published, in file order, nested announcements included — what
+// ParseIP2ASN reads before it flattens them — with the country and name
+// cleaned as ParseIP2ASN cleans them. It also returns how many rows were
+// malformed. The error is only for broken gzip.
+func IP2ASNRows(data []byte) (rows []ASNRange, malformed int, err error) {
+	data, err = gunzipMaybe(data)
+	if err != nil {
+		return nil, 0, err
+	}
+	_, malformed = eachIP2ASNRow(data, func(start, end netip.Addr, asn uint32, cc, name []byte) {
+		rows = append(rows, ASNRange{start, end, asn, countryCode(string(cc)), clean(string(name))})
+	})
+	return rows, malformed, nil
+}
+
 // Ranges lists the table a ParseIP2ASN call read, IPv4 first, in address
 // order; nil for other parsers.
 func (p Parsed) Ranges() []ASNRange {
@@ -209,77 +295,20 @@ func ParseIP2ASN(data []byte) (Parsed, error) {
 	} else {
 		r4 = ranges4{make([]uint32, 0, lines), make([]uint32, 0, lines), make([]asnInfo, 0, lines)}
 	}
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		line = bytes.TrimRight(line, "\r")
-		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
-			continue
-		}
-		p.Records++
-		// Split without copying: the five fields are sub-slices of line.
-		var f [5][]byte
-		nf := 0
-		for rest := line; nf < 5; nf++ {
-			if nf == 4 {
-				f[nf] = rest
-				nf++
-				break
-			}
-			i := bytes.IndexByte(rest, '\t')
-			if i < 0 {
-				f[nf] = rest
-				nf++
-				break
-			}
-			f[nf], rest = rest[:i], rest[i+1:]
-		}
-		if nf < 3 {
-			p.Malformed++
-			continue
-		}
-		asn, ok := parseASNBytes(f[2])
-		if !ok {
-			p.Malformed++
-			continue
-		}
-		start, ok1 := parseAddrBytes(f[0])
-		end, ok2 := parseAddrBytes(f[1])
-		if !ok1 || !ok2 {
-			p.Malformed++
-			continue
-		}
-		if start.Is4In6() && end.Is4In6() {
-			start, end = start.Unmap(), end.Unmap()
-		}
-		if start.Is4() != end.Is4() || end.Less(start) {
-			p.Malformed++
-			continue
-		}
-		if asn == 0 {
-			continue // not routed
-		}
+	p.Records, p.Malformed = eachIP2ASNRow(data, func(start, end netip.Addr, asn uint32, cc, raw []byte) {
 		in := asnInfo{asn: asn}
-		if nf > 3 {
-			id, ok := countries[string(f[3])] // no copy when known
+		if cc != nil {
+			id, ok := countries[string(cc)] // no copy when known
 			if !ok {
-				cc := countryCode(string(f[3]))
-				if id, ok = countries[cc]; !ok {
+				code := countryCode(string(cc))
+				if id, ok = countries[code]; !ok {
 					id = uint16(len(t.countries))
-					countries[cc] = id
-					t.countries = append(t.countries, cc)
+					countries[code] = id
+					t.countries = append(t.countries, code)
 				}
-				countries[string(f[3])] = id
+				countries[string(cc)] = id
 			}
 			in.cc = id
-		}
-		var raw []byte
-		if nf > 4 {
-			raw = f[4]
 		}
 		id, ok := names[string(raw)] // no copy when known
 		if !ok {
@@ -301,7 +330,7 @@ func ParseIP2ASN(data []byte) (Parsed, error) {
 			r6.end = append(r6.end, u128Of(end))
 			r6.info = append(r6.info, in)
 		}
-	}
+	})
 	// iptoasn publishes sorted ranges, but some lie inside others (a
 	// more-specific announcement inside a covering one, of the same or of
 	// another AS). Flatten them: the innermost range answers for its span,

@@ -251,3 +251,36 @@ func FuzzParseIP2ASN(f *testing.F) {
 		}
 	})
 }
+
+// IP2ASNRows gives the rows as the table publishes them (the nested
+// announcement and the covering one both, in file order), with the country
+// and name cleaned as ParseIP2ASN cleans them, skips unrouted rows and
+// counts broken ones — plain or gzip alike.
+func TestASNIP2ASNRowsReadsTheRowsAsPublished(t *testing.T) {
+	table := []byte("24.0.0.0\t24.0.5.255\t7922\tus\tCOMCAST-7922 \n" +
+		"24.0.1.0\t24.0.1.255\t64999\tUS\tMORE-SPECIFIC\n" +
+		"24.0.6.0\t24.0.6.255\t0\tNone\tNot routed\n" +
+		"24.0.7.0\t24.0.7.255\t64500\n" +
+		"not an address\t24.0.8.255\t64501\tUS\tBROKEN\n" +
+		"2001:db8::\t2001:db8::ffff\t64502\tNone\tV6-NET\n")
+	want := []asnRangeRow{
+		{"24.0.0.0", "24.0.5.255", 7922, "US", "COMCAST-7922"},
+		{"24.0.1.0", "24.0.1.255", 64999, "US", "MORE-SPECIFIC"},
+		{"24.0.7.0", "24.0.7.255", 64500, "", ""},
+		{"2001:db8::", "2001:db8::ffff", 64502, "", "V6-NET"},
+	}
+	for name, data := range map[string][]byte{"plain": table, "gzip": asnGzip(t, table)} {
+		t.Run(name, func(t *testing.T) {
+			rows, malformed, err := classifier.IP2ASNRows(data)
+			require.NoError(t, err)
+			var got []asnRangeRow
+			for _, r := range rows {
+				got = append(got, asnRangeRow{r.Start.String(), r.End.String(), r.ASN, r.Country, r.Name})
+			}
+			assert.Equal(t, want, got)
+			assert.Equal(t, 1, malformed)
+		})
+	}
+	_, _, err := classifier.IP2ASNRows([]byte{0x1f, 0x8b, 0x08, 0x00, 'x'})
+	assert.Error(t, err, "broken gzip")
+}

@@ -600,44 +600,19 @@ func parseASN(s string) (uint32, bool) {
 }
 
 // ReadIP2ASNRows reads the routed rows of an iptoasn table (plain or gzip)
-// as published: one per announcement, nested ones included (the engine's
-// parser flattens them; a sampler weighs every announcement once, as the
-// table lists them). Rows that do not parse are skipped; a table with no
-// routed row is an error.
+// as published: one per announcement, nested ones included (the engine
+// flattens them; a sampler weighs every announcement once, as the table
+// lists them). Rows are read by classifier.IP2ASNRows, the engine's own row
+// parser; rows that do not parse are skipped; a table with no routed row is
+// an error.
 func ReadIP2ASNRows(path string) ([]classifier.ASNRange, error) {
 	data, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var out []classifier.ASNRange
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		f := strings.SplitN(strings.TrimRight(string(line), "\r"), "\t", 5)
-		if len(f) < 3 {
-			continue
-		}
-		asn, ok := parseASN(f[2])
-		if !ok {
-			continue // AS 0: not routed
-		}
-		start, err1 := classifier.ParseIP(strings.TrimSpace(f[0]))
-		end, err2 := classifier.ParseIP(strings.TrimSpace(f[1]))
-		if err1 != nil || err2 != nil || start.Is4() != end.Is4() || end.Less(start) {
-			continue
-		}
-		r := classifier.ASNRange{Start: start, End: end, ASN: asn}
-		if len(f) > 3 {
-			r.Country = strings.TrimSpace(f[3])
-		}
-		if len(f) > 4 {
-			r.Name = strings.TrimSpace(f[4])
-		}
-		out = append(out, r)
+	out, _, err := classifier.IP2ASNRows(data)
+	if err != nil {
+		return nil, specErr("%s: %v", path, err)
 	}
 	if len(out) == 0 {
 		return nil, specErr("%s: no routed range (want an iptoasn table: start, end, AS number, country, description, TAB-separated)", path)
