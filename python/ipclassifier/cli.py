@@ -143,24 +143,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open(args: argparse.Namespace) -> IPClassifier:
-    extra: Dict[str, Any] = {}
-    for key in ("onionoo_url", "hosting_asn_url", "asn_v4_url", "asn_v6_url"):
-        if getattr(args, key, None):
-            extra[key] = getattr(args, key)
-    if args.cloud_providers:
-        extra["cloud_providers"] = [p.strip() for p in args.cloud_providers.split(",") if p.strip()]
+# URL options that create_ip_classifier takes as keywords of their own (or
+# that are cache tiers); every other --*-url is a source URL of the engine
+# configuration under the same name (onionoo_url, asn_v4_url, …).
+_KEYWORD_URLS = frozenset({"redis_url", "tor_url", "cloud_base_url", "datacenter_url", "hosting_base_url"})
+
+
+def open_classifier(
+    args: argparse.Namespace,
+    *,
+    cache_dir: Optional[str] = None,
+    db_engine: Optional[str] = None,
+    redis_url: Optional[str] = None,
+    enable_cache: bool = True,
+) -> IPClassifier:
+    """create_ip_classifier from the global options' sources (--data-dir,
+    every --*-url, --cloud-providers) and the cache tiers given: ``ipclassifier``
+    and the backfill differ only in which tiers they use."""
+    extra: Dict[str, Any] = {
+        key: value for key, value in vars(args).items() if key.endswith("_url") and key not in _KEYWORD_URLS and value
+    }
+    providers = getattr(args, "cloud_providers", None)
+    if providers:
+        extra["cloud_providers"] = [p.strip() for p in providers.split(",") if p.strip()]
     return create_ip_classifier(
-        cache_dir=args.cache_dir,
-        db_engine=args.db,
-        redis_url=args.redis_url,
-        data_dir=args.data_dir,
-        tor_url=args.tor_url,
-        cloud_base_url=args.cloud_base_url,
-        datacenter_url=args.datacenter_url,
-        hosting_base_url=args.hosting_base_url,
-        enable_cache=not args.no_cache,
+        cache_dir=cache_dir,
+        db_engine=db_engine,
+        redis_url=redis_url,
+        data_dir=getattr(args, "data_dir", None),
+        tor_url=getattr(args, "tor_url", None),
+        cloud_base_url=getattr(args, "cloud_base_url", None),
+        datacenter_url=getattr(args, "datacenter_url", None),
+        hosting_base_url=getattr(args, "hosting_base_url", None),
+        enable_cache=enable_cache,
         **extra,
+    )
+
+
+def _open(args: argparse.Namespace) -> IPClassifier:
+    return open_classifier(
+        args, cache_dir=args.cache_dir, db_engine=args.db, redis_url=args.redis_url, enable_cache=not args.no_cache
     )
 
 

@@ -44,9 +44,6 @@ _CLASSIFIER_OPTIONS = (
     ("--cloud-providers", "LIST", "comma-separated cloud lists to load; default all"),
 )
 # Options that are not source URLs of the engine configuration.
-_NOT_SOURCE_URLS = {"db", "redis_url", "tor_url", "cloud_base_url", "datacenter_url", "hosting_base_url"}
-
-
 def _opt(args: argparse.Namespace, name: str) -> Any:
     return getattr(args, name, None)
 
@@ -189,33 +186,18 @@ def _progress_callback(bar: ProgressBar, dry_run: bool) -> Callable[[Any], None]
 
 
 def _open_classifier(args: argparse.Namespace, *, cache: bool, db_url: Optional[str]) -> Any:
-    from .classifier import create_ip_classifier
+    from .cli import open_classifier
 
-    extra: Dict[str, Any] = {}
-    # Every other --*-url option is a source URL of the engine configuration
-    # under the same name (onionoo_url, hosting_asn_url, asn_v4_url, …), also
-    # those the main parser adds later.
-    for key, value in vars(args).items():
-        if key.endswith("_url") and key not in _NOT_SOURCE_URLS and value:
-            extra[key] = value
-    providers = _opt(args, "cloud_providers")
-    if providers:
-        extra["cloud_providers"] = [p.strip() for p in providers.split(",") if p.strip()]
     cache_dir = _opt(args, "cache_dir")
     redis_url = _opt(args, "redis_url")
     sql = db_url if (cache and _opt(args, "sql_cache")) else None
     use_cache = cache and not _opt(args, "no_cache") and bool(cache_dir or redis_url or sql)
-    return create_ip_classifier(
+    return open_classifier(
+        args,
         cache_dir=cache_dir if use_cache else None,
         db_engine=sql if use_cache else None,
         redis_url=redis_url if use_cache else None,
-        data_dir=_opt(args, "data_dir"),
-        tor_url=_opt(args, "tor_url"),
-        cloud_base_url=_opt(args, "cloud_base_url"),
-        datacenter_url=_opt(args, "datacenter_url"),
-        hosting_base_url=_opt(args, "hosting_base_url"),
         enable_cache=use_cache,
-        **extra,
     )
 
 
