@@ -81,12 +81,7 @@ func openRedis(rawURL string, log *slog.Logger, retry time.Duration) (*redisTier
 
 	t := &redisTier{rdb: redis.NewClient(opt)}
 	t.init(TierL1, "redis", log, retry)
-	ctx, cancel := context.WithTimeout(context.Background(), redisOpenProbe)
-	defer cancel()
-	if err := t.rdb.Ping(ctx).Err(); err != nil {
-		t.failed(context.Background(), &t.rb, "open", err)
-		t.wb.fail()
-	}
+	t.probe(redisOpenProbe, func(ctx context.Context) error { return t.rdb.Ping(ctx).Err() })
 	return t, nil
 }
 

@@ -133,12 +133,7 @@ func openSQL(raw string, ttl, timeout time.Duration, log *slog.Logger, retry tim
 			log.Warn("cache L2 sqlite directory cannot be created", "err", err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), sqlOpenProbe)
-	defer cancel()
-	if _, err := t.stmts(ctx); err != nil {
-		t.failed(context.Background(), &t.rb, "open", err)
-		t.wb.fail()
-	}
+	t.probe(sqlOpenProbe, func(ctx context.Context) error { _, err := t.stmts(ctx); return err })
 	return t, nil
 }
 

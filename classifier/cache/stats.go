@@ -207,6 +207,18 @@ func (t *tier) init(name, backend string, log *slog.Logger, retry time.Duration)
 	t.wb.interval = int64(retry)
 }
 
+// probe checks a tier once at open, within timeout: when check fails the
+// tier starts down for reads and writes (both breakers open) instead of
+// making the first lookups wait for it.
+func (t *tier) probe(timeout time.Duration, check func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := check(ctx); err != nil {
+		t.failed(context.Background(), &t.rb, "open", err)
+		t.wb.fail()
+	}
+}
+
 // failed counts a failed operation and opens breaker b, logging the
 // transition to down. A failure caused by the caller's own context is
 // counted but does not open the breaker.
