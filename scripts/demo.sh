@@ -20,13 +20,14 @@ export CLOUD_RANGES_BASE_URL="$base/cloud-provider-ip-addresses"
 export DATACENTER_RANGES_URL="$base/server-ip-addresses/data/datacenters.csv"
 export HOSTING_RANGES_BASE_URL="$base/lists_vpn/output/datacenter"
 export HOSTING_ASN_URL="$base/lists_vpn/input/datacenter/ASN.txt"
+export ASN_V4_URL="$base/asn/ip2asn-v4.tsv.gz"
 export ASN_V6_URL="$base/asn/ip2asn-v6.tsv.gz"
 export AWS_IP_RANGES_URL="$base/aws-official/ip-ranges.json"
 export GCP_IP_RANGES_URL="$base/gcp-official/cloud.json"
 export ORACLE_IP_RANGES_URL="$base/oracle-official/public_ip_ranges.json"
 export AZURE_SERVICE_TAGS_URL="$base/azure-official/ServiceTags_Public.2026-05-06.json.gz"
-# The mirror has no Onionoo document, no IPv4 ip2asn table and no linode CSV.
-export IPCLASSIFIER_DISABLED_SOURCES="tor/onionoo,asn/ip2asn-v4,cloud/linode"
+# The mirror has no Onionoo document and no linode CSV.
+export IPCLASSIFIER_DISABLED_SOURCES="tor/onionoo,cloud/linode"
 export PYTHONPATH="$root/python${PYTHONPATH:+:$PYTHONPATH}"
 "$py" -m ipclassifier --data-dir "$work" refresh all --summary || true
 "$py" -m ipclassifier --data-dir "$work" classify - < "${EXAMPLE:-$root/examples/attackers.txt}"

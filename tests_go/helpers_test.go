@@ -91,8 +91,6 @@ func realDataConfig(t testing.TB) classifier.Config {
 	onionooWriteFromExitsCSV(t, filepath.Join(dir, "tor", "alireza-rezaee-tor-nodes", "latest.exits.csv"), filepath.Join(gen, "details.json"))
 	genSrv := httptest.NewServer(http.FileServer(http.Dir(gen)))
 	t.Cleanup(genSrv.Close)
-	v4, err := filepath.Abs(filepath.Join("testdata", "asn", "ip2asn-v4.tsv.gz"))
-	require.NoError(t, err)
 	return classifier.Config{
 		DataDir:        t.TempDir(),
 		TorURL:         srv.URL + "/tor/torbulkexitlist",
@@ -101,7 +99,7 @@ func realDataConfig(t testing.TB) classifier.Config {
 		DatacenterURL:  srv.URL + "/server-ip-addresses/data/datacenters.csv",
 		HostingBaseURL: srv.URL + "/lists_vpn/output/datacenter",
 		HostingASNURL:  srv.URL + "/lists_vpn/input/datacenter/ASN.txt",
-		ASNV4URL:       "file://" + v4,
+		ASNV4URL:       srv.URL + "/asn/ip2asn-v4.tsv.gz",
 		ASNV6URL:       srv.URL + "/asn/ip2asn-v6.tsv.gz",
 		// The real-data folder has no azure, oracle or linode CSV.
 		CloudProviders: []string{"aws", "gcp", "cloudflare", "digitalocean", "vultr"},

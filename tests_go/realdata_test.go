@@ -103,3 +103,25 @@ func readCSV(t testing.TB, path string) [][]string {
 	require.NoError(t, err)
 	return rows
 }
+
+// TestRealDataIPv4AddressesTakeTheirASNFromTheRealTable classifies IPv4
+// addresses with no caller ASN: the real ip2asn-v4 table (SOURCES.md §8)
+// gives the ASN, its country and name, and the AS rules decide.
+func TestRealDataIPv4AddressesTakeTheirASNFromTheRealTable(t *testing.T) {
+	e := realEngine(t)
+	for _, tt := range []struct {
+		ip      string
+		asn     uint32
+		country string
+		typ     classifier.IPType
+	}{
+		{"2.160.1.1", 3320, "DE", classifier.TypeResidential}, // DTAG Internet service provider operations
+		{"5.9.1.1", 24940, "DE", classifier.TypeDatacenter},   // HETZNER-AS
+	} {
+		r := classify(t, e, tt.ip)
+		assert.Equal(t, tt.asn, r.ASN, tt.ip)
+		assert.Equal(t, "ip2asn", r.ASNSource, tt.ip)
+		assert.Equal(t, tt.country, r.Country, tt.ip)
+		assert.Equal(t, tt.typ, r.Type, "%s: %+v", tt.ip, r)
+	}
+}

@@ -166,8 +166,8 @@ func TestValidateRealDataSuite(t *testing.T) {
 		"IPv6 of residential ASNs → residential":     labelsFloorResidentialV6,
 		"IPv6 of hosting ASNs → datacenter or cloud": labelsFloorHostingV6,
 		// The same on each half of the ASNs (the AS profile was tuned on the
-		// even ones): 86.5% and 86.9% on the even, 89.3% and 87.0% on the
-		// odd ones when written.
+		// even ones): 86.7% and 80.5% on the even, 89.3% and 81.5% on the
+		// odd ones with both ip2asn tables loaded (labelsFloorHostingV6).
 		"the same, tuning even ASNs: residential":          labelsFloorResidentialV6,
 		"the same, tuning even ASNs: datacenter or cloud":  labelsFloorHostingV6,
 		"the same, held-out odd ASNs: residential":         labelsFloorResidentialV6,
@@ -194,5 +194,6 @@ func TestValidateRealDataSuite(t *testing.T) {
 			failed = append(failed, l)
 		}
 	}
-	assert.Equal(t, []string{"`asn/ip2asn-v4`: failed (file not in the folder)"}, failed, "only the missing IPv4 ip2asn table")
+	assert.Empty(t, failed, "every source of the folder loads, the IPv4 ip2asn table included")
+	assert.Contains(t, out.Engine, "`asn/ip2asn-v4`: updated, 411961 entries from asn/ip2asn-v4.tsv.gz", "SOURCES.md §8: 411,961 routed IPv4 ranges")
 }
