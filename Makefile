@@ -35,14 +35,14 @@ test: deps build test-go test-py ## run every Go and Python test (race detector 
 
 test-go:
 	$(GO) vet -tags "$(GO_TAGS)" ./...
-	$(GO) test -race -count=1 -tags "$(GO_TAGS)" ./tests_go/...
+	$(GO) test -race -count=1 -tags "$(GO_TAGS)" ./...
 
 test-py:
 	$(PYTHON) -m pytest -q tests_py
 
 bench: deps build ## run the Go and Python benchmarks on ../shared/data and print a table
 	@mkdir -p $(BENCH_DIR)
-	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 -tags "$(GO_TAGS)" ./tests_go/... | tee $(BENCH_DIR)/go.txt
+	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 -tags "$(GO_TAGS)" ./... | tee $(BENCH_DIR)/go.txt
 	$(PYTHON) tests_py/bench_classify.py --json $(BENCH_DIR)/py.json
 	@$(PYTHON) scripts/bench_table.py $(BENCH_DIR)/go.txt $(BENCH_DIR)/py.json
 

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/ipclassifier/ipclassifier/classifier/cache"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/asname"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/field"
 )
 
 // Version is the engine version, reported by the C ABI's Version export.
@@ -39,7 +41,7 @@ type Engine struct {
 	metas     map[string]snapshotMeta
 	metaView  atomic.Pointer[map[string]snapshotMeta] // read-only copy of metas for Stats
 	stats     counters
-	names     *asNameMemo // the AS-name heuristic's memo, shared by every index
+	names     *asname.Memo // the AS-name heuristic's memo, shared by every index
 	closed    atomic.Bool
 }
 
@@ -66,7 +68,7 @@ func Open(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, sources: cfg.sources(), store: st, fetcher: newFetcher(cfg), names: &asNameMemo{}}
+	e := &Engine{cfg: cfg, sources: cfg.sources(), store: st, fetcher: newFetcher(cfg), names: &asname.Memo{}}
 	e.stats.init(e.sources)
 	c, err := cache.Open(cfg.Cache, validCached)
 	if err != nil {
@@ -105,7 +107,7 @@ func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName str
 	if e.closed.Load() {
 		return Result{}, ErrClosed
 	}
-	addr, err := ParseIP(ip)
+	addr, err := parseIP(ip)
 	if err != nil {
 		e.stats.invalid.Add(1)
 		return Result{}, err
@@ -168,7 +170,7 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 	if !e.cacheOn {
 		for i := range qs {
 			q := &qs[i]
-			addr, err := ParseIP(q.IP)
+			addr, err := parseIP(q.IP)
 			if err != nil {
 				e.stats.invalid.Add(1)
 				emit(i, nil, err)
@@ -185,7 +187,7 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 	errs := make([]error, len(qs))
 	keys := make([]string, 0, len(qs))
 	for i := range qs {
-		addrs[i], errs[i] = ParseIP(qs[i].IP)
+		addrs[i], errs[i] = parseIP(qs[i].IP)
 		if errs[i] == nil {
 			keys = append(keys, canonicalText(addrs[i], qs[i].IP))
 		}
@@ -303,6 +305,6 @@ func cleanASName(s string) string {
 	if len(s) > maxASName {
 		s = s[:maxASName]
 	}
-	s = clean(s)
+	s = field.Clean(s)
 	return strings.ToValidUTF8(s, "")
 }

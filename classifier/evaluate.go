@@ -19,7 +19,7 @@ func (e *Engine) ClassifyUncached(qs []Query) (results []Result, errs []error) {
 	idx := e.idx.Load()
 	now := e.cfg.Now()
 	for i, q := range qs {
-		addr, err := ParseIP(q.IP)
+		addr, err := parseIP(q.IP)
 		if err != nil {
 			errs[i] = err
 			continue

@@ -9,6 +9,11 @@ import (
 
 	"github.com/kentik/patricia"
 	"github.com/kentik/patricia/generics_tree"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/asn"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/asname"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 )
 
 // listTypes are the labels that come from range lists, in priority order.
@@ -48,44 +53,39 @@ type index struct {
 	flat4     *flatV4 // the v4 tree flattened: what IPv4 lookups use
 	entries   []indexEntry
 	srcs      []srcInfo
-	asnTables []asnTableRef // in source order: the first that knows an address answers
+	asnTables []asn.TableRef // in source order: the first that knows an address answers
 	hosting   []asnSetRef
-	profile   asnProfile // nil when disabled or not learnable
+	profile   asn.Profile // nil when disabled or not learnable
 	// names memoises the AS-name heuristic for names callers pass:
 	// pipelines see the same few thousand names again and again. It is the
 	// engine's, shared by every index it builds.
-	names *asNameMemo
-}
-
-type asnTableRef struct {
-	t   *asnTable
-	src int // position in srcs
+	names *asname.Memo
 }
 
 type asnSetRef struct {
-	set asnSet
-	src int
+	set asn.Set
+	src int // position in srcs
 }
 
 // loaded is one source's parsed snapshot as the index builder takes it.
 type loaded struct {
-	entries   []Entry
-	asns      asnSet
-	table     *asnTable
+	entries   []parse.Entry
+	asns      asn.Set
+	table     *asn.Table
 	fetchedAt time.Time
 	failed    bool // the newest refresh attempt failed
 }
 
 // loadedFrom keeps what a parser yielded.
-func loadedFrom(p Parsed, fetchedAt time.Time, failed bool) loaded {
-	return loaded{entries: p.Entries, asns: p.ASNs, table: p.table, fetchedAt: fetchedAt, failed: failed}
+func loadedFrom(p parse.Parsed, fetchedAt time.Time, failed bool) loaded {
+	return loaded{entries: p.Entries, asns: p.ASNs, table: p.Table, fetchedAt: fetchedAt, failed: failed}
 }
 
 // size counts the prefixes, ASNs or ranges held.
 func (l loaded) size() int {
 	n := len(l.entries) + len(l.asns)
 	if l.table != nil {
-		n += l.table.len()
+		n += l.table.Len()
 	}
 	return n
 }
@@ -96,7 +96,7 @@ func (l loaded) has() bool { return l.size() > 0 }
 // buildIndex builds an index from the loaded snapshots, keyed by source
 // name. When two sources of one type list the same prefix, the one earlier
 // in sources keeps it.
-func buildIndex(sources []Source, data map[string]loaded, names *asNameMemo, profile bool) *index {
+func buildIndex(sources []Source, data map[string]loaded, names *asname.Memo, profile bool) *index {
 	ix := &index{
 		v4: generics_tree.NewTreeV4[uint32](), v6: generics_tree.NewTreeV6[uint32](),
 		names: names,
@@ -112,7 +112,7 @@ func buildIndex(sources []Source, data map[string]loaded, names *asNameMemo, pro
 		switch s.Kind {
 		case KindASNTable:
 			if d.table != nil {
-				ix.asnTables = append(ix.asnTables, asnTableRef{d.table, si})
+				ix.asnTables = append(ix.asnTables, asn.TableRef{T: d.table, Src: si})
 			}
 			continue
 		case KindASNList:
@@ -131,7 +131,7 @@ func buildIndex(sources []Source, data map[string]loaded, names *asNameMemo, pro
 			var added bool
 			if e.Prefix.Addr().Is4() {
 				added, _ = ix.v4.Add(v4Key(e.Prefix.Addr(), e.Prefix.Bits()), tag, sameType)
-				first := u32Of(e.Prefix.Masked().Addr())
+				first := ipx.U32Of(e.Prefix.Masked().Addr())
 				last := first | uint32(1<<(32-e.Prefix.Bits())-1)
 				cuts4 = append(cuts4, first)
 				if last != 1<<32-1 {
@@ -147,7 +147,7 @@ func buildIndex(sources []Source, data map[string]loaded, names *asNameMemo, pro
 	}
 	ix.flat4 = buildFlatV4(ix, cuts4)
 	if profile {
-		ix.profile = buildProfile(ix)
+		ix.profile = ix.buildProfile()
 	}
 	return ix
 }
@@ -179,7 +179,7 @@ func v6Key(a netip.Addr, bits int) patricia.IPv6Address {
 func (ix *index) lookup(addr netip.Addr) (*indexEntry, bool) {
 	var i int
 	if addr.Is4() {
-		i = ix.flat4.find(u32Of(addr))
+		i = ix.flat4.find(ipx.U32Of(addr))
 	} else {
 		i = ix.treeLookup(addr)
 	}
@@ -231,7 +231,7 @@ func buildFlatV4(ix *index, cuts []uint32) *flatV4 {
 	cuts = slices.Compact(cuts)
 	f := &flatV4{start: make([]uint32, 0, len(cuts)), entry: make([]int32, 0, len(cuts))}
 	for _, c := range cuts {
-		e := int32(ix.treeLookup(u32Addr(c)))
+		e := int32(ix.treeLookup(ipx.U32Addr(c)))
 		if n := len(f.entry); n > 0 && f.entry[n-1] == e {
 			continue // same answer as the interval before: merge
 		}
@@ -275,7 +275,7 @@ type asnOf struct {
 	// tbl and nameIdx locate name in the ip2asn table that gave it (whose
 	// memo holds its AS-name verdict), table is that table's position in
 	// srcs; tbl is nil and table -1 when the name is the caller's.
-	tbl     *asnTable
+	tbl     *asn.Table
 	nameIdx uint32
 	table   int
 }
@@ -288,21 +288,21 @@ func (ix *index) resolveASN(addr netip.Addr, callerASN uint32, callerName string
 		a.source = ASNFromCaller
 	}
 	for _, ref := range ix.asnTables {
-		info, ok := ref.t.lookup(addr)
+		info, ok := ref.T.Lookup(addr)
 		if !ok {
 			continue
 		}
-		if callerASN != 0 && callerASN != info.asn {
+		if callerASN != 0 && callerASN != info.ASN {
 			break // the caller knows better; do not mix two networks' data
 		}
-		a.asn = info.asn
-		a.country = ref.t.country(info)
+		a.asn = info.ASN
+		a.country = ref.T.Country(info)
 		if a.source == "" {
 			a.source = ASNFromIP2ASN
 		}
 		if callerName == "" {
-			a.name = ref.t.names[info.name]
-			a.tbl, a.nameIdx, a.table = ref.t, info.name, ref.src
+			a.name = ref.T.Name(info)
+			a.tbl, a.nameIdx, a.table = ref.T, info.NameID(), ref.Src
 		}
 		break
 	}
@@ -352,7 +352,7 @@ func (ix *index) answer(addr netip.Addr, text string, callerASN uint32, callerNa
 	}
 	if a.asn != 0 {
 		for _, h := range ix.hosting {
-			if h.set.has(a.asn) {
+			if h.set.Has(a.asn) {
 				r.Type = TypeDatacenter
 				r.Provider = a.name
 				r.Confidence = ConfidenceHostingASN
@@ -363,15 +363,15 @@ func (ix *index) answer(addr netip.Addr, text string, callerASN uint32, callerNa
 			}
 		}
 	}
-	var m *ASNameMatch
+	var m *asname.Match
 	switch {
 	case a.tbl != nil:
-		m = a.tbl.verdict(a.nameIdx)
+		m = a.tbl.Verdict(a.nameIdx)
 	case a.name != "":
-		m = ix.names.match(a.name)
+		m = ix.names.Of(a.name)
 	}
-	if m != nil && m.Type != "" {
-		r.Type = m.Type
+	if m != nil && m.Kind != asname.None {
+		r.Type = typeOfKind[m.Kind]
 		r.Provider = a.name
 		r.Confidence = m.Confidence
 		r.Source = SourceASNName
@@ -382,15 +382,34 @@ func (ix *index) answer(addr netip.Addr, text string, callerASN uint32, callerNa
 		return r
 	}
 	if v, ok := ix.profile[a.asn]; ok && a.asn != 0 {
-		r.Type = v.typ
+		r.Type = typeOfKind[v.Kind]
 		r.Provider = a.name
 		r.Confidence = ConfidenceASNProfile
 		r.Source = SourceASNProfile
-		r.Matched = v.evidence
-		ix.fromSource(&r, v.src, now)
+		r.Matched = v.Evidence
+		ix.fromSource(&r, v.Src, now)
 		return r
 	}
 	r.Type = TypeUnknown
 	r.Source = SourceNone
 	return r
+}
+
+// typeOfKind is the label each kind of network the AS-name rules and the AS
+// profile recognise gets.
+var typeOfKind = [...]IPType{asname.None: TypeUnknown, asname.Residential: TypeResidential, asname.Hosting: TypeDatacenter}
+
+// buildProfile learns the AS profile from the index's own tables and lists:
+// an address in a cloud or datacenter prefix list marks its network as
+// hosting (Tor relays run anywhere, so their lists say nothing).
+func (ix *index) buildProfile() asn.Profile {
+	hosting := make([]asn.Set, len(ix.hosting))
+	for i, h := range ix.hosting {
+		hosting[i] = h.set
+	}
+	listed := func(a netip.Addr) bool {
+		e, ok := ix.lookup(a)
+		return ok && listTypes[e.slot] != TypeTor
+	}
+	return asn.BuildProfile(ix.asnTables, listed, hosting)
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/field"
 )
 
 // RecordFields names, in order, the tab-separated fields of the text record
@@ -127,9 +129,9 @@ func appendConfidence(dst []byte, c float64) []byte {
 
 // AppendErrorRecord appends the error record for an input that failed.
 func AppendErrorRecord(dst []byte, input string, err error) []byte {
-	dst = append(dst, clean(input)...)
+	dst = append(dst, field.Clean(input)...)
 	dst = append(dst, '\t')
 	dst = append(dst, RecordError...)
 	dst = append(dst, '\t')
-	return append(dst, clean(err.Error())...)
+	return append(dst, field.Clean(err.Error())...)
 }

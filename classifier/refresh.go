@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 )
 
 // Refresh outcomes of one source (SourceReport.Status).
@@ -279,7 +281,7 @@ func (e *Engine) adopt(src Source, meta snapshotMeta, prev loaded) (snapshotMeta
 // validateDownload is the gate between a download and the index: it refuses
 // an HTML page, an empty or mostly unparseable file, and (unless force) a
 // list less than half the size of the previous good one.
-func validateDownload(body []byte, p Parsed, prevEntries int, force bool) error {
+func validateDownload(body []byte, p parse.Parsed, prevEntries int, force bool) error {
 	trimmed := bytes.TrimSpace(body)
 	switch {
 	case len(trimmed) == 0:

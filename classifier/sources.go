@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 )
 
 // Default source locations: the real public lists.
@@ -40,19 +42,12 @@ var Groups = []string{GroupTor, GroupCloud, GroupDatacenter, GroupASN}
 // its URL and its default URL ("" = none: it must be configured).
 var FirstPartyClouds = []struct {
 	Provider, Env, DefaultURL string
-	Parse                     Parser
+	Parse                     parse.Parser
 }{
-	{"aws", "AWS_IP_RANGES_URL", DefaultAWSIPRangesURL, ParseAWSIPRanges},
-	{"gcp", "GCP_IP_RANGES_URL", DefaultGCPIPRangesURL, ParseGCPCloudJSON},
-	{"oracle", "ORACLE_IP_RANGES_URL", DefaultOracleIPRangesURL, ParseOracleIPRanges},
-	{"azure", "AZURE_SERVICE_TAGS_URL", "", ParseAzureServiceTags},
-}
-
-// CloudFolders maps the folder names of rezmoss/cloud-provider-ip-addresses
-// to our provider names, in load order.
-var CloudFolders = []struct{ Folder, Provider string }{
-	{"aws", "aws"}, {"azure", "azure"}, {"googlecloud", "gcp"}, {"cloudflare", "cloudflare"},
-	{"digitalocean", "digitalocean"}, {"oracle", "oracle"}, {"linode", "linode"}, {"vultr", "vultr"},
+	{"aws", "AWS_IP_RANGES_URL", DefaultAWSIPRangesURL, parse.AWSIPRanges},
+	{"gcp", "GCP_IP_RANGES_URL", DefaultGCPIPRangesURL, parse.GCPCloudJSON},
+	{"oracle", "ORACLE_IP_RANGES_URL", DefaultOracleIPRangesURL, parse.OracleIPRanges},
+	{"azure", "AZURE_SERVICE_TAGS_URL", "", parse.AzureServiceTags},
 }
 
 // SourceKind says what a source's parser yields and how the index uses it.
@@ -82,7 +77,7 @@ type Source struct {
 	Provider string        // for cloud sources: aws, azure, gcp, …
 	URL      string        // http(s):// or file://
 	Interval time.Duration // how often it is worth downloading
-	Parse    Parser
+	Parse    parse.Parser
 }
 
 // label returns the Result.Source text for answers from s.
@@ -111,20 +106,20 @@ func (s Source) staleAfter() time.Duration { return 3 * s.Interval }
 func (c Config) sources() []Source {
 	out := []Source{{
 		Name: "tor", Group: GroupTor, Type: TypeTor, URL: c.TorURL,
-		Interval: c.TorInterval.D(), Parse: ParseTorList,
+		Interval: c.TorInterval.D(), Parse: parse.TorList,
 	}, {
 		Name: "tor/onionoo", Group: GroupTor, Type: TypeTor, URL: c.OnionooURL,
-		Interval: c.TorInterval.D(), Parse: ParseOnionoo,
+		Interval: c.TorInterval.D(), Parse: parse.Onionoo,
 	}}
 	base := strings.TrimRight(c.CloudBaseURL, "/")
-	for _, f := range CloudFolders {
+	for _, f := range parse.RezmossFolders {
 		if !c.cloudEnabled(f.Provider) {
 			continue
 		}
 		src := Source{
 			Name: "cloud/" + f.Provider, Group: GroupCloud, Type: TypeCloud, Provider: f.Provider,
 			URL:      base + "/" + f.Folder + "/" + f.Folder + "_ips.csv",
-			Interval: c.CloudInterval.D(), Parse: CloudCSVParser(f.Provider),
+			Interval: c.CloudInterval.D(), Parse: parse.RezmossCSV(f.Provider),
 		}
 		for _, fp := range FirstPartyClouds {
 			if fp.Provider == f.Provider && c.firstParty(f.Provider) {
@@ -135,24 +130,24 @@ func (c Config) sources() []Source {
 	}
 	out = append(out, Source{
 		Name: "datacenter/jhassine", Group: GroupDatacenter, Type: TypeDatacenter, URL: c.DatacenterURL,
-		Interval: c.DatacenterInterval.D(), Parse: ParseDatacenterCSV,
+		Interval: c.DatacenterInterval.D(), Parse: parse.DatacenterCSV,
 	})
 	hosting := strings.TrimRight(c.HostingBaseURL, "/")
 	for _, v := range []string{"ipv4", "ipv6"} {
 		out = append(out, Source{
 			Name: "datacenter/x4bnet-" + v, Group: GroupDatacenter, Type: TypeDatacenter,
-			URL: hosting + "/" + v + ".txt", Interval: c.HostingInterval.D(), Parse: ParseCIDRList,
+			URL: hosting + "/" + v + ".txt", Interval: c.HostingInterval.D(), Parse: parse.CIDRList,
 		})
 	}
 	out = append(out, Source{
 		Name: "datacenter/x4bnet-asn", Group: GroupDatacenter, Kind: KindASNList, Type: TypeDatacenter,
-		URL: c.HostingASNURL, Interval: c.HostingInterval.D(), Parse: ParseASNList,
+		URL: c.HostingASNURL, Interval: c.HostingInterval.D(), Parse: parse.ASNList,
 	}, Source{
 		Name: "asn/ip2asn-v4", Group: GroupASN, Kind: KindASNTable, URL: c.ASNV4URL,
-		Interval: c.ASNInterval.D(), Parse: ParseIP2ASN,
+		Interval: c.ASNInterval.D(), Parse: parse.IP2ASN,
 	}, Source{
 		Name: "asn/ip2asn-v6", Group: GroupASN, Kind: KindASNTable, URL: c.ASNV6URL,
-		Interval: c.ASNInterval.D(), Parse: ParseIP2ASN,
+		Interval: c.ASNInterval.D(), Parse: parse.IP2ASN,
 	})
 	return slices.DeleteFunc(out, func(s Source) bool { return slices.Contains(c.DisabledSources, s.Name) })
 }

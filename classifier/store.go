@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 )
 
 // snapshotMeta is what we know of a source's persisted snapshot. It is
@@ -145,7 +147,7 @@ func (s *store) loadAll(sources []Source) (map[string]loaded, map[string]snapsho
 // persisted snapshot passed that gate, or was forced through it, when it was
 // downloaded. Open and the adoption of another process's snapshot
 // (Engine.adopt) both load snapshots through here.
-func parseSnapshot(src Source, b []byte) (Parsed, error) {
+func parseSnapshot(src Source, b []byte) (parse.Parsed, error) {
 	p, err := src.Parse(b)
 	if err == nil {
 		err = validateDownload(b, p, 0, true)

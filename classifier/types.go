@@ -48,6 +48,9 @@ const (
 	// ASN is on a hosting-ASN list: below the prefix lists, since a hoster's
 	// ASN may also carry some office or access space.
 	ConfidenceHostingASN = 0.6
+	// ConfidenceASNProfile is the confidence of an AS-profile answer: the
+	// lowest of any label, below the AS-name heuristic's (0.5 to 0.8).
+	ConfidenceASNProfile = 0.3
 
 	ProviderTor      = "tor"           // Result.Provider of every Tor answer
 	SourceTor        = "tor_bulk_list" // the bulk exit list and Onionoo alike (Snapshot tells which)
@@ -55,6 +58,7 @@ const (
 	SourceDatacenter = "datacenter_community_lists"
 	SourceHostingASN = "hosting_asn_list"
 	SourceASNName    = "asn_name_heuristic"
+	SourceASNProfile = "asn_profile" // the AS profile (see Config.NoASNProfile)
 	SourceNone       = "none"
 )
 
@@ -125,7 +129,7 @@ func (r Result) Validate() error {
 	if r.Confidence < 0 || r.Confidence > 1 {
 		return fmt.Errorf("confidence %v out of [0, 1]", r.Confidence)
 	}
-	if _, err := ParseIP(r.IP); err != nil {
+	if _, err := parseIP(r.IP); err != nil {
 		return err
 	}
 	return nil

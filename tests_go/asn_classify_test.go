@@ -10,10 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
 func TestASNLookupAtRangeEdges(t *testing.T) {
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	tests := []struct {
 		ip      string
 		asn     uint32
@@ -63,7 +65,7 @@ func TestASNLookupAtRangeEdges(t *testing.T) {
 }
 
 func TestASNPriorityWithTheNewSources(t *testing.T) {
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	tests := []struct {
 		name, ip string
 		typ      classifier.IPType
@@ -109,7 +111,7 @@ func TestASNPriorityWithTheNewSources(t *testing.T) {
 }
 
 func TestASNCallerDataWinsOverIP2ASN(t *testing.T) {
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	ctx := context.Background()
 	tests := []struct {
 		name       string
@@ -161,7 +163,7 @@ func TestASNRecordAppendsCountryAndASNSourceLast(t *testing.T) {
 	n := len(classifier.RecordFields)
 	require.GreaterOrEqual(t, n, 18)
 	assert.Equal(t, []string{"cache", "country", "asn_source"}, classifier.RecordFields[n-3:])
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	r := classify(t, e, "24.0.0.1")
 	now := time.Now()
 	rec := strings.Split(string(classifier.AppendRecord(nil, r, now)), "\t")
@@ -182,9 +184,9 @@ func TestASNRecordAppendsCountryAndASNSourceLast(t *testing.T) {
 }
 
 func TestASNTablesPersistAndRefreshAsTheirOwnGroup(t *testing.T) {
-	srv := fixtureServer(t)
-	cfg := configFor(t, srv.URL)
-	e := openEngine(t, cfg)
+	srv := fixture.Server(t)
+	cfg := fixture.Config(t, srv.URL)
+	e := fixture.Open(t, cfg)
 	rep, err := e.Refresh(context.Background(), classifier.GroupASN, false)
 	require.NoError(t, err)
 	require.Len(t, rep.Sources, 2)
@@ -204,7 +206,7 @@ func TestASNTablesPersistAndRefreshAsTheirOwnGroup(t *testing.T) {
 	require.NoError(t, e.Close())
 
 	srv.Close() // offline restart: the tables come back from the snapshots
-	e2 := openEngine(t, cfg)
+	e2 := fixture.Open(t, cfg)
 	r := classify(t, e2, "24.0.0.1")
 	assert.EqualValues(t, 7922, r.ASN)
 	assert.Equal(t, "ip2asn", r.ASNSource)
@@ -213,16 +215,16 @@ func TestASNTablesPersistAndRefreshAsTheirOwnGroup(t *testing.T) {
 }
 
 func TestASNDownloadsGoThroughTheValidationGate(t *testing.T) {
-	table := readFixture(t, "asn/ip2asn-v4.tsv")
+	table := testkit.ReadTestdata(t, "asn/ip2asn-v4.tsv")
 	srv := newTorServer(t,
 		reply{status: 200, body: string(table)},
 		reply{status: 200, body: "<!DOCTYPE html><html><body>Service unavailable</body></html>"},
 		reply{status: 200, body: "1.0.0.0\t1.0.0.255\t13335\tUS\tCLOUDFLARENET\n"},
 	)
-	cfg := configFor(t, fixtureServer(t).URL)
+	cfg := fixture.Config(t, fixture.Server(t).URL)
 	cfg.ASNV4URL = srv.URL
 	cfg.ASNInterval = 0.001
-	e := openEngine(t, cfg)
+	e := fixture.Open(t, cfg)
 	refreshV4 := func(force bool) classifier.SourceReport {
 		rep, err := e.Refresh(context.Background(), classifier.GroupASN, force)
 		require.NoError(t, err)

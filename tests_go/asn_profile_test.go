@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
 // profileEngine loads the fixture sources with testdata/asnprofile's IPv4
@@ -18,12 +19,12 @@ import (
 // /16: the evidence pulls both ways).
 func profileEngine(t *testing.T, mutate func(*classifier.Config)) *classifier.Engine {
 	t.Helper()
-	cfg := configFor(t, fixtureServer(t).URL)
-	cfg.ASNV4URL = fixtureServer(t).URL + "/asnprofile/ip2asn-v4.tsv"
+	cfg := fixture.Config(t, fixture.Server(t).URL)
+	cfg.ASNV4URL = fixture.Server(t).URL + "/asnprofile/ip2asn-v4.tsv"
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	e := openEngine(t, cfg)
+	e := fixture.Open(t, cfg)
 	rep, err := e.Refresh(context.Background(), classifier.GroupAll, false)
 	require.NoError(t, err)
 	require.Zero(t, rep.Failed(), "fixture refresh failed: %+v", rep)
@@ -100,7 +101,7 @@ func TestASNProfileNeedsEnoughKnownNetworks(t *testing.T) {
 	// The standard fixture table knows only a handful of networks of each
 	// kind: too few to learn from, so a name that says nothing stays
 	// unknown.
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	r := classify(t, e, "223.255.255.1")
 	assert.Equal(t, uint32(64511), r.ASN)
 	assert.Equal(t, classifier.TypeUnknown, r.Type)

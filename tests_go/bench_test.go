@@ -1,22 +1,17 @@
 package tests_go
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"runtime"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
 // benchSets are the address mixes the classify benchmarks report on:
@@ -51,72 +46,11 @@ func benchIPs(b *testing.B) []string {
 	return ips
 }
 
-// benchASNv4Ranges is the size of the synthetic IPv4 ip2asn table the
-// benchmarks load: about the size of iptoasn's real ip2asn-v4.tsv (there is
-// no real copy in ../shared/data).
-const benchASNv4Ranges = 500_000
-
-// benchASNv4URL writes a synthetic IPv4 ip2asn table (gzip, iptoasn format)
-// of benchASNv4Ranges ranges — random non-aligned boundaries over 1.0.0.0 to
-// 223.255.255.255, a third unrouted, the rest with the (ASN, country, name)
-// rows of the real IPv6 table — and returns its file URL.
-func benchASNv4URL(b *testing.B) string {
-	b.Helper()
-	rows := labelsReadIP2ASN(b, filepath.Join(sharedData(b), "asn", "ip2asn-v6.tsv.gz"))
-	r := rand.New(rand.NewPCG(9, 9))
-	starts := make([]uint32, 0, benchASNv4Ranges)
-	seen := map[uint32]bool{}
-	for len(starts) < benchASNv4Ranges {
-		x := 0x01000000 + r.Uint32N(0xE0000000-0x01000000)
-		if !seen[x] {
-			seen[x] = true
-			starts = append(starts, x)
-		}
-	}
-	slices.Sort(starts)
-	path := filepath.Join(b.TempDir(), "ip2asn-v4.tsv.gz")
-	f, err := os.Create(path)
-	require.NoError(b, err)
-	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
-	w := bufio.NewWriter(zw)
-	for i, x := range starts {
-		end := uint32(0xDFFFFFFF)
-		if i+1 < len(starts) {
-			end = starts[i+1] - 1
-		}
-		if r.IntN(3) == 0 {
-			fmt.Fprintf(w, "%s\t%s\t0\tNone\tNot routed\n", u32Addr(x), u32Addr(end))
-			continue
-		}
-		row := rows[r.IntN(len(rows))]
-		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", u32Addr(x), u32Addr(end), row.ASN, row.Country, row.Name)
-	}
-	require.NoError(b, w.Flush())
-	require.NoError(b, zw.Close())
-	require.NoError(b, f.Close())
-	return "file://" + path
-}
-
-func u32Addr(x uint32) netip.Addr {
-	return netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)})
-}
-
-// benchConfig is realDataConfig with the synthetic full-size IPv4 table.
-func benchConfig(b *testing.B) classifier.Config {
-	cfg := realDataConfig(b)
-	cfg.ASNV4URL = benchASNv4URL(b)
-	return cfg
-}
-
-// benchEngine is an engine refreshed from every real source plus the
-// synthetic IPv4 ip2asn table.
+// benchEngine is an engine refreshed from every real source, both real
+// ip2asn tables included.
 func benchEngine(b *testing.B) *classifier.Engine {
 	b.Helper()
-	e := openEngine(b, benchConfig(b))
-	rep, err := e.Refresh(context.Background(), classifier.GroupAll, false)
-	require.NoError(b, err)
-	require.Zero(b, rep.Failed(), "real-data refresh: %+v", rep)
-	return e
+	return fixture.RealEngine(b)
 }
 
 func BenchmarkClassifyRealData(b *testing.B) {
@@ -182,11 +116,11 @@ func BenchmarkClassifyBatch10k(b *testing.B) {
 // synthetic full-size IPv4 ip2asn table), and the heap the loaded index
 // holds.
 func BenchmarkRefreshAllFromLocalFiles(b *testing.B) {
-	cfg := benchConfig(b)
+	cfg := fixture.RealDataConfig(b)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	e := openEngine(b, cfg)
+	e := fixture.Open(b, cfg)
 	b.ResetTimer()
 	for b.Loop() {
 		rep, err := e.Refresh(context.Background(), classifier.GroupAll, true)
@@ -205,8 +139,8 @@ func BenchmarkRefreshAllFromLocalFiles(b *testing.B) {
 // BenchmarkOpenFromPersistedSnapshots measures a restart: load and index the
 // snapshots a previous run left on disk.
 func BenchmarkOpenFromPersistedSnapshots(b *testing.B) {
-	cfg := benchConfig(b)
-	e := openEngine(b, cfg)
+	cfg := fixture.RealDataConfig(b)
+	e := fixture.Open(b, cfg)
 	_, err := e.Refresh(context.Background(), classifier.GroupAll, true)
 	require.NoError(b, err)
 	b.ResetTimer()
@@ -217,61 +151,4 @@ func BenchmarkOpenFromPersistedSnapshots(b *testing.B) {
 		_ = e2.Close()
 	}
 	_ = start
-}
-
-// benchASNames are AS names of the shapes MatchASName sees (bgp.tools
-// names and ip2asn handles): access brands, telecom and hosting words,
-// Brazilian LTDA names, legal forms, bare handles and names that say
-// nothing.
-var benchASNames = []string{
-	"Deutsche Telekom AG",
-	"COMCAST-7922",
-	"Comcast Cable Communications, LLC",
-	"CHINANET-BACKBONE No.31,Jin-rong Street",
-	"CMNET-AS-LIAONING China Mobile communications corporation",
-	"TELEFÓNICA DE ESPAÑA",
-	"MEGAMINAS TELECOMUNICAÇÕES LTDA",
-	"Kabel Deutschland Vertrieb und Service GmbH",
-	"BHARTI-MOBILITY-AS-AP Bharti Airtel Ltd. AS for GPRS Service",
-	"RELIANCEJIO-IN Reliance Jio Infocomm Limited",
-	"ROSTELECOM-AS PJSC Rostelecom. Technical Team",
-	"HETZNER-AS",
-	"AMAZON-02",
-	"OVH SAS",
-	"DIGITALOCEAN-ASN",
-	"SEEWEB Web hosting, colocation and cloud services",
-	"STAYBOX SERVICOS DE HOSPEDAGEM NA INTERNET LTDA",
-	"China Telecom Wenzhou IDC Network",
-	"NOVALINK INTERNET LTDA",
-	"R. F. DA SILVA PROVEDOR DE INTERNET ME",
-	"J. A. SANTOS COMERCIO E SERVICOS EIRELI",
-	"Brava Internet",
-	"Fasthook Networks Pvt Ltd",
-	"Sage Networks",
-	"Spintel Pty Ltd",
-	"Thueringer Netkom GmbH",
-	"Grand Hotel Europa",
-	"Example Software Internet Ltda",
-	"Zayo Bandwidth Fiber",
-	"John Smith trading as Fast Telecom",
-	"ANDREWS-AS Andrews & Arnold Ltd",
-	"UNIVERSITY-OF-EXAMPLE",
-	"CMCS",
-	"ATT-INTERNET4",
-	"VODAFONE-ES",
-	"PT Telekomunikasi Indonesia",
-	"LLC Example Systems",
-	"ASN-EXAMPLE",
-	"Stadtwerke Musterstadt GmbH",
-	"Municipal Light & Power",
-}
-
-// BenchmarkMatchASName measures the AS-name heuristic per name, over
-// benchASNames (the engine runs it on every name of the ip2asn tables at
-// each index build).
-func BenchmarkMatchASName(b *testing.B) {
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		_ = classifier.MatchASName(benchASNames[i%len(benchASNames)])
-	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipclassifier/ipclassifier/classifier"
 	"github.com/ipclassifier/ipclassifier/classifier/cache"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
 // cacheBenchKeys are n distinct addresses with their items.
@@ -127,9 +128,9 @@ func BenchmarkCacheSetAllTiers(b *testing.B) {
 // cacheBenchEngine is an engine on the fixture lists (not refreshed: the
 // cache answers) with all three tiers: a real Redis, SQLite and a directory.
 func cacheBenchEngine(b *testing.B) (*classifier.Engine, classifier.Config) {
-	cfg := configFor(b, fixtureServer(b).URL)
+	cfg := fixture.Config(b, fixture.Server(b).URL)
 	cfg.Cache = cache.Config{RedisURL: cacheRedisURL(b), DatabaseURL: cacheSQLiteURL(b), Dir: b.TempDir()}
-	return openEngine(b, cfg), cfg
+	return fixture.Open(b, cfg), cfg
 }
 
 func cacheBenchQueries(prefix string, n int) []classifier.Query {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ipclassifier/ipclassifier/classifier"
 	"github.com/ipclassifier/ipclassifier/classifier/cache"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
 // cacheClearTiers is one cache with all three tiers and plain handles on
@@ -287,9 +288,9 @@ func TestEngineClearCacheRelabelsCachedUnknownAnswersAfterAListUpdate(t *testing
 	for _, be := range cacheL2Backends {
 		t.Run(be.name, func(t *testing.T) {
 			ctx := context.Background()
-			cfg := configFor(t, fixtureServer(t).URL)
+			cfg := fixture.Config(t, fixture.Server(t).URL)
 			cfg.Cache = cache.Config{RedisURL: cacheRedisURL(t), DatabaseURL: be.url(t), Dir: t.TempDir()}
-			e := openEngine(t, cfg)
+			e := fixture.Open(t, cfg)
 			classify := func(ip string) classifier.Result {
 				r, err := e.Classify(ctx, ip, 0, "")
 				require.NoError(t, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
 // jsonbStyle rewrites a JSON object the way PostgreSQL's jsonb prints it:
@@ -54,9 +55,9 @@ func jsonbStyle(t *testing.T, val []byte) []byte {
 // its own decoder and falls back to encoding/json for what it declines.
 func TestCachedAnswersDecodeExactlyAsEncodingJSONWould(t *testing.T) {
 	dir := t.TempDir()
-	cfg := configFor(t, fixtureServer(t).URL) // nothing is downloaded: computed answers are "unknown"
+	cfg := fixture.Config(t, fixture.Server(t).URL) // nothing is downloaded: computed answers are "unknown"
 	cfg.Cache.Dir = dir
-	e := openEngine(t, cfg)
+	e := fixture.Open(t, cfg)
 
 	r := rand.New(rand.NewPCG(3, 4))
 	texts := []string{"", "aws", "us-east-1", "Deutsche Telekom AG", "Türk Telekom", "quote\"in", `back\slash`, "tab\there", "ctl\x01", "日本", "bad\xffutf8", "null"}

@@ -8,10 +8,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
 func TestClassifyFollowsPriorityTorCloudDatacenter(t *testing.T) {
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	tests := []struct {
 		name, ip string
 		typ      classifier.IPType
@@ -56,11 +58,11 @@ func TestClassifyFollowsPriorityTorCloudDatacenter(t *testing.T) {
 }
 
 func TestTorWinsOverCloudForTheSameAddress(t *testing.T) {
-	srv := fixtureServer(t)
-	cfg := configFor(t, srv.URL)
+	srv := fixture.Server(t)
+	cfg := fixture.Config(t, srv.URL)
 	// An exit inside an AWS range (exits do run on EC2).
-	cfg.TorURL = "file://" + writeTemp(t, "3.4.12.4\n")
-	e := openEngine(t, cfg)
+	cfg.TorURL = "file://" + testkit.WriteTemp(t, "3.4.12.4\n")
+	e := fixture.Open(t, cfg)
 	_, err := e.Refresh(context.Background(), classifier.GroupAll, false)
 	require.NoError(t, err)
 	r := classify(t, e, "3.4.12.4")
@@ -69,7 +71,7 @@ func TestTorWinsOverCloudForTheSameAddress(t *testing.T) {
 }
 
 func TestResidentialFromASName(t *testing.T) {
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	tests := []struct {
 		name   string
 		asn    uint32
@@ -118,14 +120,14 @@ func TestResidentialFromASName(t *testing.T) {
 }
 
 func TestListsWinOverTheASNameHeuristic(t *testing.T) {
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	r, err := e.Classify(context.Background(), "88.198.1.1", 3320, "Deutsche Telekom AG")
 	require.NoError(t, err)
 	assert.Equal(t, classifier.TypeDatacenter, r.Type)
 }
 
 func TestClassifyRejectsInvalidInputNamingIt(t *testing.T) {
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	_, err := e.Classify(context.Background(), "1.2.3.4/24", 0, "")
 	require.ErrorIs(t, err, classifier.ErrInvalidIP)
 	assert.Contains(t, err.Error(), `"1.2.3.4/24"`)
@@ -133,7 +135,7 @@ func TestClassifyRejectsInvalidInputNamingIt(t *testing.T) {
 }
 
 func TestClassifyBatchKeepsInputOrderAndFlagsBadItems(t *testing.T) {
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	qs := []classifier.Query{
 		{IP: "102.130.113.9"}, {IP: "not an ip"}, {IP: "2600:1900:8000::1"},
 		{IP: "9.9.9.9", ASN: 7922, ASName: "COMCAST-7922"}, {IP: "9.9.9.9"},
@@ -156,7 +158,7 @@ func TestClassifyBatchKeepsInputOrderAndFlagsBadItems(t *testing.T) {
 }
 
 func TestStatsCountAnswersPerTypeAndSource(t *testing.T) {
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	for _, ip := range []string{"102.130.113.9", "13.34.5.9", "13.34.5.10", "9.9.9.9"} {
 		classify(t, e, ip)
 	}
@@ -181,7 +183,7 @@ func TestStatsCountAnswersPerTypeAndSource(t *testing.T) {
 }
 
 func TestClosedEngineRefusesCalls(t *testing.T) {
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	require.NoError(t, e.Close())
 	require.NoError(t, e.Close(), "Close is idempotent")
 	_, err := e.Classify(context.Background(), "1.2.3.4", 0, "")
@@ -191,9 +193,9 @@ func TestClosedEngineRefusesCalls(t *testing.T) {
 }
 
 func TestCachedAnswerDoesNotHideTheCallersASData(t *testing.T) {
-	cfg := configFor(t, fixtureServer(t).URL)
+	cfg := fixture.Config(t, fixture.Server(t).URL)
 	cfg.Cache.Dir = t.TempDir() // L3 alone: real files, no server needed
-	e := openEngine(t, cfg)
+	e := fixture.Open(t, cfg)
 	_, err := e.Refresh(context.Background(), classifier.GroupAll, false)
 	require.NoError(t, err)
 	ctx := context.Background()

@@ -6,124 +6,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"math/rand/v2"
-	"net/netip"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
-
-func TestFirstPartyParsersReadTheProvidersOwnFiles(t *testing.T) {
-	tests := []struct {
-		name      string
-		file      string
-		parse     classifier.Parser
-		want      []entryRow
-		records   int
-		malformed int
-		bogons    int
-	}{
-		{
-			name: "AWS ip-ranges.json: one prefix per service, the specific service wins over AMAZON",
-			file: "firstparty/ip-ranges.json", parse: classifier.ParseAWSIPRanges,
-			want: []entryRow{
-				{"3.4.12.4/32", "aws", "eu-west-1", "AMAZON"},
-				{"3.5.140.0/22", "aws", "ap-northeast-2", "S3"},
-				{"13.34.0.0/16", "aws", "us-east-1", "AMAZON"},
-				{"13.34.5.0/24", "aws", "us-east-1", "EC2"},
-				{"52.95.110.0/24", "aws", "GLOBAL", "ROUTE53"},
-				{"2600:1f14::/35", "aws", "us-west-2", "EC2"},
-			},
-			records: 11, malformed: 1, bogons: 1,
-		},
-		{
-			name: "GCP cloud.json: ipv4Prefix or ipv6Prefix, scope is the region",
-			file: "firstparty/cloud.json", parse: classifier.ParseGCPCloudJSON,
-			want: []entryRow{
-				{"34.1.208.0/20", "gcp", "africa-south1", "Google Cloud"},
-				{"8.34.208.0/23", "gcp", "europe-west1", "Google Cloud"},
-				{"2600:1900:8000::/44", "gcp", "africa-south1", "Google Cloud"},
-			},
-			records: 4, malformed: 1,
-		},
-		{
-			name: "GCP cloud.json gzipped on disk",
-			file: "firstparty/cloud.json.gz", parse: classifier.ParseGCPCloudJSON,
-			want: []entryRow{
-				{"34.1.208.0/20", "gcp", "africa-south1", "Google Cloud"},
-				{"8.34.208.0/23", "gcp", "europe-west1", "Google Cloud"},
-				{"2600:1900:8000::/44", "gcp", "africa-south1", "Google Cloud"},
-			},
-			records: 4, malformed: 1,
-		},
-		{
-			name: "Oracle public_ip_ranges.json: regions of CIDRs, tags joined as the service",
-			file: "firstparty/public_ip_ranges.json", parse: classifier.ParseOracleIPRanges,
-			want: []entryRow{
-				{"40.233.0.0/19", "oracle", "mx-monterrey-1", "OCI"},
-				{"40.233.32.0/19", "oracle", "mx-monterrey-1", ""},
-				{"134.70.8.0/21", "oracle", "us-ashburn-1", "OSN,OBJECT_STORAGE"},
-			},
-			records: 4, malformed: 1,
-		},
-		{
-			name: "Azure Service Tags: the regional service tag wins over AzureCloud",
-			file: "firstparty/ServiceTags_Public.json.gz", parse: classifier.ParseAzureServiceTags,
-			want: []entryRow{
-				{"4.144.0.0/17", "azure", "eastasia", "AzureCloud.eastasia"},
-				{"20.38.98.0/24", "azure", "eastus", "AzureStorage.eastus"},
-				{"2603:1000::/40", "azure", "australiaeast", "AzureCloud.australiaeast"},
-			},
-			records: 8, malformed: 1,
-		},
-	}
-	for _, tt := range tests {
-		data := readFixture(t, tt.file)
-		other, otherName := asnGzip(t, data), "gzipped"
-		if strings.HasSuffix(tt.file, ".gz") {
-			other, otherName = firstPartyGunzip(t, data), "plain"
-		}
-		for form, b := range map[string][]byte{"as stored": data, otherName: other} {
-			t.Run(tt.name+"/"+form, func(t *testing.T) {
-				p, err := tt.parse(b)
-				require.NoError(t, err)
-				assert.Equal(t, tt.want, rows(p))
-				assert.Equal(t, tt.records, p.Records, "records")
-				assert.Equal(t, tt.malformed, p.Malformed, "malformed")
-				assert.Equal(t, tt.bogons, p.Bogons, "bogons")
-			})
-		}
-	}
-}
-
-func TestFirstPartyParsersRejectOtherDocuments(t *testing.T) {
-	for name, parse := range map[string]classifier.Parser{
-		"aws": classifier.ParseAWSIPRanges, "gcp": classifier.ParseGCPCloudJSON,
-		"oracle": classifier.ParseOracleIPRanges, "azure": classifier.ParseAzureServiceTags,
-	} {
-		for _, body := range []string{`{"something":"else"}`, `<html><body>404</body></html>`, `ip_address,ip_type`} {
-			_, err := parse([]byte(body))
-			assert.Error(t, err, "%s: %s", name, body)
-		}
-	}
-}
-
-// firstPartyFixtureConfig selects every first-party file from testdata.
-func firstPartyFixtureConfig(t *testing.T) classifier.Config {
-	srv := fixtureServer(t)
-	cfg := configFor(t, srv.URL)
-	cfg.AWSIPRangesURL = srv.URL + "/firstparty/ip-ranges.json"
-	cfg.GCPIPRangesURL = srv.URL + "/firstparty/cloud.json.gz"
-	cfg.OracleIPRangesURL = srv.URL + "/firstparty/public_ip_ranges.json"
-	cfg.AzureServiceTagsURL = srv.URL + "/firstparty/ServiceTags_Public.json.gz"
-	return cfg
-}
 
 func sourceNames(e *classifier.Engine) map[string]string {
 	out := map[string]string{}
@@ -134,7 +24,7 @@ func sourceNames(e *classifier.Engine) map[string]string {
 }
 
 func TestFirstPartyFilesReplaceTheProvidersCSV(t *testing.T) {
-	e := openEngine(t, firstPartyFixtureConfig(t))
+	e := fixture.Open(t, fixture.FirstPartyConfig(t))
 	rep, err := e.Refresh(context.Background(), classifier.GroupAll, false)
 	require.NoError(t, err)
 	require.Zero(t, rep.Failed(), "%+v", rep)
@@ -186,7 +76,7 @@ func TestFirstPartySelection(t *testing.T) {
 		assert.Equal(t, classifier.DefaultGCPIPRangesURL, c.GCPIPRangesURL)
 		assert.Empty(t, c.OracleIPRangesURL, "not selected: no URL")
 		c.DataDir = t.TempDir()
-		e := openEngine(t, c)
+		e := fixture.Open(t, c)
 		names := sourceNames(e)
 		assert.Equal(t, classifier.DefaultAWSIPRangesURL, names["cloud/aws-official"])
 		assert.Equal(t, classifier.DefaultGCPIPRangesURL, names["cloud/gcp-official"])
@@ -254,83 +144,6 @@ func TestEnvironmentOverridesTheNewSourceURLs(t *testing.T) {
 	assert.Equal(t, classifier.DefaultASNV6URL, d.ASNV6URL)
 	assert.Equal(t, classifier.DefaultHostingASNURL, d.HostingASNURL)
 	assert.Equal(t, 24*3600.0, float64(d.ASNInterval))
-}
-
-// TestFirstPartyRealFilesClassifyAsTheirProvider loads the real AWS, GCP,
-// Oracle and Azure publications as the cloud sources and classifies
-// addresses drawn from them: the first, the last and a random address of
-// every prefix (v4 and v6). An address may legitimately be a Tor exit or in
-// another provider's range (a few prefixes are listed by two providers);
-// the rest must be cloud with the right provider.
-func TestFirstPartyRealFilesClassifyAsTheirProvider(t *testing.T) {
-	cfg := realDataFirstPartyConfig(t)
-	e := openEngine(t, cfg)
-	rep, err := e.Refresh(context.Background(), classifier.GroupAll, false)
-	require.NoError(t, err)
-	require.Zero(t, rep.Failed(), "%+v", rep)
-	dir := sharedData(t)
-	files := map[string]struct {
-		path  string
-		parse classifier.Parser
-	}{
-		"aws":    {"aws-official/ip-ranges.json", classifier.ParseAWSIPRanges},
-		"gcp":    {"gcp-official/cloud.json", classifier.ParseGCPCloudJSON},
-		"oracle": {"oracle-official/public_ip_ranges.json", classifier.ParseOracleIPRanges},
-		"azure":  {"azure-official/ServiceTags_Public.2026-05-06.json.gz", classifier.ParseAzureServiceTags},
-	}
-	rng := rand.New(rand.NewPCG(7, 11))
-	for provider, f := range files {
-		b, err := os.ReadFile(filepath.Join(dir, f.path))
-		require.NoError(t, err)
-		p, err := f.parse(b)
-		require.NoError(t, err)
-		for _, family := range []string{"v4", "v6"} {
-			var n, ok, tor int
-			var misses []string
-			for _, entry := range p.Entries {
-				if entry.Prefix.Addr().Is4() != (family == "v4") {
-					continue
-				}
-				for _, a := range firstPartySample(entry.Prefix, rng) {
-					n++
-					r := classify(t, e, a.String())
-					switch {
-					case r.Type == classifier.TypeTor:
-						tor++
-					case r.Type == classifier.TypeCloud && r.Provider == provider:
-						ok++
-					default:
-						if len(misses) < 5 {
-							misses = append(misses, a.String()+" → "+string(r.Type)+"/"+r.Provider)
-						}
-					}
-				}
-			}
-			if n == 0 {
-				continue // Oracle publishes no IPv6
-			}
-			share := float64(ok+tor) / float64(n)
-			t.Logf("%s %s: %d addresses, %.3f%% cloud/%s (%d tor), misses e.g. %v", provider, family, n, 100*share, provider, tor, misses)
-			assert.GreaterOrEqual(t, share, 0.995, "%s %s", provider, family)
-		}
-	}
-}
-
-// firstPartySample returns the first, last and a random address of pfx.
-func firstPartySample(pfx netip.Prefix, rng *rand.Rand) []netip.Addr {
-	first := pfx.Masked().Addr()
-	b := first.AsSlice()
-	last := make([]byte, len(b))
-	mid := make([]byte, len(b))
-	for i := range b {
-		hostBits := max(0, min(8, (i+1)*8-pfx.Bits()))
-		mask := byte(1<<hostBits - 1)
-		last[i] = b[i] | mask
-		mid[i] = b[i] | byte(rng.IntN(256))&mask
-	}
-	l, _ := netip.AddrFromSlice(last)
-	m, _ := netip.AddrFromSlice(mid)
-	return []netip.Addr{first, l, m}
 }
 
 func firstPartyGunzip(t *testing.T, b []byte) []byte {

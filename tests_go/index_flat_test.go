@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
 // flatTestPrefix is one prefix of the synthetic lists and its type.
@@ -60,10 +61,10 @@ func TestIPv4AnswersMatchASlowReferenceAtEveryBoundary(t *testing.T) {
 
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	t.Cleanup(srv.Close)
-	cfg := configFor(t, srv.URL)
+	cfg := fixture.Config(t, srv.URL)
 	cfg.CloudProviders = []string{"aws", "gcp"}
 	cfg.Attempts = 1
-	e := openEngine(t, cfg)
+	e := fixture.Open(t, cfg)
 	rep, err := e.Refresh(context.Background(), classifier.GroupAll, true)
 	require.NoError(t, err)
 	loaded := map[string]bool{}
@@ -114,4 +115,8 @@ func TestIPv4AnswersMatchASlowReferenceAtEveryBoundary(t *testing.T) {
 func binaryU32(a netip.Addr) uint32 {
 	b := a.As4()
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+func u32Addr(x uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)})
 }

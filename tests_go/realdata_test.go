@@ -2,7 +2,6 @@ package tests_go
 
 import (
 	"bufio"
-	"context"
 	"encoding/csv"
 	"net/netip"
 	"os"
@@ -14,21 +13,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
-// realEngine is an engine refreshed from an HTTP server over ../shared/data.
-func realEngine(t testing.TB) *classifier.Engine {
-	t.Helper()
-	e := openEngine(t, realDataConfig(t))
-	rep, err := e.Refresh(context.Background(), classifier.GroupAll, false)
-	require.NoError(t, err)
-	require.Zero(t, rep.Failed(), "real-data refresh: %+v", rep)
-	return e
-}
-
 func TestRealDataEveryTorListAddressIsTor(t *testing.T) {
-	e := realEngine(t)
-	f, err := os.Open(filepath.Join(sharedData(t), "tor", "torbulkexitlist"))
+	e := fixture.RealEngine(t)
+	f, err := os.Open(filepath.Join(testkit.SharedData(t), "tor", "torbulkexitlist"))
 	require.NoError(t, err)
 	defer f.Close()
 	n := 0
@@ -47,8 +38,8 @@ func TestRealDataEveryTorListAddressIsTor(t *testing.T) {
 }
 
 func TestRealDataGoogleCloudRangesAreCloudGCPWithRegion(t *testing.T) {
-	e := realEngine(t)
-	rows := readCSV(t, filepath.Join(sharedData(t), "cloud-provider-ip-addresses", "googlecloud", "googlecloud_ips.csv"))
+	e := fixture.RealEngine(t)
+	rows := readCSV(t, filepath.Join(testkit.SharedData(t), "cloud-provider-ip-addresses", "googlecloud", "googlecloud_ips.csv"))
 	checked := 0
 	for _, row := range rows[1:] {
 		pfx := netip.MustParsePrefix(row[0])
@@ -67,7 +58,7 @@ func TestRealDataGoogleCloudRangesAreCloudGCPWithRegion(t *testing.T) {
 }
 
 func TestRealDataHostingRangeNoCloudListHasIsDatacenter(t *testing.T) {
-	e := realEngine(t)
+	e := fixture.RealEngine(t)
 	// 88.198.0.0/16 (Hetzner) is in X4BNet's datacenter list and in no cloud file.
 	r := classify(t, e, "88.198.10.10")
 	assert.Equal(t, classifier.TypeDatacenter, r.Type)
@@ -77,8 +68,8 @@ func TestRealDataHostingRangeNoCloudListHasIsDatacenter(t *testing.T) {
 }
 
 func TestRealDataAWSRowsAreCloudAWS(t *testing.T) {
-	e := realEngine(t)
-	rows := readCSV(t, filepath.Join(sharedData(t), "cloud-provider-ip-addresses", "aws", "aws_ips.csv"))
+	e := fixture.RealEngine(t)
+	rows := readCSV(t, filepath.Join(testkit.SharedData(t), "cloud-provider-ip-addresses", "aws", "aws_ips.csv"))
 	misses := 0
 	for _, row := range rows[1:] {
 		ip := netip.MustParsePrefix(row[0]).Addr().String()
@@ -108,7 +99,7 @@ func readCSV(t testing.TB, path string) [][]string {
 // addresses with no caller ASN: the real ip2asn-v4 table (SOURCES.md §8)
 // gives the ASN, its country and name, and the AS rules decide.
 func TestRealDataIPv4AddressesTakeTheirASNFromTheRealTable(t *testing.T) {
-	e := realEngine(t)
+	e := fixture.RealEngine(t)
 	for _, tt := range []struct {
 		ip      string
 		asn     uint32

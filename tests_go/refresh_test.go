@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
 // reply is one scripted HTTP answer.
@@ -68,12 +70,12 @@ func (s *torServer) count() int { s.mu.Lock(); defer s.mu.Unlock(); return s.req
 
 // torEngine is an engine whose only source that matters is the Tor list.
 func torEngine(t *testing.T, torURL string, cfg ...func(*classifier.Config)) *classifier.Engine {
-	c := configFor(t, fixtureServer(t).URL)
+	c := fixture.Config(t, fixture.Server(t).URL)
 	c.TorURL = torURL
 	for _, f := range cfg {
 		f(&c)
 	}
-	return openEngine(t, c)
+	return fixture.Open(t, c)
 }
 
 // refreshTor refreshes the tor group (the bulk list and Onionoo) and returns
@@ -236,7 +238,7 @@ func TestSnapshotOlderThanThreeIntervalsIsStale(t *testing.T) {
 }
 
 func TestFileURLsWorkForAirGappedSensors(t *testing.T) {
-	e := torEngine(t, "file://"+writeTemp(t, "185.220.0.1\n185.220.0.2\n"))
+	e := torEngine(t, "file://"+testkit.WriteTemp(t, "185.220.0.1\n185.220.0.2\n"))
 	sr := refreshTor(t, e, false)
 	assert.Equal(t, classifier.StatusUpdated, sr.Status)
 	assert.Equal(t, classifier.TypeTor, classify(t, e, "185.220.0.2").Type)
@@ -306,9 +308,9 @@ func sourceStats(t *testing.T, e *classifier.Engine, name string) classifier.Sou
 }
 
 func TestDisabledSourcesAreNeitherLoadedNorDownloaded(t *testing.T) {
-	cfg := configFor(t, fixtureServer(t).URL)
+	cfg := fixture.Config(t, fixture.Server(t).URL)
 	cfg.DisabledSources = []string{"tor/onionoo", "cloud/linode"}
-	e := openEngine(t, cfg)
+	e := fixture.Open(t, cfg)
 	rep, err := e.Refresh(context.Background(), classifier.GroupAll, false)
 	require.NoError(t, err)
 	for _, s := range rep.Sources {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier/cache"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
 // The engine reports the SQLite library its SQL tier executes on: the one
@@ -29,6 +30,6 @@ func TestSQLiteLibraryIsTheOneThatRunsTheQueries(t *testing.T) {
 	assert.Contains(t, []string{cache.SQLiteSystem, cache.SQLiteEmbedded}, lib.Linked)
 	t.Logf("SQLite %s (%s)", lib.Version, lib.Linked)
 
-	e := openEngine(t, configFor(t, "http://127.0.0.1:1"))
+	e := fixture.Open(t, fixture.Config(t, "http://127.0.0.1:1"))
 	assert.Equal(t, lib, e.Stats().SQLite)
 }

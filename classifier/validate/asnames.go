@@ -10,7 +10,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/asname"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 )
 
 // Splits of the AS-name scorer: every ASN, or only the even or odd ones.
@@ -23,7 +24,7 @@ const (
 )
 
 // ASNamesSpec says how to score the AS-name heuristic alone
-// (classifier.MatchASName) on tagged ASN lists.
+// (asname.Of) on tagged ASN lists.
 type ASNamesSpec struct {
 	// Label names the run in the report (and in targets); default: made
 	// from the files and split.
@@ -144,7 +145,7 @@ func ScoreASNames(spec ASNamesSpec) (ASNamesScore, error) {
 		}
 	}
 	// Visit ASNs in order so the examples are stable.
-	visit := func(set, other map[uint32]bool, fn func(asn uint32, name string, m classifier.ASNameMatch)) {
+	visit := func(set, other map[uint32]bool, fn func(asn uint32, name string, m asname.Match)) {
 		asns := make([]uint32, 0, len(set))
 		for a := range set {
 			if keep(a) && !other[a] {
@@ -158,31 +159,31 @@ func ScoreASNames(spec ASNamesSpec) (ASNamesScore, error) {
 				s.Unnamed++
 				continue
 			}
-			fn(a, name, classifier.MatchASName(name))
+			fn(a, name, asname.Of(name))
 		}
 	}
 	var falseRes, falseHost, missRes, missHost []string
-	example := func(asn uint32, name string, m classifier.ASNameMatch) string {
+	example := func(asn uint32, name string, m asname.Match) string {
 		return fmt.Sprintf("AS%d %s [%s]", asn, name, strings.Join(m.Patterns, ","))
 	}
-	visit(pos, neg, func(asn uint32, name string, m classifier.ASNameMatch) {
+	visit(pos, neg, func(asn uint32, name string, m asname.Match) {
 		s.Residential.N++
-		switch m.Type {
-		case classifier.TypeResidential:
+		switch m.Kind {
+		case asname.Residential:
 			s.Residential.Right++
-		case classifier.TypeDatacenter:
+		case asname.Hosting:
 			s.Hosting.False++
 			falseHost = append(falseHost, example(asn, name, m))
 		default:
 			missRes = append(missRes, example(asn, name, m))
 		}
 	})
-	visit(neg, pos, func(asn uint32, name string, m classifier.ASNameMatch) {
+	visit(neg, pos, func(asn uint32, name string, m asname.Match) {
 		s.Hosting.N++
-		switch m.Type {
-		case classifier.TypeDatacenter:
+		switch m.Kind {
+		case asname.Hosting:
 			s.Hosting.Right++
-		case classifier.TypeResidential:
+		case asname.Residential:
 			s.Residential.False++
 			falseRes = append(falseRes, example(asn, name, m))
 		default:
@@ -208,13 +209,16 @@ func ReadASNames(path string) (map[uint32]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if classifier.DetectFormat(data) == classifier.FormatIP2ASN {
-		p, err := classifier.ParseIP2ASN(data)
+	if parse.Detect(data) == parse.FormatIP2ASN {
+		p, err := parse.IP2ASN(data)
 		if err != nil {
 			return nil, specErr("%s: %v", path, err)
 		}
 		out := map[uint32]string{}
-		for _, r := range p.Ranges() {
+		if p.Table == nil {
+			return nil, specErr("%s: no routed range", path)
+		}
+		for _, r := range p.Table.Ranges() {
 			if _, ok := out[r.ASN]; !ok {
 				out[r.ASN] = r.Name
 			}

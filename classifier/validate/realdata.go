@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 )
 
 // The layout of the real-data folder (../shared/data, see its SOURCES.md),
@@ -121,7 +122,7 @@ func RealDataConfig(dir, scratch string) (classifier.Config, []string, error) {
 		cfg.CloudProviders = append(cfg.CloudProviders, fp.provider)
 	}
 	var missing []string
-	for _, f := range classifier.CloudFolders {
+	for _, f := range parse.RezmossFolders {
 		if contains(cfg.CloudProviders, f.Provider) {
 			continue
 		}

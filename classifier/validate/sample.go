@@ -20,6 +20,9 @@ import (
 	"strings"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/asn"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 )
 
 // Sampler kinds (SamplerSpec.Kind).
@@ -48,7 +51,7 @@ type SamplerSpec struct {
 	// File is the Tor list (bulk list, Onionoo JSON, exits CSV) or the
 	// cloud file (first-party JSON or rezmoss CSV).
 	File string `json:"file,omitempty"`
-	// Format is a classifier format (classifier.Formats) or
+	// Format is a classifier format (parse.Formats) or
 	// FormatExitsCSV; empty: detected from the content.
 	Format string `json:"format,omitempty"`
 	// Provider is the expected cloud provider; empty: the one the
@@ -153,24 +156,24 @@ func readFile(path string) ([]byte, error) {
 
 // parseFile reads path with the engine's parser for format (detected from
 // the content when empty).
-func parseFile(path, format, provider string) (classifier.Parsed, string, error) {
+func parseFile(path, format, provider string) (parse.Parsed, string, error) {
 	data, err := readFile(path)
 	if err != nil {
-		return classifier.Parsed{}, "", err
+		return parse.Parsed{}, "", err
 	}
 	if format == "" {
-		format = classifier.DetectFormat(data)
+		format = parse.Detect(data)
 		if format == "" {
-			return classifier.Parsed{}, "", specErr("%s: cannot tell its format (give one: %s)", path, strings.Join(classifier.Formats, ", "))
+			return parse.Parsed{}, "", specErr("%s: cannot tell its format (give one: %s)", path, strings.Join(parse.Formats, ", "))
 		}
 	}
-	parse, err := classifier.ParserFor(format, provider)
+	parser, err := parse.For(format, provider)
 	if err != nil {
-		return classifier.Parsed{}, format, specErr("%s: %v", path, err)
+		return parse.Parsed{}, format, specErr("%s: %v", path, err)
 	}
-	p, err := parse(data)
+	p, err := parser(data)
 	if err != nil {
-		return classifier.Parsed{}, format, specErr("%s (%s): %v", path, format, err)
+		return parse.Parsed{}, format, specErr("%s (%s): %v", path, format, err)
 	}
 	return p, format, nil
 }
@@ -237,15 +240,15 @@ func ReadTorAddresses(path, format string) ([]netip.Addr, error) {
 		return readExitsCSV(path, data)
 	}
 	if format == "" {
-		format = classifier.DetectFormat(data)
-		if format != classifier.FormatOnionoo {
-			format = classifier.FormatTorList
+		format = parse.Detect(data)
+		if format != parse.FormatOnionoo {
+			format = parse.FormatTorList
 		}
 	}
-	if format != classifier.FormatTorList && format != classifier.FormatOnionoo {
-		return nil, specErr("tor sampler: format %q (want %s, %s or %s)", format, classifier.FormatTorList, classifier.FormatOnionoo, FormatExitsCSV)
+	if format != parse.FormatTorList && format != parse.FormatOnionoo {
+		return nil, specErr("tor sampler: format %q (want %s, %s or %s)", format, parse.FormatTorList, parse.FormatOnionoo, FormatExitsCSV)
 	}
-	parse, _ := classifier.ParserFor(format, "")
+	parse, _ := parse.For(format, "")
 	p, err := parse(data)
 	if err != nil {
 		return nil, specErr("%s: %v", path, err)
@@ -322,8 +325,8 @@ func parseExitsCSV(path string, data []byte) ([]ExitRelay, error) {
 		if ipCol >= len(rec) {
 			continue
 		}
-		a, err := classifier.ParseIP(strings.TrimSpace(rec[ipCol]))
-		if err != nil {
+		a, reason := ipx.Parse(strings.TrimSpace(rec[ipCol]))
+		if reason != "" {
 			continue
 		}
 		out = append(out, ExitRelay{Fingerprint: get(rec, "fingerprint"), Addr: a, Port: get(rec, "port")})
@@ -361,7 +364,7 @@ func sampleCloud(s SamplerSpec, seed uint64) ([]Truth, SampleInfo, error) {
 	if err != nil {
 		return nil, SampleInfo{}, err
 	}
-	provider := classifier.CloudProviderName(s.Provider)
+	provider := parse.CloudProvider(s.Provider)
 	if provider == "" && len(p.Entries) > 0 {
 		provider = p.Entries[0].Provider
 	}
@@ -481,7 +484,7 @@ func sampleASNTags(s SamplerSpec, seed uint64) ([]Truth, SampleInfo, error) {
 		if !wantFamily(s, fam) {
 			continue
 		}
-		var pool []classifier.ASNRange
+		var pool []asn.Range
 		for _, r := range ranges {
 			if asns[r.ASN] && familyOf(r.Start) == fam {
 				pool = append(pool, r)
@@ -494,7 +497,7 @@ func sampleASNTags(s SamplerSpec, seed uint64) ([]Truth, SampleInfo, error) {
 		info.Population += len(pool)
 		origin := name + " " + fam
 		info.Origins = append(info.Origins, origin)
-		add := func(r classifier.ASNRange) {
+		add := func(r asn.Range) {
 			a := randomIn(r.Start, r.End, rng)
 			half := SplitEven
 			if r.ASN%2 == 1 {
@@ -602,15 +605,15 @@ func parseASN(s string) (uint32, bool) {
 // ReadIP2ASNRows reads the routed rows of an iptoasn table (plain or gzip)
 // as published: one per announcement, nested ones included (the engine
 // flattens them; a sampler weighs every announcement once, as the table
-// lists them). Rows are read by classifier.IP2ASNRows, the engine's own row
+// lists them). Rows are read by parse.IP2ASNRows, the engine's own row
 // parser; rows that do not parse are skipped; a table with no routed row is
 // an error.
-func ReadIP2ASNRows(path string) ([]classifier.ASNRange, error) {
+func ReadIP2ASNRows(path string) ([]asn.Range, error) {
 	data, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
-	out, _, err := classifier.IP2ASNRows(data)
+	out, _, err := parse.IP2ASNRows(data)
 	if err != nil {
 		return nil, specErr("%s: %v", path, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 )
 
 // Truth is one address whose right answer is known. Provider is empty when
@@ -194,7 +195,7 @@ func scoreResults(truths []Truth, results []classifier.Result, errs []error) Rep
 		if ts, ok := types[got.Type]; ok {
 			ts.Predicted++
 		}
-		provider := classifier.CloudProviderName(t.Provider)
+		provider := parse.CloudProvider(t.Provider)
 		providerOK := provider == "" || strings.EqualFold(got.Provider, provider)
 		if provider != "" {
 			p := providers[provider]
@@ -331,7 +332,7 @@ func ReadLabelledCSV(r io.Reader, origin string) ([]Truth, error) {
 		}
 		t := Truth{IP: ip, Type: typ, Origin: origin}
 		if len(rec) > 2 {
-			t.Provider = classifier.CloudProviderName(rec[2])
+			t.Provider = parse.CloudProvider(rec[2])
 		}
 		out = append(out, t)
 	}

@@ -1,22 +1,12 @@
-package tests_go
+package parse
 
 import (
-	"bytes"
-	"compress/gzip"
-	"context"
-	"fmt"
-	"math/rand/v2"
-	"net/netip"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/asn"
 )
 
 // asnRangeRow is an ASNRange in comparable text form.
@@ -27,26 +17,15 @@ type asnRangeRow struct {
 	Name       string
 }
 
-func asnRows(p classifier.Parsed) []asnRangeRow {
+func asnRows(p Parsed) []asnRangeRow {
 	var out []asnRangeRow
-	for _, r := range p.Ranges() {
+	for _, r := range p.Table.Ranges() {
 		out = append(out, asnRangeRow{r.Start.String(), r.End.String(), r.ASN, r.Country, r.Name})
 	}
 	return out
 }
 
-// asnGzip compresses b as a download would arrive from iptoasn.com.
-func asnGzip(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	_, err := zw.Write(b)
-	require.NoError(t, err)
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
-}
-
-func TestASNParseIP2ASNv4ReadsRangesNotCIDRs(t *testing.T) {
+func TestIP2ASNv4ReadsRangesNotCIDRs(t *testing.T) {
 	want := []asnRangeRow{
 		{"1.0.0.0", "1.0.0.255", 13335, "US", "CLOUDFLARENET"},
 		{"5.9.0.0", "5.9.255.255", 24940, "DE", "HETZNER-AS"},
@@ -71,7 +50,7 @@ func TestASNParseIP2ASNv4ReadsRangesNotCIDRs(t *testing.T) {
 	}
 	for _, file := range []string{"asn/ip2asn-v4.tsv", "asn/ip2asn-v4.tsv.gz"} {
 		t.Run(file, func(t *testing.T) {
-			p, err := classifier.ParseIP2ASN(readFixture(t, file))
+			p, err := IP2ASN(readFixture(t, file))
 			require.NoError(t, err)
 			assert.Equal(t, want, asnRows(p))
 			assert.Equal(t, 25, p.Records, "every non-blank line")
@@ -86,7 +65,7 @@ func TestASNParseIP2ASNv4ReadsRangesNotCIDRs(t *testing.T) {
 	}
 }
 
-func TestASNParseIP2ASNv6WithCRLFAndMappedUnroutedSpace(t *testing.T) {
+func TestIP2ASNv6WithCRLFAndMappedUnroutedSpace(t *testing.T) {
 	want := []asnRangeRow{
 		{"2001:4:112::", "2001:4:112:ffff:ffff:ffff:ffff:ffff", 112, "US", "AS112-PROJECT"},
 		{"2003::", "2003:e2:ffff:ffff:ffff:ffff:ffff:ffff", 3320, "DE", "DTAG Internet service provider operations"},
@@ -98,9 +77,9 @@ func TestASNParseIP2ASNv6WithCRLFAndMappedUnroutedSpace(t *testing.T) {
 		{"2c0f:f000::", "2c0f:f000::ffff", 36974, "GH", "AFNET-TELECOM Afnet"},
 	}
 	plain := readFixture(t, "asn/ip2asn-v6.tsv")
-	for name, data := range map[string][]byte{"plain": plain, "gzip file": readFixture(t, "asn/ip2asn-v6.tsv.gz"), "gzip in memory": asnGzip(t, plain)} {
+	for name, data := range map[string][]byte{"plain": plain, "gzip file": readFixture(t, "asn/ip2asn-v6.tsv.gz"), "gzip in memory": gzipped(t, plain)} {
 		t.Run(name, func(t *testing.T) {
-			p, err := classifier.ParseIP2ASN(data)
+			p, err := IP2ASN(data)
 			require.NoError(t, err)
 			assert.Equal(t, want, asnRows(p))
 			assert.Equal(t, 12, p.Records)
@@ -109,137 +88,57 @@ func TestASNParseIP2ASNv6WithCRLFAndMappedUnroutedSpace(t *testing.T) {
 	}
 }
 
-func TestASNParseIP2ASNSortsUnsortedInput(t *testing.T) {
-	p, err := classifier.ParseIP2ASN([]byte("9.0.0.0\t9.0.0.255\t3\tUS\tC\n1.0.0.0\t1.0.0.255\t1\tUS\tA\n5.0.0.0\t5.0.0.255\t2\tUS\tB\n"))
+func TestIP2ASNSortsUnsortedInput(t *testing.T) {
+	p, err := IP2ASN([]byte("9.0.0.0\t9.0.0.255\t3\tUS\tC\n1.0.0.0\t1.0.0.255\t1\tUS\tA\n5.0.0.0\t5.0.0.255\t2\tUS\tB\n"))
 	require.NoError(t, err)
 	var asns []uint32
-	for _, r := range p.Ranges() {
+	for _, r := range p.Table.Ranges() {
 		asns = append(asns, r.ASN)
 	}
 	assert.Equal(t, []uint32{1, 2, 3}, asns)
 }
 
-func TestASNParseIP2ASNRejectsBrokenGzipAndCountsGarbage(t *testing.T) {
-	_, err := classifier.ParseIP2ASN([]byte{0x1f, 0x8b, 0x08, 0x00, 'x'})
+func TestIP2ASNRejectsBrokenGzipAndCountsGarbage(t *testing.T) {
+	_, err := IP2ASN([]byte{0x1f, 0x8b, 0x08, 0x00, 'x'})
 	require.ErrorContains(t, err, "gunzip")
-	p, err := classifier.ParseIP2ASN([]byte("<html><body>rate limited</body></html>\n"))
+	p, err := IP2ASN([]byte("<html><body>rate limited</body></html>\n"))
 	require.NoError(t, err, "a bad file is counted, not an error: the validation gate refuses it")
 	assert.Equal(t, 1, p.Malformed)
 	assert.Zero(t, p.Len())
+	assert.Nil(t, p.Table, "no table from no row")
 }
 
-func TestASNParseHostingASNList(t *testing.T) {
-	p, err := classifier.ParseASNList(readFixture(t, "hosting/ASN.txt"))
+func TestASNListReadsX4BNetASNs(t *testing.T) {
+	p, err := ASNList(readFixture(t, "hosting/ASN.txt"))
 	require.NoError(t, err)
-	assert.Equal(t, []uint32{4323, 16509, 24940, 45090, 53667, 205100, 210558}, p.ASNs, "sorted, duplicates once")
+	assert.Equal(t, asn.Set{4323, 16509, 24940, 45090, 53667, 205100, 210558}, p.ASNs, "sorted, duplicates once")
 	assert.Equal(t, 10, p.Records)
 	assert.Equal(t, 2, p.Malformed, "ASX and AS0")
 	assert.Equal(t, 7, p.Len())
-	gz, err := classifier.ParseASNList(asnGzip(t, readFixture(t, "hosting/ASN.txt")))
+	gz, err := ASNList(gzipped(t, readFixture(t, "hosting/ASN.txt")))
 	require.NoError(t, err)
 	assert.Equal(t, p.ASNs, gz.ASNs)
 }
 
-// TestASNTableMatchesASlowReference parses random, nested and overlapping
-// ranges around a /16 boundary (IPv4) and a /64 boundary (IPv6), loads them
-// in an engine and checks every address against a slow reference: among the
-// ranges holding it, the one starting last answers; of those, the narrowest;
-// of those, the one listed last.
-func TestASNTableMatchesASlowReference(t *testing.T) {
-	type rng struct {
-		start, end int
-		asn        uint32
-	}
-	for _, family := range []string{"v4", "v6"} {
-		t.Run(family, func(t *testing.T) {
-			const space = 1024
-			base4 := netip.MustParseAddr("10.0.254.0") // crosses 10.0/16 → 10.1/16
-			base6 := netip.MustParseAddr("2001:db8:0:ffff:ffff:ffff:ffff:fe00")
-			addr := func(i int) netip.Addr {
-				a := base4
-				if family == "v6" {
-					a = base6
-				}
-				for ; i > 0; i-- {
-					a = a.Next()
-				}
-				return a
-			}
-			r := rand.New(rand.NewPCG(42, uint64(len(family))))
-			var ranges []rng
-			var tsv strings.Builder
-			for k := 0; k < 120; k++ {
-				s := r.IntN(space)
-				e := s + r.IntN(min(space-s, []int{4, 40, 400}[r.IntN(3)]))
-				asn := uint32(1 + r.IntN(5))
-				ranges = append(ranges, rng{s, e, asn})
-			}
-			// the table is sorted by start, as iptoasn publishes it
-			slices.SortStableFunc(ranges, func(a, b rng) int { return a.start - b.start })
-			for _, x := range ranges {
-				fmt.Fprintf(&tsv, "%s\t%s\t%d\tUS\tAS-%d\n", addr(x.start), addr(x.end), x.asn, x.asn)
-			}
-			reference := func(i int) uint32 {
-				best := -1
-				for k, x := range ranges {
-					if x.start > i || x.end < i {
-						continue
-					}
-					if best < 0 || x.start > ranges[best].start ||
-						x.start == ranges[best].start && x.end <= ranges[best].end {
-						best = k
-					}
-				}
-				if best < 0 {
-					return 0
-				}
-				return ranges[best].asn
-			}
-			cfg := configFor(t, fixtureServer(t).URL)
-			cfg.ASNV4URL = "file://" + writeTemp(t, tsv.String())
-			cfg.ASNV6URL = cfg.ASNV4URL
-			e := openEngine(t, cfg)
-			rep, err := e.Refresh(context.Background(), classifier.GroupASN, false)
-			require.NoError(t, err)
-			require.Equal(t, classifier.StatusUpdated, rep.Sources[0].Status, rep.Sources[0].Error)
-			for i := -3; i < space+3; i++ {
-				a := addr(max(i, 0))
-				if i < 0 {
-					a = addr(0).Prev()
-				}
-				want := uint32(0)
-				if i >= 0 && i < space {
-					want = reference(i)
-				}
-				if i >= space {
-					a = addr(space - 1)
-					for k := space - 1; k < i; k++ {
-						a = a.Next()
-					}
-				}
-				got := classify(t, e, a.String()).ASN
-				require.Equal(t, want, got, "%s (offset %d)", a, i)
-			}
-		})
-	}
-}
-
-// FuzzParseIP2ASN checks that no input panics the parser and that what it
+// FuzzIP2ASN checks that no input panics the parser and that what it
 // keeps is a valid table: each range within one family, start ≤ end, sorted
 // and non-overlapping.
-func FuzzParseIP2ASN(f *testing.F) {
+func FuzzIP2ASN(f *testing.F) {
 	for _, name := range []string{"asn/ip2asn-v4.tsv", "asn/ip2asn-v6.tsv", "asn/ip2asn-v4.tsv.gz"} {
-		b, err := os.ReadFile(filepath.Join("testdata", name))
-		require.NoError(f, err)
-		f.Add(b)
+		f.Add(readFixture(f, name))
 	}
 	f.Add([]byte("1.0.0.0\t1.0.0.9\t1\tUS\tA\n1.0.0.5\t1.0.0.5\t2\tUS\tB\n1.0.0.3\t1.0.0.7\t3\tUS\tC\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := classifier.ParseIP2ASN(data)
+		p, err := IP2ASN(data)
 		if err != nil {
 			return
 		}
-		rs := p.Ranges()
+		require.LessOrEqual(t, p.Malformed, p.Records)
+		if p.Table == nil {
+			require.Zero(t, p.Len())
+			return
+		}
+		rs := p.Table.Ranges()
 		require.Equal(t, p.Len(), len(rs))
 		for i, r := range rs {
 			require.Equal(t, r.Start.Is4(), r.End.Is4(), "%v", r)
@@ -254,9 +153,9 @@ func FuzzParseIP2ASN(f *testing.F) {
 
 // IP2ASNRows gives the rows as the table publishes them (the nested
 // announcement and the covering one both, in file order), with the country
-// and name cleaned as ParseIP2ASN cleans them, skips unrouted rows and
+// and name cleaned as IP2ASN cleans them, skips unrouted rows and
 // counts broken ones — plain or gzip alike.
-func TestASNIP2ASNRowsReadsTheRowsAsPublished(t *testing.T) {
+func TestIP2ASNRowsReadsTheRowsAsPublished(t *testing.T) {
 	table := []byte("24.0.0.0\t24.0.5.255\t7922\tus\tCOMCAST-7922 \n" +
 		"24.0.1.0\t24.0.1.255\t64999\tUS\tMORE-SPECIFIC\n" +
 		"24.0.6.0\t24.0.6.255\t0\tNone\tNot routed\n" +
@@ -269,9 +168,9 @@ func TestASNIP2ASNRowsReadsTheRowsAsPublished(t *testing.T) {
 		{"24.0.7.0", "24.0.7.255", 64500, "", ""},
 		{"2001:db8::", "2001:db8::ffff", 64502, "", "V6-NET"},
 	}
-	for name, data := range map[string][]byte{"plain": table, "gzip": asnGzip(t, table)} {
+	for name, data := range map[string][]byte{"plain": table, "gzip": gzipped(t, table)} {
 		t.Run(name, func(t *testing.T) {
-			rows, malformed, err := classifier.IP2ASNRows(data)
+			rows, malformed, err := IP2ASNRows(data)
 			require.NoError(t, err)
 			var got []asnRangeRow
 			for _, r := range rows {
@@ -281,6 +180,6 @@ func TestASNIP2ASNRowsReadsTheRowsAsPublished(t *testing.T) {
 			assert.Equal(t, 1, malformed)
 		})
 	}
-	_, _, err := classifier.IP2ASNRows([]byte{0x1f, 0x8b, 0x08, 0x00, 'x'})
+	_, _, err := IP2ASNRows([]byte{0x1f, 0x8b, 0x08, 0x00, 'x'})
 	assert.Error(t, err, "broken gzip")
 }

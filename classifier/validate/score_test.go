@@ -1,9 +1,8 @@
-package tests_go
+package validate_test
 
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,19 +11,13 @@ import (
 
 	"github.com/ipclassifier/ipclassifier/classifier"
 	"github.com/ipclassifier/ipclassifier/classifier/validate"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
-
-// validateFixture is the path of a file under testdata/validate.
-func validateFixture(t testing.TB, name string) string {
-	t.Helper()
-	p, err := filepath.Abs(filepath.Join("testdata", "validate", name))
-	require.NoError(t, err)
-	return p
-}
 
 func validateReadLabelled(t testing.TB, name string) []validate.Truth {
 	t.Helper()
-	f, err := os.Open(validateFixture(t, name))
+	f, err := os.Open(testkit.Testdata("validate/" + name))
 	require.NoError(t, err)
 	defer f.Close()
 	truths, err := validate.ReadLabelledCSV(f, name)
@@ -45,7 +38,7 @@ func validateType(r validate.Report, typ classifier.IPType) validate.TypeScore {
 // (13 addresses and one that is not an address; its comments say what the
 // fixture engine answers) against figures computed by hand.
 func TestValidateScoreOnALabelledFile(t *testing.T) {
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	truths := validateReadLabelled(t, "labelled.csv")
 	require.Len(t, truths, 14)
 	assert.Equal(t, "gcp", truths[3].Provider, "the folder name googlecloud reads as provider gcp")
@@ -145,7 +138,7 @@ func TestValidateReadLabelledCSV(t *testing.T) {
 }
 
 func TestValidateScoreOfAClosedEngineIsAnError(t *testing.T) {
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	require.NoError(t, e.Close())
 	_, err := validate.Score(context.Background(), e, []validate.Truth{{IP: "1.2.3.4", Type: classifier.TypeTor}})
 	assert.ErrorIs(t, err, classifier.ErrClosed)

@@ -1,4 +1,4 @@
-package tests_go
+package validate_test
 
 import (
 	"testing"
@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier/validate"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
 )
 
 // TestValidateASNamesScorer scores the AS-name heuristic on a hand-written
@@ -19,9 +20,9 @@ import (
 // 64501 Zayo (says nothing), 24940 (no name). 64502 is tagged both ways.
 func TestValidateASNamesScorer(t *testing.T) {
 	spec := validate.ASNamesSpec{
-		Names:    validateFixture(t, "asns.csv"),
-		Positive: []string{validateFixture(t, "tags-res.csv")},
-		Negative: []string{validateFixture(t, "tags-host.csv")},
+		Names:    testkit.Testdata("validate/asns.csv"),
+		Positive: []string{testkit.Testdata("validate/tags-res.csv")},
+		Negative: []string{testkit.Testdata("validate/tags-host.csv")},
 		Examples: 10,
 	}
 	tests := []struct {
@@ -90,22 +91,22 @@ func TestValidateASNamesScorer(t *testing.T) {
 }
 
 func TestValidateASNamesReadsNamesFromIP2ASNToo(t *testing.T) {
-	names, err := validate.ReadASNames(validateTestdata(t, "asn/ip2asn-v4.tsv.gz"))
+	names, err := validate.ReadASNames(testkit.Testdata("asn/ip2asn-v4.tsv.gz"))
 	require.NoError(t, err)
 	assert.Equal(t, "COMCAST-7922", names[7922])
 	assert.Equal(t, "HETZNER-AS", names[24940])
 	assert.NotContains(t, names, uint32(0))
 
-	csvNames, err := validate.ReadASNames(validateFixture(t, "asns.csv"))
+	csvNames, err := validate.ReadASNames(testkit.Testdata("validate/asns.csv"))
 	require.NoError(t, err)
 	assert.Equal(t, "Comcast Cable Communications, LLC", csvNames[7922])
 	assert.Equal(t, "A name with a comma, and a\nnewline inside its quotes", csvNames[10])
 	assert.Len(t, csvNames, 10)
 
 	got, err := validate.ScoreASNames(validate.ASNamesSpec{
-		Names:    validateTestdata(t, "asn/ip2asn-v4.tsv.gz"),
-		Positive: []string{validateFixture(t, "tags-res.csv")},
-		Negative: []string{validateFixture(t, "tags-host.csv")},
+		Names:    testkit.Testdata("asn/ip2asn-v4.tsv.gz"),
+		Positive: []string{testkit.Testdata("validate/tags-res.csv")},
+		Negative: []string{testkit.Testdata("validate/tags-host.csv")},
 	})
 	require.NoError(t, err)
 	// Residential-only ASNs with a v4 range: 3320 (DTAG), 7922
@@ -119,16 +120,16 @@ func TestValidateASNamesReadsNamesFromIP2ASNToo(t *testing.T) {
 
 func TestValidateASNamesSpecErrors(t *testing.T) {
 	ok := validate.ASNamesSpec{
-		Names:    validateFixture(t, "asns.csv"),
-		Positive: []string{validateFixture(t, "tags-res.csv")},
-		Negative: []string{validateFixture(t, "tags-host.csv")},
+		Names:    testkit.Testdata("validate/asns.csv"),
+		Positive: []string{testkit.Testdata("validate/tags-res.csv")},
+		Negative: []string{testkit.Testdata("validate/tags-host.csv")},
 	}
 	for name, mutate := range map[string]func(*validate.ASNamesSpec){
 		"split":           func(s *validate.ASNamesSpec) { s.Split = "half" },
 		"no names":        func(s *validate.ASNamesSpec) { s.Names = "" },
 		"no negative":     func(s *validate.ASNamesSpec) { s.Negative = nil },
-		"names not a csv": func(s *validate.ASNamesSpec) { s.Names = validateFixture(t, "tags-res.csv") },
-		"missing tags":    func(s *validate.ASNamesSpec) { s.Positive = []string{validateFixture(t, "nope.csv")} },
+		"names not a csv": func(s *validate.ASNamesSpec) { s.Names = testkit.Testdata("validate/tags-res.csv") },
+		"missing tags":    func(s *validate.ASNamesSpec) { s.Positive = []string{testkit.Testdata("validate/nope.csv")} },
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := ok

@@ -1,4 +1,4 @@
-package classifier
+package parse
 
 import (
 	"bytes"
@@ -9,17 +9,20 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/field"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
 )
 
 // maxUncompressed bounds what a gzip download may expand to (the real
 // ip2asn-v4 table is about 25 MB unzipped).
 const maxUncompressed = 1 << 30
 
-// gunzipMaybe returns data itself, or its decompressed content when it
-// starts with the gzip magic bytes: every parser of this package accepts
-// both forms, so a mirror that serves .gz and one that serves plain text
-// both work.
-func gunzipMaybe(data []byte) ([]byte, error) {
+// Gunzip returns data itself, or its decompressed content when it starts
+// with the gzip magic bytes: every parser of this package accepts both
+// forms, so a mirror that serves .gz and one that serves plain text both
+// work.
+func Gunzip(data []byte) ([]byte, error) {
 	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
 		return data, nil
 	}
@@ -50,7 +53,7 @@ func gunzipMaybe(data []byte) ([]byte, error) {
 
 // decodeJSON gunzips data when needed and decodes it into v.
 func decodeJSON(data []byte, v any) error {
-	data, err := gunzipMaybe(data)
+	data, err := Gunzip(data)
 	if err != nil {
 		return err
 	}
@@ -77,12 +80,12 @@ func newCloudCollector(provider string) *cloudCollector {
 // add reads one record: the prefix text with its region and service.
 func (c *cloudCollector) add(prefix, region, service string) {
 	c.p.Records++
-	pfx, ok := parsePrefix(prefix)
+	pfx, ok := ipx.ParsePrefix(prefix)
 	if !ok {
 		c.p.Malformed++
 		return
 	}
-	e := Entry{Provider: c.provider, Region: clean(region), Service: clean(service)}
+	e := Entry{Provider: c.provider, Region: field.Clean(region), Service: field.Clean(service)}
 	if i, dup := c.seen[pfx.Masked()]; dup {
 		old := &c.p.Entries[i]
 		if serviceRank(e.Service) > serviceRank(old.Service) {
@@ -107,12 +110,12 @@ func errNotDocument(what, key string) error {
 	return fmt.Errorf("not %s: no %q array", what, key)
 }
 
-// ParseAWSIPRanges reads AWS's own ip-ranges.json (plain or gzip):
+// AWSIPRanges reads AWS's own ip-ranges.json (plain or gzip):
 // prefixes[]{ip_prefix, region, service, network_border_group} and
 // ipv6_prefixes[]{ipv6_prefix, …}. AWS lists a prefix once per service with
 // AMAZON as the superset; the most specific service wins, as in
-// CloudCSVParser.
-func ParseAWSIPRanges(data []byte) (Parsed, error) {
+// RezmossCSV.
+func AWSIPRanges(data []byte) (Parsed, error) {
 	type prefix struct {
 		V4      string `json:"ip_prefix"`
 		V6      string `json:"ipv6_prefix"`
@@ -139,10 +142,10 @@ func ParseAWSIPRanges(data []byte) (Parsed, error) {
 	return c.p, nil
 }
 
-// ParseGCPCloudJSON reads Google's cloud.json (plain or gzip):
+// GCPCloudJSON reads Google's cloud.json (plain or gzip):
 // prefixes[]{ipv4Prefix | ipv6Prefix, service, scope}; the scope is the
 // region.
-func ParseGCPCloudJSON(data []byte) (Parsed, error) {
+func GCPCloudJSON(data []byte) (Parsed, error) {
 	var doc struct {
 		Prefixes *[]struct {
 			V4      string `json:"ipv4Prefix"`
@@ -168,10 +171,10 @@ func ParseGCPCloudJSON(data []byte) (Parsed, error) {
 	return c.p, nil
 }
 
-// ParseOracleIPRanges reads Oracle's public_ip_ranges.json (plain or gzip):
+// OracleIPRanges reads Oracle's public_ip_ranges.json (plain or gzip):
 // regions[]{region, cidrs[]{cidr, tags[]}}; the tags, comma-joined, are the
 // service (as in the rezmoss CSV: "OSN,OBJECT_STORAGE").
-func ParseOracleIPRanges(data []byte) (Parsed, error) {
+func OracleIPRanges(data []byte) (Parsed, error) {
 	var doc struct {
 		Regions *[]struct {
 			Region string `json:"region"`
@@ -196,12 +199,12 @@ func ParseOracleIPRanges(data []byte) (Parsed, error) {
 	return c.p, nil
 }
 
-// ParseAzureServiceTags reads Microsoft's weekly ServiceTags_Public JSON
+// AzureServiceTags reads Microsoft's weekly ServiceTags_Public JSON
 // (plain or gzip): values[]{name, properties{region, systemService,
 // addressPrefixes[]}}. The tag name is the service; a prefix listed under
 // several tags keeps the most specific one (a regional service tag beats a
 // service tag, which beats AzureCloud.<region>, which beats AzureCloud).
-func ParseAzureServiceTags(data []byte) (Parsed, error) {
+func AzureServiceTags(data []byte) (Parsed, error) {
 	var doc struct {
 		Values *[]struct {
 			Name       string `json:"name"`
@@ -226,13 +229,13 @@ func ParseAzureServiceTags(data []byte) (Parsed, error) {
 	return c.p, nil
 }
 
-// ParseOnionoo reads an Onionoo details document (plain or gzip):
+// Onionoo reads an Onionoo details document (plain or gzip):
 // relays[]{or_addresses[], exit_addresses[]}. Every OR address
 // ("1.2.3.4:9001", "[2001:db8::1]:443") and exit address ("5.6.7.8") of a
 // relay becomes a host entry, so exits reachable over IPv6 are covered
 // where the bulk exit list has only IPv4. Ask Onionoo for exit relays only
 // (search=flag:exit): this parser does not look at flags.
-func ParseOnionoo(data []byte) (Parsed, error) {
+func Onionoo(data []byte) (Parsed, error) {
 	var doc struct {
 		Relays *[]struct {
 			OR   []string `json:"or_addresses"`
@@ -280,6 +283,6 @@ func parseRelayAddr(s string) (netip.Addr, bool) {
 	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
 		s = s[1 : len(s)-1]
 	}
-	a, err := ParseIP(s)
-	return a, err == nil
+	a, reason := ipx.Parse(s)
+	return a, reason == ""
 }

@@ -1,4 +1,10 @@
-package classifier
+// Package parse reads the bytes of every source the engine loads: the Tor
+// bulk exit list, Onionoo documents, CIDR lists, the rezmoss and jhassine
+// CSVs, the providers' own JSON files, hosting-ASN lists and iptoasn
+// tables. A parser never fails on a bad record: it counts it (Malformed,
+// Bogons), so nothing is dropped unseen; it fails only when the whole input
+// is unusable. Every parser has a fuzz target beside it.
+package parse
 
 import (
 	"bufio"
@@ -9,6 +15,10 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/asn"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/field"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
 )
 
 // Entry is one range read from a source. Provider, Region and Service are
@@ -24,22 +34,22 @@ type Entry struct {
 // many records it read, how many it skipped as malformed and how many it
 // dropped as bogons (documentation, private or reserved space).
 //
-// A prefix list fills Entries; an ASN list (ParseASNList) fills ASNs; an
-// IP-to-ASN table (ParseIP2ASN) fills a range table read with Ranges.
+// A prefix list fills Entries; an ASN list (ASNList) fills ASNs; an
+// IP-to-ASN table (IP2ASN) fills Table.
 type Parsed struct {
 	Entries   []Entry
-	ASNs      []uint32 // sorted, unique
+	ASNs      asn.Set // sorted, unique
+	Table     *asn.Table
 	Records   int
 	Malformed int
 	Bogons    int
-	table     *asnTable
 }
 
 // Len counts what the parser kept: prefixes, ASNs or ASN ranges.
 func (p Parsed) Len() int {
 	n := len(p.Entries) + len(p.ASNs)
-	if p.table != nil {
-		n += p.table.len()
+	if p.Table != nil {
+		n += p.Table.Len()
 	}
 	return n
 }
@@ -49,14 +59,14 @@ func (p Parsed) Len() int {
 // such as a CSV without the required header.
 type Parser func(data []byte) (Parsed, error)
 
-// ParseTorList reads the Tor bulk exit list: one address per line, no
+// TorList reads the Tor bulk exit list: one address per line, no
 // header. Blank lines and '#' comments are ignored.
-func ParseTorList(data []byte) (Parsed, error) {
+func TorList(data []byte) (Parsed, error) {
 	var p Parsed
 	err := eachLine(data, func(line string) {
 		p.Records++
-		a, err := ParseIP(line)
-		if err != nil {
+		a, reason := ipx.Parse(line)
+		if reason != "" {
 			p.Malformed++
 			return
 		}
@@ -65,13 +75,13 @@ func ParseTorList(data []byte) (Parsed, error) {
 	return p, err
 }
 
-// ParseCIDRList reads a list with one CIDR (or bare address) per line and
+// CIDRList reads a list with one CIDR (or bare address) per line and
 // no header, as X4BNet lists_vpn publishes.
-func ParseCIDRList(data []byte) (Parsed, error) {
+func CIDRList(data []byte) (Parsed, error) {
 	var p Parsed
 	err := eachLine(data, func(line string) {
 		p.Records++
-		pfx, ok := parsePrefix(line)
+		pfx, ok := ipx.ParsePrefix(line)
 		if !ok {
 			p.Malformed++
 			return
@@ -81,16 +91,20 @@ func ParseCIDRList(data []byte) (Parsed, error) {
 	return p, err
 }
 
-// CloudCSVParser returns the parser for one rezmoss/cloud-provider-ip-addresses
-// file. Columns are found by header name: ip_address is required; service and
+// RezmossCSV returns the parser for one rezmoss/cloud-provider-ip-addresses
+// file (plain or gzip). Columns are found by header name: ip_address is required; service and
 // region are kept when present. A prefix listed once per service (aws, azure)
 // becomes one entry whose service is the most specific one seen (see
 // serviceRank) and whose region is that service's, else the first non-empty
 // one.
-func CloudCSVParser(provider string) Parser {
+func RezmossCSV(provider string) Parser {
 	return func(data []byte) (Parsed, error) {
+		data, err := Gunzip(data)
+		if err != nil {
+			return Parsed{}, err
+		}
 		c := newCloudCollector(provider)
-		err := eachCSVRecord(data, []string{"ip_address"}, func(get func(string) string) {
+		err = eachCSVRecord(data, []string{"ip_address"}, func(get func(string) string) {
 			c.add(get("ip_address"), get("region"), get("service"))
 		})
 		return c.p, err
@@ -100,18 +114,18 @@ func CloudCSVParser(provider string) Parser {
 // datacenterVendors maps jhassine vendor names to our provider names.
 var datacenterVendors = map[string]string{"aws": "aws", "azure": "azure", "gcp": "gcp", "cloudflare": "cloudflare"}
 
-// ParseDatacenterCSV reads jhassine/server-ip-addresses datacenters.csv:
+// DatacenterCSV reads jhassine/server-ip-addresses datacenters.csv:
 // header "cidr","hostmin","hostmax","vendor", every field quoted.
-func ParseDatacenterCSV(data []byte) (Parsed, error) {
+func DatacenterCSV(data []byte) (Parsed, error) {
 	var p Parsed
 	err := eachCSVRecord(data, []string{"cidr"}, func(get func(string) string) {
 		p.Records++
-		pfx, ok := parsePrefix(get("cidr"))
+		pfx, ok := ipx.ParsePrefix(get("cidr"))
 		if !ok {
 			p.Malformed++
 			return
 		}
-		vendor := clean(get("vendor"))
+		vendor := field.Clean(get("vendor"))
 		provider, known := datacenterVendors[strings.ToLower(vendor)]
 		if !known {
 			provider = strings.ToLower(vendor)
@@ -124,34 +138,13 @@ func ParseDatacenterCSV(data []byte) (Parsed, error) {
 // add keeps e under pfx unless pfx is a bogon; it reports whether it kept it.
 func (p *Parsed) add(pfx netip.Prefix, e Entry) bool {
 	pfx = pfx.Masked()
-	if isBogon(pfx) {
+	if ipx.IsBogon(pfx) {
 		p.Bogons++
 		return false
 	}
 	e.Prefix = pfx
 	p.Entries = append(p.Entries, e)
 	return true
-}
-
-// parsePrefix accepts "a.b.c.d/n", "v6::/n" (non-canonical forms too) or a
-// bare address (as a host prefix). IPv4-mapped IPv6 prefixes become IPv4.
-func parsePrefix(s string) (netip.Prefix, bool) {
-	s = strings.TrimSpace(s)
-	if !strings.Contains(s, "/") {
-		a, err := ParseIP(s)
-		if err != nil {
-			return netip.Prefix{}, false
-		}
-		return netip.PrefixFrom(a, a.BitLen()), true
-	}
-	pfx, err := netip.ParsePrefix(s)
-	if err != nil {
-		return netip.Prefix{}, false
-	}
-	if a := pfx.Addr(); a.Is4In6() && pfx.Bits() >= 96 {
-		pfx = netip.PrefixFrom(a.Unmap(), pfx.Bits()-96)
-	}
-	return pfx, true
 }
 
 // serviceRank orders the service tags of one prefix from least to most
@@ -171,15 +164,6 @@ func serviceRank(s string) int {
 	default:
 		return 3
 	}
-}
-
-// clean trims a field and removes the separators of the record format.
-func clean(s string) string {
-	s = strings.TrimSpace(s)
-	if strings.ContainsAny(s, "\t\n\r") {
-		s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\t' || r == '\n' || r == '\r' }), " ")
-	}
-	return s
 }
 
 // eachLine calls fn with every non-blank, non-comment line, trimmed.

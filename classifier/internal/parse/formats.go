@@ -1,4 +1,4 @@
-package classifier
+package parse
 
 import (
 	"bytes"
@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// The file formats the engine reads, by name: the registry ParserFor and
-// DetectFormat use, so other packages (package validate) read a file with
-// the same parser the engine would.
+// The file formats the engine reads, by name: the registry For and Detect
+// use, so other packages (the validate harness) read a file with the same
+// parser the engine would.
 const (
 	FormatTorList    = "tor-list"    // bulk exit list: one address per line
 	FormatOnionoo    = "onionoo"     // Onionoo details JSON
@@ -24,60 +24,61 @@ const (
 	FormatIP2ASN     = "ip2asn"      // iptoasn.com ip2asn-v4/v6 TSV
 )
 
-// Formats lists every name ParserFor accepts.
+// Formats lists every name For accepts.
 var Formats = []string{
 	FormatTorList, FormatOnionoo, FormatRezmossCSV, FormatAWSJSON, FormatGCPJSON, FormatOracleJSON,
 	FormatAzureJSON, FormatDatacenter, FormatCIDRList, FormatASNList, FormatIP2ASN,
 }
 
-// ParserFor returns the engine's parser for a format (see Formats).
+// For returns the engine's parser for a format (see Formats).
 // provider names the cloud provider of a rezmoss CSV (required there,
 // ignored elsewhere: the first-party parsers know their provider); a
 // rezmoss folder name (googlecloud) is mapped to its provider (gcp).
-func ParserFor(format, provider string) (Parser, error) {
+func For(format, provider string) (Parser, error) {
 	switch strings.ToLower(strings.TrimSpace(format)) {
 	case FormatTorList:
-		return ParseTorList, nil
+		return TorList, nil
 	case FormatOnionoo:
-		return ParseOnionoo, nil
+		return Onionoo, nil
 	case FormatRezmossCSV:
-		p := CloudProviderName(provider)
+		p := CloudProvider(provider)
 		if p == "" {
 			return nil, fmt.Errorf("format %s needs a provider (aws, azure, gcp, …)", FormatRezmossCSV)
 		}
-		return func(data []byte) (Parsed, error) {
-			data, err := gunzipMaybe(data)
-			if err != nil {
-				return Parsed{}, err
-			}
-			return CloudCSVParser(p)(data)
-		}, nil
+		return RezmossCSV(p), nil
 	case FormatAWSJSON:
-		return ParseAWSIPRanges, nil
+		return AWSIPRanges, nil
 	case FormatGCPJSON:
-		return ParseGCPCloudJSON, nil
+		return GCPCloudJSON, nil
 	case FormatOracleJSON:
-		return ParseOracleIPRanges, nil
+		return OracleIPRanges, nil
 	case FormatAzureJSON:
-		return ParseAzureServiceTags, nil
+		return AzureServiceTags, nil
 	case FormatDatacenter:
-		return ParseDatacenterCSV, nil
+		return DatacenterCSV, nil
 	case FormatCIDRList:
-		return ParseCIDRList, nil
+		return CIDRList, nil
 	case FormatASNList:
-		return ParseASNList, nil
+		return ASNList, nil
 	case FormatIP2ASN:
-		return ParseIP2ASN, nil
+		return IP2ASN, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats, ", "))
 }
 
-// CloudProviderName maps a provider or rezmoss folder name to the
-// engine's provider name ("googlecloud" → "gcp", "AWS" → "aws"); other
-// names are lower-cased and trimmed.
-func CloudProviderName(name string) string {
+// RezmossFolders maps the folder names of rezmoss/cloud-provider-ip-addresses
+// to the engine's provider names, in load order.
+var RezmossFolders = []struct{ Folder, Provider string }{
+	{"aws", "aws"}, {"azure", "azure"}, {"googlecloud", "gcp"}, {"cloudflare", "cloudflare"},
+	{"digitalocean", "digitalocean"}, {"oracle", "oracle"}, {"linode", "linode"}, {"vultr", "vultr"},
+}
+
+// CloudProvider maps a provider or rezmoss folder name to the engine's
+// provider name ("googlecloud" → "gcp", "AWS" → "aws"); other names are
+// lower-cased and trimmed.
+func CloudProvider(name string) string {
 	name = strings.ToLower(strings.TrimSpace(name))
-	for _, f := range CloudFolders {
+	for _, f := range RezmossFolders {
 		if f.Folder == name {
 			return f.Provider
 		}
@@ -85,13 +86,13 @@ func CloudProviderName(name string) string {
 	return name
 }
 
-// DetectFormat guesses the format of a file from its content (plain or
+// Detect guesses the format of a file from its content (plain or
 // gzip): the JSON documents by their keys, CSVs by their header, an ip2asn
 // table by its tab-separated rows, an ASN list or a CIDR list by its first
 // line, else a list of addresses (FormatTorList). It returns "" for an
 // empty file or one it cannot read.
-func DetectFormat(data []byte) string {
-	body, err := gunzipMaybe(data)
+func Detect(data []byte) string {
+	body, err := Gunzip(data)
 	if err != nil {
 		return ""
 	}

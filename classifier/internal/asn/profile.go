@@ -1,10 +1,13 @@
-package classifier
+package asn
 
 import (
 	"fmt"
 	"math"
 	"math/bits"
 	"net/netip"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/asname"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
 )
 
 // The AS profile is the last rule before unknown: an ASN that no list
@@ -26,12 +29,6 @@ import (
 // The thresholds were tuned on the even ASNs of bgp.tools' tags and
 // checked on the odd ones (docs/validation.md); the tags are not an input.
 const (
-	// ConfidenceASNProfile is the confidence of an AS-profile answer: the
-	// lowest of any label, below the AS-name heuristic's.
-	ConfidenceASNProfile = 0.3
-	// SourceASNProfile is Result.Source of an AS-profile answer.
-	SourceASNProfile = "asn_profile"
-
 	// profileHostingOdds and profileAccessOdds are the log odds
 	// (hosting : access) at or beyond which an unlabelled ASN is called
 	// datacenter or residential.
@@ -117,22 +114,31 @@ func rangesBucket(n uint32) int {
 	return 3
 }
 
-// profileVerdict is the AS profile's answer for one ASN.
-type profileVerdict struct {
-	typ      IPType
-	evidence string // Result.Matched
-	src      int    // the ip2asn table the profile read (position in srcs)
+// TableRef is an ip2asn table with the position of its source, which the
+// verdicts it gives carry.
+type TableRef struct {
+	T   *Table
+	Src int
 }
 
-// asnProfile holds the verdicts of the ASNs the profile labels; others are
-// absent.
-type asnProfile map[uint32]profileVerdict
+// Verdict is the AS profile's answer for one ASN: Residential or Hosting,
+// why (the figures, for the answer's evidence), and the table it read.
+type Verdict struct {
+	Kind     asname.Kind
+	Evidence string
+	Src      int // TableRef.Src of the table the profile read
+}
 
-// buildProfile learns the profile from ix (its prefix lookup, hosting sets
-// and ip2asn tables must be built) and returns the verdicts; nil when the
-// index has no ip2asn table or too few known networks of either kind.
-func buildProfile(ix *index) asnProfile {
-	if len(ix.asnTables) == 0 {
+// Profile holds the verdicts of the ASNs the profile labels; others are
+// absent. A nil Profile labels nothing.
+type Profile map[uint32]Verdict
+
+// BuildProfile learns the profile from the engine's own data: the ip2asn
+// tables (in source order), listed (whether a cloud or datacenter prefix
+// list holds an address) and the hosting-ASN lists. It returns nil when
+// there is no table or too few known networks of either kind.
+func BuildProfile(tables []TableRef, listed func(netip.Addr) bool, hostingLists []Set) Profile {
+	if len(tables) == 0 {
 		return nil
 	}
 	feats := map[uint32]*asnFeatures{}
@@ -141,18 +147,18 @@ func buildProfile(ix *index) asnProfile {
 	countries := map[string]uint16{}
 	var ccNames []string
 	shared := sharedVerdicts{} // the v4 and v6 tables mostly repeat each other's names
-	see := func(ref asnTableRef, in asnInfo, start, end u128, v6 bool, first netip.Addr) {
-		f := feats[in.asn]
+	see := func(ref TableRef, in Info, start, end ipx.U128, v6 bool, first netip.Addr) {
+		f := feats[in.ASN]
 		if f == nil {
-			cc := ref.t.country(in)
+			cc := ref.T.Country(in)
 			id, ok := countries[cc]
 			if !ok {
 				id = uint16(len(ccNames))
 				countries[cc] = id
 				ccNames = append(ccNames, cc)
 			}
-			f = &asnFeatures{country: id, v4Bits: -1, v6Bits: -1, src: ref.src, cc: cc}
-			feats[in.asn] = f
+			f = &asnFeatures{country: id, v4Bits: -1, v6Bits: -1, src: ref.Src, cc: cc}
+			feats[in.ASN] = f
 		}
 		f.ranges++
 		if v6 {
@@ -162,34 +168,32 @@ func buildProfile(ix *index) asnProfile {
 		} else if b := int8(prefixBits(start, end, 32)); f.v4Bits < 0 || b < f.v4Bits {
 			f.v4Bits = b
 		}
-		if !hosting[in.asn] {
-			if e, ok := ix.lookup(first); ok && listTypes[e.slot] != TypeTor {
-				hosting[in.asn] = true
-			}
+		if !hosting[in.ASN] && listed(first) {
+			hosting[in.ASN] = true
 		}
-		if !hosting[in.asn] {
-			switch shared.verdict(ref.t, in.name).Type {
-			case TypeDatacenter:
-				hosting[in.asn] = true
-			case TypeResidential:
-				access[in.asn] = true
+		if !hosting[in.ASN] {
+			switch shared.verdict(ref.T, in.name).Kind {
+			case asname.Hosting:
+				hosting[in.ASN] = true
+			case asname.Residential:
+				access[in.ASN] = true
 			}
 		}
 	}
-	for _, ref := range ix.asnTables {
-		t := ref.t
+	for _, ref := range tables {
+		t := ref.T
 		for i, s := range t.v4Start {
 			r := t.v4Rec[i]
-			see(ref, r.info, u128{lo: uint64(s)}, u128{lo: uint64(r.end)}, false, u32Addr(s))
+			see(ref, r.info, ipx.U128{Lo: uint64(s)}, ipx.U128{Lo: uint64(r.end)}, false, ipx.U32Addr(s))
 		}
 		for i, s := range t.v6Start {
 			r := t.v6Rec[i]
-			see(ref, r.info, s, r.end, true, s.addr())
+			see(ref, r.info, s, r.end, true, s.Addr())
 		}
 	}
 	for asn := range feats {
-		for _, h := range ix.hosting {
-			if h.set.has(asn) {
+		for _, h := range hostingLists {
+			if h.Has(asn) {
 				hosting[asn] = true
 			}
 		}
@@ -231,7 +235,7 @@ func buildProfile(ix *index) asnProfile {
 		return nil
 	}
 	prior := math.Log(float64(n[0]) / float64(n[1]))
-	out := asnProfile{}
+	out := Profile{}
 	for asn, f := range feats {
 		if hosting[asn] || access[asn] {
 			continue
@@ -244,26 +248,26 @@ func buildProfile(ix *index) asnProfile {
 			pa := (float64(counts[1][i][x]) + 1) / (float64(n[1]) + vals)
 			odds += math.Log(ph / pa)
 		}
-		var typ IPType
+		var kind asname.Kind
 		switch {
 		case odds >= profileHostingOdds:
-			typ = TypeDatacenter
+			kind = asname.Hosting
 		case odds <= profileAccessOdds:
-			typ = TypeResidential
+			kind = asname.Residential
 		default:
 			continue
 		}
-		out[asn] = profileVerdict{typ: typ, evidence: f.describe(odds), src: f.src}
+		out[asn] = Verdict{Kind: kind, Evidence: f.describe(odds), Src: f.src}
 	}
 	return out
 }
 
 // sharedVerdicts carries AS-name verdicts across ip2asn tables by name, so
 // a name both tables hold is matched once.
-type sharedVerdicts map[string]*ASNameMatch
+type sharedVerdicts map[string]*asname.Match
 
-// verdict is t.verdict(i), taken from or given to the other tables.
-func (s sharedVerdicts) verdict(t *asnTable, i uint32) *ASNameMatch {
+// verdict is t.Verdict(i), taken from or given to the other tables.
+func (s sharedVerdicts) verdict(t *Table, i uint32) *asname.Match {
 	if m := t.verdicts[i].Load(); m != nil {
 		return m
 	}
@@ -272,7 +276,7 @@ func (s sharedVerdicts) verdict(t *asnTable, i uint32) *ASNameMatch {
 		t.verdicts[i].Store(m)
 		return m
 	}
-	m := t.verdict(i)
+	m := t.Verdict(i)
 	s[name] = m
 	return m
 }
@@ -301,21 +305,21 @@ func (f *asnFeatures) describe(logOdds float64) string {
 // prefixBits is the prefix length of the largest power-of-two block that
 // fits in start..end (inclusive), in a family of width bits: a range of
 // 2^k to 2^(k+1)-1 addresses counts as a /(width-k).
-func prefixBits(start, end u128, width int) int {
-	d := u128{end.hi - start.hi, end.lo - start.lo}
-	if end.lo < start.lo {
-		d.hi--
+func prefixBits(start, end ipx.U128, width int) int {
+	d := ipx.U128{Hi: end.Hi - start.Hi, Lo: end.Lo - start.Lo}
+	if end.Lo < start.Lo {
+		d.Hi--
 	}
 	// size = d+1; floor(log2(size)) without overflowing at the full space.
 	var k int
-	if d.hi == ^uint64(0) && d.lo == ^uint64(0) {
+	if d.Hi == ^uint64(0) && d.Lo == ^uint64(0) {
 		k = 128
 	} else {
-		d = d.inc()
-		if d.hi != 0 {
-			k = 64 + bits.Len64(d.hi) - 1
+		d = d.Inc()
+		if d.Hi != 0 {
+			k = 64 + bits.Len64(d.Hi) - 1
 		} else {
-			k = bits.Len64(d.lo) - 1
+			k = bits.Len64(d.Lo) - 1
 		}
 	}
 	return width - k

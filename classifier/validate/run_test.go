@@ -1,18 +1,19 @@
-package tests_go
+package validate_test
 
 import (
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 	"github.com/ipclassifier/ipclassifier/classifier/validate"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
 func validateMin(v float64) *float64 { return &v }
@@ -32,18 +33,18 @@ func validateTarget(t *testing.T, out validate.Outcome, name string) validate.Ta
 // of item: a labelled file, two samplers, an AS-name run and targets met,
 // missed, only reported and naming nothing measured.
 func TestValidateRunASpecAgainstTheFixtureEngine(t *testing.T) {
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	spec := validate.Spec{
 		Seed:  3,
-		Truth: []string{validateFixture(t, "labelled.csv")},
+		Truth: []string{testkit.Testdata("validate/labelled.csv")},
 		Samplers: []validate.SamplerSpec{
-			{Kind: validate.KindTor, Name: "bulk", File: validateTestdata(t, "torbulkexitlist")},
-			{Kind: validate.KindCloud, Name: "gcp", File: validateTestdata(t, "cloud/googlecloud/googlecloud_ips.csv"), Provider: "googlecloud"},
+			{Kind: validate.KindTor, Name: "bulk", File: testkit.Testdata("torbulkexitlist")},
+			{Kind: validate.KindCloud, Name: "gcp", File: testkit.Testdata("cloud/googlecloud/googlecloud_ips.csv"), Provider: "googlecloud"},
 		},
 		Count: 20,
 		ASNames: []validate.ASNamesSpec{{
-			Label: "names", Names: validateFixture(t, "asns.csv"),
-			Positive: []string{validateFixture(t, "tags-res.csv")}, Negative: []string{validateFixture(t, "tags-host.csv")},
+			Label: "names", Names: testkit.Testdata("validate/asns.csv"),
+			Positive: []string{testkit.Testdata("validate/tags-res.csv")}, Negative: []string{testkit.Testdata("validate/tags-host.csv")},
 		}},
 		Targets: []validate.TargetSpec{
 			{Name: "bulk → tor", Origin: "bulk v4", Min: validateMin(1)},
@@ -116,10 +117,10 @@ func TestValidateSpecErrors(t *testing.T) {
 	_, err = validate.ParseSpec([]byte(`{"seed": -1}`))
 	assert.Error(t, err)
 
-	e := loadedFixtureEngine(t)
+	e := fixture.Loaded(t)
 	for name, spec := range map[string]validate.Spec{
 		"missing truth file": {Truth: []string{filepath.Join(t.TempDir(), "nope.csv")}},
-		"bad truth file":     {Truth: []string{writeTemp(t, "1.2.3.4,vpn\n")}},
+		"bad truth file":     {Truth: []string{testkit.WriteTemp(t, "1.2.3.4,vpn\n")}},
 		"bad sampler":        {Samplers: []validate.SamplerSpec{{Kind: "dns"}}},
 		"bad asn_names":      {ASNames: []validate.ASNamesSpec{{Names: "x"}}},
 		"not a data folder":  {RealData: t.TempDir()},
@@ -130,70 +131,20 @@ func TestValidateSpecErrors(t *testing.T) {
 			assert.True(t, validate.IsSpecError(err), "%v", err)
 		})
 	}
-	_, err = validate.Run(context.Background(), nil, validate.Spec{Truth: []string{validateFixture(t, "labelled.csv")}})
+	_, err = validate.Run(context.Background(), nil, validate.Spec{Truth: []string{testkit.Testdata("validate/labelled.csv")}})
 	assert.True(t, validate.IsSpecError(err), "no engine: %v", err)
 }
 
 func TestValidateWriteOnionooFromExits(t *testing.T) {
 	dst := filepath.Join(t.TempDir(), "details.json")
-	require.NoError(t, validate.WriteOnionooFromExits(validateFixture(t, "latest.exits.csv"), dst))
+	require.NoError(t, validate.WriteOnionooFromExits(testkit.Testdata("validate/latest.exits.csv"), dst))
 	b, err := os.ReadFile(dst)
 	require.NoError(t, err)
-	p, err := classifier.ParseOnionoo(b)
+	p, err := parse.Onionoo(b)
 	require.NoError(t, err)
 	var got []string
 	for _, e := range p.Entries {
 		got = append(got, e.Prefix.String())
 	}
 	assert.ElementsMatch(t, []string{"204.8.96.141/32", "2620:7:6003::141/128", "185.220.101.1/32", "2a0b:f4c2:2::1/128"}, got)
-}
-
-// TestValidateRealDataSuite runs the standard suite (validate.RealDataSpec)
-// on ../shared/data: the figures docs/validation.md reports. The cloud and
-// Tor targets must be met; the others must stay at or above what they
-// were when written (the AS-name residential recall target is not reached:
-// see docs/validation.md).
-func TestValidateRealDataSuite(t *testing.T) {
-	dir := sharedData(t)
-	out, err := validate.Run(context.Background(), nil, validate.Spec{RealData: dir})
-	require.NoError(t, err)
-	t.Logf("\n%s", out.Markdown)
-	floors := map[string]float64{
-		"AS-name residential precision (held-out)":   0.95,
-		"AS-name residential recall (held-out)":      labelsFloorASNameResidentialRecall,
-		"AS-name hosting recall (held-out)":          labelsFloorASNameHostingRecall,
-		"AS-name hosting precision (held-out)":       0.95,
-		"IPv6 of residential ASNs → residential":     labelsFloorResidentialV6,
-		"IPv6 of hosting ASNs → datacenter or cloud": labelsFloorHostingV6,
-		// The same on each half of the ASNs (the AS profile was tuned on the
-		// even ones): 86.7% and 80.5% on the even, 89.3% and 81.5% on the
-		// odd ones with both ip2asn tables loaded (labelsFloorHostingV6).
-		"the same, tuning even ASNs: residential":          labelsFloorResidentialV6,
-		"the same, tuning even ASNs: datacenter or cloud":  labelsFloorHostingV6,
-		"the same, held-out odd ASNs: residential":         labelsFloorResidentialV6,
-		"the same, held-out odd ASNs: datacenter or cloud": labelsFloorHostingV6,
-	}
-	seen := 0
-	for _, r := range out.Targets {
-		assert.False(t, r.Missing, r.Name)
-		if floor, ok := floors[r.Name]; ok {
-			assert.GreaterOrEqual(t, r.Value, floor, r.Name)
-			seen++
-			continue
-		}
-		// cloud and Tor targets
-		require.NotNil(t, r.Met, r.Name)
-		assert.True(t, *r.Met, "%s: %.4f", r.Name, r.Value)
-		assert.Positive(t, r.N, r.Name)
-	}
-	assert.Equal(t, len(floors), seen)
-	assert.Len(t, out.Targets, 4+6+7+3, "AS-name, IPv6 (all, even and odd ASNs), cloud (aws, gcp, azure v4+v6, oracle v4), Tor")
-	var failed []string
-	for _, l := range out.Engine {
-		if strings.Contains(l, "failed") {
-			failed = append(failed, l)
-		}
-	}
-	assert.Empty(t, failed, "every source of the folder loads, the IPv4 ip2asn table included")
-	assert.Contains(t, out.Engine, "`asn/ip2asn-v4`: updated, 411961 entries from asn/ip2asn-v4.tsv.gz", "SOURCES.md §8: 411,961 routed IPv4 ranges")
 }

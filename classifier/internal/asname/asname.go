@@ -1,4 +1,7 @@
-package classifier
+// Package asname is the AS-name heuristic: it reads the name of the network
+// announcing an address and says "residential", "hosting" or nothing, with
+// the patterns that decided. It knows nothing else of the engine.
+package asname
 
 import (
 	"slices"
@@ -45,9 +48,8 @@ const (
 	confResidentialStrong2 = 0.8
 	confResidentialStrong1 = 0.7
 	confResidentialWeak    = 0.5
-	// ConfidenceASNameHosting is the confidence of a datacenter answer
-	// from hosting words in the AS name.
-	ConfidenceASNameHosting = 0.5
+	// ConfidenceHosting is the confidence of a hosting answer.
+	ConfidenceHosting = 0.5
 )
 
 // The pattern lists. Stems match anywhere inside a word (so compounds
@@ -233,18 +235,29 @@ var asciiFold = strings.NewReplacer(
 	"ú", "u", "ù", "u", "û", "u", "ü", "u", "ß", "ss", "ý", "y",
 )
 
-// ASNameMatch is what the AS-name heuristic found in one name. Type is
-// TypeResidential, TypeDatacenter, or empty when the name says nothing
-// (Confidence is then 0). Patterns lists the patterns that decided it.
-type ASNameMatch struct {
-	Type       IPType
+// Kind is what a name says of its network.
+type Kind uint8
+
+// The kinds; the zero value, None, is a name that says nothing.
+const (
+	None        Kind = iota
+	Residential      // an access network: ISP, telecom, mobile carrier
+	Hosting          // a hoster, cloud, data center or CDN
+)
+
+// Match is what the heuristic found in one name. Kind is None when the name
+// says nothing (Confidence is then 0). Patterns lists the patterns that
+// decided it.
+type Match struct {
+	Kind       Kind
 	Confidence float64
 	Patterns   []string
 	evidence   string // Evidence, made once
 }
 
-// Evidence is the Result.Matched text: "as_name:" and the patterns.
-func (m ASNameMatch) Evidence() string {
+// Evidence is the text an answer shows as its matched evidence: "as_name:"
+// and the patterns.
+func (m Match) Evidence() string {
 	if m.evidence != "" {
 		return m.evidence
 	}
@@ -284,25 +297,25 @@ func normaliseASName(name string) string {
 	return b.String()
 }
 
-// MatchASName runs the AS-name heuristic on one name (see the comment at
-// the top of asname.go for the rules). It is pure and safe for concurrent
-// use; the engine memoises it.
-func MatchASName(asName string) ASNameMatch {
+// Of runs the heuristic on one name (see the comment at the top of this
+// file for the rules). It is pure and safe for concurrent use; Memo
+// remembers its answers.
+func Of(asName string) Match {
 	m := matchASName(asName)
-	if m.Type != "" {
+	if m.Kind != None {
 		m.evidence = m.Evidence()
 	}
 	return m
 }
 
-func matchASName(asName string) ASNameMatch {
-	var m ASNameMatch
+func matchASName(asName string) Match {
+	var m Match
 	if asName == "" {
 		return m
 	}
 	norm := normaliseASName(asName)
-	hosting := func(p string) ASNameMatch {
-		return ASNameMatch{Type: TypeDatacenter, Confidence: ConfidenceASNameHosting, Patterns: []string{p}}
+	hosting := func(p string) Match {
+		return Match{Kind: Hosting, Confidence: ConfidenceHosting, Patterns: []string{p}}
 	}
 	for _, s := range hostingStems {
 		if strings.Contains(norm, s) {
@@ -370,7 +383,7 @@ func matchASName(asName string) ASNameMatch {
 	default:
 		return m
 	}
-	m.Type = TypeResidential
+	m.Kind = Residential
 	m.Patterns = append(strong, weak...)
 	return m
 }
@@ -526,23 +539,25 @@ func overlapsAny(list []string, s string) bool {
 	return false
 }
 
-// asNameMemoSize bounds the memo; past it the memo starts afresh.
-const asNameMemoSize = 1 << 16
+// memoSize bounds a Memo; past it the memo starts afresh.
+const memoSize = 1 << 16
 
-// asNameMemo caches MatchASName by name for names the callers pass (names
-// from the ip2asn table are memoised in the table). It is safe for
-// concurrent use.
-type asNameMemo struct {
-	m sync.Map // string → *ASNameMatch
+// Memo remembers Of by name, for the names callers pass (pipelines see the
+// same few thousand again and again; names from an ip2asn table are
+// remembered in the table). It is safe for concurrent use; the zero value
+// is an empty memo.
+type Memo struct {
+	m sync.Map // string → *Match
 	n atomic.Int64
 }
 
-func (r *asNameMemo) match(asName string) *ASNameMatch {
+// Of is Of(asName), remembered.
+func (r *Memo) Of(asName string) *Match {
 	if v, ok := r.m.Load(asName); ok {
-		return v.(*ASNameMatch)
+		return v.(*Match)
 	}
-	m := MatchASName(asName)
-	if r.n.Add(1) > asNameMemoSize {
+	m := Of(asName)
+	if r.n.Add(1) > memoSize {
 		r.m.Clear()
 		r.n.Store(0)
 	}

@@ -1,4 +1,4 @@
-package classifier
+package ipx
 
 import "net/netip"
 
@@ -27,9 +27,9 @@ const (
 	minBitsV6 = 16
 )
 
-// isBogon reports whether pfx overlaps special-purpose space or is too
+// IsBogon reports whether pfx overlaps special-purpose space or is too
 // broad to be a real allocation.
-func isBogon(pfx netip.Prefix) bool {
+func IsBogon(pfx netip.Prefix) bool {
 	if pfx.Addr().Is4() && pfx.Bits() < minBitsV4 || pfx.Addr().Is6() && pfx.Bits() < minBitsV6 {
 		return true
 	}

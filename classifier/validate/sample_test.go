@@ -1,4 +1,4 @@
-package tests_go
+package validate_test
 
 import (
 	"context"
@@ -11,15 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 	"github.com/ipclassifier/ipclassifier/classifier/validate"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
-
-func validateTestdata(t testing.TB, rel string) string {
-	t.Helper()
-	p, err := filepath.Abs(filepath.Join("testdata", rel))
-	require.NoError(t, err)
-	return p
-}
 
 func validateIPs(truths []validate.Truth) []string {
 	out := make([]string, len(truths))
@@ -60,7 +56,7 @@ func TestValidateTorSamplerTakesEveryAddressOfEachFormat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			truths, info, err := validate.Sample(validate.SamplerSpec{Kind: validate.KindTor, Name: "t", File: validateTestdata(t, tt.file), Format: tt.format}, 1)
+			truths, info, err := validate.Sample(validate.SamplerSpec{Kind: validate.KindTor, Name: "t", File: testkit.Testdata(tt.file), Format: tt.format}, 1)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, validateByOrigin(truths))
 			for _, tr := range truths {
@@ -72,7 +68,7 @@ func TestValidateTorSamplerTakesEveryAddressOfEachFormat(t *testing.T) {
 		})
 	}
 	t.Run("family and count", func(t *testing.T) {
-		spec := validate.SamplerSpec{Kind: validate.KindTor, Name: "t", File: validateTestdata(t, "onionoo/details.json"), Family: "v6", Count: 2}
+		spec := validate.SamplerSpec{Kind: validate.KindTor, Name: "t", File: testkit.Testdata("onionoo/details.json"), Family: "v6", Count: 2}
 		a, info, err := validate.Sample(spec, 7)
 		require.NoError(t, err)
 		assert.Len(t, a, 2)
@@ -83,10 +79,10 @@ func TestValidateTorSamplerTakesEveryAddressOfEachFormat(t *testing.T) {
 		assert.Equal(t, validateIPs(a), validateIPs(b), "same seed, same draw")
 	})
 	t.Run("every address of a fixture engine's Tor data is tor", func(t *testing.T) {
-		e := loadedFixtureEngine(t)
+		e := fixture.Loaded(t)
 		var all []validate.Truth
 		for _, f := range []string{"torbulkexitlist", "onionoo/details.json"} {
-			truths, _, err := validate.Sample(validate.SamplerSpec{Kind: validate.KindTor, File: validateTestdata(t, f)}, 0)
+			truths, _, err := validate.Sample(validate.SamplerSpec{Kind: validate.KindTor, File: testkit.Testdata(f)}, 0)
 			require.NoError(t, err)
 			all = append(all, truths...)
 		}
@@ -110,11 +106,11 @@ func TestValidateCloudSamplerDrawsInsideTheProvidersPrefixes(t *testing.T) {
 		{"firstparty/public_ip_ranges.json", "", "", "oracle", []string{"40.233.0.0/19", "40.233.32.0/19", "134.70.8.0/21"}, nil},
 		{"firstparty/ServiceTags_Public.json.gz", "", "", "azure", []string{"4.144.0.0/17", "20.38.98.0/24"}, []string{"2603:1000::/40"}},
 		{"cloud/googlecloud/googlecloud_ips.csv", "", "googlecloud", "gcp", []string{"8.34.208.0/23", "34.1.208.0/20"}, []string{"2600:1900:8000::/44"}},
-		{"cloud/aws/aws_ips.csv", classifier.FormatRezmossCSV, "aws", "aws", []string{"3.4.12.4/32", "3.5.140.0/22", "13.34.0.0/16", "13.34.5.0/24"}, []string{"2600:1f14::/35"}},
+		{"cloud/aws/aws_ips.csv", parse.FormatRezmossCSV, "aws", "aws", []string{"3.4.12.4/32", "3.5.140.0/22", "13.34.0.0/16", "13.34.5.0/24"}, []string{"2600:1f14::/35"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			spec := validate.SamplerSpec{Kind: validate.KindCloud, Name: "c", File: validateTestdata(t, tt.file), Format: tt.format, Provider: tt.provider}
+			spec := validate.SamplerSpec{Kind: validate.KindCloud, Name: "c", File: testkit.Testdata(tt.file), Format: tt.format, Provider: tt.provider}
 			// Count 0: one address in every prefix, in file order.
 			truths, info, err := validate.Sample(spec, 3)
 			require.NoError(t, err)
@@ -153,22 +149,22 @@ func TestValidateCloudSamplerDrawsInsideTheProvidersPrefixes(t *testing.T) {
 		})
 	}
 	t.Run("a rezmoss CSV needs its provider", func(t *testing.T) {
-		_, _, err := validate.Sample(validate.SamplerSpec{Kind: validate.KindCloud, File: validateTestdata(t, "cloud/aws/aws_ips.csv")}, 0)
+		_, _, err := validate.Sample(validate.SamplerSpec{Kind: validate.KindCloud, File: testkit.Testdata("cloud/aws/aws_ips.csv")}, 0)
 		require.Error(t, err)
 		assert.True(t, validate.IsSpecError(err))
 		assert.Contains(t, err.Error(), "needs a provider")
 	})
 	t.Run("family filter", func(t *testing.T) {
-		truths, info, err := validate.Sample(validate.SamplerSpec{Kind: validate.KindCloud, File: validateTestdata(t, "firstparty/ip-ranges.json"), Family: "v6", Count: 3}, 0)
+		truths, info, err := validate.Sample(validate.SamplerSpec{Kind: validate.KindCloud, File: testkit.Testdata("firstparty/ip-ranges.json"), Family: "v6", Count: 3}, 0)
 		require.NoError(t, err)
 		assert.Len(t, truths, 3)
 		assert.Equal(t, []string{"cloud aws ip-ranges.json v6"}, info.Origins)
 	})
 	t.Run("every sample of a fixture engine's AWS file is cloud/aws", func(t *testing.T) {
-		e := openEngine(t, firstPartyFixtureConfig(t))
+		e := fixture.Open(t, fixture.FirstPartyConfig(t))
 		_, err := e.Refresh(context.Background(), classifier.GroupAll, false)
 		require.NoError(t, err)
-		truths, _, err := validate.Sample(validate.SamplerSpec{Kind: validate.KindCloud, File: validateTestdata(t, "firstparty/ip-ranges.json"), Count: 50}, 9)
+		truths, _, err := validate.Sample(validate.SamplerSpec{Kind: validate.KindCloud, File: testkit.Testdata("firstparty/ip-ranges.json"), Count: 50}, 9)
 		require.NoError(t, err)
 		rep, err := validate.Score(context.Background(), e, truths)
 		require.NoError(t, err)
@@ -178,8 +174,8 @@ func TestValidateCloudSamplerDrawsInsideTheProvidersPrefixes(t *testing.T) {
 }
 
 func TestValidateASNTagsSamplerDrawsFromTheRangesOfTaggedASNs(t *testing.T) {
-	res, host := validateFixture(t, "tags-res.csv"), validateFixture(t, "tags-host.csv")
-	v6 := validateTestdata(t, "asn/ip2asn-v6.tsv")
+	res, host := testkit.Testdata("validate/tags-res.csv"), testkit.Testdata("validate/tags-host.csv")
+	v6 := testkit.Testdata("asn/ip2asn-v6.tsv")
 	t.Run("residential-only ASNs, IPv6", func(t *testing.T) {
 		truths, info, err := validate.Sample(validate.SamplerSpec{
 			Kind: validate.KindASNTags, Name: "r", IP2ASN: v6, Tags: []string{res}, ExcludeTags: []string{host},
@@ -211,7 +207,7 @@ func TestValidateASNTagsSamplerDrawsFromTheRangesOfTaggedASNs(t *testing.T) {
 	})
 	t.Run("hosting-only ASNs accept cloud, both families", func(t *testing.T) {
 		truths, info, err := validate.Sample(validate.SamplerSpec{
-			Kind: validate.KindASNTags, Name: "h", IP2ASN: validateTestdata(t, "asn/ip2asn-v4.tsv.gz"), Tags: []string{host}, ExcludeTags: []string{res},
+			Kind: validate.KindASNTags, Name: "h", IP2ASN: testkit.Testdata("asn/ip2asn-v4.tsv.gz"), Tags: []string{host}, ExcludeTags: []string{res},
 			Type: classifier.TypeDatacenter,
 		}, 1)
 		require.NoError(t, err)
@@ -224,7 +220,7 @@ func TestValidateASNTagsSamplerDrawsFromTheRangesOfTaggedASNs(t *testing.T) {
 		}
 	})
 	t.Run("scored on the fixture engine with no caller ASN", func(t *testing.T) {
-		e := loadedFixtureEngine(t)
+		e := fixture.Loaded(t)
 		var all []validate.Truth
 		for _, s := range []validate.SamplerSpec{
 			{Kind: validate.KindASNTags, Name: "r", IP2ASN: v6, Tags: []string{res}, ExcludeTags: []string{host}, Type: classifier.TypeResidential, Count: 30},
@@ -251,9 +247,9 @@ func TestValidateASNTagsSamplerDrawsFromTheRangesOfTaggedASNs(t *testing.T) {
 		for _, s := range []validate.SamplerSpec{
 			{Kind: validate.KindASNTags, IP2ASN: v6, Tags: []string{res}, Type: classifier.TypeTor},
 			{Kind: validate.KindASNTags, Tags: []string{res}, Type: classifier.TypeResidential},
-			{Kind: validate.KindASNTags, IP2ASN: v6, Tags: []string{validateFixture(t, "labelled.csv")}, Type: classifier.TypeResidential},
+			{Kind: validate.KindASNTags, IP2ASN: v6, Tags: []string{testkit.Testdata("validate/labelled.csv")}, Type: classifier.TypeResidential},
 			{Kind: validate.KindASNTags, IP2ASN: v6, Tags: []string{res}, Type: classifier.TypeResidential, Family: "v5"},
-			{Kind: validate.KindASNTags, IP2ASN: validateFixture(t, "labelled.csv"), Tags: []string{res}, Type: classifier.TypeResidential},
+			{Kind: validate.KindASNTags, IP2ASN: testkit.Testdata("validate/labelled.csv"), Tags: []string{res}, Type: classifier.TypeResidential},
 			{Kind: "dns", File: v6},
 			{Kind: validate.KindTor, File: filepath.Join(t.TempDir(), "missing")},
 			{Kind: validate.KindTor, File: v6, Count: -1},
@@ -267,7 +263,7 @@ func TestValidateASNTagsSamplerDrawsFromTheRangesOfTaggedASNs(t *testing.T) {
 
 func TestValidateTagFilesTakeTheFieldBeforeTheFirstComma(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "tags-x.csv.gz")
-	require.NoError(t, os.WriteFile(p, asnGzip(t, []byte("AS174,\"\"\"Cogent Communications\", LLC\"\nas64500,x\n12345,bare\nASX,broken\n\n")), 0o644))
+	require.NoError(t, os.WriteFile(p, testkit.Gzip(t, []byte("AS174,\"\"\"Cogent Communications\", LLC\"\nas64500,x\n12345,bare\nASX,broken\n\n")), 0o644))
 	got, err := validate.ReadTags(p)
 	require.NoError(t, err)
 	assert.Equal(t, map[uint32]bool{174: true, 64500: true, 12345: true}, got)
@@ -276,33 +272,33 @@ func TestValidateTagFilesTakeTheFieldBeforeTheFirstComma(t *testing.T) {
 
 func TestValidateDetectFormat(t *testing.T) {
 	for file, want := range map[string]string{
-		"torbulkexitlist":                       classifier.FormatTorList,
-		"onionoo/details.json":                  classifier.FormatOnionoo,
-		"firstparty/ip-ranges.json":             classifier.FormatAWSJSON,
-		"firstparty/cloud.json.gz":              classifier.FormatGCPJSON,
-		"firstparty/public_ip_ranges.json":      classifier.FormatOracleJSON,
-		"firstparty/ServiceTags_Public.json":    classifier.FormatAzureJSON,
-		"cloud/oracle/oracle_ips.csv":           classifier.FormatRezmossCSV,
-		"datacenters.csv":                       classifier.FormatDatacenter,
-		"hosting/ipv4.txt":                      classifier.FormatCIDRList,
-		"hosting/ASN.txt":                       classifier.FormatASNList,
-		"asn/ip2asn-v6.tsv":                     classifier.FormatIP2ASN,
-		"asn/ip2asn-v4.tsv.gz":                  classifier.FormatIP2ASN,
-		"validate/labelled.csv":                 classifier.FormatTorList, // nothing it knows: a list of addresses
-		"cloud/googlecloud/googlecloud_ips.csv": classifier.FormatRezmossCSV,
+		"torbulkexitlist":                       parse.FormatTorList,
+		"onionoo/details.json":                  parse.FormatOnionoo,
+		"firstparty/ip-ranges.json":             parse.FormatAWSJSON,
+		"firstparty/cloud.json.gz":              parse.FormatGCPJSON,
+		"firstparty/public_ip_ranges.json":      parse.FormatOracleJSON,
+		"firstparty/ServiceTags_Public.json":    parse.FormatAzureJSON,
+		"cloud/oracle/oracle_ips.csv":           parse.FormatRezmossCSV,
+		"datacenters.csv":                       parse.FormatDatacenter,
+		"hosting/ipv4.txt":                      parse.FormatCIDRList,
+		"hosting/ASN.txt":                       parse.FormatASNList,
+		"asn/ip2asn-v6.tsv":                     parse.FormatIP2ASN,
+		"asn/ip2asn-v4.tsv.gz":                  parse.FormatIP2ASN,
+		"validate/labelled.csv":                 parse.FormatTorList, // nothing it knows: a list of addresses
+		"cloud/googlecloud/googlecloud_ips.csv": parse.FormatRezmossCSV,
 	} {
-		b, err := os.ReadFile(validateTestdata(t, file))
+		b, err := os.ReadFile(testkit.Testdata(file))
 		require.NoError(t, err)
-		assert.Equal(t, want, classifier.DetectFormat(b), file)
+		assert.Equal(t, want, parse.Detect(b), file)
 	}
-	assert.Equal(t, "", classifier.DetectFormat(nil))
-	assert.Equal(t, "", classifier.DetectFormat([]byte(`{"other": []}`)))
-	for _, f := range classifier.Formats {
-		_, err := classifier.ParserFor(f, "aws")
+	assert.Equal(t, "", parse.Detect(nil))
+	assert.Equal(t, "", parse.Detect([]byte(`{"other": []}`)))
+	for _, f := range parse.Formats {
+		_, err := parse.For(f, "aws")
 		assert.NoError(t, err, f)
 	}
-	_, err := classifier.ParserFor("nope", "")
+	_, err := parse.For("nope", "")
 	assert.Error(t, err)
-	_, err = classifier.ParserFor(classifier.FormatRezmossCSV, "")
+	_, err = parse.For(parse.FormatRezmossCSV, "")
 	assert.Error(t, err)
 }

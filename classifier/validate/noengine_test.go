@@ -1,4 +1,4 @@
-package tests_go
+package validate_test
 
 import (
 	"context"
@@ -8,15 +8,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier/validate"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
 )
 
 // AS-name runs score names alone: Run needs no engine for them (the CLI's
 // `validate --asn-names` opens no classifier of the user's).
 func TestValidateRunWithoutAnEngineScoresASNames(t *testing.T) {
 	spec := validate.Spec{ASNames: []validate.ASNamesSpec{{
-		Names:    validateFixture(t, "asns.csv"),
-		Positive: []string{validateFixture(t, "tags-res.csv")},
-		Negative: []string{validateFixture(t, "tags-host.csv")},
+		Names:    testkit.Testdata("validate/asns.csv"),
+		Positive: []string{testkit.Testdata("validate/tags-res.csv")},
+		Negative: []string{testkit.Testdata("validate/tags-host.csv")},
 	}}}
 	assert.False(t, spec.NeedsEngine())
 	out, err := validate.Run(context.Background(), nil, spec)
@@ -26,7 +27,7 @@ func TestValidateRunWithoutAnEngineScoresASNames(t *testing.T) {
 	assert.Nil(t, out.Report, "nothing was classified")
 
 	for name, s := range map[string]validate.Spec{
-		"truth":    {Truth: []string{validateFixture(t, "labelled.csv")}},
+		"truth":    {Truth: []string{testkit.Testdata("validate/labelled.csv")}},
 		"samplers": {Samplers: []validate.SamplerSpec{{Kind: "tor", File: "x"}}},
 	} {
 		assert.True(t, s.NeedsEngine(), name)

@@ -1,0 +1,102 @@
+package asn
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A Table answers every address as a slow reference over the rows it was
+// built from: among the ranges holding the address, the one starting last;
+// of those, the narrowest; of those, the one added last. The rows are
+// random, nested and overlapping, around a /16 boundary (IPv4, where the
+// first-level index cuts) and a /64 boundary (IPv6), and the addresses just
+// outside them answer nothing.
+func TestTableMatchesASlowReference(t *testing.T) {
+	type row struct {
+		start, end int
+		asn        uint32
+	}
+	for _, family := range []string{"v4", "v6"} {
+		t.Run(family, func(t *testing.T) {
+			const space = 1024
+			base := netip.MustParseAddr("10.0.254.0") // crosses 10.0/16 → 10.1/16
+			if family == "v6" {
+				base = netip.MustParseAddr("2001:db8:0:ffff:ffff:ffff:ffff:fe00")
+			}
+			addr := func(i int) netip.Addr {
+				a := base
+				for ; i > 0; i-- {
+					a = a.Next()
+				}
+				for ; i < 0; i++ {
+					a = a.Prev()
+				}
+				return a
+			}
+			r := rand.New(rand.NewPCG(42, uint64(len(family))))
+			var rows []row
+			for range 120 {
+				s := r.IntN(space)
+				e := s + r.IntN(min(space-s, []int{4, 40, 400}[r.IntN(3)]))
+				rows = append(rows, row{s, e, uint32(1 + r.IntN(5))})
+			}
+			// sorted by start, as iptoasn publishes its table
+			slices.SortStableFunc(rows, func(a, b row) int { return a.start - b.start })
+			b := NewBuilder(len(rows), family == "v6")
+			for _, x := range rows {
+				b.Add(addr(x.start), addr(x.end), x.asn, []byte("us"), []byte("AS-NAME"))
+			}
+			tbl := b.Build()
+			require.NotNil(t, tbl)
+			reference := func(i int) uint32 {
+				best := -1
+				for k, x := range rows {
+					if x.start > i || x.end < i {
+						continue
+					}
+					if best < 0 || x.start > rows[best].start ||
+						x.start == rows[best].start && x.end <= rows[best].end {
+						best = k
+					}
+				}
+				if best < 0 {
+					return 0
+				}
+				return rows[best].asn
+			}
+			for i := -3; i < space+3; i++ {
+				want := uint32(0)
+				if i >= 0 && i < space {
+					want = reference(i)
+				}
+				info, ok := tbl.Lookup(addr(i))
+				require.Equal(t, want != 0, ok, "%s (offset %d)", addr(i), i)
+				require.Equal(t, want, info.ASN, "%s (offset %d)", addr(i), i)
+				if ok {
+					require.Equal(t, "US", tbl.Country(info))
+					require.Equal(t, "AS-NAME", tbl.Name(info))
+				}
+			}
+		})
+	}
+}
+
+// A Builder with no rows builds no table, and the other family of a table
+// answers nothing.
+func TestBuilderWithoutRowsBuildsNothing(t *testing.T) {
+	require.Nil(t, NewBuilder(0, false).Build())
+	b := NewBuilder(1, false)
+	b.Add(netip.MustParseAddr("1.0.0.0"), netip.MustParseAddr("1.0.0.255"), 13335, nil, nil)
+	tbl := b.Build()
+	require.Equal(t, 1, tbl.Len())
+	_, ok := tbl.Lookup(netip.MustParseAddr("2001:db8::1"))
+	require.False(t, ok)
+	info, ok := tbl.Lookup(netip.MustParseAddr("1.0.0.7"))
+	require.True(t, ok)
+	require.Equal(t, uint32(13335), info.ASN)
+	require.Equal(t, "", tbl.Country(info))
+}

@@ -1,0 +1,142 @@
+package asname
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestOfHandPickedNames(t *testing.T) {
+	tests := []struct {
+		name string
+		typ  Kind
+		conf float64
+	}{
+		// Access networks, in many languages and naming styles (bgp.tools
+		// names and iptoasn handles).
+		{"Deutsche Telekom AG", Residential, 0.7},
+		{"DTAG Internet service provider operations", Residential, 0.7},
+		{"COMCAST-7922", Residential, 0.7},
+		{"Comcast Cable Communications, LLC", Residential, 0.8},
+		{"CHINANET-BACKBONE No.31,Jin-rong Street", Residential, 0.7},
+		{"CHINA169-BACKBONE CHINA UNICOM China169 Backbone", Residential, 0.7},
+		{"CMNET-AS-LIAONING China Mobile communications corporation", Residential, 0.8},
+		{"TELEFÓNICA DE ESPAÑA", Residential, 0.7},
+		{"TELEFONICA_DE_ESPANA", Residential, 0.7},
+		{"MEGAMINAS TELECOMUNICAÇÕES LTDA", Residential, 0.7},
+		{"Kabel Deutschland Vertrieb und Service GmbH", Residential, 0.7},
+		{"Vodafone Portugal", Residential, 0.7},
+		{"Fibra Óptica del Norte", Residential, 0.7},
+		{"ROSTELECOM-AS PJSC Rostelecom. Technical Team", Residential, 0.7},
+		{"BHARTI-MOBILITY-AS-AP Bharti Airtel Ltd. AS for GPRS Service", Residential, 0.8},
+		{"RELIANCEJIO-IN Reliance Jio Infocomm Limited", Residential, 0.7},
+		// Hosting words win over access words: a hoster that also sells
+		// lines is a datacenter for our purpose (exclusions).
+		{"HETZNER-AS hosting telecom", Hosting, 0.5},
+		{"SERVERIUS-AS", Hosting, 0.5},
+		{"Telecom Data Center SRL", Hosting, 0.5},
+		{"Cheap VPS Fiber Ltd", Hosting, 0.5},
+		{"China Telecom Wenzhou IDC Network", Hosting, 0.5},
+		{"SEEWEB Web hosting, colocation and cloud services", Hosting, 0.5},
+		{"STAYBOX SERVICOS DE HOSPEDAGEM NA INTERNET LTDA", Hosting, 0.5},
+		{"AMAZON-02", Hosting, 0.5},
+		{"AKAMAI-ASN1", Hosting, 0.5},
+		// Small access ISPs: an ISP hint beside a small-ISP legal form, or a
+		// brand and one hint.
+		{"NOVALINK INTERNET LTDA", Residential, 0.5},
+		{"Brava Internet", Residential, 0.5},
+		{"Example Internet Service Co", Residential, 0.5},
+		// "Networks" only beside a legal form; -tel and -kom telco brands.
+		{"Fasthook Networks Pvt Ltd", Residential, 0.5},
+		{"Unborn Networks Private Limited", Residential, 0.5},
+		{"Sage Networks", None, 0},
+		{"Spintel Pty Ltd", Residential, 0.7},
+		{"Thueringer Netkom GmbH", Residential, 0.7},
+		{"Grand Hotel Europa", None, 0},
+		{"Intel Corporation", None, 0},
+		{"Star IT", Hosting, 0.5},
+		// ... but not an IT company, and not a carrier or a sole trader.
+		{"Example Software Internet Ltda", None, 0},
+		{"Zayo Bandwidth Fiber", None, 0},
+		{"John Smith trading as Fast Telecom", None, 0},
+		// Names that say nothing either way.
+		{"ANDREWS-AS Andrews & Arnold Ltd", None, 0},
+		{"", None, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := Of(tt.name)
+			assert.Equal(t, tt.typ, m.Kind, "patterns %v", m.Patterns)
+			assert.Equal(t, tt.conf, m.Confidence, "patterns %v", m.Patterns)
+			if tt.typ != None {
+				assert.NotEmpty(t, m.Patterns)
+				assert.Equal(t, "as_name:"+strings.Join(m.Patterns, ","), m.Evidence())
+			}
+		})
+	}
+}
+
+// benchNames are AS names of the shapes Of sees (bgp.tools names and
+// ip2asn handles): access brands, telecom and hosting words, Brazilian LTDA
+// names, legal forms, bare handles and names that say nothing.
+var benchNames = []string{
+	"Deutsche Telekom AG",
+	"COMCAST-7922",
+	"Comcast Cable Communications, LLC",
+	"CHINANET-BACKBONE No.31,Jin-rong Street",
+	"CMNET-AS-LIAONING China Mobile communications corporation",
+	"TELEFÓNICA DE ESPAÑA",
+	"MEGAMINAS TELECOMUNICAÇÕES LTDA",
+	"Kabel Deutschland Vertrieb und Service GmbH",
+	"BHARTI-MOBILITY-AS-AP Bharti Airtel Ltd. AS for GPRS Service",
+	"RELIANCEJIO-IN Reliance Jio Infocomm Limited",
+	"ROSTELECOM-AS PJSC Rostelecom. Technical Team",
+	"HETZNER-AS",
+	"AMAZON-02",
+	"OVH SAS",
+	"DIGITALOCEAN-ASN",
+	"SEEWEB Web hosting, colocation and cloud services",
+	"STAYBOX SERVICOS DE HOSPEDAGEM NA INTERNET LTDA",
+	"China Telecom Wenzhou IDC Network",
+	"NOVALINK INTERNET LTDA",
+	"R. F. DA SILVA PROVEDOR DE INTERNET ME",
+	"J. A. SANTOS COMERCIO E SERVICOS EIRELI",
+	"Brava Internet",
+	"Fasthook Networks Pvt Ltd",
+	"Sage Networks",
+	"Spintel Pty Ltd",
+	"Thueringer Netkom GmbH",
+	"Grand Hotel Europa",
+	"Example Software Internet Ltda",
+	"Zayo Bandwidth Fiber",
+	"John Smith trading as Fast Telecom",
+	"ANDREWS-AS Andrews & Arnold Ltd",
+	"UNIVERSITY-OF-EXAMPLE",
+	"CMCS",
+	"ATT-INTERNET4",
+	"VODAFONE-ES",
+	"PT Telekomunikasi Indonesia",
+	"LLC Example Systems",
+	"ASN-EXAMPLE",
+	"Stadtwerke Musterstadt GmbH",
+	"Municipal Light & Power",
+}
+
+// BenchmarkOf measures the heuristic per name, over benchNames (the engine
+// runs it on every name of the ip2asn tables at each index build).
+func BenchmarkOf(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		_ = Of(benchNames[i%len(benchNames)])
+	}
+}
+
+func TestMemoRemembersAndAnswersAsOf(t *testing.T) {
+	var m Memo
+	for _, name := range benchNames {
+		got := m.Of(name)
+		assert.Equal(t, Of(name), *got, name)
+		assert.Same(t, got, m.Of(name), "the second call is the remembered answer")
+	}
+}

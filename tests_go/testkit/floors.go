@@ -1,0 +1,27 @@
+package testkit
+
+// Floors of the label-quality figures on the real data (../shared/data,
+// seed 0): a little below what was measured when each was written, so a
+// change that makes the labels worse fails. docs/validation.md has the
+// figures and how they were made.
+const (
+	// The AS-name heuristic alone, held-out (odd) bgp.tools ASNs. The
+	// target was residential recall ≥ 0.70 at precision ≥ 0.95; it is not
+	// reached: 65.7% at 95.3% (hosting recall 30.8%) when written.
+	FloorASNameResidentialRecall = 0.64
+	FloorASNameHostingRecall     = 0.29
+
+	// One address per range of the real ip2asn-v6 table whose ASN bgp.tools
+	// tags residential-only (or hosting-only), classified with no caller
+	// ASN and both ip2asn tables loaded: 88.1% residential and 81.1%
+	// datacenter or cloud (80.5% on the even ASNs, 81.5% on the odd ones);
+	// the targets are 80% and 80%. With the IPv6 table alone they were 88.0%
+	// and 87.0%: the AS profile learns from both tables, and an ASN that a
+	// prefix list names through one of its IPv4 ranges becomes a "known"
+	// hosting network the profile no longer labels, so its IPv6 ranges no
+	// list holds fall to unknown (2.8 of the 5.9 points; the rest is the
+	// profile's features moving once every ASN has an IPv4 size). Without
+	// the AS profile they were 85.4% and 73.2%.
+	FloorResidentialV6 = 0.85
+	FloorHostingV6     = 0.80
+)

@@ -1,0 +1,63 @@
+package tests_go
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ipclassifier/ipclassifier/classifier/validate"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
+)
+
+// TestValidateRealDataSuite runs the standard suite (validate.RealDataSpec)
+// on ../shared/data: the figures docs/validation.md reports. The cloud and
+// Tor targets must be met; the others must stay at or above what they
+// were when written (the AS-name residential recall target is not reached:
+// see docs/validation.md).
+func TestValidateRealDataSuite(t *testing.T) {
+	dir := testkit.SharedData(t)
+	out, err := validate.Run(context.Background(), nil, validate.Spec{RealData: dir})
+	require.NoError(t, err)
+	t.Logf("\n%s", out.Markdown)
+	floors := map[string]float64{
+		"AS-name residential precision (held-out)":   0.95,
+		"AS-name residential recall (held-out)":      testkit.FloorASNameResidentialRecall,
+		"AS-name hosting recall (held-out)":          testkit.FloorASNameHostingRecall,
+		"AS-name hosting precision (held-out)":       0.95,
+		"IPv6 of residential ASNs → residential":     testkit.FloorResidentialV6,
+		"IPv6 of hosting ASNs → datacenter or cloud": testkit.FloorHostingV6,
+		// The same on each half of the ASNs (the AS profile was tuned on the
+		// even ones): 86.7% and 80.5% on the even, 89.3% and 81.5% on the
+		// odd ones with both ip2asn tables loaded (testkit.FloorHostingV6).
+		"the same, tuning even ASNs: residential":          testkit.FloorResidentialV6,
+		"the same, tuning even ASNs: datacenter or cloud":  testkit.FloorHostingV6,
+		"the same, held-out odd ASNs: residential":         testkit.FloorResidentialV6,
+		"the same, held-out odd ASNs: datacenter or cloud": testkit.FloorHostingV6,
+	}
+	seen := 0
+	for _, r := range out.Targets {
+		assert.False(t, r.Missing, r.Name)
+		if floor, ok := floors[r.Name]; ok {
+			assert.GreaterOrEqual(t, r.Value, floor, r.Name)
+			seen++
+			continue
+		}
+		// cloud and Tor targets
+		require.NotNil(t, r.Met, r.Name)
+		assert.True(t, *r.Met, "%s: %.4f", r.Name, r.Value)
+		assert.Positive(t, r.N, r.Name)
+	}
+	assert.Equal(t, len(floors), seen)
+	assert.Len(t, out.Targets, 4+6+7+3, "AS-name, IPv6 (all, even and odd ASNs), cloud (aws, gcp, azure v4+v6, oracle v4), Tor")
+	var failed []string
+	for _, l := range out.Engine {
+		if strings.Contains(l, "failed") {
+			failed = append(failed, l)
+		}
+	}
+	assert.Empty(t, failed, "every source of the folder loads, the IPv4 ip2asn table included")
+	assert.Contains(t, out.Engine, "`asn/ip2asn-v4`: updated, 411961 entries from asn/ip2asn-v4.tsv.gz", "SOURCES.md §8: 411,961 routed IPv4 ranges")
+}
