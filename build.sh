@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds the C ABI (capi/, package main) as a shared library and installs it,
-# with its generated header, inside the Python package:
+# with its generated header, inside the Python package, beside the
+# evaluation harness, a program of its own (so the library a host loads
+# carries none of it; `ipclassifier validate` runs it):
 #
 #   python/ipclassifier/_lib/libipclassifier.so
 #   python/ipclassifier/_lib/libipclassifier.h
+#   python/ipclassifier/_lib/ipclassifier-validate
 #
 # (_lib/, not _native/, so the directory does not shadow the _native.py
 # module.) python/ipclassifier/_native.py loads the .so from there with
@@ -88,8 +91,11 @@ if [ -z "$tags" ] && [ "${IPCLASSIFIER_SQLITE:-auto}" = auto ]; then
 fi
 CGO_ENABLED=1 "$go_bin" build -buildmode=c-shared -trimpath -ldflags "-s -w" -tags "$tags" \
 	-o "$tmp/libipclassifier.so" ./capi
+CGO_ENABLED=1 "$go_bin" build -trimpath -ldflags "-s -w" -tags "$tags" \
+	-o "$tmp/ipclassifier-validate" ./classifier/validate/cmd/ipclassifier-validate
 
 mv -f "$tmp/libipclassifier.h" "$out_dir/libipclassifier.h"
 mv -f "$tmp/libipclassifier.so" "$out_dir/libipclassifier.so"
+mv -f "$tmp/ipclassifier-validate" "$out_dir/ipclassifier-validate"
 if [ -n "$tags" ]; then sqlite="the system libsqlite3"; else sqlite="an embedded copy"; fi
-echo "build.sh: built $out_dir/libipclassifier.so (SQLite: $sqlite)"
+echo "build.sh: built $out_dir/libipclassifier.so and ipclassifier-validate (SQLite: $sqlite)"

@@ -10,24 +10,26 @@ import (
 	"errors"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
-	"github.com/ipclassifier/ipclassifier/classifier/cache"
 )
 
 // cleanupResult is the JSON CacheCleanup writes: the tiers' report, plus
 // the error of a tier that failed as a whole (the call then returns PARTIAL).
 type cleanupResult struct {
-	cache.CleanupReport
+	classifier.CacheReport
 	Error string `json:"error,omitempty"`
 }
 
 // cacheCleanup runs the cache tiers' cleanup of expired entries; a tier
 // that failed as a whole makes the answer PARTIAL.
 func cacheCleanup(e *classifier.Engine) (any, int32, error) {
-	report, err := e.Cache().Cleanup(context.Background())
-	if err != nil {
-		return cleanupResult{CleanupReport: report, Error: err.Error()}, codePartial, nil
+	report, err := e.CleanupCache(context.Background())
+	if errors.Is(err, classifier.ErrClosed) {
+		return nil, codeClosed, err
 	}
-	return cleanupResult{CleanupReport: report}, codeOK, nil
+	if err != nil {
+		return cleanupResult{CacheReport: report, Error: err.Error()}, codePartial, nil
+	}
+	return cleanupResult{CacheReport: report}, codeOK, nil
 }
 
 // clearResult is the JSON CacheClear writes: cleanupResult plus the type
@@ -42,7 +44,7 @@ type clearResult struct {
 // whole makes the answer PARTIAL.
 func cacheClear(e *classifier.Engine, ipType string) (any, int32, error) {
 	report, err := e.ClearCache(context.Background(), classifier.IPType(ipType))
-	res := clearResult{cleanupResult: cleanupResult{CleanupReport: report}}
+	res := clearResult{cleanupResult: cleanupResult{CacheReport: report}}
 	if ipType != "" {
 		res.IPType = &ipType
 	}

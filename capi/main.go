@@ -29,6 +29,19 @@ package main
 
 /*
 #include <stdint.h>
+
+// Status codes returned by every export (IPC_ABI_VERSION changes when an
+// export, a code or the record layout changes incompatibly).
+#define IPC_ABI_VERSION 2
+#define IPC_OK 0                 // success
+#define IPC_PARTIAL 1            // success, but some items failed (Refresh: a source; ClassifyBatch: an input line; CacheCleanup, CacheClear: a tier)
+#define IPC_INVALID_ARGUMENT -1  // NULL pointer with a length, negative length, bad group or type, bad JSON config
+#define IPC_BUFFER_TOO_SMALL -2  // *outLen = bytes needed; nothing written
+#define IPC_INVALID_HANDLE -3    // no open engine has this handle
+#define IPC_INVALID_IP -4        // the input is not an IPv4/IPv6 address
+#define IPC_INTERNAL -5          // a recovered panic or an unexpected engine error
+#define IPC_OPEN_FAILED -6       // Open could not create the engine
+#define IPC_CLOSED -7            // the engine was closed while the call ran
 */
 import "C"
 
@@ -43,31 +56,38 @@ import (
 	"unsafe"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/classifier/wire"
 )
 
-// Status codes returned by every export.
+// The status codes, from the header (the one place they are written).
 const (
-	codeOK             = 0  // success
-	codePartial        = 1  // success, but some items failed (Refresh: a source; ClassifyBatch: an input line; CacheCleanup, CacheClear: a tier)
-	codeInvalidArg     = -1 // NULL pointer with a length, negative length, bad group or type, bad JSON config
-	codeBufferTooSmall = -2 // *outLen = bytes needed; nothing written
-	codeInvalidHandle  = -3 // no open engine has this handle
-	codeInvalidIP      = -4 // the input is not an IPv4/IPv6 address
-	codeInternal       = -5 // a recovered panic or an unexpected engine error
-	codeOpenFailed     = -6 // Open could not create the engine
-	codeClosed         = -7 // the engine was closed while the call ran
+	codeOK             = C.IPC_OK
+	codePartial        = C.IPC_PARTIAL
+	codeInvalidArg     = C.IPC_INVALID_ARGUMENT
+	codeBufferTooSmall = C.IPC_BUFFER_TOO_SMALL
+	codeInvalidHandle  = C.IPC_INVALID_HANDLE
+	codeInvalidIP      = C.IPC_INVALID_IP
+	codeInternal       = C.IPC_INTERNAL
+	codeOpenFailed     = C.IPC_OPEN_FAILED
+	codeClosed         = C.IPC_CLOSED
 )
 
-var codeText = map[int32]string{
-	codeOK:             "ok",
-	codePartial:        "partial success: some items failed",
-	codeInvalidArg:     "invalid argument",
-	codeBufferTooSmall: "output buffer too small",
-	codeInvalidHandle:  "invalid classifier handle",
-	codeInvalidIP:      "invalid IP address",
-	codeInternal:       "internal error",
-	codeOpenFailed:     "cannot open classifier",
-	codeClosed:         "classifier is closed",
+// codes names every status code (as in the header, without IPC_) with its
+// generic text: what ErrorText and AbiInfo give.
+var codes = []struct {
+	name string
+	code int32
+	text string
+}{
+	{"OK", codeOK, "ok"},
+	{"PARTIAL", codePartial, "partial success: some items failed"},
+	{"INVALID_ARGUMENT", codeInvalidArg, "invalid argument"},
+	{"BUFFER_TOO_SMALL", codeBufferTooSmall, "output buffer too small"},
+	{"INVALID_HANDLE", codeInvalidHandle, "invalid classifier handle"},
+	{"INVALID_IP", codeInvalidIP, "invalid IP address"},
+	{"INTERNAL", codeInternal, "internal error"},
+	{"OPEN_FAILED", codeOpenFailed, "cannot open classifier"},
+	{"CLOSED", codeClosed, "classifier is closed"},
 }
 
 // ---------------------------------------------------------------------------
@@ -291,7 +311,7 @@ func Close(h C.int64_t) (rc C.int32_t) {
 }
 
 // Classify labels one address and writes its tab-separated record (see
-// classifier.RecordFields). asn 0 and an empty asName mean unknown; asn must
+// wire.Fields). asn 0 and an empty asName mean unknown; asn must
 // fit in 32 bits. Returns OK, INVALID_IP (message names the input),
 // INVALID_ARGUMENT, INVALID_HANDLE, BUFFER_TOO_SMALL, CLOSED or INTERNAL.
 //
@@ -321,11 +341,11 @@ func Classify(h C.int64_t, ip *C.char, ipLen C.int64_t, asn C.int64_t, asName *C
 		return engineError(out, outCap, outLen, err)
 	}
 	now := r.ClassifiedAt // data_age: a computed answer was made just now
-	if r.Cache != "" {
+	if r.CacheTier != "" {
 		now = time.Now()
 	}
 	b := getBuf()
-	*b = classifier.AppendRecord((*b)[:0], r, now)
+	*b = wire.AppendRecord((*b)[:0], r, now)
 	rc = writeOut(out, outCap, outLen, *b, codeOK)
 	putBuf(b)
 	return rc
@@ -359,76 +379,23 @@ func ClassifyBatch(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outCap
 	if e == nil {
 		return fail(out, outCap, outLen, codeInvalidHandle, "ClassifyBatch: invalid handle "+strconv.FormatInt(int64(h), 10))
 	}
-	text := goString(in, inLen)
-	if text == "" {
-		*outLen = 0
-		return codeOK
-	}
-	if text[len(text)-1] == '\n' { // the terminator of the last line
-		text = text[:len(text)-1]
-	}
-	lines := countLines(text)
-	inputs := make([]string, lines) // the IP text of every line
-	lineErr := make([]error, lines) // errors found here (bad ASN), by line
-	qs := make([]classifier.Query, 0, lines)
-	pos := make([]int, 0, lines) // qs[k] is line pos[k]
-	for i := 0; i < lines; i++ {
-		line := text
-		if j := indexByte(text, '\n'); j >= 0 {
-			line, text = text[:j], text[j+1:]
-		}
-		q, err := parseQuery(line)
-		inputs[i] = q.IP
-		if err != nil {
-			lineErr[i] = err
-			continue
-		}
-		qs = append(qs, q)
-		pos = append(pos, i)
-	}
 	// Records are appended straight into the caller's buffer: dst has the
 	// buffer's capacity, so an append that does not fit moves dst to Go
 	// memory, where formatting goes on only to learn the size needed.
 	dst := unsafe.Slice((*byte)(unsafe.Pointer(out)), int(outCap))[:0]
-	now := time.Now()
-	code := int32(codeOK)
-	closed := false
-	next := 0 // the next line to write
-	// badLines writes the lines before upto that failed here (bad ASN).
-	badLines := func(upto int) {
-		for ; next < upto; next++ {
-			if next > 0 {
-				dst = append(dst, '\n')
-			}
-			dst = classifier.AppendErrorRecord(dst, inputs[next], lineErr[next])
-			code = codePartial
-		}
-	}
-	e.ClassifyEach(context.Background(), qs, func(k int, r *classifier.Result, err error) {
-		i := pos[k]
-		badLines(i)
-		if i > 0 {
-			dst = append(dst, '\n')
-		}
-		if err != nil {
-			closed = closed || errors.Is(err, classifier.ErrClosed)
-			dst = classifier.AppendErrorRecord(dst, inputs[i], err)
-			code = codePartial
-		} else {
-			dst = classifier.AppendRecord(dst, *r, now)
-		}
-		next = i + 1
-	})
-	badLines(lines)
-	if closed {
-		return fail(out, outCap, outLen, codeClosed, classifier.ErrClosed.Error())
-	}
-	if len(dst) > int(outCap) {
+	dst, partial, err := wire.AppendBatch(context.Background(), dst, e, goString(in, inLen), time.Now())
+	switch {
+	case err != nil:
+		return engineError(out, outCap, outLen, err)
+	case len(dst) > int(outCap):
 		*outLen = C.int64_t(len(dst))
-		return codeBufferTooSmall
+		return C.int32_t(codeBufferTooSmall)
 	}
 	*outLen = C.int64_t(len(dst))
-	return C.int32_t(code)
+	if partial {
+		return C.int32_t(codePartial)
+	}
+	return C.int32_t(codeOK)
 }
 
 // Refresh downloads the sources of group ("tor", "cloud", "datacenter" or
@@ -497,22 +464,6 @@ func CacheClear(h C.int64_t, ipType *C.char, ipTypeLen C.int64_t, out *C.char, o
 	})
 }
 
-// Validate measures the engine's labels against truth as the JSON spec
-// (spec, specLen) says (classifier/validate.Spec: labelled CSVs, samplers,
-// AS-name runs, targets, or a real-data folder whose own engine is
-// measured) and writes the JSON outcome (validate.Outcome, markdown
-// included). Returns OK, INVALID_ARGUMENT (bad pointers, a bad spec, a file
-// it names that cannot be read), INVALID_HANDLE, BUFFER_TOO_SMALL (nothing
-// is kept: a second call measures again), CLOSED or INTERNAL. A spec that
-// needs no engine of the caller's can run without one: ValidateStandalone.
-//
-//export Validate
-func Validate(h C.int64_t, spec *C.char, specLen C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) C.int32_t {
-	return jsonCall("Validate", h, out, outCap, outLen, func(e *classifier.Engine) (any, int32, error) {
-		return runValidate("Validate", e, spec, specLen)
-	})
-}
-
 // Version writes classifier.Version.
 //
 //export Version
@@ -540,65 +491,50 @@ func ErrorText(code C.int32_t, out *C.char, outCap C.int64_t, outLen *C.int64_t)
 	if !validOut(out, outCap, outLen) {
 		return fail(out, outCap, outLen, codeInvalidArg, "ErrorText: bad output buffer")
 	}
-	text, ok := codeText[int32(code)]
-	if !ok {
-		text = "unknown status code " + strconv.Itoa(int(code))
+	text := "unknown status code " + strconv.Itoa(int(code))
+	for _, c := range codes {
+		if c.code == int32(code) {
+			text = c.text
+		}
 	}
 	return writeOut(out, outCap, outLen, []byte(text), codeOK)
 }
 
-// ---------------------------------------------------------------------------
-// Batch input helpers
+// abiInfo is what AbiInfo writes.
+type abiInfo struct {
+	ABI       int              `json:"abi"`
+	Version   string           `json:"version"`
+	Fields    []string         `json:"fields"`
+	ErrorMark string           `json:"error_mark"`
+	Codes     map[string]int32 `json:"codes"`
+}
 
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
+// AbiInfo writes, as JSON, what a caller checks at load: the ABI version
+// (IPC_ABI_VERSION), the engine version, the record's field names in order
+// (wire.Fields), the error record's mark and every status code by name:
+// {"abi":2,"version":"…","fields":["ip",…],"error_mark":"!error","codes":{"OK":0,…}}.
+// Returns OK, INVALID_ARGUMENT (bad output buffer), BUFFER_TOO_SMALL or
+// INTERNAL.
+//
+//export AbiInfo
+func AbiInfo(out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			rc = failAfterPanic(out, outCap, outLen, r)
 		}
+	}()
+	if !validOut(out, outCap, outLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "AbiInfo: bad output buffer")
 	}
-	return -1
+	info := abiInfo{ABI: C.IPC_ABI_VERSION, Version: classifier.Version, Fields: wire.Fields(), ErrorMark: wire.ErrorMark, Codes: map[string]int32{}}
+	for _, c := range codes {
+		info.Codes[c.name] = c.code
+	}
+	data, err := json.Marshal(info)
+	if err != nil {
+		return fail(out, outCap, outLen, codeInternal, "AbiInfo: encode: "+err.Error())
+	}
+	return writeOut(out, outCap, outLen, data, codeOK)
 }
-
-func countLines(s string) int {
-	n := 1
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			n++
-		}
-	}
-	return n
-}
-
-// parseQuery splits "ip[\tasn[\tas_name]]". The IP is returned even when
-// the ASN is bad, so the error record can name the input.
-func parseQuery(line string) (classifier.Query, error) {
-	var q classifier.Query
-	ip, rest, hasRest := cut(line, '\t')
-	q.IP = ip
-	if !hasRest {
-		return q, nil
-	}
-	asnText, name, _ := cut(rest, '\t')
-	q.ASName = name
-	if asnText != "" {
-		n, err := strconv.ParseUint(asnText, 10, 32)
-		if err != nil {
-			return q, &asnError{input: asnText}
-		}
-		q.ASN = uint32(n)
-	}
-	return q, nil
-}
-
-func cut(s string, sep byte) (before, after string, found bool) {
-	if i := indexByte(s, sep); i >= 0 {
-		return s[:i], s[i+1:], true
-	}
-	return s, "", false
-}
-
-type asnError struct{ input string }
-
-func (e *asnError) Error() string { return "invalid asn " + strconv.Quote(e.input) }
 
 func main() {}

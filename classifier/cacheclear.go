@@ -9,6 +9,31 @@ import (
 	"github.com/ipclassifier/ipclassifier/classifier/cache"
 )
 
+// CacheConfig configures the cache tiers (Config.Cache): see the fields'
+// documentation; the zero value is the embedded default, SQLite and disk
+// tiers under the data directory with Redis off.
+type CacheConfig = cache.Config
+
+// CacheStats are the cache tiers' counters (Stats.Cache).
+type CacheStats = cache.Stats
+
+// CacheReport counts what CleanupCache or ClearCache removed from each tier.
+type CacheReport = cache.CleanupReport
+
+// SQLiteLibrary says which SQLite the SQL tier links (Stats.SQLite).
+type SQLiteLibrary = cache.SQLiteLibrary
+
+// CleanupCache removes expired rows and files from the cache tiers (the
+// Redis tier expires its own keys). An error with a report means a tier
+// failed as a whole (the others were still cleaned); a closed engine
+// returns ErrClosed.
+func (e *Engine) CleanupCache(ctx context.Context) (CacheReport, error) {
+	if e.closed.Load() {
+		return CacheReport{}, ErrClosed
+	}
+	return e.cache.Cleanup(ctx) // its errors say "cache: <tier>: cleanup: …"
+}
+
 // typeField is the JSON member of a cached answer holding its type (the tag
 // of Result.Type).
 const typeField = "ip_type"
@@ -43,9 +68,9 @@ func ParseIPType(s string) (IPType, error) {
 // tier failed as a whole (the others were still cleared); an invalid t
 // clears nothing and returns an error wrapping ErrInvalidType; a closed
 // engine returns ErrClosed.
-func (e *Engine) ClearCache(ctx context.Context, t IPType) (cache.CleanupReport, error) {
+func (e *Engine) ClearCache(ctx context.Context, t IPType) (CacheReport, error) {
 	if e.closed.Load() {
-		return cache.CleanupReport{}, ErrClosed
+		return CacheReport{}, ErrClosed
 	}
 	if t == "" {
 		r, err := e.cache.Clear(ctx)
@@ -55,7 +80,7 @@ func (e *Engine) ClearCache(ctx context.Context, t IPType) (cache.CleanupReport,
 		return r, nil
 	}
 	if _, err := ParseIPType(string(t)); err != nil {
-		return cache.CleanupReport{}, fmt.Errorf("clear cache: %w", err)
+		return CacheReport{}, fmt.Errorf("clear cache: %w", err)
 	}
 	r, err := e.cache.ClearWhere(ctx, typeField, string(t))
 	if err != nil {

@@ -175,14 +175,14 @@ func (d *jsonScan) value(key string, r *Result) bool {
 		sp = &r.Service
 	case "source":
 		sp = &r.Source
-	case "matched":
-		sp = &r.Matched
+	case "matched_prefix":
+		sp = &r.MatchedPrefix
 	case "snapshot":
 		sp = &r.Snapshot
 	case "as_name":
 		sp = &r.ASName
-	case "cache":
-		sp = &r.Cache
+	case "cache_tier":
+		sp = &r.CacheTier
 	case "country":
 		sp = &r.Country
 	case "asn_source":

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/ipclassifier/ipclassifier/classifier/cache"
 )
 
 // Seconds is a duration that reads and writes JSON as a number of seconds.
@@ -89,7 +87,7 @@ type Config struct {
 
 	// Cache configures the L1/L2/L3 answer cache; its zero value disables
 	// every tier.
-	Cache cache.Config `json:"cache"`
+	Cache CacheConfig `json:"cache"`
 
 	// Now replaces the clock in tests; nil means time.Now.
 	Now func() time.Time `json:"-"`

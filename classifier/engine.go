@@ -121,7 +121,7 @@ func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName str
 	asName = cleanASName(asName)
 	if val, tier, ok := e.cache.Get(ctx, key); ok {
 		if r, err := decodeCached(val); err == nil && servesQuery(&r, asn, asName) {
-			r.Cache = tier
+			r.CacheTier = tier
 			e.stats.count(&r)
 			return r, nil
 		}
@@ -206,7 +206,7 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 		k++
 		if val != nil {
 			if err := decodeCachedInto(&r, val); err == nil && servesQuery(&r, q.ASN, cleanASName(q.ASName)) {
-				r.Cache = tier
+				r.CacheTier = tier
 				e.stats.count(&r)
 				emit(i, &r, nil)
 				continue
@@ -246,9 +246,6 @@ func (e *Engine) Close() error {
 	}
 	return nil
 }
-
-// Cache returns the engine's cache tiers (never nil).
-func (e *Engine) Cache() *cache.Cache { return e.cache }
 
 // l1TTL is the Redis time to live of an answer of type t.
 func l1TTL(t IPType) time.Duration {

@@ -337,7 +337,7 @@ func (ix *index) answer(addr netip.Addr, text string, callerASN uint32, callerNa
 		r.Type = typ
 		r.Provider, r.Region, r.Service = e.provider, e.region, e.service
 		r.Source = ix.srcs[e.src].label
-		r.Matched = e.prefix
+		r.MatchedPrefix = e.prefix
 		ix.fromSource(&r, e.src, now)
 		switch typ {
 		case TypeTor:
@@ -357,7 +357,7 @@ func (ix *index) answer(addr netip.Addr, text string, callerASN uint32, callerNa
 				r.Provider = a.name
 				r.Confidence = ConfidenceHostingASN
 				r.Source = ix.srcs[h.src].label
-				r.Matched = "AS" + strconv.FormatUint(uint64(a.asn), 10)
+				r.MatchedPrefix = "AS" + strconv.FormatUint(uint64(a.asn), 10)
 				ix.fromSource(&r, h.src, now)
 				return r
 			}
@@ -375,7 +375,7 @@ func (ix *index) answer(addr netip.Addr, text string, callerASN uint32, callerNa
 		r.Provider = a.name
 		r.Confidence = m.Confidence
 		r.Source = SourceASNName
-		r.Matched = m.Evidence()
+		r.MatchedPrefix = m.Evidence()
 		if a.table >= 0 {
 			ix.fromSource(&r, a.table, now)
 		}
@@ -386,7 +386,7 @@ func (ix *index) answer(addr netip.Addr, text string, callerASN uint32, callerNa
 		r.Provider = a.name
 		r.Confidence = ConfidenceASNProfile
 		r.Source = SourceASNProfile
-		r.Matched = v.Evidence
+		r.MatchedPrefix = v.Evidence
 		ix.fromSource(&r, v.Src, now)
 		return r
 	}

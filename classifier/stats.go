@@ -24,10 +24,10 @@ type Stats struct {
 	ASNRanges   int           `json:"asn_ranges"`
 	HostingASNs int           `json:"hosting_asns"`
 	Sources     []SourceStats `json:"sources"`
-	Cache       cache.Stats   `json:"cache"`
+	Cache       CacheStats    `json:"cache"`
 	// SQLite is the SQLite library of this build (whether it is the
 	// system's, shared with the host's sqlite3 module, or an own copy).
-	SQLite cache.SQLiteLibrary `json:"sqlite"`
+	SQLite SQLiteLibrary `json:"sqlite"`
 }
 
 // SourceStats describes one source's snapshot and refresh history (since

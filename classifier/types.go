@@ -90,23 +90,23 @@ const (
 // agrees with the caller's ASN (or the caller gave none). Country is the
 // ip2asn table's (the AS's registration country), never guessed.
 type Result struct {
-	IP           string    `json:"ip"`
-	Type         IPType    `json:"ip_type"`
-	Provider     string    `json:"provider"`
-	Region       string    `json:"region"`
-	Service      string    `json:"service"`
-	Confidence   float64   `json:"confidence"`
-	Source       string    `json:"source"`
-	ClassifiedAt time.Time `json:"classified_at"`
-	Matched      string    `json:"matched"`
-	Snapshot     string    `json:"snapshot"`
-	SnapshotAt   time.Time `json:"snapshot_at"`
-	Stale        bool      `json:"stale"`
-	ASN          uint32    `json:"asn"`
-	ASName       string    `json:"as_name"`
-	// Cache names the tier that served the answer ("l1", "l2", "l3"), or is
+	IP            string    `json:"ip"`
+	Type          IPType    `json:"ip_type"`
+	Provider      string    `json:"provider"`
+	Region        string    `json:"region"`
+	Service       string    `json:"service"`
+	Confidence    float64   `json:"confidence"`
+	Source        string    `json:"source"`
+	ClassifiedAt  time.Time `json:"classified_at"`
+	MatchedPrefix string    `json:"matched_prefix"`
+	Snapshot      string    `json:"snapshot"`
+	SnapshotAt    time.Time `json:"snapshot_at"`
+	Stale         bool      `json:"stale"`
+	ASN           uint32    `json:"asn"`
+	ASName        string    `json:"as_name"`
+	// CacheTier names the tier that served the answer ("l1", "l2", "l3"), or is
 	// empty when the answer was computed from the index just now.
-	Cache     string `json:"cache,omitempty"`
+	CacheTier string `json:"cache_tier,omitempty"`
 	Country   string `json:"country"`
 	ASNSource string `json:"asn_source"`
 }

@@ -2,7 +2,6 @@ package tests_go
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -98,7 +97,7 @@ func TestASNPriorityWithTheNewSources(t *testing.T) {
 			assert.Equal(t, tt.typ, r.Type)
 			assert.Equal(t, tt.conf, r.Confidence)
 			assert.Equal(t, tt.source, r.Source)
-			assert.Equal(t, tt.matched, r.Matched)
+			assert.Equal(t, tt.matched, r.MatchedPrefix)
 			assert.Equal(t, tt.snapshot, r.Snapshot)
 			assert.Equal(t, r.Snapshot != "", !r.SnapshotAt.IsZero())
 			assert.Equal(t, tt.asn, r.ASN)
@@ -157,30 +156,6 @@ func TestASNCallerDataWinsOverIP2ASN(t *testing.T) {
 	assert.EqualValues(t, 1*2, s.ByASNSource["ip2asn"])
 	assert.EqualValues(t, 1*2, s.BySource["hosting_asn_list"])
 	assert.EqualValues(t, 4*2, s.BySource["asn_name_heuristic"])
-}
-
-func TestASNRecordAppendsCountryAndASNSourceLast(t *testing.T) {
-	n := len(classifier.RecordFields)
-	require.GreaterOrEqual(t, n, 18)
-	assert.Equal(t, []string{"cache", "country", "asn_source"}, classifier.RecordFields[n-3:])
-	e := fixture.Loaded(t)
-	r := classify(t, e, "24.0.0.1")
-	now := time.Now()
-	rec := strings.Split(string(classifier.AppendRecord(nil, r, now)), "\t")
-	require.Len(t, rec, n)
-	fields := map[string]string{}
-	for i, f := range classifier.RecordFields {
-		fields[f] = rec[i]
-	}
-	assert.Equal(t, "residential", fields["ip_type"])
-	assert.Equal(t, "7922", fields["asn"])
-	assert.Equal(t, "COMCAST-7922", fields["as_name"])
-	assert.Equal(t, "US", fields["country"])
-	assert.Equal(t, "ip2asn", fields["asn_source"])
-	assert.Equal(t, "", fields["cache"])
-	none := strings.Split(string(classifier.AppendRecord(nil, classify(t, e, "9.9.9.9"), now)), "\t")
-	require.Len(t, none, n)
-	assert.Equal(t, []string{"", "", ""}, none[n-3:])
 }
 
 func TestASNTablesPersistAndRefreshAsTheirOwnGroup(t *testing.T) {

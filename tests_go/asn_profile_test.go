@@ -53,7 +53,7 @@ func TestASNProfileLabelsNetworksWhoseNamesSayNothing(t *testing.T) {
 			r := classify(t, e, tt.ip)
 			assert.Equal(t, tt.typ, r.Type)
 			assert.Equal(t, tt.source, r.Source)
-			assert.Equal(t, tt.matched, r.Matched)
+			assert.Equal(t, tt.matched, r.MatchedPrefix)
 			if tt.source == "asn_profile" {
 				assert.InDelta(t, classifier.ConfidenceASNProfile, r.Confidence, 1e-9)
 				assert.Equal(t, "asn/ip2asn-v4", r.Snapshot, "the snapshot is the table the profile read")

@@ -162,8 +162,8 @@ func BenchmarkEngineBatch1000CachedL1L2(b *testing.B) {
 		start := time.Now()
 		res, _ := e.ClassifyBatch(cacheCtx, qs)
 		lat = append(lat, time.Since(start))
-		if res[0].Cache != cache.TierL1 || res[999].Cache != cache.TierL2 {
-			b.Fatalf("tiers %q %q", res[0].Cache, res[999].Cache)
+		if res[0].CacheTier != cache.TierL1 || res[999].CacheTier != cache.TierL2 {
+			b.Fatalf("tiers %q %q", res[0].CacheTier, res[999].CacheTier)
 		}
 	}
 	cacheReportLatencies(b, lat)
@@ -186,8 +186,8 @@ func BenchmarkEngineBatch1000CachedL1Misses5(b *testing.B) {
 		start := time.Now()
 		res, _ := e.ClassifyBatch(cacheCtx, batch)
 		lat = append(lat, time.Since(start))
-		if res[0].Cache != cache.TierL1 || res[999].Cache != "" {
-			b.Fatalf("tiers %q %q", res[0].Cache, res[999].Cache)
+		if res[0].CacheTier != cache.TierL1 || res[999].CacheTier != "" {
+			b.Fatalf("tiers %q %q", res[0].CacheTier, res[999].CacheTier)
 		}
 	}
 	cacheReportLatencies(b, lat)

@@ -307,12 +307,12 @@ func TestEngineClearCacheRelabelsCachedUnknownAnswersAfterAListUpdate(t *testing
 			require.Equal(t, classifier.TypeTor, tor.Type)
 			r = classify("3.5.140.1")
 			require.Equal(t, classifier.TypeUnknown, r.Type, "the list update alone does not relabel a cached answer")
-			require.Equal(t, cache.TierL1, r.Cache)
+			require.Equal(t, cache.TierL1, r.CacheTier)
 
 			// An unknown type name clears nothing.
 			_, err = e.ClearCache(ctx, "Unknown")
 			require.ErrorContains(t, err, `invalid ip_type "Unknown"`)
-			require.Equal(t, cache.TierL1, classify("3.5.140.1").Cache)
+			require.Equal(t, cache.TierL1, classify("3.5.140.1").CacheTier)
 
 			report, err := e.ClearCache(ctx, classifier.TypeUnknown)
 			require.NoError(t, err)
@@ -322,10 +322,10 @@ func TestEngineClearCacheRelabelsCachedUnknownAnswersAfterAListUpdate(t *testing
 			r = classify("3.5.140.1")
 			require.Equal(t, classifier.TypeCloud, r.Type, "cleared: classified again from the loaded lists")
 			require.Equal(t, "aws", r.Provider)
-			require.Empty(t, r.Cache, "computed, not cached")
+			require.Empty(t, r.CacheTier, "computed, not cached")
 			r = classify("185.220.101.1")
 			require.Equal(t, classifier.TypeTor, r.Type)
-			require.Equal(t, cache.TierL1, r.Cache, "answers of other types stay cached")
+			require.Equal(t, cache.TierL1, r.CacheTier, "answers of other types stay cached")
 
 			// An empty type clears every answer.
 			report, err = e.ClearCache(ctx, "")
@@ -333,7 +333,7 @@ func TestEngineClearCacheRelabelsCachedUnknownAnswersAfterAListUpdate(t *testing
 			require.Equal(t, int64(2), report.L1Keys)
 			require.Equal(t, int64(2), report.L2Rows)
 			require.Equal(t, int64(2), report.L3Files)
-			require.Empty(t, classify("185.220.101.1").Cache)
+			require.Empty(t, classify("185.220.101.1").CacheTier)
 
 			require.NoError(t, e.Close())
 			_, err = e.ClearCache(ctx, classifier.TypeUnknown)

@@ -68,8 +68,8 @@ func TestCachedAnswersDecodeExactlyAsEncodingJSONWould(t *testing.T) {
 		res := classifier.Result{
 			IP: "198.18.0.1", Type: types[r.IntN(len(types))], Provider: pick(), Region: pick(), Service: pick(),
 			Confidence: []float64{0, 0.5, 0.75, 0.95, 0.99, 1, 0.123456789, 1e-7}[r.IntN(8)], Source: pick(),
-			ClassifiedAt: time.Unix(r.Int64N(4e9), r.Int64N(1e9)).UTC(), Matched: pick(), Snapshot: pick(),
-			Stale: r.IntN(2) == 0, ASN: r.Uint32(), ASName: pick(), Cache: []string{"", "l1"}[r.IntN(2)], Country: pick(), ASNSource: pick(),
+			ClassifiedAt: time.Unix(r.Int64N(4e9), r.Int64N(1e9)).UTC(), MatchedPrefix: pick(), Snapshot: pick(),
+			Stale: r.IntN(2) == 0, ASN: r.Uint32(), ASName: pick(), CacheTier: []string{"", "l1"}[r.IntN(2)], Country: pick(), ASNSource: pick(),
 		}
 		if r.IntN(2) == 0 {
 			res.SnapshotAt = time.Unix(r.Int64N(4e9), 0).In(time.FixedZone("x", 3600))
@@ -122,11 +122,11 @@ func TestCachedAnswersDecodeExactlyAsEncodingJSONWould(t *testing.T) {
 		fromCache := json.Unmarshal(val, &want) == nil && want.Validate() == nil
 		got := classify(t, e, ip)
 		if !fromCache {
-			require.Empty(t, got.Cache, "value %d %s: encoding/json refuses it, so it must be recomputed", i, val)
+			require.Empty(t, got.CacheTier, "value %d %s: encoding/json refuses it, so it must be recomputed", i, val)
 			require.Equal(t, ip, got.IP)
 			continue
 		}
-		want.Cache = "l3"
+		want.CacheTier = "l3"
 		require.True(t, want.ClassifiedAt.Equal(got.ClassifiedAt), "value %d %s", i, val)
 		require.True(t, want.SnapshotAt.Equal(got.SnapshotAt), "value %d %s", i, val)
 		want.ClassifiedAt, want.SnapshotAt, got.ClassifiedAt, got.SnapshotAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}

@@ -48,7 +48,7 @@ func TestClassifyFollowsPriorityTorCloudDatacenter(t *testing.T) {
 			assert.Equal(t, tt.service, r.Service)
 			assert.Equal(t, tt.conf, r.Confidence)
 			assert.Equal(t, tt.source, r.Source)
-			assert.Equal(t, tt.matched, r.Matched)
+			assert.Equal(t, tt.matched, r.MatchedPrefix)
 			assert.Equal(t, tt.snapshot, r.Snapshot)
 			assert.Equal(t, r.Snapshot != "", !r.SnapshotAt.IsZero(), "snapshot time present iff a list answered")
 			assert.False(t, r.Stale)
@@ -112,7 +112,7 @@ func TestResidentialFromASName(t *testing.T) {
 			assert.Equal(t, "caller", r.ASNSource)
 			if tt.typ != classifier.TypeUnknown {
 				assert.Equal(t, "asn_name_heuristic", r.Source)
-				assert.Contains(t, r.Matched, "as_name:")
+				assert.Contains(t, r.MatchedPrefix, "as_name:")
 				assert.Equal(t, tt.asName, r.Provider)
 			}
 		})
@@ -207,15 +207,15 @@ func TestCachedAnswerDoesNotHideTheCallersASData(t *testing.T) {
 	withAS, err := e.Classify(ctx, "9.9.9.9", 7922, "COMCAST-7922")
 	require.NoError(t, err)
 	assert.Equal(t, classifier.TypeResidential, withAS.Type, "the cached unknown was computed without AS data")
-	assert.Empty(t, withAS.Cache)
+	assert.Empty(t, withAS.CacheTier)
 
 	again, err := e.Classify(ctx, "9.9.9.9", 7922, "COMCAST-7922")
 	require.NoError(t, err)
 	assert.Equal(t, classifier.TypeResidential, again.Type)
-	assert.Equal(t, "l3", again.Cache, "same AS data: the cache answers")
+	assert.Equal(t, "l3", again.CacheTier, "same AS data: the cache answers")
 
 	res, errs := e.ClassifyBatch(ctx, []classifier.Query{{IP: "9.9.9.9", ASN: 64500, ASName: "Example Hosting GmbH"}})
 	require.NoError(t, errs[0])
 	assert.Equal(t, classifier.TypeDatacenter, res[0].Type, "other AS data: recomputed in a batch too")
-	assert.Empty(t, res[0].Cache)
+	assert.Empty(t, res[0].CacheTier)
 }

@@ -97,7 +97,7 @@ func TestIPv4AnswersMatchASlowReferenceAtEveryBoundary(t *testing.T) {
 		typ, matched := reference(a)
 		require.Equal(t, typ, got.Type, "%s: %+v", a, got)
 		if typ != classifier.TypeUnknown {
-			require.Equal(t, matched, got.Matched, "%s", a)
+			require.Equal(t, matched, got.MatchedPrefix, "%s", a)
 		}
 	}
 	for _, p := range all {

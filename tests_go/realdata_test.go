@@ -31,7 +31,7 @@ func TestRealDataEveryTorListAddressIsTor(t *testing.T) {
 		}
 		r := classify(t, e, ip)
 		require.Equal(t, classifier.TypeTor, r.Type, ip)
-		require.Equal(t, ip+"/32", r.Matched)
+		require.Equal(t, ip+"/32", r.MatchedPrefix)
 		n++
 	}
 	assert.Equal(t, 1182, n, "SOURCES.md: 1,182 unique IPv4")
@@ -64,7 +64,7 @@ func TestRealDataHostingRangeNoCloudListHasIsDatacenter(t *testing.T) {
 	assert.Equal(t, classifier.TypeDatacenter, r.Type)
 	assert.Equal(t, "datacenter_community_lists", r.Source)
 	assert.Equal(t, "datacenter/x4bnet-ipv4", r.Snapshot)
-	assert.True(t, netip.MustParsePrefix(r.Matched).Contains(netip.MustParseAddr("88.198.10.10")))
+	assert.True(t, netip.MustParsePrefix(r.MatchedPrefix).Contains(netip.MustParseAddr("88.198.10.10")))
 }
 
 func TestRealDataAWSRowsAreCloudAWS(t *testing.T) {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,3 +82,41 @@ def test_version_mismatch_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ClassifierError, match="rebuild"):
         _native.load()
     monkeypatch.setattr(_native, "_lib", lib)
+
+
+def test_abi_info_is_what_the_package_speaks() -> None:
+    """AbiInfo: the ABI version, every status code by name (the same as the
+    header's IPC_* defines), the record fields (the IPClassification
+    attributes) and the error mark; the loader refuses a library that says
+    otherwise."""
+    import ctypes
+    import dataclasses
+    import re
+
+    from ipclassifier import IPClassification, _native, _wire
+
+    lib = _native.load()
+    info = lib.abi_info()
+    assert info["abi"] == _native.ABI_VERSION
+    assert _native.abi_mismatches(info) == []
+    assert tuple(info["fields"]) == _wire.FIELDS
+    assert set(_wire.FIELDS) == {f.name for f in dataclasses.fields(IPClassification)}
+    header = Path(lib.path).with_suffix(".h").read_text()
+    defines = dict(re.findall(r"#define IPC_([A-Z_]+) (-?\d+)", header))
+    assert int(defines.pop("ABI_VERSION")) == info["abi"]
+    assert {k: int(v) for k, v in defines.items()} == info["codes"]
+    assert {v: k for k, v in _native.CODE_NAMES.items()} == info["codes"]
+    # What the loader says of a library that disagrees.
+    other = dict(info, abi=1, fields=info["fields"][:5], codes=dict(info["codes"], CLOSED=-8))
+    problems = _native.abi_mismatches(other)
+    assert any("ABI 1, want 2" in p for p in problems)
+    assert any("status CLOSED is -8, want -7" in p for p in problems)
+    assert any("record fields" in p for p in problems)
+    # A newer library may append fields.
+    assert _native.abi_mismatches(dict(info, fields=info["fields"] + ["later"])) == []
+    # The export follows the conventions: too small a buffer gets the size needed.
+    buf = (ctypes.c_char * 4)(b"x", b"x", b"x", b"x")
+    n = ctypes.c_int64(0)
+    assert lib.abi_info_(buf, 4, n) == _native.BUFFER_TOO_SMALL
+    assert n.value > 4 and bytes(buf) == b"xxxx"
+    assert lib.abi_info_(buf, 4, None) == _native.INVALID_ARGUMENT

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import Any, Tuple
+from typing import Any, Dict, Tuple
 
 import pytest
 
@@ -181,8 +182,10 @@ def test_validate_plot_says_when_matplotlib_is_missing(
     assert "needs matplotlib" in err and "pip install matplotlib" in err
 
 
-def test_classifier_validate_method(loaded: Any) -> None:
-    outcome = loaded.validate({"truth": [str(LABELLED)], "seed": 9})
+def test_harness_measures_the_classifier_its_config_describes(loaded: Any) -> None:
+    from ipclassifier import _harness
+
+    outcome = _harness.run({"truth": [str(LABELLED)], "seed": 9}, loaded.config)
     assert outcome["seed"] == 9
     types = {t["type"]: t for t in outcome["report"]["types"]}
     assert types["residential"]["recall"] == pytest.approx(1 / 3)
@@ -190,23 +193,33 @@ def test_classifier_validate_method(loaded: Any) -> None:
     assert outcome["markdown"].startswith("### Labels against truth")
 
 
-def test_classifier_validate_rejects_a_bad_spec(loaded: Any) -> None:
-    from ipclassifier import ClassifierError
+def test_harness_rejects_a_bad_spec(loaded: Any) -> None:
+    from ipclassifier import ClassifierError, _native
 
     with pytest.raises(ClassifierError) as e:
-        loaded.validate({"truht": []})
-    assert e.value.code == -1 and "truht" in str(e.value)
+        _harness_run({"truht": []}, loaded.config)
+    assert e.value.code == _native.INVALID_ARGUMENT and "truht" in str(e.value)
     with pytest.raises(ClassifierError):
-        loaded.validate({"samplers": [{"kind": "dns"}]})
+        _harness_run({"samplers": [{"kind": "dns"}]}, loaded.config)
 
 
-def test_validate_on_a_closed_classifier(make_classifier: Any) -> None:
-    from ipclassifier import ClassifierError
+def test_the_library_carries_no_harness() -> None:
+    """The .so a host loads exports no Validate and holds none of
+    classifier/validate; the harness is its own program."""
+    from ipclassifier import _harness, _native
 
-    c = make_classifier()
-    c.close()
-    with pytest.raises(ClassifierError):
-        c.validate({"truth": [str(LABELLED)]})
+    lib = _native.load()
+    for name in ("Validate", "ValidateStandalone"):
+        assert not hasattr(lib.cdll, name)
+    with open(lib.path, "rb") as f:
+        assert b"ipclassifier/classifier/validate" not in f.read()
+    assert os.access(_harness.program_path(), os.X_OK)
+
+
+def _harness_run(spec: Dict[str, Any], config: Dict[str, Any]) -> Dict[str, Any]:
+    from ipclassifier import _harness
+
+    return _harness.run(spec, config)
 
 
 def test_validate_asn_tags_sampler(fixture_server: FixtureServer, data_dir: Path) -> None:
@@ -240,27 +253,3 @@ def test_validate_real_data_suite(fixture_server: FixtureServer, tmp_path: Path)
     assert outcome["targets_missed"] == 1 and not targets["AS-name residential recall (held-out)"]["met"]
     assert outcome["real_data"] == str(SHARED_DATA)
     assert "### Engine measured" in outcome["markdown"]
-
-
-def test_validate_export_follows_the_abi_conventions(loaded: Any) -> None:
-    import ctypes
-
-    from ipclassifier import _native
-
-    lib = loaded._lib
-    spec = json.dumps({"truth": [str(LABELLED)]}).encode()
-    # A buffer too small: the size needed, nothing written; call() retries.
-    buf = (ctypes.c_char * 4)(b"x", b"x", b"x", b"x")
-    n = ctypes.c_int64(0)
-    assert lib.validate(loaded._h, spec, len(spec), buf, 4, n) == _native.BUFFER_TOO_SMALL
-    assert n.value > 4 and bytes(buf) == b"xxxx"
-    rc, data = _native.call(lib.validate, loaded._h, spec, len(spec), size=16)
-    assert rc == _native.OK and len(data) == n.value and json.loads(data)["report"]["total"] == 10
-    # Bad handle, NULL with a length, no outLen, bad JSON.
-    big = (ctypes.c_char * 256)()
-    assert lib.validate(987654, spec, len(spec), big, 256, n) == _native.INVALID_HANDLE
-    assert b"invalid handle" in bytes(big[: n.value])
-    assert lib.validate(loaded._h, None, 5, big, 256, n) == _native.INVALID_ARGUMENT
-    assert lib.validate(loaded._h, spec, len(spec), big, 256, None) == _native.INVALID_ARGUMENT
-    assert lib.validate(loaded._h, b"{", 1, big, 256, n) == _native.INVALID_ARGUMENT
-    assert b"parse spec" in bytes(big[: n.value])

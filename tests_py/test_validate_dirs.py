@@ -122,13 +122,10 @@ def test_validate_usage_error_opens_no_classifier(tmp_path: Path) -> None:
     assert tree(sandbox) == ["home"]
 
 
-def test_validate_standalone_refuses_a_spec_that_needs_a_classifier() -> None:
-    from ipclassifier import ClassifierError, _native
-    from ipclassifier.classifier import spec_needs_classifier, validate_standalone
+def test_needs_classifier_follows_the_spec() -> None:
+    from ipclassifier import _harness
 
     spec = {"truth": [str(VALIDATE / "labelled.csv")]}
-    assert spec_needs_classifier(spec)
-    with pytest.raises(ClassifierError, match="no engine to measure") as e:
-        validate_standalone(spec)
-    assert e.value.code == _native.INVALID_ARGUMENT
-    assert not spec_needs_classifier({**spec, "real_data": "/somewhere"})
+    assert _harness.needs_classifier(spec)
+    assert not _harness.needs_classifier({**spec, "real_data": "/somewhere"})
+    assert not _harness.needs_classifier({"asn_names": [{}]})

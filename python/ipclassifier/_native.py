@@ -3,13 +3,16 @@
 
 It finds the library with :mod:`importlib.resources` (or the path in
 ``$IPCLASSIFIER_LIBRARY``), declares the argument and result types of every
-export, checks the library's ``Version`` against the package version, and
-maps status codes to exceptions (:func:`check`). The library is loaded on
+export, checks at load what the library says of itself (the ``AbiInfo``
+export: ABI version, engine version, the status codes by name and the record
+fields) against what this package was written for, and maps status codes to
+exceptions (:func:`check`). The library is loaded on
 first use, not at import, so importing :mod:`ipclassifier` never starts the
 Go runtime; that keeps a process free to ``fork()`` until it creates a
 classifier.
 
-C ABI (see capi/main.go): every export returns an int32 status; outputs go
+C ABI (see capi/main.go and the generated libipclassifier.h, where the
+status codes are defined once): every export returns an int32 status; outputs go
 into caller-owned buffers ``(out, outCap, *outLen)``; on BUFFER_TOO_SMALL
 ``*outLen`` is the size needed and nothing was written; on any other error
 ``out`` holds the message.
@@ -19,12 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import threading
 import weakref
 from ctypes import POINTER, c_char, c_char_p, c_int32, c_int64
 from importlib import resources
-from typing import Any, Callable, NoReturn, Optional, Protocol, Tuple
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Protocol, Tuple
 
 from ._version import __version__
 
@@ -45,7 +49,10 @@ __all__ = [
     "CLOSED",
 ]
 
-# Status codes of the C ABI.
+#: The C ABI version this package speaks (IPC_ABI_VERSION in the header).
+ABI_VERSION = 2
+
+# Status codes of the C ABI (IPC_* in the header); checked at load.
 OK = 0
 PARTIAL = 1
 INVALID_ARGUMENT = -1
@@ -117,10 +124,9 @@ class Library:
         self.stats: _Func = self._fn("Stats", c_int64, _OUT, c_int64, _P64)
         self.cache_cleanup: _Func = self._fn("CacheCleanup", c_int64, _OUT, c_int64, _P64)
         self.cache_clear: _Func = self._fn("CacheClear", c_int64, c_char_p, c_int64, _OUT, c_int64, _P64)
-        self.validate: _Func = self._fn("Validate", c_int64, c_char_p, c_int64, _OUT, c_int64, _P64)
-        self.validate_standalone: _Func = self._fn("ValidateStandalone", c_char_p, c_int64, _OUT, c_int64, _P64)
         self.version_: _Func = self._fn("Version", _OUT, c_int64, _P64)
         self.error_text: _Func = self._fn("ErrorText", c_int32, _OUT, c_int64, _P64)
+        self.abi_info_: _Func = self._fn("AbiInfo", _OUT, c_int64, _P64)
         # Hot path only: a second handle on Classify WITHOUT argtypes, which
         # saves ctypes a from_param() call per argument (~25 ns each, a
         # tenth of a classify() call). Every argument passed to it must
@@ -150,6 +156,13 @@ class Library:
     def version(self) -> str:
         rc, data = call(self.version_)
         return data.decode()
+
+    def abi_info(self) -> Dict[str, Any]:
+        """What the library says of itself: ``abi``, ``version``,
+        ``fields`` (the record layout), ``error_mark`` and ``codes``."""
+        _, data = call(self.abi_info_)
+        info: Dict[str, Any] = json.loads(data)
+        return info
 
     def code_text(self, code: int) -> str:
         try:
@@ -231,8 +244,36 @@ def load() -> Library:
                     f"{lib.path} is version {got} but the ipclassifier package is {__version__}: "
                     "rebuild the library with build.sh"
                 )
+            problems = abi_mismatches(lib.abi_info())
+            if problems:
+                raise ClassifierError(
+                    f"{lib.path} does not speak this package's C ABI ({'; '.join(problems)}): "
+                    "rebuild the library with build.sh"
+                )
             _lib = lib
         return _lib
+
+
+def abi_mismatches(info: Dict[str, Any]) -> List[str]:
+    """How the library's AbiInfo differs from what this package expects
+    (empty when they agree): the ABI version, every status code by name,
+    the record fields (a newer library may append fields) and the error
+    record's mark."""
+    from . import _wire  # here, not at import: _wire imports this module
+
+    problems = []
+    if info.get("abi") != ABI_VERSION:
+        problems.append(f"ABI {info.get('abi')}, want {ABI_VERSION}")
+    codes = info.get("codes") or {}
+    for code, name in CODE_NAMES.items():
+        if codes.get(name) != code:
+            problems.append(f"status {name} is {codes.get(name)}, want {code}")
+    fields = tuple(info.get("fields") or ())
+    if fields[: len(_wire.FIELDS)] != _wire.FIELDS:
+        problems.append(f"record fields {list(fields)}, want {list(_wire.FIELDS)} first")
+    if info.get("error_mark") != _wire.ERROR_MARK:
+        problems.append(f"error mark {info.get('error_mark')!r}, want {_wire.ERROR_MARK!r}")
+    return problems
 
 
 def loaded() -> Optional[Library]:

@@ -1,8 +1,8 @@
 """IPClassifier: the Python face of the Go engine.
 
 Everything here is transport: build the JSON configuration, call the C ABI,
-decode the tab-separated records it returns (see classifier.RecordFields in
-the Go engine) into :class:`IPClassification`. No classification logic.
+decode the records it returns (:mod:`._wire`) into :class:`IPClassification`.
+No classification logic.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import (
 
 from . import _native
 from ._native import BUFFER_TOO_SMALL, OK, PARTIAL, ClassifierError
+from ._wire import ERROR_MARK, TYPES, decode, decode_batch
 from .types import CacheClearReport, IPClassification, IPType
 
 __all__ = [
@@ -37,8 +38,6 @@ __all__ = [
     "create_ip_classifier",
     "build_config",
     "classification_disabled",
-    "validate_standalone",
-    "spec_needs_classifier",
     "BulkItem",
 ]
 
@@ -47,144 +46,6 @@ __all__ = [
 BulkItem = Union[str, Tuple[str], Tuple[str, Optional[int]], Tuple[str, Optional[int], Optional[str]]]
 
 _MAX_ASN = 0xFFFFFFFF
-_RECORD_FIELDS = 18  # classifier.RecordFields; later versions only append
-_ERROR_MARK = "!error"
-
-# ---------------------------------------------------------------------------
-# Record decoding (hot path: keep it flat)
-
-_UTC = timezone.utc
-_fromiso = datetime.fromisoformat
-_new = object.__new__
-_TYPES: Dict[str, IPType] = {t.value: t for t in IPType}
-
-# Timestamps repeat: every answer from a snapshot shares its snapshot_at
-# (memoised by text in _ts_cache) and every answer of a batch shares its
-# classified_at (the last one is kept, as one tuple so threads never see a
-# text paired with another text's datetime).
-_last_classified: Tuple[str, datetime] = ("", datetime.fromtimestamp(0, timezone.utc))
-_ts_cache: Dict[str, datetime] = {}
-_TS_CACHE_MAX = 512
-
-
-def _ts(text: str) -> datetime:
-    dt = _ts_cache.get(text)
-    if dt is None:
-        if len(_ts_cache) >= _TS_CACHE_MAX:
-            _ts_cache.clear()
-        dt = _ts_cache[text] = _fromiso(text)
-    return dt
-
-
-def _values(rec: str) -> Tuple[Any, ...]:
-    """The field values of one record (see RecordFields in the Go engine),
-    in IPClassification's field order."""
-    f = rec.split("\t")
-    if len(f) != _RECORD_FIELDS:
-        if len(f) < _RECORD_FIELDS:
-            raise ClassifierError(f"malformed record from libipclassifier: {rec!r}")
-        f = f[:_RECORD_FIELDS]  # fields appended by a newer engine
-    ip, t, prov, region, service, conf, src, cat, matched, snap, snap_at, age, stale, asn, as_name, tier, cc, asrc = f
-    global _last_classified
-    last_cat, classified_at = _last_classified
-    if cat != last_cat:  # a batch shares one classified_at; single calls never repeat
-        classified_at = _fromiso(cat)
-        _last_classified = (cat, classified_at)
-    return (
-        _TYPES[t],
-        prov or None,
-        float(conf),
-        src,
-        classified_at,
-        ip,
-        region or None,
-        service or None,
-        matched or None,
-        snap or None,
-        (_ts_cache.get(snap_at) or _ts(snap_at)) if snap_at else None,
-        float(age) if snap else None,
-        stale == "1",
-        None if asn == "0" else int(asn),
-        as_name or None,
-        tier or None,
-        cc or None,
-        asrc or None,
-    )
-
-
-class _Draft:
-    """A mutable twin of IPClassification with the same memory layout.
-
-    _decode fills a _Draft with plain attribute stores (a fraction of the
-    cost of object.__setattr__ on a frozen dataclass, field by field), then
-    makes it a real IPClassification by assigning __class__: the result is
-    indistinguishable from one built by __init__. The Go engine validated
-    the answer already, so __post_init__ has nothing to check. (Python 3.9
-    has no dataclass slots: both classes then use a __dict__, which is just
-    as compatible.)
-    """
-
-    if sys.version_info >= (3, 10):
-        __slots__ = tuple(IPClassification.__dataclass_fields__)
-
-    ip_type: IPType
-    provider: Optional[str]
-    confidence: float
-    source: str
-    classified_at: datetime
-    ip: Optional[str]
-    region: Optional[str]
-    service: Optional[str]
-    matched_prefix: Optional[str]
-    snapshot: Optional[str]
-    snapshot_at: Optional[datetime]
-    data_age_seconds: Optional[float]
-    stale: bool
-    asn: Optional[int]
-    as_name: Optional[str]
-    cache_tier: Optional[str]
-    country: Optional[str]
-    asn_source: Optional[str]
-
-
-def _store(o: Any, values: Tuple[Any, ...]) -> None:
-    """Set the fields of o, a mutable twin of IPClassification, to values
-    (in field order) with plain attribute stores."""
-    (
-        o.ip_type, o.provider, o.confidence, o.source, o.classified_at, o.ip, o.region, o.service,
-        o.matched_prefix, o.snapshot, o.snapshot_at, o.data_age_seconds, o.stale, o.asn, o.as_name,
-        o.cache_tier, o.country, o.asn_source,
-    ) = values  # fmt: skip
-
-
-def _decode(rec: str) -> IPClassification:
-    """One record → IPClassification."""
-    o = _new(_Draft)
-    _store(o, _values(rec))
-    o.__class__ = IPClassification  # type: ignore[assignment]
-    return o  # type: ignore[return-value]
-
-
-def _decode_batch(records: List[str]) -> List[IPClassification]:
-    """Decode the records of one batch. Answers from the same prefix
-    differ only in their ip (the first field), so the rest of a record is
-    decoded once per batch and reused."""
-    out: List[IPClassification] = []
-    append = out.append
-    seen: Dict[str, Tuple[Any, ...]] = {}
-    new, draft, store, values, cls = _new, _Draft, _store, _values, IPClassification
-    for rec in records:
-        ip, rest = rec.split("\t", 1)
-        vals = seen.get(rest)
-        if vals is None:
-            vals = seen[rest] = values(rec)
-        o = new(draft)
-        store(o, vals)
-        o.ip = ip
-        o.__class__ = cls  # type: ignore[assignment]
-        append(o)  # type: ignore[arg-type]
-    return out
-
 
 def _invalid_answer(item: str) -> IPClassification:
     """The answer bulk_classify(errors="unknown") gives an invalid input."""
@@ -193,7 +54,7 @@ def _invalid_answer(item: str) -> IPClassification:
         provider=None,
         confidence=0.0,
         source="invalid_ip",
-        classified_at=datetime.now(_UTC),
+        classified_at=datetime.now(timezone.utc),
         ip=item,
     )
 
@@ -551,7 +412,7 @@ class IPClassifier:
             )
         if rc:
             return self._classify_slow(rc, ip, b, asn, as_name, buf)
-        return _decode(buf.raw[: buf.n.value].decode())
+        return decode(buf.raw[: buf.n.value].decode())
 
     def _classify_slow(
         self, rc: int, ip: str, b: bytes, asn: Optional[int], as_name: Optional[str], buf: _Buf
@@ -567,7 +428,7 @@ class IPClassifier:
                 len(as_name.encode()) if as_name else 0,
                 size=buf.n.value,
             )
-            return _decode(data.decode())
+            return decode(data.decode())
         self._raise(rc, bytes(buf.raw[: buf.n.value]), ip)
 
     @overload
@@ -676,10 +537,9 @@ class IPClassifier:
             raise ClassifierError(f"libipclassifier returned {len(records)} records for {len(ips)} inputs")
         answers: List[Union[IPClassification, str]]
         if not partial and not bad:  # every record is an answer
-            return ips, _decode_batch(records), 0  # type: ignore[return-value]
+            return ips, decode_batch(records), 0  # type: ignore[return-value]
         answers = []
         append = answers.append
-        decode = _decode
         failed = 0
         for i, rec in enumerate(records):
             if bad and i in bad:
@@ -688,7 +548,7 @@ class IPClassifier:
                 continue
             if "\t!" in rec:  # maybe an error record "input\t!error\tmessage"
                 f = rec.split("\t", 2)
-                if len(f) == 3 and f[1] == _ERROR_MARK:
+                if len(f) == 3 and f[1] == ERROR_MARK:
                     append(f[2])
                     failed += 1
                     continue
@@ -861,55 +721,6 @@ class IPClassifier:
             error=raw.get("error") or None,
         )
 
-    def validate(self, spec: Mapping[str, Any]) -> Dict[str, Any]:
-        """Measure the labels against truth as ``spec`` says and return the
-        outcome; the Go engine does all of it (classifier/validate).
-
-        ``spec`` keys: ``truth`` (labelled CSV paths), ``samplers``
-        (``{"kind": "tor"|"cloud"|"asn_tags", ...}``), ``asn_names``,
-        ``targets``, ``seed``, ``count``, or ``real_data`` (a folder laid
-        out as ../shared/data: its own engine is measured, by default with
-        the standard suite). The outcome holds ``report`` (per type,
-        provider and origin; ``confusion``), ``asn_names``, ``targets``,
-        ``targets_missed`` and ``markdown`` (all of it, rendered).
-
-        Raises:
-            ClassifierError: a bad spec or an unreadable file it names
-                (INVALID_ARGUMENT), a closed classifier.
-        """
-        h = self._handle_or_raise()
-        payload = json.dumps(spec).encode()
-        _, data = _native.call(self._lib.validate, h, payload, len(payload), size=1 << 22)
-        outcome: Dict[str, Any] = json.loads(data)
-        return outcome
-
-
-def spec_needs_classifier(spec: Mapping[str, Any]) -> bool:
-    """Whether measuring ``spec`` needs a classifier of the caller's: it does
-    for labelled CSVs (``truth``) and ``samplers``, unless ``real_data``
-    names a folder (measured with an engine of its own); ``asn_names`` runs
-    score names alone."""
-    return not spec.get("real_data") and bool(spec.get("truth") or spec.get("samplers"))
-
-
-def validate_standalone(spec: Mapping[str, Any]) -> Dict[str, Any]:
-    """:meth:`IPClassifier.validate` for a spec that needs no classifier of
-    the caller's (see :func:`spec_needs_classifier`): a ``real_data``
-    folder, measured with an engine of its own whose snapshots live in a
-    temporary directory, or ``asn_names`` runs alone. Opens no cache tier
-    and creates no data directory.
-
-    Raises:
-        ClassifierError: a bad spec, one that needs a classifier ("no
-            engine to measure"), or an unreadable file it names
-            (INVALID_ARGUMENT).
-    """
-    lib = _native.load()
-    payload = json.dumps(spec).encode()
-    _, data = _native.call(lib.validate_standalone, payload, len(payload), size=1 << 22)
-    outcome: Dict[str, Any] = json.loads(data)
-    return outcome
-
 
 def _check_ip_type(ip_type: Union[IPType, str, None]) -> str:
     """ip_type's value ("" for None); ValueError naming it and the valid
@@ -918,7 +729,7 @@ def _check_ip_type(ip_type: Union[IPType, str, None]) -> str:
         return ""
     if isinstance(ip_type, IPType):
         return ip_type.value
-    if isinstance(ip_type, str) and ip_type in _TYPES:
+    if isinstance(ip_type, str) and ip_type in TYPES:
         return ip_type
     valid = ", ".join(t.value for t in IPType)
     raise ValueError(f"invalid ip_type {ip_type!r}: want one of {valid} (or None for every answer)")

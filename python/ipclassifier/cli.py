@@ -42,7 +42,7 @@ from . import cowrie_cli, validate_cli
 from .metrics import prometheus_text
 from ._native import ClassifierError
 from ._version import __version__
-from .classifier import BulkItem, IPClassifier, create_ip_classifier
+from .classifier import BulkItem, IPClassifier, build_config
 from .types import IPClassification, IPType
 
 _CHUNK = 10_000  # stdin is classified this many lines per engine call
@@ -149,24 +149,24 @@ def build_parser() -> argparse.ArgumentParser:
 _KEYWORD_URLS = frozenset({"redis_url", "tor_url", "cloud_base_url", "datacenter_url", "hosting_base_url"})
 
 
-def open_classifier(
+def classifier_config(
     args: argparse.Namespace,
     *,
     cache_dir: Optional[str] = None,
     db_engine: Optional[str] = None,
     redis_url: Optional[str] = None,
     enable_cache: bool = True,
-) -> IPClassifier:
-    """create_ip_classifier from the global options' sources (--data-dir,
-    every --*-url, --cloud-providers) and the cache tiers given: ``ipclassifier``
-    and the backfill differ only in which tiers they use."""
+) -> Dict[str, Any]:
+    """The configuration (build_config) of the global options' sources
+    (--data-dir, every --*-url, --cloud-providers) and the cache tiers given:
+    ``ipclassifier`` and the backfill differ only in which tiers they use."""
     extra: Dict[str, Any] = {
         key: value for key, value in vars(args).items() if key.endswith("_url") and key not in _KEYWORD_URLS and value
     }
     providers = getattr(args, "cloud_providers", None)
     if providers:
         extra["cloud_providers"] = [p.strip() for p in providers.split(",") if p.strip()]
-    return create_ip_classifier(
+    return build_config(
         cache_dir=cache_dir,
         db_engine=db_engine,
         redis_url=redis_url,
@@ -180,10 +180,19 @@ def open_classifier(
     )
 
 
-def _open(args: argparse.Namespace) -> IPClassifier:
-    return open_classifier(
+def open_classifier(args: argparse.Namespace, **tiers: Any) -> IPClassifier:
+    """create_ip_classifier of :func:`classifier_config`."""
+    return IPClassifier(config=classifier_config(args, **tiers))
+
+
+def _config(args: argparse.Namespace) -> Dict[str, Any]:
+    return classifier_config(
         args, cache_dir=args.cache_dir, db_engine=args.db, redis_url=args.redis_url, enable_cache=not args.no_cache
     )
+
+
+def _open(args: argparse.Namespace) -> IPClassifier:
+    return IPClassifier(config=_config(args))
 
 
 # ---------------------------------------------------------------------------
@@ -356,7 +365,7 @@ def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None) -
     out, err = sys.stdout, sys.stderr
     try:
         if args.command == "validate":  # opens the classifier only when the spec measures it
-            return validate_cli.run(args, lambda: _open(args), out, err)
+            return validate_cli.run(args, lambda: _config(args), out, err)
         with _open(args) as c:
             if args.command == "classify":
                 return _cmd_classify(args, c, out, err, stdin or sys.stdin)

@@ -1,8 +1,8 @@
 """``ipclassifier validate``: measure the labels against truth.
 
-The Go engine does the measuring (classifier/validate, through
-:meth:`IPClassifier.validate`); this module only turns the options into a
-spec, prints the markdown the engine rendered (or the raw JSON), and draws
+The Go harness does the measuring (classifier/validate, a program of its
+own run by :mod:`ipclassifier._harness`); this module only turns the
+options into a spec, prints the markdown the engine rendered (or the raw JSON), and draws
 the confusion matrix with matplotlib (imported only for ``--plot``).
 
     ipclassifier validate --truth labelled.csv [--truth more.csv]
@@ -29,9 +29,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, TextIO
 
-from .classifier import IPClassifier, spec_needs_classifier, validate_standalone
+from . import _harness
 
 __all__ = ["add_parser", "build_spec", "run", "plot_confusion", "SpecError"]
 
@@ -151,18 +151,16 @@ def build_spec(args: argparse.Namespace) -> Dict[str, Any]:
 
 def run(
     args: argparse.Namespace,
-    classifier: Union[IPClassifier, Callable[[], IPClassifier]],
+    config: Callable[[], Mapping[str, Any]],
     out: TextIO,
     err: TextIO,
 ) -> int:
     """Run ``validate``; returns the exit status.
 
-    ``classifier`` is an open classifier or a function that opens one. It
-    is used (and a function called, its classifier closed afterwards) only
-    when the spec measures the caller's classifier
-    (:func:`~ipclassifier.classifier.spec_needs_classifier`); a real-data
-    or AS-name-only run goes through
-    :func:`~ipclassifier.classifier.validate_standalone` instead.
+    ``config`` returns the configuration of the classifier the global
+    options describe. It is called only when the spec measures that
+    classifier (:func:`~ipclassifier._harness.needs_classifier`): a
+    real-data or AS-name-only run opens no classifier of the user's.
     """
     try:
         if args.plot:
@@ -174,16 +172,16 @@ def run(
     except RuntimeError as e:
         err.write(f"ipclassifier validate: error: {e}\n")
         return 1
-    if not spec_needs_classifier(spec):
+    if _harness.needs_classifier(spec):
+        outcome = _harness.run(spec, config(), refresh=args.refresh)
+    else:
         if args.refresh:
             why = "--real-data loads an engine of its own" if spec.get("real_data") else "AS-name runs score names alone"
             err.write(f"warning: --refresh ignored: {why}, so no classifier of yours is opened\n")
-        outcome = validate_standalone(spec)
-    elif isinstance(classifier, IPClassifier):
-        outcome = _measure(args, classifier, spec, err)
-    else:
-        with classifier() as c:
-            outcome = _measure(args, c, spec, err)
+        outcome = _harness.run(spec)
+    for w in outcome.pop("warnings", ()):
+        if "-refresh ignored" not in w:
+            err.write(f"warning: {w}\n")
     if args.json:
         out.write(json.dumps(outcome, indent=2, sort_keys=True) + "\n")
     else:
@@ -198,16 +196,6 @@ def run(
         err.write(f"{missed} target(s) missed\n")
         return 1
     return 0
-
-
-def _measure(args: argparse.Namespace, c: IPClassifier, spec: Dict[str, Any], err: TextIO) -> Dict[str, Any]:
-    """Refresh c first when asked, then measure it as spec says."""
-    if args.refresh:
-        report = c.refresh("all")
-        for s in report.get("sources") or ():
-            if s.get("status") == "failed":
-                err.write(f"warning: refresh of {s.get('source')} failed: {s.get('error')}\n")
-    return c.validate(spec)
 
 
 def _require_matplotlib() -> None:

@@ -1,44 +1,51 @@
-package classifier
+// Package wire is the one codec of answers as text: the tab-separated
+// record the C ABI returns for every answer (one per line for a batch), the
+// batch input it reads, and the list of field names every other form of an
+// answer uses too (classifier.Result's JSON tags, the Python
+// IPClassification attributes, the CLI's CSV columns). Its owner is the
+// engine's boundary: capi calls it, the Python wrapper checks Fields at load
+// (the AbiInfo export) and decodes the records.
+//
+// A record is the fields of Fields, in order, separated by '\t'. Text fields
+// never hold a tab or newline (parsers and the engine clean them). Times are
+// 2006-01-02T15:04:05.000000+00:00 (RFC 3339 UTC with microseconds, the form
+// Python's datetime.fromisoformat reads fastest and exactly), "" for none;
+// confidence is the shortest decimal that reads back as the same float64;
+// stale is 0 or 1; asn is 0 when unknown; data_age_seconds is whole seconds.
+// New fields are only ever appended at the end, so a reader can take the
+// fields it knows and ignore the rest.
+//
+// An input that fails becomes the error record "<input>\t!error\t<message>"
+// (ErrorMark in the ip_type field).
+package wire
 
 import (
 	"math"
 	"strconv"
 	"time"
 
+	"github.com/ipclassifier/ipclassifier/classifier"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/field"
 )
 
-// RecordFields names, in order, the tab-separated fields of the text record
-// that AppendRecord writes. The C ABI returns answers in this form (one
-// record per line for a batch) because it costs the Python side one split
-// instead of a JSON parse.
-//
-//	ip, ip_type, provider, region, service, confidence, source,
-//	classified_at (ISO 8601 UTC), matched, snapshot,
-//	snapshot_at (ISO 8601 UTC, "" = none), data_age (whole seconds),
-//	stale (0/1), asn (0 = unknown), as_name, cache ("" = computed),
-//	country ("" = unknown), asn_source ("caller", "ip2asn" or "")
-//
-// Times are written as 2006-01-02T15:04:05.000000+00:00 (RFC 3339 with
-// microseconds), the form Python's datetime.fromisoformat reads fastest
-// and exactly.
-//
-// New fields are only ever appended at the end.
-//
-// An input that is not an IP becomes the record "<input>\t!error\t<message>".
-var RecordFields = []string{
+// fields is the record layout; Fields hands out copies.
+var fields = [...]string{
 	"ip", "ip_type", "provider", "region", "service", "confidence", "source",
-	"classified_at", "matched", "snapshot", "snapshot_at", "data_age",
-	"stale", "asn", "as_name", "cache", "country", "asn_source",
+	"classified_at", "matched_prefix", "snapshot", "snapshot_at", "data_age_seconds",
+	"stale", "asn", "as_name", "cache_tier", "country", "asn_source",
 }
 
-// RecordError marks an error record in the ip_type field.
-const RecordError = "!error"
+// Fields returns the names of the record's fields, in order. They are the
+// JSON keys of classifier.Result, with data_age_seconds computed (Result has
+// SnapshotAt and the DataAge method instead).
+func Fields() []string { return append([]string(nil), fields[:]...) }
 
-// AppendRecord appends the text record of r (see RecordFields) to dst.
-// now is used for data_age. Text fields never hold a tab or newline: the
-// parsers and Classify clean them.
-func AppendRecord(dst []byte, r Result, now time.Time) []byte {
+// ErrorMark stands in the ip_type field of an error record.
+const ErrorMark = "!error"
+
+// AppendRecord appends the record of r to dst. now is the time
+// data_age_seconds is measured at.
+func AppendRecord(dst []byte, r classifier.Result, now time.Time) []byte {
 	tab := func(s string) { dst = append(dst, s...); dst = append(dst, '\t') }
 	tab(r.IP)
 	tab(string(r.Type))
@@ -50,7 +57,7 @@ func AppendRecord(dst []byte, r Result, now time.Time) []byte {
 	tab(r.Source)
 	dst = appendTime(dst, r.ClassifiedAt)
 	dst = append(dst, '\t')
-	tab(r.Matched)
+	tab(r.MatchedPrefix)
 	tab(r.Snapshot)
 	if !r.SnapshotAt.IsZero() {
 		dst = appendTime(dst, r.SnapshotAt)
@@ -66,10 +73,20 @@ func AppendRecord(dst []byte, r Result, now time.Time) []byte {
 	dst = strconv.AppendUint(dst, uint64(r.ASN), 10)
 	dst = append(dst, '\t')
 	tab(r.ASName)
-	tab(r.Cache)
+	tab(r.CacheTier)
 	tab(r.Country)
 	dst = append(dst, r.ASNSource...)
 	return dst
+}
+
+// AppendError appends the error record of an input that failed; input and
+// the message are cleaned of tabs and newlines.
+func AppendError(dst []byte, input string, err error) []byte {
+	dst = append(dst, field.Clean(input)...)
+	dst = append(dst, '\t')
+	dst = append(dst, ErrorMark...)
+	dst = append(dst, '\t')
+	return append(dst, field.Clean(err.Error())...)
 }
 
 // appendTime appends t in UTC as 2006-01-02T15:04:05.000000+00:00
@@ -125,13 +142,4 @@ func appendConfidence(dst []byte, c float64) []byte {
 	default:
 		return append(dst, '0', '.', byte('0'+n/10), byte('0'+n%10))
 	}
-}
-
-// AppendErrorRecord appends the error record for an input that failed.
-func AppendErrorRecord(dst []byte, input string, err error) []byte {
-	dst = append(dst, field.Clean(input)...)
-	dst = append(dst, '\t')
-	dst = append(dst, RecordError...)
-	dst = append(dst, '\t')
-	return append(dst, field.Clean(err.Error())...)
 }

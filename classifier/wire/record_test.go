@@ -1,14 +1,18 @@
-package tests_go
+package wire_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/classifier/wire"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
 // TestRecordTimesAndConfidenceReadBackExactly checks the text forms
@@ -16,7 +20,7 @@ import (
 // confidence (any float64 in [0, 1] reads back as itself).
 func TestRecordTimesAndConfidenceReadBackExactly(t *testing.T) {
 	field := func(rec []byte, name string) string {
-		for i, f := range classifier.RecordFields {
+		for i, f := range wire.Fields() {
 			if f == name {
 				return strings.Split(string(rec), "\t")[i]
 			}
@@ -34,7 +38,7 @@ func TestRecordTimesAndConfidenceReadBackExactly(t *testing.T) {
 	} {
 		for _, z := range zones {
 			r := classifier.Result{IP: "192.0.2.1", Type: classifier.TypeCloud, ClassifiedAt: at.In(z), SnapshotAt: at.In(z).Add(-time.Hour)}
-			rec := classifier.AppendRecord(nil, r, at)
+			rec := wire.AppendRecord(nil, r, at)
 			for name, want := range map[string]time.Time{"classified_at": r.ClassifiedAt, "snapshot_at": r.SnapshotAt} {
 				text := field(rec, name)
 				require.True(t, strings.HasSuffix(text, "+00:00") && len(text) == 32, "%d %s %q", i, name, text)
@@ -42,12 +46,12 @@ func TestRecordTimesAndConfidenceReadBackExactly(t *testing.T) {
 				require.NoError(t, err)
 				require.True(t, want.Truncate(time.Microsecond).Equal(got), "%d %s: %q for %s", i, name, text, want)
 			}
-			require.Equal(t, "3600", field(rec, "data_age"))
+			require.Equal(t, "3600", field(rec, "data_age_seconds"))
 		}
 	}
-	none := classifier.AppendRecord(nil, classifier.Result{IP: "192.0.2.1", Type: classifier.TypeUnknown}, time.Now())
+	none := wire.AppendRecord(nil, classifier.Result{IP: "192.0.2.1", Type: classifier.TypeUnknown}, time.Now())
 	require.Equal(t, "", field(none, "snapshot_at"))
-	require.Equal(t, "0", field(none, "data_age"))
+	require.Equal(t, "0", field(none, "data_age_seconds"))
 	require.Equal(t, "0", field(none, "confidence"))
 
 	confs := []float64{0.123456789, 1e-9, 0.999999, 0.285, 0.0050000001, 0.3 - 1e-17, 0.1 + 0.2}
@@ -56,7 +60,34 @@ func TestRecordTimesAndConfidenceReadBackExactly(t *testing.T) {
 		confs = append(confs, float64(i)/100)
 	}
 	for _, c := range confs {
-		rec := classifier.AppendRecord(nil, classifier.Result{IP: "192.0.2.1", Type: classifier.TypeCloud, Confidence: c}, time.Now())
+		rec := wire.AppendRecord(nil, classifier.Result{IP: "192.0.2.1", Type: classifier.TypeCloud, Confidence: c}, time.Now())
 		require.Equal(t, strconv.FormatFloat(c, 'g', -1, 64), field(rec, "confidence"))
 	}
+}
+
+func TestASNRecordAppendsCountryAndASNSourceLast(t *testing.T) {
+	n := len(wire.Fields())
+	require.GreaterOrEqual(t, n, 18)
+	assert.Equal(t, []string{"cache_tier", "country", "asn_source"}, wire.Fields()[n-3:])
+	e := fixture.Loaded(t)
+	r, err := e.Classify(context.Background(), "24.0.0.1", 0, "")
+	require.NoError(t, err)
+	now := time.Now()
+	rec := strings.Split(string(wire.AppendRecord(nil, r, now)), "\t")
+	require.Len(t, rec, n)
+	fields := map[string]string{}
+	for i, f := range wire.Fields() {
+		fields[f] = rec[i]
+	}
+	assert.Equal(t, "residential", fields["ip_type"])
+	assert.Equal(t, "7922", fields["asn"])
+	assert.Equal(t, "COMCAST-7922", fields["as_name"])
+	assert.Equal(t, "US", fields["country"])
+	assert.Equal(t, "ip2asn", fields["asn_source"])
+	assert.Equal(t, "", fields["cache_tier"])
+	r, err = e.Classify(context.Background(), "9.9.9.9", 0, "")
+	require.NoError(t, err)
+	none := strings.Split(string(wire.AppendRecord(nil, r, now)), "\t")
+	require.Len(t, none, n)
+	assert.Equal(t, []string{"", "", ""}, none[n-3:])
 }

@@ -1,0 +1,118 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ipclassifier/ipclassifier/classifier"
+)
+
+// A batch is text of lines "ip[\tasn[\tas_name]]" separated by '\n'; asn
+// and as_name are optional (empty or 0 = unknown). Every line may end with
+// '\n' (the last one need not): "" is no line at all, "\n" one empty line
+// (an error record), "a\n\n" two lines.
+
+// batch is a batch input read into queries.
+type batch struct {
+	inputs  []string           // the IP text of every line
+	lineErr []error            // the error of a line that is no query (bad ASN), by line
+	queries []classifier.Query // the lines that are
+	line    []int              // queries[k] is line line[k]
+}
+
+// readBatch splits text into lines and reads each as a query. The IP of a
+// line with a bad ASN is kept, so its error record can name the input.
+func readBatch(text string) batch {
+	n := 0
+	if text != "" {
+		text = strings.TrimSuffix(text, "\n") // the terminator of the last line
+		n = strings.Count(text, "\n") + 1
+	}
+	b := batch{
+		inputs: make([]string, n), lineErr: make([]error, n),
+		queries: make([]classifier.Query, 0, n), line: make([]int, 0, n),
+	}
+	for i := 0; i < n; i++ {
+		line, rest, _ := strings.Cut(text, "\n")
+		text = rest
+		q, err := readQuery(line)
+		b.inputs[i] = q.IP
+		if err != nil {
+			b.lineErr[i] = err
+			continue
+		}
+		b.queries = append(b.queries, q)
+		b.line = append(b.line, i)
+	}
+	return b
+}
+
+// readQuery reads "ip[\tasn[\tas_name]]".
+func readQuery(line string) (classifier.Query, error) {
+	var q classifier.Query
+	ip, rest, hasRest := strings.Cut(line, "\t")
+	q.IP = ip
+	if !hasRest {
+		return q, nil
+	}
+	asnText, name, _ := strings.Cut(rest, "\t")
+	q.ASName = name
+	if asnText != "" {
+		n, err := strconv.ParseUint(asnText, 10, 32)
+		if err != nil {
+			return q, errors.New("invalid asn " + strconv.Quote(asnText))
+		}
+		q.ASN = uint32(n)
+	}
+	return q, nil
+}
+
+// AppendBatch classifies every line of a batch in one engine call and
+// appends one record per line to dst, joined by '\n', in input order: the
+// answer's record, or the error record of a line whose IP or ASN is
+// invalid (partial is then true). now is the time data_age_seconds is
+// measured at. It returns classifier.ErrClosed, with dst unspecified, when
+// the engine was closed during the call.
+//
+// Records are appended to dst as it is: a caller with a buffer of fixed
+// size passes it with length 0 and its capacity, and learns from the
+// length returned whether the records fitted (no copy of a megabyte-sized
+// output).
+func AppendBatch(ctx context.Context, dst []byte, e *classifier.Engine, text string, now time.Time) (out []byte, partial bool, err error) {
+	b := readBatch(text)
+	closed := false
+	next := 0 // the next line to write
+	// failedLines writes the lines before upto that were no query.
+	failedLines := func(upto int) {
+		for ; next < upto; next++ {
+			if next > 0 {
+				dst = append(dst, '\n')
+			}
+			dst = AppendError(dst, b.inputs[next], b.lineErr[next])
+			partial = true
+		}
+	}
+	e.ClassifyEach(ctx, b.queries, func(k int, r *classifier.Result, err error) {
+		i := b.line[k]
+		failedLines(i)
+		if i > 0 {
+			dst = append(dst, '\n')
+		}
+		if err != nil {
+			closed = closed || errors.Is(err, classifier.ErrClosed)
+			dst = AppendError(dst, b.inputs[i], err)
+			partial = true
+		} else {
+			dst = AppendRecord(dst, *r, now)
+		}
+		next = i + 1
+	})
+	failedLines(len(b.inputs))
+	if closed {
+		return dst, partial, classifier.ErrClosed
+	}
+	return dst, partial, nil
+}

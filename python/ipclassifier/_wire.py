@@ -1,0 +1,165 @@
+"""The record codec's Python half: decode the tab-separated records of the
+C ABI (Go package classifier/wire) into :class:`IPClassification`.
+
+:data:`FIELDS` is the record layout this module reads; the loader checks it
+against the library's own list (the ``AbiInfo`` export) when it loads the
+library, so a library and a package that disagree fail at load, not with
+wrong answers. The names are IPClassification's attribute names too.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Tuple
+
+from ._native import ClassifierError
+from .types import IPClassification, IPType
+
+__all__ = ["FIELDS", "ERROR_MARK", "TYPES", "decode", "decode_batch", "values"]
+
+#: The record's fields in order (wire.Fields in Go). A newer engine only
+#: appends fields, which are ignored here.
+FIELDS = (
+    "ip", "ip_type", "provider", "region", "service", "confidence", "source",
+    "classified_at", "matched_prefix", "snapshot", "snapshot_at", "data_age_seconds",
+    "stale", "asn", "as_name", "cache_tier", "country", "asn_source",
+)  # fmt: skip
+_N = len(FIELDS)
+
+#: The ip_type of an error record "input\t!error\tmessage" (wire.ErrorMark).
+ERROR_MARK = "!error"
+
+
+# Decoding (hot path: keep it flat)
+
+_UTC = timezone.utc
+_fromiso = datetime.fromisoformat
+_new = object.__new__
+TYPES: Dict[str, IPType] = {t.value: t for t in IPType}
+
+# Timestamps repeat: every answer from a snapshot shares its snapshot_at
+# (memoised by text in _ts_cache) and every answer of a batch shares its
+# classified_at (the last one is kept, as one tuple so threads never see a
+# text paired with another text's datetime).
+_last_classified: Tuple[str, datetime] = ("", datetime.fromtimestamp(0, timezone.utc))
+_ts_cache: Dict[str, datetime] = {}
+_TS_CACHE_MAX = 512
+
+
+def _ts(text: str) -> datetime:
+    dt = _ts_cache.get(text)
+    if dt is None:
+        if len(_ts_cache) >= _TS_CACHE_MAX:
+            _ts_cache.clear()
+        dt = _ts_cache[text] = _fromiso(text)
+    return dt
+
+
+def values(rec: str) -> Tuple[Any, ...]:
+    """The field values of one record, in IPClassification's field order."""
+    f = rec.split("\t")
+    if len(f) != _N:
+        if len(f) < _N:
+            raise ClassifierError(f"malformed record from libipclassifier: {rec!r}")
+        f = f[:_N]  # fields appended by a newer engine
+    ip, t, prov, region, service, conf, src, cat, matched, snap, snap_at, age, stale, asn, as_name, tier, cc, asrc = f
+    global _last_classified
+    last_cat, classified_at = _last_classified
+    if cat != last_cat:  # a batch shares one classified_at; single calls never repeat
+        classified_at = _fromiso(cat)
+        _last_classified = (cat, classified_at)
+    return (
+        TYPES[t],
+        prov or None,
+        float(conf),
+        src,
+        classified_at,
+        ip,
+        region or None,
+        service or None,
+        matched or None,
+        snap or None,
+        (_ts_cache.get(snap_at) or _ts(snap_at)) if snap_at else None,
+        float(age) if snap else None,
+        stale == "1",
+        None if asn == "0" else int(asn),
+        as_name or None,
+        tier or None,
+        cc or None,
+        asrc or None,
+    )
+
+
+class _Draft:
+    """A mutable twin of IPClassification with the same memory layout.
+
+    decode fills a _Draft with plain attribute stores (a fraction of the
+    cost of object.__setattr__ on a frozen dataclass, field by field), then
+    makes it a real IPClassification by assigning __class__: the result is
+    indistinguishable from one built by __init__. The Go engine validated
+    the answer already, so __post_init__ has nothing to check. (Python 3.9
+    has no dataclass slots: both classes then use a __dict__, which is just
+    as compatible.)
+    """
+
+    if sys.version_info >= (3, 10):
+        __slots__ = tuple(IPClassification.__dataclass_fields__)
+
+    ip_type: IPType
+    provider: Optional[str]
+    confidence: float
+    source: str
+    classified_at: datetime
+    ip: Optional[str]
+    region: Optional[str]
+    service: Optional[str]
+    matched_prefix: Optional[str]
+    snapshot: Optional[str]
+    snapshot_at: Optional[datetime]
+    data_age_seconds: Optional[float]
+    stale: bool
+    asn: Optional[int]
+    as_name: Optional[str]
+    cache_tier: Optional[str]
+    country: Optional[str]
+    asn_source: Optional[str]
+
+
+def _store(o: Any, values: Tuple[Any, ...]) -> None:
+    """Set the fields of o, a mutable twin of IPClassification, to values
+    (in field order) with plain attribute stores."""
+    (
+        o.ip_type, o.provider, o.confidence, o.source, o.classified_at, o.ip, o.region, o.service,
+        o.matched_prefix, o.snapshot, o.snapshot_at, o.data_age_seconds, o.stale, o.asn, o.as_name,
+        o.cache_tier, o.country, o.asn_source,
+    ) = values  # fmt: skip
+
+
+def decode(rec: str) -> IPClassification:
+    """One record → IPClassification."""
+    o = _new(_Draft)
+    _store(o, values(rec))
+    o.__class__ = IPClassification  # type: ignore[assignment]
+    return o  # type: ignore[return-value]
+
+
+def decode_batch(records: List[str]) -> List[IPClassification]:
+    """Decode the records of one batch. Answers from the same prefix
+    differ only in their ip (the first field), so the rest of a record is
+    decoded once per batch and reused."""
+    out: List[IPClassification] = []
+    append = out.append
+    seen: Dict[str, Tuple[Any, ...]] = {}
+    new, draft, store, read, cls = _new, _Draft, _store, values, IPClassification
+    for rec in records:
+        ip, rest = rec.split("\t", 1)
+        vals = seen.get(rest)
+        if vals is None:
+            vals = seen[rest] = read(rec)
+        o = new(draft)
+        store(o, vals)
+        o.ip = ip
+        o.__class__ = cls  # type: ignore[assignment]
+        append(o)  # type: ignore[arg-type]
+    return out
