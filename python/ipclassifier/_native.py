@@ -127,6 +127,7 @@ class Library:
         self.version_: _Func = self._fn("Version", _OUT, c_int64, _P64)
         self.error_text: _Func = self._fn("ErrorText", c_int32, _OUT, c_int64, _P64)
         self.abi_info_: _Func = self._fn("AbiInfo", _OUT, c_int64, _P64)
+        self.log_read: _Func = self._fn("LogRead", c_int32, _OUT, c_int64, _P64)
         # Hot path only: a second handle on Classify WITHOUT argtypes, which
         # saves ctypes a from_param() call per argument (~25 ns each, a
         # tenth of a classify() call). Every argument passed to it must
@@ -251,6 +252,9 @@ def load() -> Library:
                     "rebuild the library with build.sh"
                 )
             _lib = lib
+            from . import _logs  # here, not at import: _logs imports this module
+
+            _logs.start(lib)
         return _lib
 
 

@@ -28,7 +28,7 @@ from typing import (
     overload,
 )
 
-from . import _native
+from . import _logs, _native
 from ._native import BUFFER_TOO_SMALL, OK, PARTIAL, ClassifierError
 from ._wire import ERROR_MARK, TYPES, decode, decode_batch
 from .types import CacheClearReport, IPClassification, IPType
@@ -333,6 +333,7 @@ class IPClassifier:
                 self._state = "forked"
                 return
             rc = lib.close(h)
+        _logs.drain(lib)
         if rc not in (OK, _native.INVALID_HANDLE):
             raise ClassifierError(f"close failed: {lib.code_text(rc)}", rc)
 
@@ -631,7 +632,10 @@ class IPClassifier:
         """
         h = self._handle_or_raise()
         g = group.encode()
-        _, data = _native.call(self._lib.refresh, h, g, len(g), 1 if force else 0, size=1 << 20)
+        try:
+            _, data = _native.call(self._lib.refresh, h, g, len(g), 1 if force else 0, size=1 << 20)
+        finally:
+            _logs.drain(self._lib)
         report: Dict[str, Any] = json.loads(data)
         report["failed"] = sum(1 for s in report.get("sources") or () if s.get("status") == "failed")
         return report
