@@ -49,8 +49,8 @@ func ParseIPType(s string) (IPType, error) {
 	if t := IPType(s); t.Valid() {
 		return t, nil
 	}
-	names := make([]string, len(Types))
-	for i, t := range Types {
+	names := make([]string, len(allTypes))
+	for i, t := range allTypes {
 		names[i] = string(t)
 	}
 	return "", fmt.Errorf("%w %q: want one of %s", ErrInvalidType, s, strings.Join(names, ", "))

@@ -120,14 +120,14 @@ func (c Config) WithDefaults() Config {
 		}
 	}
 	setStr(&c.DataDir, "IPCLASSIFIER_DATA_DIR", defaultDataDir())
-	setStr(&c.TorURL, "TOR_BULK_LIST_URL", DefaultTorURL)
-	setStr(&c.CloudBaseURL, "CLOUD_RANGES_BASE_URL", DefaultCloudBaseURL)
-	setStr(&c.DatacenterURL, "DATACENTER_RANGES_URL", DefaultDatacenterURL)
-	setStr(&c.HostingBaseURL, "HOSTING_RANGES_BASE_URL", DefaultHostingBaseURL)
-	setStr(&c.OnionooURL, "ONIONOO_URL", DefaultOnionooURL)
-	setStr(&c.HostingASNURL, "HOSTING_ASN_URL", DefaultHostingASNURL)
-	setStr(&c.ASNV4URL, "ASN_V4_URL", DefaultASNV4URL)
-	setStr(&c.ASNV6URL, "ASN_V6_URL", DefaultASNV6URL)
+	setStr(&c.TorURL, "TOR_BULK_LIST_URL", defaultTorURL)
+	setStr(&c.CloudBaseURL, "CLOUD_RANGES_BASE_URL", defaultCloudBaseURL)
+	setStr(&c.DatacenterURL, "DATACENTER_RANGES_URL", defaultDatacenterURL)
+	setStr(&c.HostingBaseURL, "HOSTING_RANGES_BASE_URL", defaultHostingBaseURL)
+	setStr(&c.OnionooURL, "ONIONOO_URL", defaultOnionooURL)
+	setStr(&c.HostingASNURL, "HOSTING_ASN_URL", defaultHostingASNURL)
+	setStr(&c.ASNV4URL, "ASN_V4_URL", defaultASNV4URL)
+	setStr(&c.ASNV6URL, "ASN_V6_URL", defaultASNV6URL)
 	fp := c.FirstParty
 	c.FirstParty = nil
 	for _, p := range fp {
@@ -135,7 +135,7 @@ func (c Config) WithDefaults() Config {
 			c.FirstParty = append(c.FirstParty, p)
 		}
 	}
-	for _, f := range FirstPartyClouds {
+	for _, f := range firstPartyClouds {
 		u := c.firstPartyURL(f.Provider)
 		setStr(u, f.Env, "")
 		if *u != "" && !c.firstParty(f.Provider) {

@@ -29,7 +29,7 @@ const maxASName = 256
 // the zero value is not usable.
 type Engine struct {
 	cfg     Config
-	sources []Source
+	sources []source
 	store   *store
 	fetcher *fetcher
 	cache   *cache.Cache

@@ -26,13 +26,13 @@ type fetched struct {
 	notModified  bool
 }
 
-// HTTPError is a download that got an HTTP status other than 200 or 304.
-type HTTPError struct {
+// httpError is a download that got an HTTP status other than 200 or 304.
+type httpError struct {
 	URL    string
 	Status int
 }
 
-func (e *HTTPError) Error() string {
+func (e *httpError) Error() string {
 	return fmt.Sprintf("GET %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
 }
 
@@ -117,7 +117,7 @@ func (f *fetcher) once(ctx context.Context, rawURL, etag, lastModified string) (
 		return fetched{notModified: true, etag: etag, lastModified: lastModified}, 0, nil
 	default:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return fetched{}, parseRetryAfter(resp.Header.Get("Retry-After")), &HTTPError{URL: rawURL, Status: resp.StatusCode}
+		return fetched{}, parseRetryAfter(resp.Header.Get("Retry-After")), &httpError{URL: rawURL, Status: resp.StatusCode}
 	}
 	var buf bytes.Buffer
 	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxDownload+1))
@@ -138,7 +138,7 @@ func (f *fetcher) once(ctx context.Context, rawURL, etag, lastModified string) (
 // retryable tells transient failures (5xx, 429, timeouts, resets, temporary
 // DNS) from permanent ones (other 4xx, unknown host, bad scheme).
 func retryable(err error) bool {
-	var he *HTTPError
+	var he *httpError
 	if errors.As(err, &he) {
 		return he.Status == http.StatusTooManyRequests || he.Status >= 500
 	}

@@ -96,7 +96,7 @@ func (l loaded) has() bool { return l.size() > 0 }
 // buildIndex builds an index from the loaded snapshots, keyed by source
 // name. When two sources of one type list the same prefix, the one earlier
 // in sources keeps it.
-func buildIndex(sources []Source, data map[string]loaded, names *asname.Memo, profile bool) *index {
+func buildIndex(sources []source, data map[string]loaded, names *asname.Memo, profile bool) *index {
 	ix := &index{
 		v4: generics_tree.NewTreeV4[uint32](), v6: generics_tree.NewTreeV6[uint32](),
 		names: names,
@@ -110,12 +110,12 @@ func buildIndex(sources []Source, data map[string]loaded, names *asname.Memo, pr
 			staleAfter: s.staleAfter(), prefixes: d.size(),
 		})
 		switch s.Kind {
-		case KindASNTable:
+		case kindASNTable:
 			if d.table != nil {
 				ix.asnTables = append(ix.asnTables, asn.TableRef{T: d.table, Src: si})
 			}
 			continue
-		case KindASNList:
+		case kindASNList:
 			if len(d.asns) > 0 {
 				ix.hosting = append(ix.hosting, asnSetRef{d.asns, si})
 			}

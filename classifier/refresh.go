@@ -82,7 +82,7 @@ func (e *Engine) Refresh(ctx context.Context, group string, force bool) (Refresh
 		}
 	}
 	if len(todo) == 0 {
-		return RefreshReport{}, fmt.Errorf("unknown refresh group %q (want %s or %s)", group, strings.Join(Groups, ", "), GroupAll)
+		return RefreshReport{}, fmt.Errorf("unknown refresh group %q (want %s or %s)", group, strings.Join(groups, ", "), GroupAll)
 	}
 	e.refreshMu.Lock()
 	defer e.refreshMu.Unlock()
@@ -93,7 +93,7 @@ func (e *Engine) Refresh(ctx context.Context, group string, force bool) (Refresh
 	var mu sync.Mutex // guards e.current and e.metas during the fan-out
 	for k, i := range todo {
 		wg.Add(1)
-		go func(k int, src Source) {
+		go func(k int, src source) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -130,7 +130,7 @@ func (e *Engine) Refresh(ctx context.Context, group string, force bool) (Refresh
 
 // refreshOne refreshes one source. It returns the report line, the new
 // metadata and the data to index (prev when nothing new was accepted).
-func (e *Engine) refreshOne(ctx context.Context, src Source, meta snapshotMeta, prev loaded, force bool) (SourceReport, snapshotMeta, loaded) {
+func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, prev loaded, force bool) (SourceReport, snapshotMeta, loaded) {
 	now := e.cfg.Now().UTC() // UTC drops the monotonic reading: snapshot times are wall times
 	start := time.Now()
 	sr := SourceReport{Source: src.Name, Group: src.Group, URL: src.URL, Entries: prev.size(), SnapshotAt: meta.VerifiedAt}
@@ -244,7 +244,7 @@ func (e *Engine) refreshOne(ctx context.Context, src Source, meta snapshotMeta, 
 // at Open (parseSnapshot). The engine then holds what a fresh Open would
 // load, except that Open also takes bytes that do not match their metadata
 // (it has nothing else to serve); here the previous data is kept instead.
-func (e *Engine) adopt(src Source, meta snapshotMeta, prev loaded) (snapshotMeta, loaded, bool, error) {
+func (e *Engine) adopt(src source, meta snapshotMeta, prev loaded) (snapshotMeta, loaded, bool, error) {
 	disk, exists, err := e.store.readMetaFile(src.Name)
 	if err != nil {
 		return meta, prev, false, fmt.Errorf("snapshot of %s on disk not loaded: %w", src.Name, err)

@@ -10,19 +10,19 @@ import (
 
 // Default source locations: the real public lists.
 const (
-	DefaultTorURL         = "https://check.torproject.org/torbulkexitlist"
-	DefaultOnionooURL     = "https://onionoo.torproject.org/details?search=flag:exit&fields=or_addresses,exit_addresses"
-	DefaultCloudBaseURL   = "https://raw.githubusercontent.com/rezmoss/cloud-provider-ip-addresses/main"
-	DefaultDatacenterURL  = "https://raw.githubusercontent.com/jhassine/server-ip-addresses/master/data/datacenters.csv"
-	DefaultHostingBaseURL = "https://raw.githubusercontent.com/X4BNet/lists_vpn/main/output/datacenter"
-	DefaultHostingASNURL  = "https://raw.githubusercontent.com/X4BNet/lists_vpn/main/input/datacenter/ASN.txt"
-	DefaultASNV4URL       = "https://iptoasn.com/data/ip2asn-v4.tsv.gz"
-	DefaultASNV6URL       = "https://iptoasn.com/data/ip2asn-v6.tsv.gz"
-	DefaultAWSIPRangesURL = "https://ip-ranges.amazonaws.com/ip-ranges.json"
-	DefaultGCPIPRangesURL = "https://www.gstatic.com/ipranges/cloud.json"
+	defaultTorURL         = "https://check.torproject.org/torbulkexitlist"
+	defaultOnionooURL     = "https://onionoo.torproject.org/details?search=flag:exit&fields=or_addresses,exit_addresses"
+	defaultCloudBaseURL   = "https://raw.githubusercontent.com/rezmoss/cloud-provider-ip-addresses/main"
+	defaultDatacenterURL  = "https://raw.githubusercontent.com/jhassine/server-ip-addresses/master/data/datacenters.csv"
+	defaultHostingBaseURL = "https://raw.githubusercontent.com/X4BNet/lists_vpn/main/output/datacenter"
+	defaultHostingASNURL  = "https://raw.githubusercontent.com/X4BNet/lists_vpn/main/input/datacenter/ASN.txt"
+	defaultASNV4URL       = "https://iptoasn.com/data/ip2asn-v4.tsv.gz"
+	defaultASNV6URL       = "https://iptoasn.com/data/ip2asn-v6.tsv.gz"
+	defaultAWSIPRangesURL = "https://ip-ranges.amazonaws.com/ip-ranges.json"
+	defaultGCPIPRangesURL = "https://www.gstatic.com/ipranges/cloud.json"
 	// Oracle's published location; Azure's Service Tags file has no fixed
 	// URL (its name changes weekly), so it has no default.
-	DefaultOracleIPRangesURL = "https://docs.oracle.com/en-us/iaas/tools/public_ip_ranges.json"
+	defaultOracleIPRangesURL = "https://docs.oracle.com/en-us/iaas/tools/public_ip_ranges.json"
 )
 
 // Refresh groups: the names accepted by Engine.Refresh.
@@ -34,46 +34,46 @@ const (
 	GroupAll        = "all"
 )
 
-// Groups lists the refresh groups other than GroupAll.
-var Groups = []string{GroupTor, GroupCloud, GroupDatacenter, GroupASN}
+// groups lists the refresh groups other than GroupAll.
+var groups = []string{GroupTor, GroupCloud, GroupDatacenter, GroupASN}
 
-// FirstPartyClouds lists the providers whose own publication can replace
+// firstPartyClouds lists the providers whose own publication can replace
 // their rezmoss CSV (Config.FirstParty), with the environment override of
 // its URL and its default URL ("" = none: it must be configured).
-var FirstPartyClouds = []struct {
+var firstPartyClouds = []struct {
 	Provider, Env, DefaultURL string
 	Parse                     parse.Parser
 }{
-	{"aws", "AWS_IP_RANGES_URL", DefaultAWSIPRangesURL, parse.AWSIPRanges},
-	{"gcp", "GCP_IP_RANGES_URL", DefaultGCPIPRangesURL, parse.GCPCloudJSON},
-	{"oracle", "ORACLE_IP_RANGES_URL", DefaultOracleIPRangesURL, parse.OracleIPRanges},
+	{"aws", "AWS_IP_RANGES_URL", defaultAWSIPRangesURL, parse.AWSIPRanges},
+	{"gcp", "GCP_IP_RANGES_URL", defaultGCPIPRangesURL, parse.GCPCloudJSON},
+	{"oracle", "ORACLE_IP_RANGES_URL", defaultOracleIPRangesURL, parse.OracleIPRanges},
 	{"azure", "AZURE_SERVICE_TAGS_URL", "", parse.AzureServiceTags},
 }
 
-// SourceKind says what a source's parser yields and how the index uses it.
-type SourceKind uint8
+// sourceKind says what a source's parser yields and how the index uses it.
+type sourceKind uint8
 
 const (
-	// KindPrefixes is a range list: an address inside one of its prefixes
+	// kindPrefixes is a range list: an address inside one of its prefixes
 	// gets the source's Type.
-	KindPrefixes SourceKind = iota
-	// KindASNList is a list of ASNs: an address announced by one of them
+	kindPrefixes sourceKind = iota
+	// kindASNList is a list of ASNs: an address announced by one of them
 	// (by the caller's ASN or the ip2asn table) gets the source's Type, at
 	// ConfidenceHostingASN.
-	KindASNList
-	// KindASNTable is an IP-to-ASN table: it labels nothing itself; it
+	kindASNList
+	// kindASNTable is an IP-to-ASN table: it labels nothing itself; it
 	// gives every answer its ASN, AS name and country when the caller did
 	// not, for the ASN list and the AS-name heuristic.
-	KindASNTable
+	kindASNTable
 )
 
-// Source is one downloadable list. Name is unique and stable (it names the
+// source is one downloadable list. Name is unique and stable (it names the
 // snapshot file on disk and appears in answers as Result.Snapshot).
-type Source struct {
+type source struct {
 	Name     string        // "tor", "cloud/aws", "datacenter/jhassine", "asn/ip2asn-v6", …
 	Group    string        // refresh group: GroupTor, GroupCloud, GroupDatacenter or GroupASN
-	Kind     SourceKind    // what Parse yields
-	Type     IPType        // the label an address inside it gets (none for KindASNTable)
+	Kind     sourceKind    // what Parse yields
+	Type     IPType        // the label an address inside it gets (none for kindASNTable)
 	Provider string        // for cloud sources: aws, azure, gcp, …
 	URL      string        // http(s):// or file://
 	Interval time.Duration // how often it is worth downloading
@@ -81,11 +81,11 @@ type Source struct {
 }
 
 // label returns the Result.Source text for answers from s.
-func (s Source) label() string {
+func (s source) label() string {
 	switch {
-	case s.Kind == KindASNTable:
+	case s.Kind == kindASNTable:
 		return ""
-	case s.Kind == KindASNList:
+	case s.Kind == kindASNList:
 		return SourceHostingASN
 	case s.Type == TypeTor:
 		return SourceTor
@@ -98,13 +98,13 @@ func (s Source) label() string {
 
 // staleAfter is the age past which answers from s are flagged stale even
 // when no refresh failed: three missed intervals.
-func (s Source) staleAfter() time.Duration { return 3 * s.Interval }
+func (s source) staleAfter() time.Duration { return 3 * s.Interval }
 
 // sources builds the source list from a configuration with defaults applied.
 // Order matters where two sources of one type list the same prefix: the
 // earlier keeps it (so the bulk exit list answers before Onionoo).
-func (c Config) sources() []Source {
-	out := []Source{{
+func (c Config) sources() []source {
+	out := []source{{
 		Name: "tor", Group: GroupTor, Type: TypeTor, URL: c.TorURL,
 		Interval: c.TorInterval.D(), Parse: parse.TorList,
 	}, {
@@ -116,40 +116,40 @@ func (c Config) sources() []Source {
 		if !c.cloudEnabled(f.Provider) {
 			continue
 		}
-		src := Source{
+		src := source{
 			Name: "cloud/" + f.Provider, Group: GroupCloud, Type: TypeCloud, Provider: f.Provider,
 			URL:      base + "/" + f.Folder + "/" + f.Folder + "_ips.csv",
 			Interval: c.CloudInterval.D(), Parse: parse.RezmossCSV(f.Provider),
 		}
-		for _, fp := range FirstPartyClouds {
+		for _, fp := range firstPartyClouds {
 			if fp.Provider == f.Provider && c.firstParty(f.Provider) {
 				src.Name, src.URL, src.Parse = "cloud/"+f.Provider+"-official", *c.firstPartyURL(f.Provider), fp.Parse
 			}
 		}
 		out = append(out, src)
 	}
-	out = append(out, Source{
+	out = append(out, source{
 		Name: "datacenter/jhassine", Group: GroupDatacenter, Type: TypeDatacenter, URL: c.DatacenterURL,
 		Interval: c.DatacenterInterval.D(), Parse: parse.DatacenterCSV,
 	})
 	hosting := strings.TrimRight(c.HostingBaseURL, "/")
 	for _, v := range []string{"ipv4", "ipv6"} {
-		out = append(out, Source{
+		out = append(out, source{
 			Name: "datacenter/x4bnet-" + v, Group: GroupDatacenter, Type: TypeDatacenter,
 			URL: hosting + "/" + v + ".txt", Interval: c.HostingInterval.D(), Parse: parse.CIDRList,
 		})
 	}
-	out = append(out, Source{
-		Name: "datacenter/x4bnet-asn", Group: GroupDatacenter, Kind: KindASNList, Type: TypeDatacenter,
+	out = append(out, source{
+		Name: "datacenter/x4bnet-asn", Group: GroupDatacenter, Kind: kindASNList, Type: TypeDatacenter,
 		URL: c.HostingASNURL, Interval: c.HostingInterval.D(), Parse: parse.ASNList,
-	}, Source{
-		Name: "asn/ip2asn-v4", Group: GroupASN, Kind: KindASNTable, URL: c.ASNV4URL,
+	}, source{
+		Name: "asn/ip2asn-v4", Group: GroupASN, Kind: kindASNTable, URL: c.ASNV4URL,
 		Interval: c.ASNInterval.D(), Parse: parse.IP2ASN,
-	}, Source{
-		Name: "asn/ip2asn-v6", Group: GroupASN, Kind: KindASNTable, URL: c.ASNV6URL,
+	}, source{
+		Name: "asn/ip2asn-v6", Group: GroupASN, Kind: kindASNTable, URL: c.ASNV6URL,
 		Interval: c.ASNInterval.D(), Parse: parse.IP2ASN,
 	})
-	return slices.DeleteFunc(out, func(s Source) bool { return slices.Contains(c.DisabledSources, s.Name) })
+	return slices.DeleteFunc(out, func(s source) bool { return slices.Contains(c.DisabledSources, s.Name) })
 }
 
 func (c Config) cloudEnabled(provider string) bool {

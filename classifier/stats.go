@@ -58,7 +58,7 @@ type counters struct {
 	refresh  map[string]*[3]atomic.Int64 // updated, not modified, failed
 }
 
-func (c *counters) init(sources []Source) {
+func (c *counters) init(sources []source) {
 	c.bySource = map[string]*atomic.Int64{
 		SourceASNName: new(atomic.Int64), SourceASNProfile: new(atomic.Int64), SourceNone: new(atomic.Int64),
 	}
@@ -71,7 +71,7 @@ func (c *counters) init(sources []Source) {
 	}
 }
 
-// typeIndex is the position of t in Types, -1 for an invalid type.
+// typeIndex is the position of t in allTypes, -1 for an invalid type.
 func typeIndex(t IPType) int {
 	switch t {
 	case TypeTor:
@@ -132,7 +132,7 @@ func (e *Engine) Stats() Stats {
 			"none": e.stats.byASNSrc[2].Load(),
 		},
 	}
-	for i, t := range Types {
+	for i, t := range allTypes {
 		s.ByType[string(t)] = e.stats.byType[i].Load()
 	}
 	for src, n := range e.stats.bySource {
@@ -154,9 +154,9 @@ func (e *Engine) Stats() Stats {
 			ss.Stale = info.stale || now.Sub(info.fetchedAt) > info.staleAfter
 		}
 		switch src.Kind {
-		case KindASNTable:
+		case kindASNTable:
 			s.ASNRanges += info.prefixes
-		case KindASNList:
+		case kindASNList:
 			s.HostingASNs += info.prefixes
 		default:
 			s.Prefixes += info.prefixes

@@ -115,7 +115,7 @@ func (s *store) writeMeta(m snapshotMeta) error {
 // loadAll parses every persisted snapshot of sources. A snapshot that is
 // missing or fails parseSnapshot is left out (that source answers nothing
 // until its next good download); the returned metas hold what was found.
-func (s *store) loadAll(sources []Source) (map[string]loaded, map[string]snapshotMeta) {
+func (s *store) loadAll(sources []source) (map[string]loaded, map[string]snapshotMeta) {
 	data := map[string]loaded{}
 	metas := map[string]snapshotMeta{}
 	for _, src := range sources {
@@ -147,7 +147,7 @@ func (s *store) loadAll(sources []Source) (map[string]loaded, map[string]snapsho
 // persisted snapshot passed that gate, or was forced through it, when it was
 // downloaded. Open and the adoption of another process's snapshot
 // (Engine.adopt) both load snapshots through here.
-func parseSnapshot(src Source, b []byte) (parse.Parsed, error) {
+func parseSnapshot(src source, b []byte) (parse.Parsed, error) {
 	p, err := src.Parse(b)
 	if err == nil {
 		err = validateDownload(b, p, 0, true)

@@ -26,12 +26,15 @@ const (
 	TypeUnknown     IPType = "unknown"
 )
 
-// Types lists every IPType in priority order.
-var Types = []IPType{TypeTor, TypeCloud, TypeDatacenter, TypeResidential, TypeUnknown}
+// allTypes lists every IPType in priority order; Types hands out copies.
+var allTypes = [...]IPType{TypeTor, TypeCloud, TypeDatacenter, TypeResidential, TypeUnknown}
+
+// Types returns every IPType in priority order (a new slice each call).
+func Types() []IPType { return append([]IPType(nil), allTypes[:]...) }
 
 // Valid reports whether t is one of the five labels.
 func (t IPType) Valid() bool {
-	for _, v := range Types {
+	for _, v := range allTypes {
 		if t == v {
 			return true
 		}

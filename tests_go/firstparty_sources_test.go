@@ -64,22 +64,22 @@ func TestFirstPartyFilesReplaceTheProvidersCSV(t *testing.T) {
 
 func TestFirstPartySelection(t *testing.T) {
 	clearEnv := func(t *testing.T) {
-		for _, f := range classifier.FirstPartyClouds {
-			t.Setenv(f.Env, "")
+		for _, env := range []string{"AWS_IP_RANGES_URL", "GCP_IP_RANGES_URL", "ORACLE_IP_RANGES_URL", "AZURE_SERVICE_TAGS_URL"} {
+			t.Setenv(env, "")
 		}
 	}
 	t.Run("first_party with the default URLs", func(t *testing.T) {
 		clearEnv(t)
 		c := classifier.Config{FirstParty: []string{"AWS", " gcp", "aws"}}.WithDefaults()
 		assert.Equal(t, []string{"aws", "gcp"}, c.FirstParty)
-		assert.Equal(t, classifier.DefaultAWSIPRangesURL, c.AWSIPRangesURL)
-		assert.Equal(t, classifier.DefaultGCPIPRangesURL, c.GCPIPRangesURL)
+		assert.Equal(t, "https://ip-ranges.amazonaws.com/ip-ranges.json", c.AWSIPRangesURL)
+		assert.Equal(t, "https://www.gstatic.com/ipranges/cloud.json", c.GCPIPRangesURL)
 		assert.Empty(t, c.OracleIPRangesURL, "not selected: no URL")
 		c.DataDir = t.TempDir()
 		e := fixture.Open(t, c)
 		names := sourceNames(e)
-		assert.Equal(t, classifier.DefaultAWSIPRangesURL, names["cloud/aws-official"])
-		assert.Equal(t, classifier.DefaultGCPIPRangesURL, names["cloud/gcp-official"])
+		assert.Equal(t, "https://ip-ranges.amazonaws.com/ip-ranges.json", names["cloud/aws-official"])
+		assert.Equal(t, "https://www.gstatic.com/ipranges/cloud.json", names["cloud/gcp-official"])
 		assert.Contains(t, names, "cloud/oracle")
 	})
 	t.Run("an environment URL selects the file", func(t *testing.T) {
@@ -99,7 +99,7 @@ func TestFirstPartySelection(t *testing.T) {
 		require.NoError(t, err)
 		c = c.WithDefaults()
 		assert.Equal(t, []string{"oracle", "azure"}, c.FirstParty)
-		assert.Equal(t, classifier.DefaultOracleIPRangesURL, c.OracleIPRangesURL)
+		assert.Equal(t, "https://docs.oracle.com/en-us/iaas/tools/public_ip_ranges.json", c.OracleIPRangesURL)
 		b, err := json.Marshal(c)
 		require.NoError(t, err)
 		for _, key := range []string{"first_party", "aws_ip_ranges_url", "gcp_ip_ranges_url", "oracle_ip_ranges_url",
@@ -140,9 +140,9 @@ func TestEnvironmentOverridesTheNewSourceURLs(t *testing.T) {
 		t.Setenv(name, "")
 	}
 	d := classifier.Config{}.WithDefaults()
-	assert.Equal(t, classifier.DefaultASNV4URL, d.ASNV4URL)
-	assert.Equal(t, classifier.DefaultASNV6URL, d.ASNV6URL)
-	assert.Equal(t, classifier.DefaultHostingASNURL, d.HostingASNURL)
+	assert.Equal(t, "https://iptoasn.com/data/ip2asn-v4.tsv.gz", d.ASNV4URL)
+	assert.Equal(t, "https://iptoasn.com/data/ip2asn-v6.tsv.gz", d.ASNV6URL)
+	assert.Equal(t, "https://raw.githubusercontent.com/X4BNet/lists_vpn/main/input/datacenter/ASN.txt", d.HostingASNURL)
 	assert.Equal(t, 24*3600.0, float64(d.ASNInterval))
 }
 

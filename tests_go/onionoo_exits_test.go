@@ -20,8 +20,8 @@ func TestOnionooIsPartOfTheTorGroupAndOverridable(t *testing.T) {
 	t.Setenv("ONIONOO_URL", "http://127.0.0.1:1/details")
 	assert.Equal(t, "http://127.0.0.1:1/details", classifier.Config{}.WithDefaults().OnionooURL)
 	t.Setenv("ONIONOO_URL", "")
-	assert.Equal(t, classifier.DefaultOnionooURL, classifier.Config{}.WithDefaults().OnionooURL)
-	assert.Contains(t, classifier.DefaultOnionooURL, "search=flag:exit")
+	assert.Equal(t, "https://onionoo.torproject.org/details?search=flag:exit&fields=or_addresses,exit_addresses", classifier.Config{}.WithDefaults().OnionooURL)
+	assert.Contains(t, "https://onionoo.torproject.org/details?search=flag:exit&fields=or_addresses,exit_addresses", "search=flag:exit")
 
 	e := fixture.Loaded(t)
 	var tor []classifier.SourceStats

@@ -263,7 +263,7 @@ func TestEnvironmentOverridesDefaultURLs(t *testing.T) {
 	explicit := classifier.Config{TorURL: "http://explicit/tor"}.WithDefaults()
 	assert.Equal(t, "http://explicit/tor", explicit.TorURL, "an explicit option beats the environment")
 	t.Setenv("TOR_BULK_LIST_URL", "")
-	assert.Equal(t, classifier.DefaultTorURL, classifier.Config{}.WithDefaults().TorURL)
+	assert.Equal(t, "https://check.torproject.org/torbulkexitlist", classifier.Config{}.WithDefaults().TorURL)
 }
 
 func TestClassifyDuringRefreshNeverSeesAHalfBuiltIndex(t *testing.T) {

@@ -165,7 +165,7 @@ func Score(ctx context.Context, e *classifier.Engine, truths []Truth) (Report, e
 func scoreResults(truths []Truth, results []classifier.Result, errs []error) Report {
 	rep := Report{Confusion: map[classifier.IPType]map[classifier.IPType]int{}}
 	types := map[classifier.IPType]*TypeScore{}
-	for _, t := range classifier.Types {
+	for _, t := range classifier.Types() {
 		types[t] = &TypeScore{Type: t}
 	}
 	providers := map[string]*ProviderScore{}
@@ -245,7 +245,7 @@ func scoreResults(truths []Truth, results []classifier.Result, errs []error) Rep
 			}
 		}
 	}
-	for _, t := range classifier.Types {
+	for _, t := range classifier.Types() {
 		s := *types[t]
 		s.Precision = ratio(s.Correct, s.Predicted)
 		s.Recall = ratio(s.Correct, s.Expected)
@@ -388,17 +388,17 @@ func (r Report) Markdown() string {
 		}
 	}
 	b.WriteString("\nConfusion (rows expected, columns got):\n\n| expected \\ got |")
-	for _, t := range classifier.Types {
+	for _, t := range classifier.Types() {
 		fmt.Fprintf(&b, " %s |", t)
 	}
-	b.WriteString("\n|---|" + strings.Repeat("---:|", len(classifier.Types)) + "\n")
-	for _, exp := range classifier.Types {
+	b.WriteString("\n|---|" + strings.Repeat("---:|", len(classifier.Types())) + "\n")
+	for _, exp := range classifier.Types() {
 		row, ok := r.Confusion[exp]
 		if !ok {
 			continue
 		}
 		fmt.Fprintf(&b, "| %s |", exp)
-		for _, got := range classifier.Types {
+		for _, got := range classifier.Types() {
 			fmt.Fprintf(&b, " %d |", row[got])
 		}
 		b.WriteString("\n")
@@ -409,7 +409,7 @@ func (r Report) Markdown() string {
 // gotSummary lists answer counts by type in priority order: "tor 3, unknown 1".
 func gotSummary(got map[classifier.IPType]int) string {
 	var parts []string
-	for _, t := range classifier.Types {
+	for _, t := range classifier.Types() {
 		if n := got[t]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", t, n))
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier/internal/asn"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
 )
 
 // asnRangeRow is an ASNRange in comparable text form.
@@ -50,7 +51,7 @@ func TestIP2ASNv4ReadsRangesNotCIDRs(t *testing.T) {
 	}
 	for _, file := range []string{"asn/ip2asn-v4.tsv", "asn/ip2asn-v4.tsv.gz"} {
 		t.Run(file, func(t *testing.T) {
-			p, err := IP2ASN(readFixture(t, file))
+			p, err := IP2ASN(testkit.ReadTestdata(t, file))
 			require.NoError(t, err)
 			assert.Equal(t, want, asnRows(p))
 			assert.Equal(t, 25, p.Records, "every non-blank line")
@@ -76,8 +77,8 @@ func TestIP2ASNv6WithCRLFAndMappedUnroutedSpace(t *testing.T) {
 		{"2a0b:f4c0::2", "2a0b:f4c3:ffff:ffff:ffff:ffff:ffff:ffff", 210558, "DE", "SERVICES-1337-GMBH 1337 Services GmbH"},
 		{"2c0f:f000::", "2c0f:f000::ffff", 36974, "GH", "AFNET-TELECOM Afnet"},
 	}
-	plain := readFixture(t, "asn/ip2asn-v6.tsv")
-	for name, data := range map[string][]byte{"plain": plain, "gzip file": readFixture(t, "asn/ip2asn-v6.tsv.gz"), "gzip in memory": gzipped(t, plain)} {
+	plain := testkit.ReadTestdata(t, "asn/ip2asn-v6.tsv")
+	for name, data := range map[string][]byte{"plain": plain, "gzip file": testkit.ReadTestdata(t, "asn/ip2asn-v6.tsv.gz"), "gzip in memory": testkit.Gzip(t, plain)} {
 		t.Run(name, func(t *testing.T) {
 			p, err := IP2ASN(data)
 			require.NoError(t, err)
@@ -109,13 +110,13 @@ func TestIP2ASNRejectsBrokenGzipAndCountsGarbage(t *testing.T) {
 }
 
 func TestASNListReadsX4BNetASNs(t *testing.T) {
-	p, err := ASNList(readFixture(t, "hosting/ASN.txt"))
+	p, err := ASNList(testkit.ReadTestdata(t, "hosting/ASN.txt"))
 	require.NoError(t, err)
 	assert.Equal(t, asn.Set{4323, 16509, 24940, 45090, 53667, 205100, 210558}, p.ASNs, "sorted, duplicates once")
 	assert.Equal(t, 10, p.Records)
 	assert.Equal(t, 2, p.Malformed, "ASX and AS0")
 	assert.Equal(t, 7, p.Len())
-	gz, err := ASNList(gzipped(t, readFixture(t, "hosting/ASN.txt")))
+	gz, err := ASNList(testkit.Gzip(t, testkit.ReadTestdata(t, "hosting/ASN.txt")))
 	require.NoError(t, err)
 	assert.Equal(t, p.ASNs, gz.ASNs)
 }
@@ -125,7 +126,7 @@ func TestASNListReadsX4BNetASNs(t *testing.T) {
 // and non-overlapping.
 func FuzzIP2ASN(f *testing.F) {
 	for _, name := range []string{"asn/ip2asn-v4.tsv", "asn/ip2asn-v6.tsv", "asn/ip2asn-v4.tsv.gz"} {
-		f.Add(readFixture(f, name))
+		f.Add(testkit.ReadTestdata(f, name))
 	}
 	f.Add([]byte("1.0.0.0\t1.0.0.9\t1\tUS\tA\n1.0.0.5\t1.0.0.5\t2\tUS\tB\n1.0.0.3\t1.0.0.7\t3\tUS\tC\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -168,7 +169,7 @@ func TestIP2ASNRowsReadsTheRowsAsPublished(t *testing.T) {
 		{"24.0.7.0", "24.0.7.255", 64500, "", ""},
 		{"2001:db8::", "2001:db8::ffff", 64502, "", "V6-NET"},
 	}
-	for name, data := range map[string][]byte{"plain": table, "gzip": gzipped(t, table)} {
+	for name, data := range map[string][]byte{"plain": table, "gzip": testkit.Gzip(t, table)} {
 		t.Run(name, func(t *testing.T) {
 			rows, malformed, err := IP2ASNRows(data)
 			require.NoError(t, err)

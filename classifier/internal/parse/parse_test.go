@@ -1,10 +1,6 @@
 package parse
 
 import (
-	"bytes"
-	"compress/gzip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,34 +18,6 @@ func rows(p Parsed) []entryRow {
 	for _, e := range p.Entries {
 		out = append(out, entryRow{e.Prefix.String(), e.Provider, e.Region, e.Service})
 	}
-	return out
-}
-
-// readFixture reads a hand-written file in a real format from
-// tests_go/testdata (the fixtures the engine suites serve too).
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testkit.Root(), "tests_go", "testdata", name))
-	require.NoError(t, err)
-	return b
-}
-
-// gzipped compresses b as a download would arrive from a mirror serving .gz.
-func gzipped(t testing.TB, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	_, err := zw.Write(b)
-	require.NoError(t, err)
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
-}
-
-// gunzipped is the content of a gzip file.
-func gunzipped(t testing.TB, b []byte) []byte {
-	t.Helper()
-	out, err := Gunzip(b)
-	require.NoError(t, err)
 	return out
 }
 
@@ -148,7 +116,7 @@ func TestParsersReadTheRealFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := tt.parse(readFixture(t, tt.file))
+			p, err := tt.parse(testkit.ReadTestdata(t, tt.file))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, rows(p))
 			assert.Equal(t, tt.records, p.Records, "records")
@@ -255,10 +223,12 @@ func TestFirstPartyParsersReadTheProvidersOwnFiles(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		data := readFixture(t, tt.file)
-		other, otherName := gzipped(t, data), "gzipped"
+		data := testkit.ReadTestdata(t, tt.file)
+		other, otherName := testkit.Gzip(t, data), "gzipped"
 		if strings.HasSuffix(tt.file, ".gz") {
-			other, otherName = gunzipped(t, data), "plain"
+			plain, err := Gunzip(data)
+			require.NoError(t, err)
+			other, otherName = plain, "plain"
 		}
 		for form, b := range map[string][]byte{"as stored": data, otherName: other} {
 			t.Run(tt.name+"/"+form, func(t *testing.T) {
@@ -292,8 +262,8 @@ func TestOnionooParsesORAndExitAddresses(t *testing.T) {
 		{"104.244.73.43/32", "", "", ""}, {"2605:6400:30:f174::42/128", "", "", ""},
 		{"2a02:8109:fa7f::9/128", "", "", ""}, {"2a02:8109:fa7f::10/128", "", "", ""},
 	}
-	plain := readFixture(t, "onionoo/details.json")
-	for name, data := range map[string][]byte{"plain": plain, "gzip": gzipped(t, plain)} {
+	plain := testkit.ReadTestdata(t, "onionoo/details.json")
+	for name, data := range map[string][]byte{"plain": plain, "gzip": testkit.Gzip(t, plain)} {
 		t.Run(name, func(t *testing.T) {
 			p, err := Onionoo(data)
 			require.NoError(t, err)
