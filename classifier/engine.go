@@ -35,7 +35,7 @@ type Engine struct {
 	cache   *cache.Cache
 	cacheOn bool // some tier is configured; false skips the cache entirely
 
-	idx       atomic.Pointer[index] // swapped whole by Refresh
+	idx       atomic.Pointer[view] // swapped whole by Refresh
 	refreshMu sync.Mutex            // one Refresh at a time; guards current and metas
 	current   map[string]loaded     // the data behind idx, by source name
 	metas     map[string]snapshotMeta
@@ -77,7 +77,7 @@ func Open(cfg Config) (*Engine, error) {
 	e.cache = c
 	e.cacheOn = cfg.Cache.RedisURL != "" || cfg.Cache.DatabaseURL != "" || cfg.Cache.Dir != ""
 	e.current, e.metas = st.loadAll(e.sources)
-	e.idx.Store(buildIndex(e.sources, e.current, e.names, !e.cfg.NoASNProfile))
+	e.idx.Store(buildView(e.sources, e.current, e.names, !e.cfg.NoASNProfile))
 	e.publishMetas()
 	if len(e.current) > 0 {
 		debug.FreeOSMemory() // the snapshots' parsing garbage: see Refresh

@@ -117,7 +117,7 @@ func (e *Engine) Refresh(ctx context.Context, group string, force bool) (Refresh
 		changed = changed || s.Status != StatusSkipped
 	}
 	if changed {
-		e.idx.Store(buildIndex(e.sources, e.current, e.names, !e.cfg.NoASNProfile))
+		e.idx.Store(buildView(e.sources, e.current, e.names, !e.cfg.NoASNProfile))
 		// The downloads, the parsers' garbage and the old index are tens of
 		// MB the runtime would otherwise keep mapped until it next needs
 		// them: give them back now (one full GC, tens of ms, per refresh).

@@ -1,0 +1,203 @@
+// Package index is the engine's prefix index: one patricia tree
+// (kentik/patricia) per address family holding every prefix list, each
+// prefix tagged with an Entry, and the IPv4 tree flattened into a sorted
+// interval table for lookups. A lookup collects the entries on the
+// address's path and keeps the one of the best (lowest) Slot, the deepest
+// (most specific) within that slot. An Index is built once by a Builder and
+// never written after, so reads need no lock.
+package index
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"slices"
+
+	"github.com/kentik/patricia"
+	"github.com/kentik/patricia/generics_tree"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
+)
+
+// Entry is what a prefix of the index says. The index reads only Slot
+// (priority: lower wins); the rest is the caller's.
+type Entry struct {
+	Prefix   string // canonical text, made once at build time
+	Provider string
+	Region   string
+	Service  string
+	Slot     uint8 // priority of the entry's label: lower wins
+	Src      int   // the caller's position of the source it came from
+}
+
+// Builder gathers prefixes into an Index. The zero value is not usable:
+// make one with NewBuilder.
+type Builder struct {
+	ix    *Index
+	cuts4 []uint32 // see flatV4
+}
+
+// NewBuilder returns an empty Builder.
+func NewBuilder() *Builder {
+	return &Builder{ix: &Index{v4: generics_tree.NewTreeV4[uint32](), v6: generics_tree.NewTreeV6[uint32]()}}
+}
+
+// Add adds pfx with what it says. When a prefix is added twice with the
+// same Slot, the first keeps it (sources added earlier win); it reports
+// whether e was kept.
+func (b *Builder) Add(pfx netip.Prefix, e Entry) bool {
+	ix := b.ix
+	sameSlot := func(a, c uint32) bool { return ix.entries[a].Slot == ix.entries[c].Slot }
+	e.Prefix = pfx.String()
+	tag := uint32(len(ix.entries))
+	ix.entries = append(ix.entries, e)
+	var added bool
+	if pfx.Addr().Is4() {
+		added, _ = ix.v4.Add(v4Key(pfx.Addr(), pfx.Bits()), tag, sameSlot)
+		first := ipx.U32Of(pfx.Masked().Addr())
+		last := first | uint32(1<<(32-pfx.Bits())-1)
+		b.cuts4 = append(b.cuts4, first)
+		if last != 1<<32-1 {
+			b.cuts4 = append(b.cuts4, last+1)
+		}
+	} else {
+		added, _ = ix.v6.Add(v6Key(pfx.Addr(), pfx.Bits()), tag, sameSlot)
+	}
+	if !added {
+		ix.entries = ix.entries[:tag]
+	}
+	return added
+}
+
+// Build returns the Index of the prefixes added. The Builder is spent.
+func (b *Builder) Build() *Index {
+	b.ix.flat4 = buildFlatV4(b.ix, b.cuts4)
+	ix := b.ix
+	b.ix, b.cuts4 = nil, nil
+	return ix
+}
+
+// Index is an immutable prefix index; see the package documentation.
+type Index struct {
+	v4      *generics_tree.TreeV4[uint32]
+	v6      *generics_tree.TreeV6[uint32]
+	flat4   *flatV4 // the v4 tree flattened: what IPv4 lookups use
+	entries []Entry
+}
+
+// Len counts the entries (prefixes kept).
+func (ix *Index) Len() int { return len(ix.entries) }
+
+// Lookup returns the entry that decides addr: the best slot among the
+// prefixes holding addr, the most specific prefix of that slot. IPv4 is
+// answered from the flat table, IPv6 from the tree.
+func (ix *Index) Lookup(addr netip.Addr) (*Entry, bool) {
+	var i int
+	if addr.Is4() {
+		i = ix.flat4.find(ipx.U32Of(addr))
+	} else {
+		i = ix.treeLookup(addr)
+	}
+	if i < 0 {
+		return nil, false
+	}
+	return &ix.entries[i], true
+}
+
+// TreeLookup is Lookup by a walk of the tree, for IPv4 too: the reference
+// the flat table is checked against.
+func (ix *Index) TreeLookup(addr netip.Addr) (*Entry, bool) {
+	i := ix.treeLookup(addr)
+	if i < 0 {
+		return nil, false
+	}
+	return &ix.entries[i], true
+}
+
+// treeLookup returns the position of the deciding entry, -1 for none.
+func (ix *Index) treeLookup(addr netip.Addr) int {
+	var buf [16]uint32
+	var tags []uint32
+	if addr.Is4() {
+		tags = ix.v4.FindTagsAppend(buf[:0], v4Key(addr, 32))
+	} else {
+		tags = ix.v6.FindTagsAppend(buf[:0], v6Key(addr, 128))
+	}
+	best := -1
+	for _, tag := range tags { // root first, so a later tag of the same slot is deeper
+		if best < 0 || ix.entries[tag].Slot <= ix.entries[best].Slot {
+			best = int(tag)
+		}
+	}
+	return best
+}
+
+func v4Key(a netip.Addr, bits int) patricia.IPv4Address {
+	b := a.As4()
+	return patricia.NewIPv4Address(binary.BigEndian.Uint32(b[:]), uint(bits))
+}
+
+func v6Key(a netip.Addr, bits int) patricia.IPv6Address {
+	b := a.As16()
+	return patricia.IPv6Address{
+		Left: binary.BigEndian.Uint64(b[:8]), Right: binary.BigEndian.Uint64(b[8:]), Length: uint(bits),
+	}
+}
+
+// flatV4 is the IPv4 half of the index flattened for lookups: the address
+// space cut at every prefix start and end into intervals, each holding the
+// entry the tree answers for it (-1 for none), adjacent intervals with the
+// same answer merged. Between two cuts every address lies in the same
+// prefixes, so one tree lookup at the interval start is the answer for all
+// of it: the table agrees with the tree by construction. A lookup is a
+// binary search within a 16-bit bucket, like asn.Table's: a few cache
+// lines, where a walk of the tree touches one per node (about 20 for an
+// address in a dense cloud range), which made the walk most of the cost of
+// a batch.
+type flatV4 struct {
+	start  []uint32 // interval starts, ascending; start[0] == 0
+	entry  []int32  // position in Index.entries, -1 = no prefix
+	bucket []uint32 // bucket[h] = first interval whose start>>16 >= h; len 1<<16+1
+}
+
+// buildFlatV4 flattens the IPv4 tree of ix; cuts are the first address of
+// every prefix and the address after its last.
+func buildFlatV4(ix *Index, cuts []uint32) *flatV4 {
+	cuts = append(cuts, 0)
+	slices.Sort(cuts)
+	cuts = slices.Compact(cuts)
+	f := &flatV4{start: make([]uint32, 0, len(cuts)), entry: make([]int32, 0, len(cuts))}
+	for _, c := range cuts {
+		e := int32(ix.treeLookup(ipx.U32Addr(c)))
+		if n := len(f.entry); n > 0 && f.entry[n-1] == e {
+			continue // same answer as the interval before: merge
+		}
+		f.start = append(f.start, c)
+		f.entry = append(f.entry, e)
+	}
+	f.start, f.entry = slices.Clip(f.start), slices.Clip(f.entry)
+	f.bucket = make([]uint32, 1<<16+1)
+	i := 0
+	for h := range f.bucket {
+		for i < len(f.start) && f.start[i]>>16 < uint32(h) {
+			i++
+		}
+		f.bucket[h] = uint32(i)
+	}
+	return f
+}
+
+// find returns the entry position deciding x, -1 for none.
+func (f *flatV4) find(x uint32) int {
+	// The first interval in [lo, hi) starting after x; the one before it
+	// holds x (it may start in an earlier bucket; start[0] == 0).
+	lo, hi := int(f.bucket[x>>16]), int(f.bucket[x>>16+1])
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if f.start[m] <= x {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return int(f.entry[lo-1])
+}

@@ -1,0 +1,102 @@
+package index
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
+)
+
+// Lookup (the flat table for IPv4) agrees with the walk of the tree and
+// with a slow reference — among the prefixes holding the address, the best
+// slot, then the longest, then the first added — at every prefix boundary,
+// either side of it, and at random addresses; IPv6 likewise from the tree.
+func TestLookupMatchesASlowReference(t *testing.T) {
+	type added struct {
+		pfx  netip.Prefix
+		slot uint8
+		src  int
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	b := NewBuilder()
+	var all []added
+	for i := range 3000 {
+		var pfx netip.Prefix
+		if i%4 == 0 {
+			hi := 0x20010db8_00000000 | r.Uint64N(1<<16)<<16
+			a := netip.AddrFrom16([16]byte{byte(hi >> 56), byte(hi >> 48), byte(hi >> 40), byte(hi >> 32), byte(hi >> 24), byte(hi >> 16), byte(hi >> 8), byte(hi)})
+			pfx = netip.PrefixFrom(a, 32+r.IntN(33)).Masked()
+		} else {
+			pfx = netip.PrefixFrom(ipx.U32Addr(3<<24|r.Uint32N(1<<24)), 9+r.IntN(24)).Masked()
+		}
+		slot := uint8(r.IntN(3))
+		if b.Add(pfx, Entry{Slot: slot, Src: i}) {
+			all = append(all, added{pfx, slot, i})
+		}
+	}
+	ix := b.Build()
+	require.Equal(t, len(all), ix.Len())
+	reference := func(a netip.Addr) int {
+		best := -1
+		for k, x := range all {
+			if !x.pfx.Contains(a) {
+				continue
+			}
+			if best < 0 || x.slot < all[best].slot || x.slot == all[best].slot && x.pfx.Bits() > all[best].pfx.Bits() {
+				best = k
+			}
+		}
+		if best < 0 {
+			return -1
+		}
+		return all[best].src
+	}
+	check := func(a netip.Addr) {
+		got, ok := ix.Lookup(a)
+		tree, tok := ix.TreeLookup(a)
+		want := reference(a)
+		require.Equal(t, want >= 0, ok, "%s", a)
+		require.Equal(t, ok, tok, "%s", a)
+		if ok {
+			require.Equal(t, want, got.Src, "%s", a)
+			require.Equal(t, got, tree, "%s", a)
+		}
+	}
+	for _, x := range all[:600] {
+		first := x.pfx.Addr()
+		last := first
+		for range 3 {
+			check(first)
+			check(first.Prev())
+			check(first.Next())
+		}
+		if first.Is4() {
+			last = ipx.U32Addr(ipx.U32Of(first) | uint32(1<<(32-x.pfx.Bits())-1))
+			check(last)
+			check(last.Next())
+		}
+	}
+	for range 5000 {
+		check(ipx.U32Addr(3<<24 | r.Uint32N(1<<24)))
+	}
+}
+
+// The same prefix with the same slot is kept once, by its first source;
+// with another slot both are kept and the better slot decides.
+func TestAddKeepsTheFirstOfASlot(t *testing.T) {
+	b := NewBuilder()
+	p := netip.MustParsePrefix("198.51.100.0/24")
+	require.True(t, b.Add(p, Entry{Slot: 1, Src: 0, Provider: "first"}))
+	require.False(t, b.Add(p, Entry{Slot: 1, Src: 1, Provider: "second"}))
+	require.True(t, b.Add(p, Entry{Slot: 0, Src: 2, Provider: "tor"}))
+	ix := b.Build()
+	e, ok := ix.Lookup(netip.MustParseAddr("198.51.100.9"))
+	require.True(t, ok)
+	require.Equal(t, "tor", e.Provider)
+	require.Equal(t, "198.51.100.0/24", e.Prefix)
+	_, ok = ix.Lookup(netip.MustParseAddr("198.51.101.1"))
+	require.False(t, ok)
+}

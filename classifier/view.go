@@ -1,0 +1,267 @@
+package classifier
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/asn"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/asname"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/index"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
+)
+
+// listTypes are the labels that come from range lists, in priority order.
+var listTypes = [...]IPType{TypeTor, TypeCloud, TypeDatacenter}
+
+// srcInfo is what an answer needs to know of the snapshot it came from.
+type srcInfo struct {
+	name       string
+	label      string // Result.Source
+	fetchedAt  time.Time
+	stale      bool // the last refresh of this source failed
+	staleAfter time.Duration
+	prefixes   int
+}
+
+// view is everything an answer is made from, as of one refresh: the prefix
+// index of every list (the highest-priority type wins, the most specific
+// prefix within it), the ASN data (the ip2asn range tables, the
+// hosting-ASN sets, the AS profile) and what each source's snapshot is. It
+// is built once and never written after, so reads need no lock; a refresh
+// swaps in a new one.
+type view struct {
+	prefixes  *index.Index // every prefix list; Entry.Slot is the position of its type in listTypes
+	srcs      []srcInfo
+	asnTables []asn.TableRef // in source order: the first that knows an address answers
+	hosting   []asnSetRef
+	profile   asn.Profile // nil when disabled or not learnable
+	// names memoises the AS-name heuristic for names callers pass:
+	// pipelines see the same few thousand names again and again. It is the
+	// engine's, shared by every view it builds.
+	names *asname.Memo
+}
+
+type asnSetRef struct {
+	set asn.Set
+	src int // position in srcs
+}
+
+// loaded is one source's parsed snapshot as the index builder takes it.
+type loaded struct {
+	entries   []parse.Entry
+	asns      asn.Set
+	table     *asn.Table
+	fetchedAt time.Time
+	failed    bool // the newest refresh attempt failed
+}
+
+// loadedFrom keeps what a parser yielded.
+func loadedFrom(p parse.Parsed, fetchedAt time.Time, failed bool) loaded {
+	return loaded{entries: p.Entries, asns: p.ASNs, table: p.Table, fetchedAt: fetchedAt, failed: failed}
+}
+
+// size counts the prefixes, ASNs or ranges held.
+func (l loaded) size() int {
+	n := len(l.entries) + len(l.asns)
+	if l.table != nil {
+		n += l.table.Len()
+	}
+	return n
+}
+
+// has reports whether l holds data (a source with none answers nothing).
+func (l loaded) has() bool { return l.size() > 0 }
+
+// buildView builds an index from the loaded snapshots, keyed by source
+// name. When two sources of one type list the same prefix, the one earlier
+// in sources keeps it.
+func buildView(sources []source, data map[string]loaded, names *asname.Memo, profile bool) *view {
+	ix := &view{names: names}
+	prefixes := index.NewBuilder()
+	for si, s := range sources {
+		d := data[s.Name]
+		ix.srcs = append(ix.srcs, srcInfo{
+			name: s.Name, label: s.label(), fetchedAt: d.fetchedAt, stale: d.failed,
+			staleAfter: s.staleAfter(), prefixes: d.size(),
+		})
+		switch s.Kind {
+		case kindASNTable:
+			if d.table != nil {
+				ix.asnTables = append(ix.asnTables, asn.TableRef{T: d.table, Src: si})
+			}
+			continue
+		case kindASNList:
+			if len(d.asns) > 0 {
+				ix.hosting = append(ix.hosting, asnSetRef{d.asns, si})
+			}
+			continue
+		}
+		slot := uint8(typeSlot(s.Type))
+		for _, e := range d.entries {
+			prefixes.Add(e.Prefix, index.Entry{Provider: e.Provider, Region: e.Region, Service: e.Service, Slot: slot, Src: si})
+		}
+	}
+	ix.prefixes = prefixes.Build()
+	if profile {
+		ix.profile = ix.buildProfile()
+	}
+	return ix
+}
+
+func typeSlot(t IPType) int {
+	for i, lt := range listTypes {
+		if lt == t {
+			return i
+		}
+	}
+	panic("classifier: no list for type " + string(t))
+}
+
+// asnOf is what the index knows of the network announcing an address.
+type asnOf struct {
+	asn     uint32
+	name    string
+	country string
+	source  string
+	// tbl and nameIdx locate name in the ip2asn table that gave it (whose
+	// memo holds its AS-name verdict), table is that table's position in
+	// srcs; tbl is nil and table -1 when the name is the caller's.
+	tbl     *asn.Table
+	nameIdx uint32
+	table   int
+}
+
+// resolveASN merges the caller's ASN data with the ip2asn tables' (see
+// Result for the rules).
+func (ix *view) resolveASN(addr netip.Addr, callerASN uint32, callerName string) asnOf {
+	a := asnOf{asn: callerASN, name: callerName, table: -1}
+	if callerASN != 0 || callerName != "" {
+		a.source = ASNFromCaller
+	}
+	for _, ref := range ix.asnTables {
+		info, ok := ref.T.Lookup(addr)
+		if !ok {
+			continue
+		}
+		if callerASN != 0 && callerASN != info.ASN {
+			break // the caller knows better; do not mix two networks' data
+		}
+		a.asn = info.ASN
+		a.country = ref.T.Country(info)
+		if a.source == "" {
+			a.source = ASNFromIP2ASN
+		}
+		if callerName == "" {
+			a.name = ref.T.Name(info)
+			a.tbl, a.nameIdx, a.table = ref.T, info.NameID(), ref.Src
+		}
+		break
+	}
+	return a
+}
+
+// fromSource fills the snapshot fields of r from source si.
+func (ix *view) fromSource(r *Result, si int, now time.Time) {
+	src := &ix.srcs[si]
+	r.Snapshot = src.name
+	r.SnapshotAt = src.fetchedAt
+	r.Stale = src.stale || now.Sub(src.fetchedAt) > src.staleAfter
+}
+
+// classify answers for addr: the prefix lists (tor, cloud, datacenter), then
+// the hosting-ASN lists, then the AS-name heuristic, then the AS profile,
+// else unknown.
+func (ix *view) classify(addr netip.Addr, callerASN uint32, callerName string, now time.Time) Result {
+	return ix.answer(addr, addr.String(), callerASN, callerName, now)
+}
+
+// answer is classify for callers that already have the canonical text of
+// addr (text, which becomes Result.IP).
+func (ix *view) answer(addr netip.Addr, text string, callerASN uint32, callerName string, now time.Time) Result {
+	a := ix.resolveASN(addr, callerASN, callerName)
+	r := Result{
+		IP: text, ClassifiedAt: now.UTC(),
+		ASN: a.asn, ASName: a.name, Country: a.country, ASNSource: a.source,
+	}
+	if e, ok := ix.prefixes.Lookup(addr); ok {
+		typ := listTypes[e.Slot]
+		r.Type = typ
+		r.Provider, r.Region, r.Service = e.Provider, e.Region, e.Service
+		r.Source = ix.srcs[e.Src].label
+		r.MatchedPrefix = e.Prefix
+		ix.fromSource(&r, e.Src, now)
+		switch typ {
+		case TypeTor:
+			r.Confidence = ConfidenceTor
+			r.Provider = ProviderTor // upstream's answers name the provider "tor"
+		case TypeCloud:
+			r.Confidence = ConfidenceCloud
+		default:
+			r.Confidence = ConfidenceDatacenter
+		}
+		return r
+	}
+	if a.asn != 0 {
+		for _, h := range ix.hosting {
+			if h.set.Has(a.asn) {
+				r.Type = TypeDatacenter
+				r.Provider = a.name
+				r.Confidence = ConfidenceHostingASN
+				r.Source = ix.srcs[h.src].label
+				r.MatchedPrefix = "AS" + strconv.FormatUint(uint64(a.asn), 10)
+				ix.fromSource(&r, h.src, now)
+				return r
+			}
+		}
+	}
+	var m *asname.Match
+	switch {
+	case a.tbl != nil:
+		m = a.tbl.Verdict(a.nameIdx)
+	case a.name != "":
+		m = ix.names.Of(a.name)
+	}
+	if m != nil && m.Kind != asname.None {
+		r.Type = typeOfKind[m.Kind]
+		r.Provider = a.name
+		r.Confidence = m.Confidence
+		r.Source = SourceASNName
+		r.MatchedPrefix = m.Evidence()
+		if a.table >= 0 {
+			ix.fromSource(&r, a.table, now)
+		}
+		return r
+	}
+	if v, ok := ix.profile[a.asn]; ok && a.asn != 0 {
+		r.Type = typeOfKind[v.Kind]
+		r.Provider = a.name
+		r.Confidence = ConfidenceASNProfile
+		r.Source = SourceASNProfile
+		r.MatchedPrefix = v.Evidence
+		ix.fromSource(&r, v.Src, now)
+		return r
+	}
+	r.Type = TypeUnknown
+	r.Source = SourceNone
+	return r
+}
+
+// typeOfKind is the label each kind of network the AS-name rules and the AS
+// profile recognise gets.
+var typeOfKind = [...]IPType{asname.None: TypeUnknown, asname.Residential: TypeResidential, asname.Hosting: TypeDatacenter}
+
+// buildProfile learns the AS profile from the index's own tables and lists:
+// an address in a cloud or datacenter prefix list marks its network as
+// hosting (Tor relays run anywhere, so their lists say nothing).
+func (ix *view) buildProfile() asn.Profile {
+	hosting := make([]asn.Set, len(ix.hosting))
+	for i, h := range ix.hosting {
+		hosting[i] = h.set
+	}
+	listed := func(a netip.Addr) bool {
+		e, ok := ix.prefixes.Lookup(a)
+		return ok && listTypes[e.Slot] != TypeTor
+	}
+	return asn.BuildProfile(ix.asnTables, listed, hosting)
+}
