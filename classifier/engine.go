@@ -36,8 +36,8 @@ type Engine struct {
 	cacheOn bool // some tier is configured; false skips the cache entirely
 
 	idx       atomic.Pointer[view] // swapped whole by Refresh
-	refreshMu sync.Mutex            // one Refresh at a time; guards current and metas
-	current   map[string]loaded     // the data behind idx, by source name
+	refreshMu sync.Mutex           // one Refresh at a time; guards current and metas
+	current   map[string]loaded    // the data behind idx, by source name
 	metas     map[string]snapshotMeta
 	metaView  atomic.Pointer[map[string]snapshotMeta] // read-only copy of metas for Stats
 	stats     counters
