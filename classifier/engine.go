@@ -15,6 +15,7 @@ import (
 
 	"github.com/ipclassifier/ipclassifier/classifier/cache"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/asname"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/fetch"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/field"
 )
 
@@ -31,7 +32,7 @@ type Engine struct {
 	cfg     Config
 	sources []source
 	store   *store
-	fetcher *fetcher
+	fetcher *fetch.Fetcher
 	cache   *cache.Cache
 	cacheOn bool // some tier is configured; false skips the cache entirely
 
@@ -68,7 +69,7 @@ func Open(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, sources: cfg.sources(), store: st, fetcher: newFetcher(cfg), names: &asname.Memo{}}
+	e := &Engine{cfg: cfg, sources: cfg.sources(), store: st, fetcher: fetch.New(cfg.HTTPTimeout.D(), cfg.Attempts, cfg.Backoff.D(), cfg.UserAgent), names: &asname.Memo{}}
 	e.stats.init(e.sources)
 	c, err := cache.Open(cfg.Cache, validCached)
 	if err != nil {

@@ -186,11 +186,11 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 	if hasData && meta.URL == src.URL {
 		etag, lm = meta.ETag, meta.LastModified
 	}
-	got, err := e.fetcher.get(ctx, src.URL, etag, lm)
+	got, err := e.fetcher.Get(ctx, src.URL, etag, lm)
 	if err != nil {
 		return fail(err)
 	}
-	if got.notModified {
+	if got.NotModified {
 		meta.VerifiedAt, meta.LastError = now, ""
 		prev.fetchedAt, prev.failed = now, false
 		sr.SnapshotAt = now
@@ -199,21 +199,21 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 		}
 		return done(StatusNotModified, nil)
 	}
-	p, err := src.Parse(got.body)
-	sr.Bytes, sr.Malformed, sr.Bogons = len(got.body), p.Malformed, p.Bogons
+	p, err := src.Parse(got.Body)
+	sr.Bytes, sr.Malformed, sr.Bogons = len(got.Body), p.Malformed, p.Bogons
 	if err == nil {
-		err = validateDownload(got.body, p, prev.size(), force)
+		err = validateDownload(got.Body, p, prev.size(), force)
 	}
 	if err != nil {
 		return fail(fmt.Errorf("rejected download of %s: %w", src.URL, err))
 	}
 	meta = snapshotMeta{
-		Source: src.Name, URL: src.URL, FetchedAt: now, VerifiedAt: now, ETag: got.etag,
-		LastModified: got.lastModified, SHA256: sha256Hex(got.body), Bytes: len(got.body),
+		Source: src.Name, URL: src.URL, FetchedAt: now, VerifiedAt: now, ETag: got.ETag,
+		LastModified: got.LastModified, SHA256: sha256Hex(got.Body), Bytes: len(got.Body),
 		Entries: p.Len(), Records: p.Records, Malformed: p.Malformed, Bogons: p.Bogons,
 		LastAttemptAt: now,
 	}
-	if err := e.store.writeSnapshot(meta, got.body); err != nil {
+	if err := e.store.writeSnapshot(meta, got.Body); err != nil {
 		// Keep serving the new data from memory; the next start reloads the old.
 		meta.LastError = err.Error()
 	}

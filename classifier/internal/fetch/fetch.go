@@ -1,0 +1,190 @@
+// Package fetch downloads the engine's sources: http(s) with conditional
+// requests (ETag, Last-Modified), file:// for local copies, transient
+// failures retried with exponential backoff (and Retry-After), every body
+// bounded in size.
+package fetch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+)
+
+// MaxDownload bounds one source download (the largest real list, Azure's,
+// is about 5.4 MB).
+const MaxDownload = 256 << 20
+
+// Result is the outcome of one conditional download: the body with the
+// validators to send next time, or NotModified (and no body).
+type Result struct {
+	Body         []byte
+	ETag         string
+	LastModified string
+	NotModified  bool
+}
+
+// HTTPError is a download that got an HTTP status other than 200 or 304.
+type HTTPError struct {
+	URL    string
+	Status int
+}
+
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("GET %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
+}
+
+// Fetcher downloads sources over http(s) or reads file:// URLs, retrying
+// transient failures with exponential backoff. Make one with New; it is
+// safe for concurrent use.
+type Fetcher struct {
+	client    *http.Client
+	attempts  int
+	backoff   time.Duration
+	userAgent string
+	maxBody   int64 // MaxDownload; smaller in tests
+}
+
+// New returns a Fetcher making up to attempts tries per download (at least
+// one), waiting backoff, then twice that, … between them, each request
+// bounded by timeout and sent with userAgent.
+func New(timeout time.Duration, attempts int, backoff time.Duration, userAgent string) *Fetcher {
+	return &Fetcher{
+		client:    &http.Client{Timeout: timeout},
+		attempts:  attempts,
+		backoff:   backoff,
+		userAgent: userAgent,
+		maxBody:   MaxDownload,
+	}
+}
+
+// Get downloads rawURL. etag and lastModified, when set, make the request
+// conditional: an unchanged list answers 304 and costs one small request.
+func (f *Fetcher) Get(ctx context.Context, rawURL, etag, lastModified string) (Result, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return Result{}, fmt.Errorf("parse URL %q: %w", rawURL, err)
+	}
+	switch u.Scheme {
+	case "file":
+		fi, err := os.Stat(u.Path)
+		if err != nil {
+			return Result{}, fmt.Errorf("read %s: %w", rawURL, err)
+		}
+		if fi.Size() > f.maxBody {
+			return Result{}, fmt.Errorf("read %s: larger than %d bytes", rawURL, f.maxBody)
+		}
+		b, err := os.ReadFile(u.Path)
+		if err != nil {
+			return Result{}, fmt.Errorf("read %s: %w", rawURL, err)
+		}
+		return Result{Body: b}, nil
+	case "http", "https":
+	default:
+		return Result{}, fmt.Errorf("unsupported URL scheme %q in %q", u.Scheme, rawURL)
+	}
+	wait := f.backoff
+	for attempt := 1; ; attempt++ {
+		res, retryAfter, err := f.once(ctx, rawURL, etag, lastModified)
+		if err == nil || attempt >= f.attempts || !retryable(err) {
+			if err != nil && attempt > 1 {
+				err = fmt.Errorf("%w (after %d attempts)", err, attempt)
+			}
+			return res, err
+		}
+		if retryAfter > wait {
+			wait = min(retryAfter, 60*time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			return Result{}, fmt.Errorf("%w (gave up waiting to retry: %v)", err, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+// once makes one request; retryAfter is the server's Retry-After hint.
+func (f *Fetcher) once(ctx context.Context, rawURL, etag, lastModified string) (Result, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return Result{}, 0, fmt.Errorf("build request for %s: %w", rawURL, err)
+	}
+	req.Header.Set("User-Agent", f.userAgent)
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	if lastModified != "" {
+		req.Header.Set("If-Modified-Since", lastModified)
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return Result{}, 0, fmt.Errorf("GET %s: %w", rawURL, err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotModified:
+		return Result{NotModified: true, ETag: etag, LastModified: lastModified}, 0, nil
+	default:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return Result{}, parseRetryAfter(resp.Header.Get("Retry-After")), &HTTPError{URL: rawURL, Status: resp.StatusCode}
+	}
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, f.maxBody+1))
+	if err != nil {
+		return Result{}, 0, fmt.Errorf("read body of %s: %w", rawURL, err)
+	}
+	if n > f.maxBody {
+		return Result{}, 0, fmt.Errorf("GET %s: body larger than %d bytes", rawURL, f.maxBody)
+	}
+	if resp.ContentLength >= 0 && n != resp.ContentLength {
+		return Result{}, 0, fmt.Errorf("GET %s: truncated body (%d of %d bytes)", rawURL, n, resp.ContentLength)
+	}
+	return Result{
+		Body: buf.Bytes(), ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"),
+	}, 0, nil
+}
+
+// retryable tells transient failures (5xx, 429, timeouts, resets, temporary
+// DNS) from permanent ones (other 4xx, unknown host, bad scheme).
+func retryable(err error) bool {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.Status == http.StatusTooManyRequests || he.Status >= 500
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return dns.IsTemporary || dns.IsTimeout
+	}
+	var ue interface{ Timeout() bool }
+	if errors.As(err, &ue) && ue.Timeout() {
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || isConnError(err)
+}
+
+func isConnError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op)
+}
+
+func parseRetryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return time.Until(t)
+	}
+	return 0
+}
