@@ -17,6 +17,7 @@ import (
 	"github.com/ipclassifier/ipclassifier/classifier/internal/asname"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/fetch"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/field"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/snapshot"
 )
 
 // Version is the engine version, reported by the C ABI's Version export.
@@ -31,7 +32,7 @@ const maxASName = 256
 type Engine struct {
 	cfg     Config
 	sources []source
-	store   *store
+	store   *snapshot.Store
 	fetcher *fetch.Fetcher
 	cache   *cache.Cache
 	cacheOn bool // some tier is configured; false skips the cache entirely
@@ -65,7 +66,7 @@ func Open(cfg Config) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	st, err := openStore(cfg.DataDir)
+	st, err := snapshot.Open(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +78,7 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	e.cache = c
 	e.cacheOn = cfg.Cache.RedisURL != "" || cfg.Cache.DatabaseURL != "" || cfg.Cache.Dir != ""
-	e.current, e.metas = st.loadAll(e.sources)
+	e.current, e.metas = loadAll(st, e.sources)
 	e.idx.Store(buildView(e.sources, e.current, e.names, !e.cfg.NoASNProfile))
 	e.publishMetas()
 	if len(e.current) > 0 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/snapshot"
 )
 
 // Refresh outcomes of one source (SourceReport.Status).
@@ -177,8 +178,8 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 		// snapshot meanwhile (or one we could not adopt): our older metadata
 		// would pair its data with the wrong hash and move its verification
 		// time backwards. The failure is still recorded in memory.
-		if disk, exists, rerr := e.store.readMetaFile(src.Name); rerr != nil || !exists || !disk.VerifiedAt.After(meta.VerifiedAt) {
-			_ = e.store.writeMeta(meta)
+		if disk, exists, rerr := e.store.ReadMetaFile(src.Name); rerr != nil || !exists || !disk.VerifiedAt.After(meta.VerifiedAt) {
+			_ = e.store.WriteMeta(meta)
 		}
 		return done(StatusFailed, err)
 	}
@@ -194,7 +195,7 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 		meta.VerifiedAt, meta.LastError = now, ""
 		prev.fetchedAt, prev.failed = now, false
 		sr.SnapshotAt = now
-		if err := e.store.writeMeta(meta); err != nil {
+		if err := e.store.WriteMeta(meta); err != nil {
 			return fail(err)
 		}
 		return done(StatusNotModified, nil)
@@ -209,11 +210,11 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 	}
 	meta = snapshotMeta{
 		Source: src.Name, URL: src.URL, FetchedAt: now, VerifiedAt: now, ETag: got.ETag,
-		LastModified: got.LastModified, SHA256: sha256Hex(got.Body), Bytes: len(got.Body),
+		LastModified: got.LastModified, SHA256: snapshot.SHA256Hex(got.Body), Bytes: len(got.Body),
 		Entries: p.Len(), Records: p.Records, Malformed: p.Malformed, Bogons: p.Bogons,
 		LastAttemptAt: now,
 	}
-	if err := e.store.writeSnapshot(meta, got.Body); err != nil {
+	if err := e.store.Write(meta, got.Body); err != nil {
 		// Keep serving the new data from memory; the next start reloads the old.
 		meta.LastError = err.Error()
 	}
@@ -245,7 +246,7 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 // load, except that Open also takes bytes that do not match their metadata
 // (it has nothing else to serve); here the previous data is kept instead.
 func (e *Engine) adopt(src source, meta snapshotMeta, prev loaded) (snapshotMeta, loaded, bool, error) {
-	disk, exists, err := e.store.readMetaFile(src.Name)
+	disk, exists, err := e.store.ReadMetaFile(src.Name)
 	if err != nil {
 		return meta, prev, false, fmt.Errorf("snapshot of %s on disk not loaded: %w", src.Name, err)
 	}
@@ -253,15 +254,15 @@ func (e *Engine) adopt(src source, meta snapshotMeta, prev loaded) (snapshotMeta
 		return meta, prev, false, nil
 	}
 	if prev.has() && disk.SHA256 != "" && disk.SHA256 == meta.SHA256 {
-		prev.fetchedAt, prev.failed = disk.VerifiedAt, disk.failed()
+		prev.fetchedAt, prev.failed = disk.VerifiedAt, disk.Failed()
 		return disk, prev, true, nil
 	}
-	b, err := e.store.readData(src.Name)
+	b, err := e.store.ReadData(src.Name)
 	if err != nil {
 		return meta, prev, false, fmt.Errorf("snapshot of %s on disk not loaded: %w", src.Name, err)
 	}
-	if sum := sha256Hex(b); sum != disk.SHA256 {
-		again, _, err := e.store.readMetaFile(src.Name)
+	if sum := snapshot.SHA256Hex(b); sum != disk.SHA256 {
+		again, _, err := e.store.ReadMetaFile(src.Name)
 		if err != nil || again.SHA256 != sum {
 			return meta, prev, false, fmt.Errorf("snapshot of %s on disk not loaded: its bytes do not match its metadata (sha256 %.12s…, metadata says %.12s…)",
 				src.Name, sum, disk.SHA256)
@@ -275,7 +276,7 @@ func (e *Engine) adopt(src source, meta snapshotMeta, prev loaded) (snapshotMeta
 	if err != nil {
 		return meta, prev, false, fmt.Errorf("snapshot of %s on disk not loaded: %w", src.Name, err)
 	}
-	return disk, loadedFrom(p, disk.VerifiedAt, disk.failed()), true, nil
+	return disk, loadedFrom(p, disk.VerifiedAt, disk.Failed()), true, nil
 }
 
 // validateDownload is the gate between a download and the index: it refuses
