@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import tempfile
-from importlib import resources
 from typing import Any, Dict, Mapping, Optional
 
-from ._native import INVALID_ARGUMENT, ClassifierError, _files
+from ._native import INVALID_ARGUMENT, ClassifierError, built_file
 
 __all__ = ["PROGRAM_NAME", "PROGRAM_ENV", "program_path", "needs_classifier", "run"]
 
@@ -27,16 +25,7 @@ PROGRAM_ENV = "IPCLASSIFIER_VALIDATE_PROGRAM"
 def program_path() -> str:
     """Where the program is: $IPCLASSIFIER_VALIDATE_PROGRAM, else the copy
     inside the package."""
-    env = os.environ.get(PROGRAM_ENV)
-    if env:
-        return env
-    res = resources.files(__package__ or "ipclassifier").joinpath("_lib").joinpath(PROGRAM_NAME)
-    if not res.is_file():
-        raise ClassifierError(
-            f"{PROGRAM_NAME} is not in the ipclassifier package ({res}); "
-            "build it with `bash build.sh` from the repository root, or install the package with pip"
-        )
-    return str(_files.enter_context(resources.as_file(res)))
+    return built_file(PROGRAM_NAME, PROGRAM_ENV)
 
 
 def needs_classifier(spec: Mapping[str, Any]) -> bool:

@@ -215,18 +215,24 @@ _files = contextlib.ExitStack()  # keeps an extracted library alive (zip install
 _fork_listeners: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 
-def library_path() -> str:
-    """Where the library is: $IPCLASSIFIER_LIBRARY, else the copy inside the package."""
-    env = os.environ.get(LIBRARY_ENV)
+def built_file(name: str, env_var: str) -> str:
+    """Where a file build.sh puts in ``ipclassifier/_lib/`` is: $env_var,
+    else the copy inside the package (extracted for zip installs)."""
+    env = os.environ.get(env_var)
     if env:
         return env
-    res = resources.files(__package__ or "ipclassifier").joinpath("_lib").joinpath(LIBRARY_NAME)
+    res = resources.files(__package__ or "ipclassifier").joinpath("_lib").joinpath(name)
     if not res.is_file():
         raise ClassifierError(
-            f"{LIBRARY_NAME} is not in the ipclassifier package ({res}); "
+            f"{name} is not in the ipclassifier package ({res}); "
             "build it with `bash build.sh` from the repository root, or install the package with pip"
         )
     return str(_files.enter_context(resources.as_file(res)))
+
+
+def library_path() -> str:
+    """Where the library is: $IPCLASSIFIER_LIBRARY, else the copy inside the package."""
+    return built_file(LIBRARY_NAME, LIBRARY_ENV)
 
 
 def load() -> Library:
