@@ -112,7 +112,7 @@ func (c Config) sources() []source {
 		Interval: c.TorInterval.D(), Parse: parse.Onionoo,
 	}}
 	base := strings.TrimRight(c.CloudBaseURL, "/")
-	for _, f := range parse.RezmossFolders {
+	for _, f := range parse.RezmossFolders() {
 		if !c.cloudEnabled(f.Provider) {
 			continue
 		}

@@ -122,7 +122,7 @@ func RealDataConfig(dir, scratch string) (classifier.Config, []string, error) {
 		cfg.CloudProviders = append(cfg.CloudProviders, fp.provider)
 	}
 	var missing []string
-	for _, f := range parse.RezmossFolders {
+	for _, f := range parse.RezmossFolders() {
 		if contains(cfg.CloudProviders, f.Provider) {
 			continue
 		}

@@ -164,7 +164,7 @@ func parseFile(path, format, provider string) (parse.Parsed, string, error) {
 	if format == "" {
 		format = parse.Detect(data)
 		if format == "" {
-			return parse.Parsed{}, "", specErr("%s: cannot tell its format (give one: %s)", path, strings.Join(parse.Formats, ", "))
+			return parse.Parsed{}, "", specErr("%s: cannot tell its format (give one: %s)", path, strings.Join(parse.Formats(), ", "))
 		}
 	}
 	parser, err := parse.For(format, provider)

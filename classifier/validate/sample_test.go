@@ -293,7 +293,7 @@ func TestValidateDetectFormat(t *testing.T) {
 	}
 	assert.Equal(t, "", parse.Detect(nil))
 	assert.Equal(t, "", parse.Detect([]byte(`{"other": []}`)))
-	for _, f := range parse.Formats {
+	for _, f := range parse.Formats() {
 		_, err := parse.For(f, "aws")
 		assert.NoError(t, err, f)
 	}

@@ -24,11 +24,14 @@ const (
 	FormatIP2ASN     = "ip2asn"      // iptoasn.com ip2asn-v4/v6 TSV
 )
 
-// Formats lists every name For accepts.
-var Formats = []string{
+// formats lists every name For accepts; Formats hands out copies.
+var formats = [...]string{
 	FormatTorList, FormatOnionoo, FormatRezmossCSV, FormatAWSJSON, FormatGCPJSON, FormatOracleJSON,
 	FormatAzureJSON, FormatDatacenter, FormatCIDRList, FormatASNList, FormatIP2ASN,
 }
+
+// Formats returns every name For accepts.
+func Formats() []string { return append([]string(nil), formats[:]...) }
 
 // For returns the engine's parser for a format (see Formats).
 // provider names the cloud provider of a rezmoss CSV (required there,
@@ -63,22 +66,30 @@ func For(format, provider string) (Parser, error) {
 	case FormatIP2ASN:
 		return IP2ASN, nil
 	}
-	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats, ", "))
+	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(formats[:], ", "))
 }
 
-// RezmossFolders maps the folder names of rezmoss/cloud-provider-ip-addresses
-// to the engine's provider names, in load order.
-var RezmossFolders = []struct{ Folder, Provider string }{
+// Folder is a folder of rezmoss/cloud-provider-ip-addresses and the
+// engine's name of its provider.
+type Folder struct{ Folder, Provider string }
+
+// rezmossFolders lists the folders, in load order; RezmossFolders hands out
+// copies.
+var rezmossFolders = [...]Folder{
 	{"aws", "aws"}, {"azure", "azure"}, {"googlecloud", "gcp"}, {"cloudflare", "cloudflare"},
 	{"digitalocean", "digitalocean"}, {"oracle", "oracle"}, {"linode", "linode"}, {"vultr", "vultr"},
 }
+
+// RezmossFolders returns the folders of rezmoss/cloud-provider-ip-addresses
+// the engine loads, in load order.
+func RezmossFolders() []Folder { return append([]Folder(nil), rezmossFolders[:]...) }
 
 // CloudProvider maps a provider or rezmoss folder name to the engine's
 // provider name ("googlecloud" → "gcp", "AWS" → "aws"); other names are
 // lower-cased and trimmed.
 func CloudProvider(name string) string {
 	name = strings.ToLower(strings.TrimSpace(name))
-	for _, f := range RezmossFolders {
+	for _, f := range rezmossFolders {
 		if f.Folder == name {
 			return f.Provider
 		}
