@@ -79,7 +79,7 @@ def source_options(base: str) -> List[str]:
 
 def cli(args: List[str], timeout: float = 3600) -> Tuple[float, subprocess.CompletedProcess]:
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "ipclassifier.cowrie_cli", *args], capture_output=True, text=True,
+    p = subprocess.run([sys.executable, "-m", "ipclassifier", *args], capture_output=True, text=True,
                        timeout=timeout)  # fmt: skip
     return time.perf_counter() - t, p
 
@@ -117,7 +117,7 @@ def fresh_schema(url: str) -> str:
 
 def bench_backend(name: str, url: str, args: argparse.Namespace, options: List[str], data_dir: Path,
                   work: Path, copy_for_dry_run: Optional[str]) -> Dict[str, Any]:  # fmt: skip
-    from ipclassifier.demo_db import build_demo_db
+    from ipclassifier.cowrie.demo_db import build_demo_db
 
     res: Dict[str, Any] = {"backend": name}
     print(f"\n== {name}: demo-db --ips {args.ips} --sessions {args.sessions} --seed {args.seed}", flush=True)

@@ -237,7 +237,7 @@ def engine(url: str) -> Any:
 
 
 def create_host_schema(url: str, foreign_keys: bool = False) -> Tuple[Any, Any]:
-    from ipclassifier.demo_db import create_schema
+    from ipclassifier.cowrie.demo_db import create_schema
 
     return create_schema(url, drop=True, foreign_keys=foreign_keys)
 
@@ -246,7 +246,7 @@ def insert_inventory(url: str, rows: Sequence[Dict[str, Any]]) -> None:
     """rows: ip_address, enrichment (dict), current_asn (optional)."""
     from datetime import datetime, timezone
 
-    from ipclassifier.demo_db import host_tables
+    from ipclassifier.cowrie.demo_db import host_tables
 
     inv, _ = host_tables(foreign_keys=False)
     now = datetime(2025, 10, 1, tzinfo=timezone.utc)
@@ -262,7 +262,7 @@ def insert_inventory(url: str, rows: Sequence[Dict[str, Any]]) -> None:
 
 def insert_sessions(url: str, rows: Sequence[Dict[str, Any]]) -> None:
     """rows: session_id, source_ip, snapshot_ip_type (optional), snapshot_asn (optional)."""
-    from ipclassifier.demo_db import host_tables
+    from ipclassifier.cowrie.demo_db import host_tables
 
     _, ses = host_tables(foreign_keys=False)
     full = [{"snapshot_ip_type": None, "snapshot_asn": None, **r} for r in rows]
@@ -281,7 +281,7 @@ def session_types(url: str) -> Dict[str, Optional[str]]:
 
 
 def inventory_enrichment(url: str) -> Dict[str, Dict[str, Any]]:
-    from ipclassifier.demo_db import host_tables
+    from ipclassifier.cowrie.demo_db import host_tables
 
     inv, _ = host_tables(foreign_keys=False)
     eng = engine(url)
