@@ -1,21 +1,37 @@
 #!/usr/bin/env bash
-# Throwaway Redis and PostgreSQL servers for the cache tests.
+# Throwaway Redis and PostgreSQL servers for the tests: the one launcher of
+# the Go suite (tests_go/cache_servers_test.go), the Python suite
+# (tests_py/cache_servers.py) and CI (.ci/run).
 #
 #   eval "$(scripts/test-servers.sh start DIR)"   # start both, export their URLs
 #   go test -race ./tests_go/
 #   scripts/test-servers.sh stop DIR              # stop both (DIR is kept)
 #
-# start DIR: runs redis-server and PostgreSQL on free loopback ports of their
-# own, with all data, sockets and logs under DIR; waits until both accept
-# connections; prints
+#   scripts/test-servers.sh run DIR redis         # what the test suites do: see below
+#
+# start DIR [redis] [postgres] [--durable] [--redis-port N]: runs the servers
+# named (default both) on free loopback ports of their own, with all data,
+# sockets and logs under DIR; waits until they accept connections; prints
 #   export IPCLASSIFIER_TEST_REDIS_URL=redis://127.0.0.1:PORT/0
-#   export IPCLASSIFIER_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable
-# (also saved in DIR/env). PostgreSQL refuses to run as root, so as root it
-# runs as the `postgres` OS user (runuser) and DIR must be reachable by it
-# (a directory under /tmp is). PostgreSQL binaries are looked up in PATH,
-# then in the newest /usr/lib/postgresql/*/bin.
+#   export IPCLASSIFIER_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable'
+# (also saved in DIR/env). PostgreSQL runs without durability (fsync,
+# synchronous_commit and full_page_writes off) unless --durable (benchmarks).
+# --redis-port puts Redis on that port (a test that restarts it). PostgreSQL
+# refuses to run as root, so as root it runs as the `postgres` OS user
+# (runuser) and DIR must be reachable by it (a directory under /tmp is).
+# PostgreSQL binaries are looked up in PATH, then in the newest
+# /usr/lib/postgresql/*/bin.
 #
 # stop DIR: stops what start started; safe to repeat.
+#
+# run DIR [same arguments as start]: start, print the export lines and then
+# a line "ready", and wait until stdin closes (the caller exits or closes
+# the pipe, however it ends); then stop the servers and remove DIR. A test
+# process keeps the pipe open for as long as it uses the servers.
+#
+# Exit status: 0 done; 1 a server failed to start (its log is named);
+# 2 usage; 3 a server cannot run here (binary or OS user missing): the test
+# suites skip with the message, or fail when IPCLASSIFIER_REQUIRE_SERVERS=1.
 set -euo pipefail
 
 die() {
@@ -23,12 +39,41 @@ die() {
 	exit 1
 }
 
-usage() { die "usage: $0 start DIR | stop DIR"; }
+# missing: a prerequisite is not installed (exit 3, see above).
+missing() {
+	echo "test-servers.sh: $*" >&2
+	exit 3
+}
 
-[ $# -eq 2 ] || usage
+usage() {
+	echo "usage: $0 start|run DIR [redis] [postgres] [--durable] [--redis-port N] | stop DIR" >&2
+	exit 2
+}
+
+[ $# -ge 2 ] || usage
 cmd=$1
 mkdir -p "$2"
 dir=$(cd "$2" && pwd)
+shift 2
+
+want_redis= want_pg= durable= redis_port=
+while [ $# -gt 0 ]; do
+	case $1 in
+	redis) want_redis=1 ;;
+	postgres) want_pg=1 ;;
+	--durable) durable=1 ;;
+	--redis-port)
+		[ $# -ge 2 ] || usage
+		redis_port=$2
+		shift
+		;;
+	*) usage ;;
+	esac
+	shift
+done
+if [ -z "$want_redis" ] && [ -z "$want_pg" ]; then
+	want_redis=1 want_pg=1
+fi
 
 # as_pg runs a command as the postgres OS user when we are root.
 as_pg() {
@@ -82,23 +127,25 @@ stop_all() {
 	fi
 }
 
-start_all() {
-	command -v redis-server >/dev/null 2>&1 || die "redis-server not found in PATH (install the redis-server package)"
-	command -v redis-cli >/dev/null 2>&1 || die "redis-cli not found in PATH (install the redis-tools package)"
-	local bin
-	bin=$(pg_bin) || die "initdb/pg_ctl not found in PATH nor in /usr/lib/postgresql/*/bin (install postgresql)"
-	if [ "$(id -u)" -eq 0 ]; then
-		command -v runuser >/dev/null 2>&1 || die "running as root needs runuser to start PostgreSQL as the postgres user"
-		id postgres >/dev/null 2>&1 || die "running as root needs a postgres OS user (PostgreSQL refuses to run as root)"
+# check_prerequisites exits 3 when a server named cannot run here.
+check_prerequisites() {
+	if [ -n "$want_redis" ]; then
+		command -v redis-server >/dev/null 2>&1 || missing "redis-server not found in PATH (install the redis-server package)"
+		command -v redis-cli >/dev/null 2>&1 || missing "redis-cli not found in PATH (install the redis-tools package)"
 	fi
-	if [ -f "$dir/redis/redis.pid" ] || [ -f "$dir/pg/data/postmaster.pid" ]; then
-		die "servers already started in $dir (run: $0 stop $dir)"
+	if [ -n "$want_pg" ]; then
+		pg_bin >/dev/null || missing "initdb/pg_ctl not found in PATH nor in /usr/lib/postgresql/*/bin (install postgresql)"
+		if [ "$(id -u)" -eq 0 ]; then
+			command -v runuser >/dev/null 2>&1 ||
+				missing "running as root needs runuser to start PostgreSQL as the postgres user"
+			id postgres >/dev/null 2>&1 ||
+				missing "running as root needs a postgres OS user (PostgreSQL refuses to run as root)"
+		fi
 	fi
-	trap 'stop_all' ERR
+}
 
-	# Redis
-	local rport
-	rport=$(free_port)
+start_redis() {
+	local rport=${redis_port:-$(free_port)}
 	mkdir -p "$dir/redis"
 	redis-server --port "$rport" --bind 127.0.0.1 --protected-mode no --dir "$dir/redis" \
 		--save '' --appendonly no --daemonize yes --pidfile "$dir/redis/redis.pid" \
@@ -121,9 +168,12 @@ start_all() {
 		[ -s "$dir/redis/redis.pid" ] && break
 		sleep 0.05
 	done
+	echo "export IPCLASSIFIER_TEST_REDIS_URL=redis://127.0.0.1:$rport/0" >>"$dir/env"
+}
 
-	# PostgreSQL
-	local pport
+start_postgres() {
+	local bin pport opts
+	bin=$(pg_bin)
 	pport=$(free_port)
 	mkdir -p "$dir/pg"
 	if [ "$(id -u)" -eq 0 ]; then
@@ -140,13 +190,13 @@ start_all() {
 			die "initdb failed, see $dir/pg/initdb.log"
 		}
 	fi
-	as_pg "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 \
-		-o "-p $pport -k $dir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-		start >/dev/null 2>&1 || {
+	opts="-p $pport -k $dir/pg -c listen_addresses=127.0.0.1"
+	[ -n "$durable" ] || opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	as_pg "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 -o "$opts" start >/dev/null 2>&1 || {
 		stop_all
 		die "PostgreSQL failed to start, see $dir/pg/server.log"
 	}
-	ok=
+	local ok=
 	for _ in $(seq 1 200); do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$pport") 2>/dev/null; then
 			ok=1
@@ -158,16 +208,34 @@ start_all() {
 		stop_all
 		die "PostgreSQL on port $pport does not accept connections, see $dir/pg/server.log"
 	}
-	trap - ERR
+	echo "export IPCLASSIFIER_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:$pport/postgres?sslmode=disable'" >>"$dir/env"
+}
 
-	{
-		echo "export IPCLASSIFIER_TEST_REDIS_URL=redis://127.0.0.1:$rport/0"
-		echo "export IPCLASSIFIER_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:$pport/postgres?sslmode=disable'"
-	} | tee "$dir/env"
+start_all() {
+	check_prerequisites
+	if [ -f "$dir/redis/redis.pid" ] || [ -f "$dir/pg/data/postmaster.pid" ]; then
+		die "servers already started in $dir (run: $0 stop $dir)"
+	fi
+	trap 'stop_all' ERR
+	: >"$dir/env"
+	[ -z "$want_redis" ] || start_redis
+	[ -z "$want_pg" ] || start_postgres
+	trap - ERR
+	cat "$dir/env"
+}
+
+run_all() {
+	trap 'stop_all; rm -rf "$dir"' EXIT
+	trap 'exit 0' HUP INT TERM
+	start_all
+	echo ready
+	# Block until the caller closes our stdin (or exits).
+	while read -r _; do :; done
 }
 
 case $cmd in
 start) start_all ;;
+run) run_all ;;
 stop) stop_all ;;
 *) usage ;;
 esac

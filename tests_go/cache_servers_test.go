@@ -2,31 +2,32 @@ package tests_go
 
 // Real servers for the cache tests: Redis and PostgreSQL from the
 // environment (IPCLASSIFIER_TEST_REDIS_URL, IPCLASSIFIER_TEST_POSTGRES_URL)
-// or throwaway ones started on free loopback ports. A throwaway shared server
-// lives under a small shell watchdog that reads our stdin: when the test
-// binary exits, however it exits, the pipe closes and the watchdog stops the
-// server and removes its directory. No binary → t.Skip, or t.Fatal when
-// IPCLASSIFIER_REQUIRE_SERVERS=1.
+// or throwaway ones started by scripts/test-servers.sh, the launcher the
+// Python suite and CI use too. The script's `run` mode is a watchdog: it
+// starts the server, prints its URL, and stops it and removes its directory
+// when its stdin closes, so a shared server lives exactly as long as this
+// test binary, however the binary exits. A server that cannot run here (the
+// script exits 3: binary or OS user missing) → t.Skip with the script's
+// reason, or t.Fatal when IPCLASSIFIER_REQUIRE_SERVERS=1.
 
 import (
 	"bufio"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"sort"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,138 +57,139 @@ func cacheFreePort(tb testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// cacheWaitTCP waits until addr accepts connections.
-func cacheWaitTCP(addr string, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s does not accept connections after %s: %w", addr, within, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+// --- the launcher (scripts/test-servers.sh run) ---
+
+// errServerUnavailable wraps the launcher's reason when a server cannot run
+// here (exit status 3): the caller skips.
+var errServerUnavailable = errors.New("server unavailable")
+
+// testServersScript is scripts/test-servers.sh of this repository.
+func testServersScript() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "scripts", "test-servers.sh")
+}
+
+// launched is one `test-servers.sh run` watchdog: the URLs it exported, and
+// the pipe whose closing stops its server.
+type launched struct {
+	env   map[string]string
+	stdin io.WriteCloser
+	cmd   *exec.Cmd
+	done  chan struct{}
+}
+
+// launch runs `test-servers.sh run DIR args...` in a new temporary DIR
+// (the script removes it) and waits for its "ready" line.
+func launch(within time.Duration, args ...string) (*launched, error) {
+	dir, err := os.MkdirTemp("", "ipclassifier-servers-")
+	if err != nil {
+		return nil, err
 	}
-}
-
-// cacheWatchdogs keeps the stdin pipes of the watchdogs open for the life
-// of the test binary (a collected *os.File would close its pipe).
-var cacheWatchdogs struct {
-	sync.Mutex
-	pipes []io.WriteCloser
-}
-
-// cacheStartWatched runs script under sh with args; the script prints
-// "ready" when its server is up, then blocks reading stdin and cleans up at
-// EOF. It returns the script's stderr on failure.
-func cacheStartWatched(script string, within time.Duration, args ...string) error {
-	cmd := exec.Command("sh", append([]string{"-c", script, "sh"}, args...)...)
+	cmd := exec.Command("bash", append([]string{testServersScript(), "run", dir}, args...)...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		return err
+		return nil, err
 	}
-	ready := make(chan error, 1)
+	l := &launched{env: map[string]string{}, stdin: stdin, cmd: cmd, done: make(chan struct{})}
+	ready := make(chan bool, 1)
 	go func() {
-		line, err := bufio.NewReader(stdout).ReadString('\n')
-		if strings.TrimSpace(line) == "ready" {
-			ready <- nil
-			io.Copy(io.Discard, stdout)
-			return
+		sc := bufio.NewScanner(stdout)
+		ok := false
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if line == "ready" {
+				ok = true
+				break
+			}
+			if k, v, found := strings.Cut(strings.TrimPrefix(line, "export "), "="); found {
+				l.env[k] = strings.Trim(v, "'")
+			}
 		}
-		ready <- fmt.Errorf("server did not start (%v): %s", err, stderr.String())
+		ready <- ok
+		io.Copy(io.Discard, stdout)
 	}()
+	go func() { cmd.Wait(); close(l.done) }()
 	select {
-	case err := <-ready:
-		if err != nil {
-			stdin.Close()
-			cmd.Wait()
-			return err
+	case ok := <-ready:
+		if ok {
+			return l, nil
 		}
+		<-l.done
+		reason := strings.TrimSpace(stderr.String())
+		if cmd.ProcessState.ExitCode() == 3 {
+			return nil, fmt.Errorf("%w: %s", errServerUnavailable, reason)
+		}
+		return nil, fmt.Errorf("test-servers.sh %s exited %d: %s", strings.Join(args, " "), cmd.ProcessState.ExitCode(), reason)
 	case <-time.After(within):
 		stdin.Close()
 		cmd.Process.Kill()
-		return fmt.Errorf("server not ready after %s: %s", within, stderr.String())
+		<-l.done
+		return nil, fmt.Errorf("test-servers.sh %s not ready after %s: %s", strings.Join(args, " "), within, stderr.String())
 	}
-	go cmd.Wait() // reap the watchdog when it ends
-	cacheWatchdogs.Lock()
-	cacheWatchdogs.pipes = append(cacheWatchdogs.pipes, stdin)
-	cacheWatchdogs.Unlock()
-	return nil
+}
+
+// stop closes the watchdog's stdin and waits until it has stopped the
+// server.
+func (l *launched) stop() {
+	l.stdin.Close()
+	<-l.done
+}
+
+// cacheShared is a server shared by every test of the binary: started once,
+// never stopped (its watchdog stops it when the binary exits and the pipe
+// closes).
+type cacheShared struct {
+	once   sync.Once
+	url    string
+	skip   string // why there is no server
+	err    error
+	server *launched // referenced so its pipe stays open
+}
+
+func (s *cacheShared) get(tb testing.TB, envVar, service string, within time.Duration) string {
+	tb.Helper()
+	if u := os.Getenv(envVar); u != "" {
+		return u
+	}
+	s.once.Do(func() {
+		l, err := launch(within, service)
+		switch {
+		case errors.Is(err, errServerUnavailable):
+			s.skip = fmt.Sprintf("%s not set and %v", envVar, err)
+		case err != nil:
+			s.err = err
+		default:
+			s.server, s.url = l, l.env[envVar]
+			if s.url == "" {
+				s.err = fmt.Errorf("test-servers.sh printed no %s", envVar)
+			}
+		}
+	})
+	if s.skip != "" {
+		cacheSkipOrFatal(tb, "%s", s.skip)
+	}
+	require.NoError(tb, s.err, "start a throwaway %s", service)
+	return s.url
 }
 
 // --- Redis ---
 
-var cacheSharedRedis struct {
-	once sync.Once
-	url  string
-	skip string // why there is no server
-	err  error
-}
-
-// cacheRedisScript runs redis-server until stdin closes.
-const cacheRedisScript = `
-d=$1; port=$2
-redis-server --port "$port" --bind 127.0.0.1 --dir "$d" --save '' --appendonly no \
-  --daemonize no --protected-mode no --logfile "$d/redis.log" &
-pid=$!
-i=0
-until redis-cli -p "$port" ping >/dev/null 2>&1; do
-  i=$((i+1)); if [ $i -gt 200 ]; then cat "$d/redis.log" >&2; kill $pid; rm -rf "$d"; exit 1; fi
-  sleep 0.05
-done
-echo ready
-read _ || true
-kill $pid 2>/dev/null; wait $pid 2>/dev/null
-rm -rf "$d"
-`
+var cacheSharedRedis cacheShared
 
 // cacheRedisURL returns a Redis URL whose ip_classification:* keys are
 // cleared for this test.
 func cacheRedisURL(tb testing.TB) string {
 	tb.Helper()
-	u := os.Getenv("IPCLASSIFIER_TEST_REDIS_URL")
-	if u == "" {
-		s := &cacheSharedRedis
-		s.once.Do(func() {
-			for _, bin := range []string{"redis-server", "redis-cli"} {
-				if _, err := exec.LookPath(bin); err != nil {
-					s.skip = bin + " not installed and IPCLASSIFIER_TEST_REDIS_URL not set"
-					return
-				}
-			}
-			dir, err := os.MkdirTemp("", "ipclassifier-redis-")
-			if err != nil {
-				s.err = err
-				return
-			}
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				s.err = err
-				return
-			}
-			port := l.Addr().(*net.TCPAddr).Port
-			l.Close()
-			if s.err = cacheStartWatched(cacheRedisScript, 15*time.Second, dir, strconv.Itoa(port)); s.err == nil {
-				s.url = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-			}
-		})
-		if s.skip != "" {
-			cacheSkipOrFatal(tb, "%s", s.skip)
-		}
-		require.NoError(tb, s.err, "start throwaway redis-server")
-		u = s.url
-	}
+	u := cacheSharedRedis.get(tb, "IPCLASSIFIER_TEST_REDIS_URL", "redis", 30*time.Second)
 	cacheRedisClear(tb, u)
 	return u
 }
@@ -218,22 +220,18 @@ func cacheRedisClear(tb testing.TB, u string) {
 	}
 }
 
-// cacheRedisProc is a redis-server of one test, which it may kill and
-// restart on the same port.
+// cacheRedisProc is a redis-server of one test, which it may stop and
+// restart on the same port (the launcher with --redis-port).
 type cacheRedisProc struct {
-	tb   testing.TB
-	dir  string
-	port int
-	cmd  *exec.Cmd
+	tb     testing.TB
+	port   int
+	server *launched
 }
 
 // cacheStartOwnRedis starts a redis-server owned by this test.
 func cacheStartOwnRedis(tb testing.TB) *cacheRedisProc {
 	tb.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		cacheSkipOrFatal(tb, "redis-server not installed: this test kills and restarts its own server")
-	}
-	p := &cacheRedisProc{tb: tb, dir: tb.TempDir(), port: cacheFreePort(tb)}
+	p := &cacheRedisProc{tb: tb, port: cacheFreePort(tb)}
 	p.start()
 	tb.Cleanup(p.kill)
 	return p
@@ -243,127 +241,30 @@ func (p *cacheRedisProc) url() string { return fmt.Sprintf("redis://127.0.0.1:%d
 
 func (p *cacheRedisProc) start() {
 	p.tb.Helper()
-	p.cmd = exec.Command("redis-server", "--port", strconv.Itoa(p.port), "--bind", "127.0.0.1",
-		"--dir", p.dir, "--save", "", "--appendonly", "no", "--protected-mode", "no")
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	require.NoError(p.tb, p.cmd.Start())
-	require.NoError(p.tb, cacheWaitTCP(fmt.Sprintf("127.0.0.1:%d", p.port), 10*time.Second))
+	l, err := launch(30*time.Second, "redis", "--redis-port", strconv.Itoa(p.port))
+	if errors.Is(err, errServerUnavailable) {
+		cacheSkipOrFatal(p.tb, "this test stops and restarts its own redis-server: %v", err)
+	}
+	require.NoError(p.tb, err, "start redis-server on port %d", p.port)
+	p.server = l
 }
 
+// kill stops the server (and waits until it is gone).
 func (p *cacheRedisProc) kill() {
-	if p.cmd != nil && p.cmd.Process != nil {
-		p.cmd.Process.Kill()
-		p.cmd.Wait()
-		p.cmd = nil
+	if p.server != nil {
+		p.server.stop()
+		p.server = nil
 	}
 }
 
 // --- PostgreSQL ---
 
-var cacheSharedPostgres struct {
-	once sync.Once
-	url  string
-	skip string
-	err  error
-}
-
-// cachePostgresScript runs initdb and pg_ctl (as $as, e.g. runuser -u
-// postgres --) and stops the server and removes $d when stdin closes.
-const cachePostgresScript = `
-d=$1; port=$2; bin=$3; as=$4
-cleanup() { $as "$bin/pg_ctl" -D "$d/data" -m immediate stop >/dev/null 2>&1; rm -rf "$d"; }
-if ! $as "$bin/initdb" -D "$d/data" -U postgres -A trust -N -E UTF8 >"$d/initdb.log" 2>&1; then
-  cat "$d/initdb.log" >&2; cleanup; exit 1
-fi
-if ! $as "$bin/pg_ctl" -D "$d/data" -l "$d/server.log" -w -t 60 \
-  -o "-p $port -k $d -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-  start >/dev/null 2>&1; then
-  cat "$d/server.log" >&2; cleanup; exit 1
-fi
-echo ready
-read _ || true
-cleanup
-`
-
-// cachePostgresBin finds the directory holding initdb and pg_ctl.
-func cachePostgresBin() string {
-	if p, err := exec.LookPath("initdb"); err == nil {
-		if real, err := filepath.EvalSymlinks(p); err == nil {
-			p = real
-		}
-		if _, err := os.Stat(filepath.Join(filepath.Dir(p), "pg_ctl")); err == nil {
-			return filepath.Dir(p)
-		}
-	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Slice(dirs, func(i, j int) bool { return cacheVersionLess(dirs[i], dirs[j]) })
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if _, err := os.Stat(filepath.Join(dirs[i], "initdb")); err == nil {
-			return dirs[i]
-		}
-	}
-	return ""
-}
-
-// cacheVersionLess orders /usr/lib/postgresql/N/bin by N.
-func cacheVersionLess(a, b string) bool {
-	na, _ := strconv.Atoi(filepath.Base(filepath.Dir(a)))
-	nb, _ := strconv.Atoi(filepath.Base(filepath.Dir(b)))
-	return na < nb
-}
+var cacheSharedPostgres cacheShared
 
 // cachePostgresBaseURL returns the server URL (environment or throwaway).
 func cachePostgresBaseURL(tb testing.TB) string {
 	tb.Helper()
-	if u := os.Getenv("IPCLASSIFIER_TEST_POSTGRES_URL"); u != "" {
-		return u
-	}
-	s := &cacheSharedPostgres
-	s.once.Do(func() {
-		bin := cachePostgresBin()
-		if bin == "" {
-			s.skip = "initdb/pg_ctl not installed and IPCLASSIFIER_TEST_POSTGRES_URL not set"
-			return
-		}
-		dir, err := os.MkdirTemp("", "ipclassifier-pg-")
-		if err != nil {
-			s.err = err
-			return
-		}
-		as := ""
-		if os.Geteuid() == 0 { // PostgreSQL refuses to run as root
-			pg, err := user.Lookup("postgres")
-			if err != nil {
-				s.skip = "running as root and there is no postgres OS user to run PostgreSQL"
-				return
-			}
-			if _, err := exec.LookPath("runuser"); err != nil {
-				s.skip = "running as root and runuser is not installed"
-				return
-			}
-			uid, _ := strconv.Atoi(pg.Uid)
-			gid, _ := strconv.Atoi(pg.Gid)
-			if s.err = os.Chown(dir, uid, gid); s.err != nil {
-				return
-			}
-			as = "runuser -u postgres --"
-		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			s.err = err
-			return
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if s.err = cacheStartWatched(cachePostgresScript, 90*time.Second, dir, strconv.Itoa(port), bin, as); s.err == nil {
-			s.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
-		}
-	})
-	if s.skip != "" {
-		cacheSkipOrFatal(tb, "%s", s.skip)
-	}
-	require.NoError(tb, s.err, "start throwaway PostgreSQL")
-	return s.url
+	return cacheSharedPostgres.get(tb, "IPCLASSIFIER_TEST_POSTGRES_URL", "postgres", 120*time.Second)
 }
 
 var cacheSchemaSeq atomic.Int64

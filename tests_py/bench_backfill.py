@@ -79,7 +79,7 @@ def source_options(base: str) -> List[str]:
 
 def cli(args: List[str], timeout: float = 3600) -> Tuple[float, subprocess.CompletedProcess]:
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "ipclassifier.cowrie_cli", *args], capture_output=True, text=True,
+    p = subprocess.run([sys.executable, "-m", "ipclassifier", *args], capture_output=True, text=True,
                        timeout=timeout)  # fmt: skip
     return time.perf_counter() - t, p
 
@@ -94,12 +94,12 @@ def postgres_url() -> Tuple[Optional[str], str, Any]:
     env = os.environ.get("IPCLASSIFIER_TEST_POSTGRES_URL")
     if env:
         return env.replace("postgres://", "postgresql://", 1), "IPCLASSIFIER_TEST_POSTGRES_URL", None
-    from cowrie_fixtures import PostgresServer
+    from cowrie_fixtures import start_postgres
 
-    server = PostgresServer(fast=False)
-    if server.url is None:
-        return None, server.reason, None
-    return server.url, "throwaway server, default durability (fsync on)", server
+    server, url, reason = start_postgres(durable=True)
+    if url is None:
+        return None, reason, None
+    return url, "throwaway server, default durability (fsync on)", server
 
 
 def fresh_schema(url: str) -> str:
@@ -117,7 +117,7 @@ def fresh_schema(url: str) -> str:
 
 def bench_backend(name: str, url: str, args: argparse.Namespace, options: List[str], data_dir: Path,
                   work: Path, copy_for_dry_run: Optional[str]) -> Dict[str, Any]:  # fmt: skip
-    from ipclassifier.demo_db import build_demo_db
+    from ipclassifier.cowrie.demo_db import build_demo_db
 
     res: Dict[str, Any] = {"backend": name}
     print(f"\n== {name}: demo-db --ips {args.ips} --sessions {args.sessions} --seed {args.seed}", flush=True)
@@ -126,7 +126,8 @@ def bench_backend(name: str, url: str, args: argparse.Namespace, options: List[s
                       "load": round(rep.load_seconds, 2), "indexes": round(rep.index_seconds, 2),
                       "top_asn": rep.top_asn, "top_asn_share": round(rep.top_asn_share, 4)}  # fmt: skip
     print(f"demo-db: {rep.seconds:.1f} s (generate {rep.generate_seconds:.1f}, load {rep.load_seconds:.1f}, "
-          f"indexes {rep.index_seconds:.1f}); top AS{rep.top_asn} {rep.top_asn_share * 100:.1f}% of sessions")  # fmt: skip
+          f"indexes {rep.index_seconds:.1f}); "
+          f"top AS{rep.top_asn} {rep.top_asn_share * 100:.1f}% of sessions")  # fmt: skip
     if copy_for_dry_run:
         shutil.copyfile(url.replace("sqlite:///", "", 1), copy_for_dry_run.replace("sqlite:///", "", 1))
 
@@ -149,7 +150,8 @@ def bench_backend(name: str, url: str, args: argparse.Namespace, options: List[s
         print(f"{label}: {t:.1f} s wall ({r['seconds']:.1f} s in backfill: classify {r['classify_seconds']:.2f}, "
               f"sessions UPDATE {r['sessions_seconds']:.1f}, inventory UPDATE {r['inventory_seconds']:.1f}, "
               f"temp {r['temp_seconds']:.1f}, commit {r['commit_seconds']:.1f}); classified {r['classified']:,}, "
-              f"fresh {r['fresh']:,}, sessions set {r['sessions_updated']:,}, coverage {r['coverage'] * 100:.2f}%")  # fmt: skip
+              f"fresh {r['fresh']:,}, sessions set {r['sessions_updated']:,}, "
+              f"coverage {r['coverage'] * 100:.2f}%")  # fmt: skip
     if copy_for_dry_run:
         t, p = cli(["--data-dir", str(data_dir), *options, "backfill", "--db", copy_for_dry_run,
                     "--batch-size", str(args.batch_size), "--dry-run", "--json"])  # fmt: skip
@@ -172,7 +174,8 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work directory (databases)")
     args = ap.parse_args()
     if not (args.data / "tor" / "torbulkexitlist").is_file():
-        print(f"bench_backfill: {args.data} does not hold the real data (see ../shared/data/SOURCES.md)", file=sys.stderr)
+        print(f"bench_backfill: {args.data} does not hold the real data (see ../shared/data/SOURCES.md)",
+              file=sys.stderr)  # fmt: skip
         return 2
     lib = ROOT / "python" / "ipclassifier" / "_lib" / "libipclassifier.so"
     if not lib.is_file():
@@ -220,7 +223,8 @@ def main() -> int:
             print("work directory kept:", work)
 
     print("\n== summary")
-    print(f"{'backend':<11} {'demo-db':>9} {'backfill':>10} {'re-run':>8} {'dry run':>8} {'sessions set':>13} {'coverage':>9}")
+    print(f"{'backend':<11} {'demo-db':>9} {'backfill':>10} {'re-run':>8} {'dry run':>8} {'sessions set':>13} "
+          f"{'coverage':>9}")  # fmt: skip
     for r in results["backends"]:
         dry = f"{r['dry_run']['wall_seconds']:.1f} s" if "dry_run" in r else "-"
         print(f"{r['backend']:<11} {r['demo_db']['seconds']:>7.1f} s {r['backfill']['wall_seconds']:>8.1f} s "

@@ -58,7 +58,8 @@ CLOUD_FOLDERS = {
 
 class Handler(SimpleHTTPRequestHandler):
     # The snapshot folder has only a 60-line sample of the azure list.
-    aliases = {"/cloud-provider-ip-addresses/azure/azure_ips.csv": "/cloud-provider-ip-addresses/azure/azure_ips.head60.csv"}
+    azure = "/cloud-provider-ip-addresses/azure/azure_ips"
+    aliases = {f"{azure}.csv": f"{azure}.head60.csv"}
 
     def translate_path(self, path: str) -> str:
         return super().translate_path(self.aliases.get(path.split("?", 1)[0], path))
@@ -100,7 +101,11 @@ def sample_ips(n: int, rng: random.Random) -> List[str]:
     tor = [line.strip() for line in (DATA / "tor" / "torbulkexitlist").read_text().splitlines() if line.strip()]
     aws = (DATA / "cloud-provider-ip-addresses" / "aws" / "aws_ips.csv").read_text().splitlines()[1:]
     dc = (DATA / "server-ip-addresses" / "data" / "datacenters.csv").read_text().splitlines()[1:]
-    pools = [tor, hosts_from([r.split(",")[0] for r in rng.sample(aws, 2000)]), hosts_from([r.split(",")[0] for r in rng.sample(dc, 2000)])]
+    pools = [
+        tor,
+        hosts_from([r.split(",")[0] for r in rng.sample(aws, 2000)]),
+        hosts_from([r.split(",")[0] for r in rng.sample(dc, 2000)]),
+    ]
     out = []
     for i in range(n):
         k = i % 4
@@ -165,7 +170,6 @@ def fresh_ips(n: int, rng: random.Random, used: set) -> List[str]:  # type: igno
 def cache_rows(source_opts: Dict[str, Any], sample: List[str], tmp: str) -> Tuple[List[Row], List[str]]:
     """The cache-tier measurements (see the module doc), and notes."""
     from cache_servers import Resp, find_redis_url
-
     from ipclassifier import create_ip_classifier
 
     rows: List[Row] = []
@@ -185,7 +189,7 @@ def cache_rows(source_opts: Dict[str, Any], sample: List[str], tmp: str) -> Tupl
     def l2(name: str) -> str:
         return "sqlite:///" + os.path.join(tmp, "l2-" + name + ".sqlite")
 
-    redis, why = find_redis_url()
+    redis, why, _ = find_redis_url()
     if redis is not None:
         with Resp(redis) as r:
             r.delete_ours()
@@ -210,7 +214,8 @@ def cache_rows(source_opts: Dict[str, Any], sample: List[str], tmp: str) -> Tupl
             assert out[0].cache_tier == "l1" and out[-1].cache_tier is None, (out[0], out[-1])
         lower.close()
         rows.append(row("bulk_classify(1,000): 95% L1 hits, 5% L2 hits", statistics.median(in_l2), "ms", "≤ 5 ms"))
-        rows.append(row("bulk_classify(1,000): 95% L1 hits, 5% misses writing all tiers", statistics.median(fresh), "ms"))
+        label = "bulk_classify(1,000): 95% L1 hits, 5% misses writing all tiers"
+        rows.append(row(label, statistics.median(fresh), "ms"))
         ips = fresh_ips(n, rng, used)
         rows.append(row("classify() miss, writes L1 Redis + L2 SQLite + L3 files (p50)", p50_us(c.classify, ips), "µs"))
         rows.append(row("classify() L1 Redis hit (p50)", p50_us(c.classify, ips), "µs"))
@@ -250,9 +255,9 @@ def main() -> int:
             Path(args.json).write_text("[]\n")
         return 0
 
-    from ipclassifier import create_ip_classifier
     from ipclassifier import _wire
     from ipclassifier import classifier as impl
+    from ipclassifier import create_ip_classifier
 
     httpd, url = serve(DATA)
     rows: List[Row] = []
@@ -302,7 +307,9 @@ def main() -> int:
         fn, h = c._fn, c._h
         blen = impl._LENS[len(b)]
         native = per_call_ns(
-            lambda: fn(h, b, blen, impl._ZERO, None, impl._ZERO, buf.arr, impl._SINGLE_CAP_C, buf.n_ptr), args.calls, args.rounds
+            lambda: fn(h, b, blen, impl._ZERO, None, impl._ZERO, buf.arr, impl._SINGLE_CAP_C, buf.n_ptr),
+            args.calls,
+            args.rounds,
         )
         rec = bytes(buf.raw[: buf.n.value]).decode()
         decode = per_call_ns(lambda: _wire.decode(rec), args.calls, args.rounds)
@@ -318,7 +325,8 @@ def main() -> int:
             t0 = time.perf_counter()
             c.bulk_classify(ips)
             bulk_runs.append((time.perf_counter() - t0) / len(ips) * 1e6)
-        rows.append(row(f"bulk_classify({len(ips):,}) per IP, no cache", statistics.median(bulk_runs), "µs", "≤ 0.5 µs"))
+        label = f"bulk_classify({len(ips):,}) per IP, no cache"
+        rows.append(row(label, statistics.median(bulk_runs), "µs", "≤ 0.5 µs"))
         c.close()
 
         more, notes = cache_rows(source_opts, ips, tmp)

@@ -1,11 +1,15 @@
-"""A Redis server for the cache-tier tests and benchmarks (PostgreSQL is
-cowrie_fixtures.postgres_url / pg_url: reuse them, not a second copy).
+"""Throwaway servers for the Python suite, from scripts/test-servers.sh
+(the launcher the Go suite and CI use too), and a tiny Redis client.
 
+* :func:`launch` — ``test-servers.sh run DIR SERVICE…`` as a subprocess: it
+  starts the servers, prints their URLs and ``ready``, and stops them (and
+  removes DIR) when its stdin closes — at exit of this process, however it
+  exits. Exit status 3 means the server cannot run here (binary or OS user
+  missing): the caller skips, saying why, or fails when
+  ``IPCLASSIFIER_REQUIRE_SERVERS=1``.
 * :func:`redis_url` — ``$IPCLASSIFIER_TEST_REDIS_URL`` if set, else a
-  throwaway ``redis-server`` on a free loopback port (no persistence, its
-  files in a temporary directory, stopped at exit), else the calling test
-  skips saying why — or fails when ``IPCLASSIFIER_REQUIRE_SERVERS=1``.
-  Started once per process.
+  throwaway Redis (started once per process), else the calling test skips
+  (or fails, see above). PostgreSQL: cowrie_fixtures.postgres_url / pg_url.
 * :class:`Resp` — a minimal RESP client (socket only: the tests need no
   Python Redis package) to look at and delete our keys behind the
   classifier's back.
@@ -16,17 +20,22 @@ from __future__ import annotations
 
 import atexit
 import os
-import shutil
 import socket
 import subprocess
 import tempfile
 import threading
-import time
-from typing import List, Optional, Tuple
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
 from urllib.parse import urlparse
 
 REQUIRE_SERVERS = os.environ.get("IPCLASSIFIER_REQUIRE_SERVERS", "") in ("1", "true", "yes")
 KEY_PREFIX = "ip_classification:"  # the L1 key prefix (classifier/cache)
+LAUNCHER = Path(__file__).resolve().parent.parent / "scripts" / "test-servers.sh"
+UNAVAILABLE = 3  # the launcher's exit status when a server cannot run here
+
+
+class LaunchError(RuntimeError):
+    """The launcher failed to start a server that should run here."""
 
 
 def _free_port() -> int:
@@ -116,80 +125,96 @@ class Resp:
         return len(keys)
 
 
-class RedisServer:
-    """A throwaway redis-server: loopback, free port, no persistence."""
+class Launched:
+    """One ``test-servers.sh run`` watchdog: the URLs it exported; closing
+    its stdin (:meth:`stop`, or this process ending) stops its servers."""
 
-    def __init__(self) -> None:
-        self.url: Optional[str] = None
-        self.reason = ""
-        self.proc: Optional[subprocess.Popen[bytes]] = None
-        self.tmpdir: Optional[str] = None
-        binary = shutil.which("redis-server")
-        if binary is None:
-            self.reason = "no Redis: IPCLASSIFIER_TEST_REDIS_URL is unset and redis-server is not installed"
-            return
-        self.tmpdir = tempfile.mkdtemp(prefix="ipc-redis-")
-        port = _free_port()
-        args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", self.tmpdir, "--save", "",
-                "--appendonly", "no", "--protected-mode", "no", "--logfile", os.path.join(self.tmpdir, "redis.log")]  # fmt: skip
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        url = f"redis://127.0.0.1:{port}/0"
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                with Resp(url, timeout=1) as r:
-                    if r.command("PING") == "PONG":
-                        self.url = url
-                        atexit.register(self.stop)
-                        return
-            except (OSError, ConnectionError):
-                time.sleep(0.05)
-        err = b""
-        if self.proc.poll() is not None and self.proc.stderr is not None:
-            err = self.proc.stderr.read()
-        self.reason = f"could not start a throwaway redis-server: {err.decode(errors='replace').strip()[:300]}"
-        self.stop()
+    def __init__(self, proc: "subprocess.Popen[str]", env: Dict[str, str]) -> None:
+        self.proc = proc
+        self.env = env
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
             try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # pragma: no cover
                 self.proc.kill()
                 self.proc.wait()
-            self.proc = None
-        if self.tmpdir:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-            self.tmpdir = None
+
+
+def launch(*args: str, timeout: float = 180) -> Tuple[Optional[Launched], str]:
+    """(servers, "") once ``test-servers.sh run DIR *args`` is ready, or
+    (None, why) when a server cannot run here. Raises LaunchError when one
+    that can run failed to start."""
+    work = tempfile.mkdtemp(prefix="ipc-servers-")  # the launcher removes it
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(
+            ["bash", str(LAUNCHER), "run", work, *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+        )  # fmt: skip
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        env: Dict[str, str] = {}
+        ready = False
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                line = line.strip()
+                if line == "ready":
+                    ready = True
+                    break
+                key, sep, value = line.removeprefix("export ").partition("=")
+                if sep:
+                    env[key] = value.strip("'")
+        finally:
+            timer.cancel()
+        if ready:
+            servers = Launched(proc, env)
+            atexit.register(servers.stop)
+            return servers, ""
+        code = proc.wait()
+        log.seek(0)
+        reason = log.read().strip()
+    if code == UNAVAILABLE:
+        return None, reason
+    raise LaunchError(f"scripts/test-servers.sh run {' '.join(args)} exited {code}: {reason}")
 
 
 _lock = threading.Lock()
-_server: Optional[Tuple[Optional[str], str]] = None  # (url, reason)
+_server: Optional[Tuple[Optional[str], str, bool]] = None  # (url, why there is none, whether that is a failure)
 
 
-def find_redis_url() -> Tuple[Optional[str], str]:
-    """(url, "") or (None, why there is none); starts the server once."""
+def find_redis_url() -> Tuple[Optional[str], str, bool]:
+    """(url, "", False), or (None, why there is none, whether the launcher
+    failed rather than found no server to run); starts the server once."""
     global _server
     env = os.environ.get("IPCLASSIFIER_TEST_REDIS_URL")
     if env:
-        return env, ""
+        return env, "", False
     with _lock:
         if _server is None:
-            s = RedisServer()
-            _server = (s.url, s.reason)
+            try:
+                servers, reason = launch("redis")
+            except LaunchError as e:
+                _server = (None, str(e), True)
+            else:
+                url = servers.env.get("IPCLASSIFIER_TEST_REDIS_URL") if servers else None
+                _server = (url, "" if url else f"no Redis: IPCLASSIFIER_TEST_REDIS_URL is unset and {reason}", False)
         return _server
 
 
 def redis_url() -> str:
     """The test Redis URL; skips the calling test (or fails under
-    IPCLASSIFIER_REQUIRE_SERVERS=1) when there is none."""
+    IPCLASSIFIER_REQUIRE_SERVERS=1) when there is none, fails when the
+    launcher could not start it."""
     import pytest
 
-    url, reason = find_redis_url()
+    url, reason, failed = find_redis_url()
     if url is None:
+        if failed:
+            pytest.fail(reason)
         if REQUIRE_SERVERS:
             pytest.fail(f"Redis required (IPCLASSIFIER_REQUIRE_SERVERS=1): {reason}")
         pytest.skip(reason)

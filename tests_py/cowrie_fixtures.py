@@ -8,10 +8,8 @@ and imports the helpers it uses (create_host_schema, Spy, …).
 * ``db_url`` — parametrized over SQLite and PostgreSQL: a database URL whose
   ``ip_inventory`` / ``session_summaries`` do not exist yet. PostgreSQL is
   ``$IPCLASSIFIER_TEST_POSTGRES_URL`` if set, else a throwaway server
-  (initdb + pg_ctl from the newest /usr/lib/postgresql/*/bin, run as the
-  ``postgres`` user when we are root, on a free loopback port, its socket
-  in its temporary directory), else the PostgreSQL cases skip, saying why —
-  or fail when ``IPCLASSIFIER_REQUIRE_SERVERS=1``. Each test gets its own
+  from scripts/test-servers.sh (cache_servers.launch), else the PostgreSQL
+  cases skip, saying why — or fail when ``IPCLASSIFIER_REQUIRE_SERVERS=1``. Each test gets its own
   schema (``search_path`` in the URL), dropped afterwards.
 * ``sqlite_url`` — SQLite only.
 * ``spy`` — wraps a classifier and records every bulk_classify call.
@@ -25,13 +23,7 @@ registers it as a plugin; it has no assertions to rewrite).
 
 from __future__ import annotations
 
-import atexit
-import glob
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -39,14 +31,15 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 
+from cache_servers import REQUIRE_SERVERS, Launched, LaunchError, launch
+
 try:
     import sqlalchemy as sa
 except ImportError:  # the tests that need it skip (see needs_sqlalchemy)
     sa = None
 
-needs_sqlalchemy = pytest.mark.skipif(sa is None, reason="SQLAlchemy 2 is not installed (pip install -r requirements-dev.txt)")
+needs_sqlalchemy = pytest.mark.skipif(sa is None, reason="SQLAlchemy 2 is not installed (pip install -e '.[test]')")
 
-REQUIRE_SERVERS = os.environ.get("IPCLASSIFIER_REQUIRE_SERVERS", "") in ("1", "true", "yes")
 
 
 # ---------------------------------------------------------------------------
@@ -60,24 +53,7 @@ class _PG:
     started = False
     url: Optional[str] = None
     reason: str = ""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _pg_bin() -> Optional[str]:
-    dirs = [d for d in glob.glob("/usr/lib/postgresql/*/bin") if os.access(os.path.join(d, "initdb"), os.X_OK)]
-    if not dirs:
-        return None
-
-    def version(d: str) -> Tuple[int, ...]:
-        v = Path(d).parent.name
-        return tuple(int(p) for p in v.split(".") if p.isdigit())
-
-    return sorted(dirs, key=version)[-1]
+    failed = False  # the launcher could not start a server that should run
 
 
 def _normalise_url(url: str) -> str:
@@ -87,78 +63,19 @@ def _normalise_url(url: str) -> str:
     return str(database_url(url).render_as_string(hide_password=False))
 
 
-class PostgresServer:
-    """A throwaway PostgreSQL server: initdb + pg_ctl from the newest
-    /usr/lib/postgresql/*/bin, as the postgres user when we are root, on a
-    free loopback port, socket and data in a temporary directory.
-
-    ``fast`` turns durability off (fsync, synchronous_commit,
-    full_page_writes): for tests. Benchmarks use the defaults.
-    """
-
-    def __init__(self, fast: bool = True) -> None:
-        self.url: Optional[str] = None
-        self.reason = ""
-        self.tmpdir: Optional[str] = None
-        self.pg_ctl: Optional[List[str]] = None
-        self._start(fast)
-
-    def _start(self, fast: bool) -> None:
-        try:
-            __import__("psycopg2")
-        except ImportError:
-            self.reason = "psycopg2 is not installed (pip install psycopg2-binary)"
-            return
-        bindir = _pg_bin()
-        if bindir is None:
-            self.reason = "no PostgreSQL server: IPCLASSIFIER_TEST_POSTGRES_URL is unset and initdb is not installed"
-            return
-        as_root = os.geteuid() == 0
-        prefix: List[str] = []
-        if as_root:
-            if shutil.which("runuser") is None:
-                self.reason = "running as root without runuser: cannot start PostgreSQL as the postgres user"
-                return
-            prefix = ["runuser", "-u", "postgres", "--"]
-        tmp = tempfile.mkdtemp(prefix="ipc-pg-")
-        self.tmpdir = tmp
-        if as_root:
-            try:
-                shutil.chown(tmp, "postgres", "postgres")
-            except (LookupError, OSError) as e:
-                self.reason = f"cannot hand {tmp} to the postgres user: {e}"
-                return
-        data = os.path.join(tmp, "data")
-        port = _free_port()
-        try:
-            subprocess.run(
-                prefix + [os.path.join(bindir, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8"]
-                + (["--no-sync"] if fast else []),
-                check=True, capture_output=True, text=True, timeout=120,
-            )  # fmt: skip
-            opts = f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c max_connections=50"
-            if fast:
-                opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-            self.pg_ctl = prefix + [os.path.join(bindir, "pg_ctl"), "-D", data]
-            subprocess.run(
-                self.pg_ctl + ["-l", os.path.join(tmp, "log"), "-w", "-t", "60", "-o", opts, "start"],
-                check=True, capture_output=True, text=True, timeout=120,
-            )
-        except (subprocess.SubprocessError, OSError) as e:
-            detail = getattr(e, "stderr", "") or str(e)
-            self.reason = f"could not start a throwaway PostgreSQL: {detail.strip()[:500]}"
-            self.stop()
-            return
-        self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
-        atexit.register(self.stop)
-
-    def stop(self) -> None:
-        if self.pg_ctl:
-            subprocess.run(self.pg_ctl + ["-m", "immediate", "stop"], capture_output=True, timeout=60)
-            self.pg_ctl = None
-        if self.tmpdir:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-            self.tmpdir = None
+def start_postgres(durable: bool = False) -> Tuple[Optional[Launched], Optional[str], str]:
+    """A throwaway PostgreSQL from scripts/test-servers.sh (without
+    durability unless ``durable``: benchmarks): (servers, SQLAlchemy URL, "")
+    or (None, None, why there is none). Raises LaunchError when it failed
+    to start."""
+    try:
+        __import__("psycopg2")
+    except ImportError:
+        return None, None, "psycopg2 is not installed (pip install -e '.[test]')"
+    servers, reason = launch("postgres", *(["--durable"] if durable else []))
+    if servers is None:
+        return None, None, f"no PostgreSQL server: IPCLASSIFIER_TEST_POSTGRES_URL is unset and {reason}"
+    return servers, _normalise_url(servers.env["IPCLASSIFIER_TEST_POSTGRES_URL"]), ""
 
 
 def _start_pg() -> None:
@@ -166,8 +83,10 @@ def _start_pg() -> None:
     if env_url:
         _PG.url = _normalise_url(env_url)
         return
-    server = PostgresServer(fast=True)
-    _PG.url, _PG.reason = server.url, server.reason
+    try:
+        _, _PG.url, _PG.reason = start_postgres()
+    except LaunchError as e:
+        _PG.reason, _PG.failed = str(e), True
 
 
 def postgres_url() -> str:
@@ -179,6 +98,8 @@ def postgres_url() -> str:
             _PG.started = True
             _start_pg()
     if _PG.url is None:
+        if _PG.failed:
+            pytest.fail(_PG.reason)
         if REQUIRE_SERVERS:
             pytest.fail(f"PostgreSQL required (IPCLASSIFIER_REQUIRE_SERVERS=1): {_PG.reason}")
         pytest.skip(_PG.reason)
@@ -237,7 +158,7 @@ def engine(url: str) -> Any:
 
 
 def create_host_schema(url: str, foreign_keys: bool = False) -> Tuple[Any, Any]:
-    from ipclassifier.demo_db import create_schema
+    from ipclassifier.cowrie.demo_db import create_schema
 
     return create_schema(url, drop=True, foreign_keys=foreign_keys)
 
@@ -246,7 +167,7 @@ def insert_inventory(url: str, rows: Sequence[Dict[str, Any]]) -> None:
     """rows: ip_address, enrichment (dict), current_asn (optional)."""
     from datetime import datetime, timezone
 
-    from ipclassifier.demo_db import host_tables
+    from ipclassifier.cowrie.demo_db import host_tables
 
     inv, _ = host_tables(foreign_keys=False)
     now = datetime(2025, 10, 1, tzinfo=timezone.utc)
@@ -262,7 +183,7 @@ def insert_inventory(url: str, rows: Sequence[Dict[str, Any]]) -> None:
 
 def insert_sessions(url: str, rows: Sequence[Dict[str, Any]]) -> None:
     """rows: session_id, source_ip, snapshot_ip_type (optional), snapshot_asn (optional)."""
-    from ipclassifier.demo_db import host_tables
+    from ipclassifier.cowrie.demo_db import host_tables
 
     _, ses = host_tables(foreign_keys=False)
     full = [{"snapshot_ip_type": None, "snapshot_asn": None, **r} for r in rows]
@@ -281,7 +202,7 @@ def session_types(url: str) -> Dict[str, Optional[str]]:
 
 
 def inventory_enrichment(url: str) -> Dict[str, Dict[str, Any]]:
-    from ipclassifier.demo_db import host_tables
+    from ipclassifier.cowrie.demo_db import host_tables
 
     inv, _ = host_tables(foreign_keys=False)
     eng = engine(url)

@@ -26,7 +26,7 @@ SMALL_IPS, SMALL_SESSIONS = 500, 20_000
 
 
 def demo(url: str, seed: int = 7, **kw: Any) -> Any:
-    from ipclassifier.demo_db import build_demo_db
+    from ipclassifier.cowrie.demo_db import build_demo_db
 
     return build_demo_db(url, ips=SMALL_IPS, sessions=SMALL_SESSIONS, seed=seed, replace=True, **kw)
 
@@ -310,13 +310,13 @@ def test_plain_json_and_text_enrichment_columns(spy: Spy, db_url: str) -> None:
 
 def test_old_sqlite_without_update_from(loaded: Any, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite < 3.33 has no UPDATE … FROM: the correlated form gives the same result."""
-    import ipclassifier.cowrie as cowrie
+    import ipclassifier.cowrie.backfill_job as job
 
     demo(sqlite_url, seed=11)
     backfill(sqlite_url, loaded, batch_size=128)
     want = final_state(sqlite_url)
     demo(sqlite_url, seed=11)
-    monkeypatch.setattr(cowrie, "_sqlite_version", lambda conn: (3, 31, 1))
+    monkeypatch.setattr(job, "_sqlite_version", lambda conn: (3, 31, 1))
     rep = backfill(sqlite_url, loaded, batch_size=128)
     assert rep.complete and rep.unwritable == 0
     assert final_state(sqlite_url) == want

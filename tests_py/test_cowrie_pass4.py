@@ -296,7 +296,7 @@ def test_package_imports_without_sqlalchemy(tmp_path: Path) -> None:
         "sys.meta_path.insert(0, _Block())\n"
     )
     code = (
-        "import ipclassifier, ipclassifier.cowrie, ipclassifier.cowrie_cli, ipclassifier.metrics, ipclassifier.demo_db\n"
+        "import ipclassifier, ipclassifier.cli, ipclassifier.cowrie, ipclassifier.cowrie.cli, ipclassifier.validate.cli\n"
         "from ipclassifier.cowrie import IPClassificationPass, fill_snapshot_ip_types\n"
         "try:\n    import sqlalchemy\nexcept ImportError:\n    print('blocked')\n"
     )

@@ -129,7 +129,7 @@ def test_backfill_sql_cache_on_sqlite(library: Dict[str, Any], fixture_server: A
     create_host_schema(sqlite_url)
     insert_inventory(sqlite_url, [{"ip_address": "185.220.101.1"}])
     insert_sessions(sqlite_url, [{"session_id": "a", "source_ip": "185.220.101.1"}])
-    cmd = [sys.executable, "-m", "ipclassifier.cowrie_cli", *fixture_server.cli_options(tmp_path / "d")]
+    cmd = [sys.executable, "-m", "ipclassifier", *fixture_server.cli_options(tmp_path / "d")]
     p = subprocess.run(
         [*cmd, "backfill", "--db", sqlite_url, "--sql-cache"], capture_output=True, text=True, timeout=120, env=library["env"]
     )

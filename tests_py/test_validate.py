@@ -167,19 +167,13 @@ def test_validate_plot_without_labelled_addresses_is_an_error(fixture_server: Fi
 def test_validate_plot_says_when_matplotlib_is_missing(
     fixture_server: FixtureServer, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import builtins
+    import sys
 
-    real_import = builtins.__import__
-
-    def no_matplotlib(name: str, *args: Any, **kw: Any) -> Any:
-        if name == "matplotlib" or name.startswith("matplotlib."):
-            raise ImportError("No module named 'matplotlib'")
-        return real_import(name, *args, **kw)
-
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` raises ImportError
     rc, _, err = validate(fixture_server, data_dir, "--truth", str(LABELLED), "--plot", str(tmp_path / "x.png"))
     assert rc == 1
-    assert "needs matplotlib" in err and "pip install matplotlib" in err
+    assert "needs the 'validate' extra (matplotlib is not installed)" in err
+    assert "pip install 'ipclassifier[validate]'" in err
 
 
 def test_harness_measures_the_classifier_its_config_describes(loaded: Any) -> None:

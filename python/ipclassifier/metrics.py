@@ -1,15 +1,22 @@
-"""Prometheus text exposition of :meth:`IPClassifier.get_stats`.
+"""Prometheus metrics of :meth:`IPClassifier.get_stats`, with
+prometheus_client (``pip install 'ipclassifier[metrics]'``).
 
-:func:`prometheus_text` turns the stats dict (the Go engine's Stats JSON:
-``lookups``, ``invalid_inputs``, ``by_type``, ``by_source``, ``prefixes``,
-``sources[]``, ``cache{…, l1, l2, l3}``) into the Prometheus text format
-(version 0.0.4): counters for lookups, answers per type and per source,
-cache hits/misses per tier and source refreshes; gauges for snapshot ages,
-staleness, prefixes and tier health. Missing keys are skipped, so an older
-or newer engine still renders.
+* :class:`StatsCollector` — a custom collector: register it on a registry
+  (``REGISTRY.register(StatsCollector(classifier.get_stats))``) and every
+  scrape reads the engine's counters at that moment.
+* :func:`prometheus_text` — the text exposition of one stats dict (what
+  ``ipclassifier stats --format prom`` prints).
+
+The stats dict is the Go engine's Stats JSON (``lookups``,
+``invalid_inputs``, ``by_type``, ``by_source``, ``prefixes``,
+``sources[]``, ``cache{…, l1, l2, l3}``): counters for lookups, answers per
+type and per source, cache hits/misses per tier and source refreshes;
+gauges for snapshot ages, staleness, prefixes and tier health; summaries of
+tier latency. Missing keys are skipped, so an older or newer engine still
+renders; a family with no sample is left out.
 
 Counters count since the classifier was opened: scrape a long-lived process
-(expose the text from the host application) for rates; a one-shot
+(register the collector in the host application) for rates; a one-shot
 ``ipclassifier stats --format prom`` into node_exporter's textfile
 collector gives the gauges (snapshot ages, staleness, last refresh error)
 that matter for alerting.
@@ -17,13 +24,21 @@ that matter for alerting.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
-__all__ = ["prometheus_text", "CONTENT_TYPE"]
+from ._extras import MissingExtra
 
-#: The Content-Type of the exposition, for an HTTP handler.
+try:
+    from prometheus_client.core import Metric
+    from prometheus_client.exposition import generate_latest
+    from prometheus_client.registry import Collector, CollectorRegistry
+except ImportError as e:
+    raise MissingExtra("the Prometheus exposition", "metrics", "prometheus_client") from e
+
+__all__ = ["CONTENT_TYPE", "StatsCollector", "prometheus_text"]
+
+#: The Content-Type of :func:`prometheus_text`, for an HTTP handler.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 _PREFIX = "ipclassifier_"
@@ -31,82 +46,18 @@ _PREFIX = "ipclassifier_"
 Labels = Tuple[Tuple[str, str], ...]
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+class StatsCollector(Collector):
+    """A prometheus_client collector of ``stats()`` (e.g. a classifier's
+    ``get_stats``), read at every collection."""
 
+    def __init__(self, stats: Callable[[], Mapping[str, Any]]) -> None:
+        self.stats = stats
 
-def _number(value: Any) -> Optional[str]:
-    """A sample value in exposition syntax, or None if it is not a number."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "+Inf" if value > 0 else "-Inf"
-        return repr(value)
-    return None
+    def collect(self) -> Iterable[Metric]:
+        return _families(self.stats())
 
-
-def _timestamp(value: Any) -> Optional[float]:
-    """Unix seconds from an RFC 3339 text (Go's time.Time JSON); None for the
-    zero time or anything unparsable."""
-    if not isinstance(value, str) or not value or value.startswith("0001-01-01"):
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    # Go writes up to nine fractional digits; Python takes six.
-    if "." in text:
-        head, _, rest = text.partition(".")
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        tz = rest[len(digits) :]
-        text = f"{head}.{digits[:6]}{tz}"
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
-
-
-class _Writer:
-    def __init__(self) -> None:
-        self.families: Dict[str, Tuple[str, str, List[Tuple[Labels, str]]]] = {}
-        self.order: List[str] = []
-
-    def add(self, name: str, kind: str, help_text: str, value: Any, labels: Labels = ()) -> None:
-        v = _number(value)
-        if v is None:
-            return
-        full = _PREFIX + name
-        fam = self.families.get(full)
-        if fam is None:
-            fam = self.families[full] = (kind, help_text, [])
-            self.order.append(full)
-        fam[2].append((labels, v))
-
-    def text(self) -> str:
-        out: List[str] = []
-        for name in self.order:
-            kind, help_text, samples = self.families[name]
-            out.append(f"# HELP {name} {help_text}")
-            out.append(f"# TYPE {name} {kind}")
-            for labels, v in samples:
-                sample = name
-                if kind == "summary" and labels and labels[-1][0] in ("__suffix",):
-                    sample = name + labels[-1][1]
-                    labels = labels[:-1]
-                if labels:
-                    sample += "{" + ",".join(f'{k}="{_escape(val)}"' for k, val in labels) + "}"
-                out.append(f"{sample} {v}")
-        return "\n".join(out) + "\n" if out else ""
-
-
-def _items(d: Any) -> Iterable[Tuple[str, Any]]:
-    if isinstance(d, Mapping):
-        return sorted((str(k), v) for k, v in d.items())
-    return ()
+    def describe(self) -> Iterable[Metric]:
+        return ()  # the families depend on the stats: nothing to declare up front
 
 
 def prometheus_text(stats: Mapping[str, Any]) -> str:
@@ -134,11 +85,77 @@ def prometheus_text(stats: Mapping[str, Any]) -> str:
       and ``cache_tier_latency_seconds{op=get|set}`` summaries (quantiles
       0.5 and 0.99, ``_sum``, ``_count``).
     """
-    w = _Writer()
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StatsCollector(lambda: stats))
+    return generate_latest(registry).decode("utf-8")
+
+
+def _number(value: Any) -> Optional[float]:
+    """A sample value, or None if it is not a number."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    return None
+
+
+def _timestamp(value: Any) -> Optional[float]:
+    """Unix seconds from an RFC 3339 text (Go's time.Time JSON); None for the
+    zero time or anything unparsable."""
+    if not isinstance(value, str) or not value or value.startswith("0001-01-01"):
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Go writes up to nine fractional digits; Python takes six.
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        tz = rest[len(digits) :]
+        text = f"{head}.{digits[:6]}{tz}"
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
+
+class _Families:
+    """Metric families in first-use order; a sample is added to its family
+    (created on first use) only when its value is a number."""
+
+    def __init__(self) -> None:
+        self.families: Dict[str, Metric] = {}
+
+    def add(self, name: str, kind: str, help_text: str, value: Any, labels: Labels = (), suffix: str = "") -> None:
+        v = _number(value)
+        if v is None:
+            return
+        full = _PREFIX + name
+        # prometheus_client names a counter family without its _total (it
+        # adds the suffix back when it writes the text format).
+        family = full[: -len("_total")] if kind == "counter" and full.endswith("_total") else full
+        metric = self.families.get(family)
+        if metric is None:
+            metric = self.families[family] = Metric(family, help_text, kind)
+        metric.add_sample(full + suffix, dict(labels), v)
+
+    def __iter__(self) -> Iterator[Metric]:
+        return iter(list(self.families.values()))
+
+
+def _items(d: Any) -> Iterable[Tuple[str, Any]]:
+    if isinstance(d, Mapping):
+        return sorted((str(k), v) for k, v in d.items())
+    return ()
+
+
+def _families(stats: Mapping[str, Any]) -> List[Metric]:
+    w = _Families()
     version = stats.get("version")
     if isinstance(version, str):
         w.add("info", "gauge", "The ipclassifier engine (value 1); label version.", 1, (("version", version),))
-    w.add("lookups_total", "counter", "Classification answers given since the classifier was opened.", stats.get("lookups"))
+    w.add("lookups_total", "counter", "Classification answers given since the classifier was opened.",
+          stats.get("lookups"))  # fmt: skip
     w.add("invalid_inputs_total", "counter", "Inputs that were not IP addresses.", stats.get("invalid_inputs"))
     for t, n in _items(stats.get("by_type")):
         w.add("answers_total", "counter", "Answers per infrastructure type.", n, (("type", t),))
@@ -147,28 +164,8 @@ def prometheus_text(stats: Mapping[str, Any]) -> str:
     w.add("prefixes", "gauge", "Prefixes loaded from every source.", stats.get("prefixes"))
 
     for s in stats.get("sources") or ():
-        if not isinstance(s, Mapping):
-            continue
-        lab: Labels = (("source", str(s.get("name", ""))), ("group", str(s.get("group", ""))))
-        w.add("source_prefixes", "gauge", "Prefixes loaded from the source.", s.get("prefixes"), lab)
-        age = s.get("age_seconds")
-        if isinstance(age, (int, float)) and not isinstance(age, bool):
-            present = age >= 0  # the engine says -1 when there is no snapshot
-            w.add("source_snapshot_present", "gauge", "1 when the source has a snapshot on disk.", int(present), lab)
-            if present:
-                w.add("source_snapshot_age_seconds", "gauge", "Age of the source's snapshot.", float(age), lab)
-        w.add("source_stale", "gauge", "1 when the latest download failed or the snapshot is too old.", bool(s.get("stale")), lab)
-        ts = _timestamp(s.get("snapshot_at"))
-        if ts is not None:
-            w.add("source_snapshot_timestamp_seconds", "gauge", "When the snapshot was downloaded (Unix time).", ts, lab)
-        ts = _timestamp(s.get("last_attempt_at"))
-        if ts is not None:
-            w.add("source_last_attempt_timestamp_seconds", "gauge", "When a download was last attempted (Unix time).", ts, lab)
-        w.add("source_last_refresh_failed", "gauge", "1 when the latest refresh attempt of the source failed.",
-              1 if s.get("last_error") else 0, lab)  # fmt: skip
-        for key, result in (("refresh_updated", "updated"), ("refresh_not_modified", "not_modified"), ("refresh_failed", "failed")):
-            w.add("source_refreshes_total", "counter", "Refresh attempts per outcome since the classifier was opened.",
-                  s.get(key), lab + (("result", result),))  # fmt: skip
+        if isinstance(s, Mapping):
+            _source(w, s)
 
     cache = stats.get("cache")
     if isinstance(cache, Mapping):
@@ -176,35 +173,64 @@ def prometheus_text(stats: Mapping[str, Any]) -> str:
         w.add("cache_misses_total", "counter", "Lookups no cache tier answered.", cache.get("cache_misses"))
         w.add("cache_errors_total", "counter", "Cache errors (invalid keys and tier errors).", cache.get("errors"))
         for tier in ("l1", "l2", "l3"):
-            ts_ = cache.get(tier)
-            if not isinstance(ts_, Mapping):
-                continue
-            lab = (("tier", tier), ("backend", str(ts_.get("backend") or "")))
-            w.add("cache_tier_enabled", "gauge", "1 when the cache tier is configured.", bool(ts_.get("enabled")), lab)
-            w.add("cache_tier_up", "gauge", "1 when the tier is in use (0 while backing off after a failure).",
-                  bool(ts_.get("up")), lab)  # fmt: skip
-            for key, help_text in (
-                ("hits", "Lookups the tier answered."),
-                ("misses", "Lookups that reached the tier and missed."),
-                ("errors", "Failed tier operations."),
-                ("corrupt", "Stored values the validity check refused."),
-                ("skipped", "Operations skipped while the tier was backing off."),
-                ("writes", "Values written to the tier."),
-            ):
-                w.add(f"cache_tier_{key}_total", "counter", help_text, ts_.get(key), lab)
-            for op in ("get", "set"):
-                lat = ts_.get(f"{op}_latency")
-                if not isinstance(lat, Mapping) or not isinstance(lat.get("count"), int):
-                    continue
-                llab = lab + (("op", op),)
-                name = "cache_tier_latency_seconds"
-                help_text = "Latency of tier operations (a batch is one operation)."
-                for q, key in (("0.5", "p50_us"), ("0.99", "p99_us")):
-                    v = lat.get(key)
-                    if isinstance(v, (int, float)) and not isinstance(v, bool):
-                        w.add(name, "summary", help_text, v / 1e6, llab + (("quantile", q),))
-                s_us = lat.get("sum_us")
-                if isinstance(s_us, (int, float)) and not isinstance(s_us, bool):
-                    w.add(name, "summary", help_text, s_us / 1e6, llab + (("__suffix", "_sum"),))
-                w.add(name, "summary", help_text, lat.get("count"), llab + (("__suffix", "_count"),))
-    return w.text()
+            ts = cache.get(tier)
+            if isinstance(ts, Mapping):
+                _tier(w, tier, ts)
+    return list(w)
+
+
+def _source(w: _Families, s: Mapping[str, Any]) -> None:
+    lab: Labels = (("source", str(s.get("name", ""))), ("group", str(s.get("group", ""))))
+    w.add("source_prefixes", "gauge", "Prefixes loaded from the source.", s.get("prefixes"), lab)
+    age = s.get("age_seconds")
+    if isinstance(age, (int, float)) and not isinstance(age, bool):
+        present = age >= 0  # the engine says -1 when there is no snapshot
+        w.add("source_snapshot_present", "gauge", "1 when the source has a snapshot on disk.", int(present), lab)
+        if present:
+            w.add("source_snapshot_age_seconds", "gauge", "Age of the source's snapshot.", float(age), lab)
+    w.add("source_stale", "gauge", "1 when the latest download failed or the snapshot is too old.",
+          bool(s.get("stale")), lab)  # fmt: skip
+    ts = _timestamp(s.get("snapshot_at"))
+    if ts is not None:
+        w.add("source_snapshot_timestamp_seconds", "gauge", "When the snapshot was downloaded (Unix time).", ts, lab)
+    ts = _timestamp(s.get("last_attempt_at"))
+    if ts is not None:
+        w.add("source_last_attempt_timestamp_seconds", "gauge", "When a download was last attempted (Unix time).",
+              ts, lab)  # fmt: skip
+    w.add("source_last_refresh_failed", "gauge", "1 when the latest refresh attempt of the source failed.",
+          1 if s.get("last_error") else 0, lab)  # fmt: skip
+    for key, result in (("refresh_updated", "updated"), ("refresh_not_modified", "not_modified"),
+                        ("refresh_failed", "failed")):  # fmt: skip
+        w.add("source_refreshes_total", "counter", "Refresh attempts per outcome since the classifier was opened.",
+              s.get(key), (*lab, ("result", result)))  # fmt: skip
+
+
+def _tier(w: _Families, tier: str, ts: Mapping[str, Any]) -> None:
+    lab: Labels = (("tier", tier), ("backend", str(ts.get("backend") or "")))
+    w.add("cache_tier_enabled", "gauge", "1 when the cache tier is configured.", bool(ts.get("enabled")), lab)
+    w.add("cache_tier_up", "gauge", "1 when the tier is in use (0 while backing off after a failure).",
+          bool(ts.get("up")), lab)  # fmt: skip
+    for key, help_text in (
+        ("hits", "Lookups the tier answered."),
+        ("misses", "Lookups that reached the tier and missed."),
+        ("errors", "Failed tier operations."),
+        ("corrupt", "Stored values the validity check refused."),
+        ("skipped", "Operations skipped while the tier was backing off."),
+        ("writes", "Values written to the tier."),
+    ):
+        w.add(f"cache_tier_{key}_total", "counter", help_text, ts.get(key), lab)
+    for op in ("get", "set"):
+        lat = ts.get(f"{op}_latency")
+        if not isinstance(lat, Mapping) or not isinstance(lat.get("count"), int):
+            continue
+        llab = (*lab, ("op", op))
+        name = "cache_tier_latency_seconds"
+        help_text = "Latency of tier operations (a batch is one operation)."
+        for q, key in (("0.5", "p50_us"), ("0.99", "p99_us")):
+            v = lat.get(key)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                w.add(name, "summary", help_text, v / 1e6, (*llab, ("quantile", q)))
+        s_us = lat.get("sum_us")
+        if isinstance(s_us, (int, float)) and not isinstance(s_us, bool):
+            w.add(name, "summary", help_text, s_us / 1e6, llab, suffix="_sum")
+        w.add(name, "summary", help_text, lat.get("count"), llab, suffix="_count")

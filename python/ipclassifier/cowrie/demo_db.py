@@ -37,11 +37,14 @@ from bisect import bisect
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-if TYPE_CHECKING:  # pragma: no cover
-    from sqlalchemy import MetaData, Table
-    from sqlalchemy.engine import Connection, Engine
+import sqlalchemy as sa
+from sqlalchemy import MetaData, Table
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Engine
+
+from .backfill_job import database_url
 
 __all__ = ["Network", "NETWORKS", "create_schema", "host_tables", "build_demo_db", "DemoReport", "DemoDBError"]
 
@@ -57,7 +60,7 @@ class DemoDBError(Exception):
 # Schema (upstream shapes, the columns the integration and a loader touch)
 
 
-def host_tables(metadata: Optional["MetaData"] = None, foreign_keys: bool = True) -> Tuple["Table", "Table"]:
+def host_tables(metadata: Optional[MetaData] = None, foreign_keys: bool = True) -> Tuple[Table, Table]:
     """The ``ip_inventory`` and ``session_summaries`` tables (upstream
     cowrieprocessor shapes) on ``metadata`` (a new MetaData by default).
 
@@ -66,9 +69,6 @@ def host_tables(metadata: Optional["MetaData"] = None, foreign_keys: bool = True
     ``foreign_keys``; ``current_asn``'s reference to ``asn_inventory`` is
     left out (that table is not part of this integration).
     """
-    import sqlalchemy as sa
-    from sqlalchemy.dialects import postgresql
-
     md = metadata if metadata is not None else sa.MetaData()
     js = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
     now = sa.func.now()
@@ -125,13 +125,11 @@ def host_tables(metadata: Optional["MetaData"] = None, foreign_keys: bool = True
 
 
 def create_schema(
-    db: Union[str, "Engine", "Connection"], *, drop: bool = False, foreign_keys: bool = True
-) -> Tuple["Table", "Table"]:
+    db: Union[str, Engine, Connection], *, drop: bool = False, foreign_keys: bool = True
+) -> Tuple[Table, Table]:
     """Create ``ip_inventory`` and ``session_summaries`` (with their
     indexes) in ``db`` (a URL, Engine or Connection); with ``drop``, drop
     them first. Returns the tables."""
-    import sqlalchemy as sa
-
     inv, ses = host_tables(foreign_keys=foreign_keys)
     md = inv.metadata
     if isinstance(db, sa.Connection):
@@ -151,11 +149,7 @@ def create_schema(
     return inv, ses
 
 
-def _create_engine(url: str) -> "Engine":
-    import sqlalchemy as sa
-
-    from .cowrie import database_url
-
+def _create_engine(url: str) -> Engine:
     try:
         return sa.create_engine(database_url(url))
     except ValueError as e:
@@ -466,7 +460,7 @@ def _day_strings(days: int, start: datetime) -> List[str]:
 
 
 def build_demo_db(
-    db: Union[str, "Engine"],
+    db: Union[str, Engine],
     *,
     ips: int = FULL_IPS,
     sessions: int = FULL_SESSIONS,
@@ -492,8 +486,6 @@ def build_demo_db(
     Raises:
         DemoDBError: bad arguments, or the tables exist and not ``replace``.
     """
-    import sqlalchemy as sa
-
     if ips < 1 or sessions < 0:
         raise DemoDBError(f"need at least 1 IP and 0 sessions, got ips={ips} sessions={sessions}")
     if not 0 <= no_ip_fraction < 1 or not 0 <= orphan_fraction < 1:
@@ -532,9 +524,9 @@ def build_demo_db(
                 conn.execute(sa.schema.CreateTable(t))
             say(f"loading into {engine.dialect.name}")
             if pg:
-                _copy_pg(conn, inv_rows, ses_rows)
+                _copy_pg(conn, inv, ses, inv_rows, ses_rows)
             else:
-                _insert_sqlite(conn, inv_rows, ses_rows)
+                _insert_sqlite(conn, inv, ses, inv_rows, ses_rows)
             conn.commit()
             rep.load_seconds = time.perf_counter() - t1
             t2 = time.perf_counter()
@@ -544,17 +536,16 @@ def build_demo_db(
                     ix.create(conn)
             if pg:
                 if fk:
-                    conn.execute(
-                        sa.text(
-                            "ALTER TABLE session_summaries ADD CONSTRAINT session_summaries_source_ip_fkey "
-                            "FOREIGN KEY (source_ip) REFERENCES ip_inventory (ip_address)"
-                        )
+                    fkey = sa.ForeignKeyConstraint(
+                        [ses.c.source_ip], [inv.c.ip_address], name="session_summaries_source_ip_fkey"
                     )
+                    ses.append_constraint(fkey)
+                    conn.execute(sa.schema.AddConstraint(fkey))
                 conn.commit()
-                conn.execute(sa.text("ANALYZE ip_inventory"))
-                conn.execute(sa.text("ANALYZE session_summaries"))
+                conn.exec_driver_sql("ANALYZE ip_inventory")
+                conn.exec_driver_sql("ANALYZE session_summaries")
             else:
-                conn.execute(sa.text("ANALYZE"))
+                conn.exec_driver_sql("ANALYZE")
             conn.commit()
         rep.index_seconds = time.perf_counter() - t2
     finally:
@@ -621,7 +612,7 @@ def _generate(
             if off + dur > last[who]:
                 last[who] = off + dur
             asn, cc = meta[who]
-            append((sid, addrs[who].ip, t1, t2, events, cmds, 1 if cmds and rand() < 0.1 else 0, logins, asn, None, cc or None))
+            append((sid, addrs[who].ip, t1, t2, events, cmds, 1 if cmds and rand() < 0.1 else 0, logins, None, asn, cc or None))
         elif who == -1:
             append((sid, None, t1, t2, events, cmds, 0, logins, None, None, None))
         else:
@@ -653,35 +644,43 @@ def _generate(
 _INV_COLS = ("ip_address", "current_asn", "first_seen", "last_seen", "session_count", "enrichment", "enrichment_updated_at")
 _SES_COLS = (
     "session_id", "source_ip", "first_event_at", "last_event_at", "event_count", "command_count", "file_downloads",
-    "login_attempts", "snapshot_asn", "risk_score", "snapshot_country",
+    "login_attempts", "risk_score", "snapshot_asn", "snapshot_country",
 )  # fmt: skip
 
 
-def _insert_sqlite(conn: "Connection", inv_rows: Sequence[_InvRow], ses_rows: Sequence[_SesRow]) -> None:
-    """executemany through the DBAPI cursor (SQLAlchemy's per-row
-    processing would triple the time). Timestamps are generated in
-    SQLAlchemy's SQLite DATETIME text form."""
+def _insert_sqlite(conn: Connection, inv: Table, ses: Table, inv_rows: Sequence[_InvRow], ses_rows: Sequence[_SesRow]) -> None:
+    """executemany through the DBAPI cursor of the INSERTs SQLAlchemy
+    compiles (its per-row processing would triple the time). Timestamps are
+    generated in SQLAlchemy's SQLite DATETIME text form."""
     raw = conn.connection.driver_connection
     assert raw is not None
     cur = raw.cursor()
-    cur.executemany(
-        f"INSERT INTO ip_inventory ({', '.join(_INV_COLS)}) VALUES ({', '.join('?' * len(_INV_COLS))})",
-        inv_rows,
-    )
-    sql = f"INSERT INTO session_summaries ({', '.join(_SES_COLS)}) VALUES ({', '.join('?' * len(_SES_COLS))})"
+    cur.executemany(_positional_insert(conn, inv, _INV_COLS), inv_rows)
+    sql = _positional_insert(conn, ses, _SES_COLS)
     chunk = 200_000
     for i in range(0, len(ses_rows), chunk):
         cur.executemany(sql, ses_rows[i : i + chunk])
     cur.close()
 
 
-def _copy_pg(conn: "Connection", inv_rows: Sequence[_InvRow], ses_rows: Sequence[_SesRow]) -> None:
-    """COPY FROM STDIN (CSV) through psycopg2 (or psycopg 3)."""
+def _positional_insert(conn: Connection, table: Table, cols: Sequence[str]) -> str:
+    """``INSERT INTO table (cols…) VALUES (?, …)`` compiled for the
+    connection's dialect (qmark for sqlite3), parameters in ``cols`` order."""
+    stmt = sa.insert(table).values({c: sa.bindparam(c) for c in cols})
+    compiled = stmt.compile(dialect=conn.dialect)
+    assert list(compiled.positiontup or ()) == list(cols), compiled.positiontup
+    return str(compiled)
+
+
+def _copy_pg(conn: Connection, inv: Table, ses: Table, inv_rows: Sequence[_InvRow], ses_rows: Sequence[_SesRow]) -> None:
+    """COPY FROM STDIN (CSV) through psycopg2 (or psycopg 3). COPY has no
+    SQLAlchemy construct: the statement names the Table's quoted name."""
     raw: Any = conn.connection.driver_connection
     cur = raw.cursor()
+    quote = conn.dialect.identifier_preparer.quote
 
-    def copy(table: str, cols: Sequence[str], rows: Sequence[Tuple[Any, ...]], ts_cols: Sequence[int]) -> None:
-        sql = f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)"
+    def copy(table: Table, cols: Sequence[str], rows: Sequence[Tuple[Any, ...]], ts_cols: Sequence[int]) -> None:
+        sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in cols)}) FROM STDIN WITH (FORMAT csv)"
         chunk = 100_000
         for i in range(0, len(rows), chunk):
             buf = io.StringIO()
@@ -697,6 +696,6 @@ def _copy_pg(conn: "Connection", inv_rows: Sequence[_InvRow], ses_rows: Sequence
                 with cur.copy(sql) as cp:
                     cp.write(buf.getvalue())
 
-    copy("ip_inventory", _INV_COLS, inv_rows, (2, 3, 6))
-    copy("session_summaries", _SES_COLS, ses_rows, (2, 3))
+    copy(inv, _INV_COLS, inv_rows, (2, 3, 6))
+    copy(ses, _SES_COLS, ses_rows, (2, 3))
     cur.close()

@@ -1,70 +1,49 @@
 """The cowrieprocessor commands of the command line: ``backfill`` and
-``demo-db``.
+``demo-db`` (``pip install 'ipclassifier[cowrie]'``).
 
     ipclassifier backfill --db URL [--cache-dir DIR] [--batch-size 10000] [--progress]
                           [--force] [--dry-run] [--include-unknown] [--no-refresh] [--json]
     ipclassifier demo-db  --db URL [--ips 38864] [--sessions 1682827] [--seed N] [--replace]
 
-:func:`add_subcommands` adds them to the ``ipclassifier`` parser's
-subparsers; each sets ``args.handler`` to a ``(args) -> int`` function that
-opens what it needs itself. ``python -m ipclassifier.cowrie_cli`` runs them
-stand-alone.
+A command module of :mod:`ipclassifier.cli`: :func:`register` adds the
+parsers; this module imports only the standard library and the core
+package, and each command checks for SQLAlchemy (the ``cowrie`` extra) when
+it runs. ``--progress`` draws with tqdm on a terminal when it is installed,
+else with :class:`ProgressBar` (also what logs get: a line every 10 s).
 
 Exit status: 0 success; 1 some IPs could not be classified (invalid
-addresses), a source refresh failed, the classifier or the database failed;
-2 usage error or bad input (bad URL, missing table, tables already there
-without ``--replace``); 130 interrupted.
+addresses), a source refresh failed, the classifier or the database failed,
+the cowrie extra is missing; 2 usage error or bad input (bad URL, missing
+table, tables already there without ``--replace``); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from typing import Any, Callable, Dict, Optional, Sequence, TextIO
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, TextIO
 
-__all__ = ["add_subcommands", "run_backfill", "run_demo_db", "build_parser", "main", "ProgressBar"]
+from .._extras import require
+from .._native import ClassifierError
+from ..cli.options import Streams, add_global_options, open_classifier
+from ..classifier import IPClassifier, _shares_sqlite
 
-# The classifier options every command takes. Defaults are SUPPRESS so an
-# option given before the command name (parsed by the main parser) is not
-# overwritten by the subcommand's default.
-_CLASSIFIER_OPTIONS = (
-    ("--data-dir", "DIR", "where source snapshots are kept"),
-    ("--cache-dir", "DIR", "L3 file cache directory (backfill: no cache tier unless one is given)"),
-    ("--redis-url", "URL", "L1 Redis cache (redis://host:port/db)"),
-    ("--tor-url", "URL", "Tor bulk exit list"),
-    ("--onionoo-url", "URL", "Onionoo details document of exit relays"),
-    ("--cloud-base-url", "URL", "base of the cloud range CSVs"),
-    ("--datacenter-url", "URL", "jhassine datacenters.csv"),
-    ("--hosting-base-url", "URL", "base of the X4BNet ipv4.txt/ipv6.txt"),
-    ("--hosting-asn-url", "URL", "X4BNet list of hosting ASNs (ASN.txt)"),
-    ("--asn-v4-url", "URL", "iptoasn ip2asn-v4.tsv(.gz)"),
-    ("--asn-v6-url", "URL", "iptoasn ip2asn-v6.tsv(.gz)"),
-    ("--cloud-providers", "LIST", "comma-separated cloud lists to load; default all"),
-)
-# Options that are not source URLs of the engine configuration.
+if TYPE_CHECKING:  # pragma: no cover
+    from .backfill_job import BackfillProgress
+
+__all__ = ["register", "run_backfill", "run_demo_db", "ProgressBar", "TqdmBar", "progress_bar"]
+
+
 def _opt(args: argparse.Namespace, name: str) -> Any:
     return getattr(args, name, None)
 
 
-def _add_classifier_options(p: argparse.ArgumentParser, suppress: bool = True) -> None:
-    d: Dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {"default": None}
-    g = p.add_argument_group("classifier options")
-    for flag, metavar, help_text in _CLASSIFIER_OPTIONS:
-        g.add_argument(flag, metavar=metavar, help=help_text, **d)
-    g.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="disable every cache tier",
-        **({"default": argparse.SUPPRESS} if suppress else {"default": False}),
-    )
-
-
-def add_subcommands(subparsers: Any) -> None:
+def register(subparsers: Any) -> None:
     """Add ``backfill`` and ``demo-db`` to an argparse subparsers object
-    (``parser.add_subparsers()``). Each parsed command carries
-    ``args.handler``: call it with ``args`` and exit with its result."""
+    (``parser.add_subparsers()``); each parser carries ``run`` (see
+    :mod:`ipclassifier.cli`)."""
     p = subparsers.add_parser(
         "backfill",
         help="classify ip_inventory and fill session_summaries.snapshot_ip_type (cowrieprocessor)",
@@ -94,8 +73,13 @@ def add_subcommands(subparsers: Any) -> None:
     p.add_argument("--sql-cache", action="store_true",
                    help="use the database's enrichment_cache table as the L2 cache tier (PostgreSQL only)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
-    _add_classifier_options(p)
-    p.set_defaults(handler=run_backfill)
+    add_global_options(
+        p,
+        suppress=True,
+        without=("--db",),  # --db is the cowrieprocessor database; its L2 tier is --sql-cache
+        help_overrides={"--cache-dir": "L3 file cache directory (backfill: no cache tier unless one is given)"},
+    )
+    p.set_defaults(run=run_backfill)
 
     p = subparsers.add_parser(
         "demo-db",
@@ -115,7 +99,7 @@ def add_subcommands(subparsers: Any) -> None:
                    help="share of sessions whose source IP is not in ip_inventory (no foreign key then)")  # fmt: skip
     p.add_argument("--no-ip-fraction", type=float, default=0.003, metavar="F",
                    help="share of sessions without a source IP (0.003)")  # fmt: skip
-    p.set_defaults(handler=run_demo_db)
+    p.set_defaults(run=run_demo_db)
 
 
 # ---------------------------------------------------------------------------
@@ -172,12 +156,64 @@ class ProgressBar:
             self.stream.flush()
 
 
+class Bar(Protocol):
+    """What the backfill's progress callback draws on."""
+
+    label: str
+
+    def update(self, done: int, total: int, unit: str = "IPs", extra: str = "", force: bool = False) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class TqdmBar:
+    """:class:`ProgressBar`'s interface on a tqdm bar: one bar per phase
+    (its total changes between phases), the extra text as tqdm's postfix."""
+
+    def __init__(self, stream: TextIO, label: str = "") -> None:
+        from tqdm import tqdm
+
+        self.label = label
+        self._label = label
+        self._total: Optional[int] = None
+        self.bar = tqdm(file=stream, desc=label, unit="IPs", dynamic_ncols=True, mininterval=0.2, leave=True)
+
+    def update(self, done: int, total: int, unit: str = "IPs", extra: str = "", force: bool = False) -> None:
+        if total != self._total or self.label != self._label:
+            self.bar.reset(total=total if total > 0 else None)
+            self.bar.unit = unit
+            self.bar.set_description_str(self.label, refresh=False)
+            self._total, self._label = total, self.label
+        self.bar.n = done
+        if extra:
+            self.bar.set_postfix_str(extra, refresh=False)
+        if force:
+            self.bar.refresh()
+        else:
+            self.bar.update(0)  # redraws when mininterval has passed
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def progress_bar(stream: TextIO, label: str) -> Bar:
+    """tqdm on a terminal when it is installed; :class:`ProgressBar`
+    otherwise (and always for a log: tqdm would write a carriage-return
+    stream there)."""
+    if getattr(stream, "isatty", lambda: False)():
+        try:
+            return TqdmBar(stream, label)
+        except ImportError:
+            pass
+    return ProgressBar(stream, label)
+
+
 # ---------------------------------------------------------------------------
 # backfill
 
 
-def _progress_callback(bar: ProgressBar, dry_run: bool) -> Callable[[Any], None]:
-    def update(p: Any) -> None:
+def _progress_callback(bar: Bar, dry_run: bool) -> Callable[["BackfillProgress"], None]:
+    def update(p: "BackfillProgress") -> None:
         bar.label = f"backfill {p.phase}"
         extra = "" if dry_run else f"sessions set {p.sessions_updated:,}"
         bar.update(p.done, p.total, "IPs", extra, force=p.total > 0 and p.done >= p.total)
@@ -185,9 +221,10 @@ def _progress_callback(bar: ProgressBar, dry_run: bool) -> Callable[[Any], None]
     return update
 
 
-def _open_classifier(args: argparse.Namespace, *, cache: bool, db_url: Optional[str]) -> Any:
-    from .cli import open_classifier
-
+def _open_classifier(args: argparse.Namespace, *, cache: bool, db_url: Optional[str]) -> IPClassifier:
+    """The classifier of the options, with the cache tiers the backfill
+    uses: none unless --cache-dir, --redis-url or --sql-cache names one
+    (and none for --dry-run and --force)."""
     cache_dir = _opt(args, "cache_dir")
     redis_url = _opt(args, "redis_url")
     sql = db_url if (cache and _opt(args, "sql_cache")) else None
@@ -201,16 +238,17 @@ def _open_classifier(args: argparse.Namespace, *, cache: bool, db_url: Optional[
     )
 
 
-def run_backfill(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+def _database_error(e: BaseException) -> Optional[str]:
+    """The first line of an SQLAlchemy error, None for any other error."""
+    if not type(e).__module__.startswith("sqlalchemy"):
+        return None
+    text = str(getattr(e, "orig", None) or e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def run_backfill(args: argparse.Namespace, io: Streams) -> int:
     """The ``backfill`` command; returns the exit status."""
-    from datetime import timedelta
-
-    from ._native import ClassifierError
-    from .classifier import _shares_sqlite
-    from .cowrie import BackfillError, BackfillProgress, backfill, format_report
-
-    out = out or sys.stdout
-    err = err or sys.stderr
+    out, err = io.out, io.err
     db = _opt(args, "db")
     if not db:
         err.write("ipclassifier backfill: error: --db URL is required\n")
@@ -221,52 +259,43 @@ def run_backfill(args: argparse.Namespace, out: Optional[TextIO] = None, err: Op
     if args.max_age <= 0:
         err.write(f"ipclassifier backfill: error: --max-age must be > 0 hours, got {args.max_age}\n")
         return 2
-    try:
-        import importlib
+    require("backfill", "cowrie", "sqlalchemy")
+    from .backfill_job import BackfillError, backfill, format_report
 
-        importlib.import_module("sqlalchemy")
-    except ImportError:
-        err.write("ipclassifier backfill: error: SQLAlchemy 2 is needed (pip install 'sqlalchemy>=2')\n")
-        return 1
-
-    bar: Optional[ProgressBar] = None
-    refresh_failed = 0
     try:
         clf = _open_classifier(args, cache=not (args.dry_run or args.force), db_url=db)
     except (ClassifierError, ValueError, TypeError) as e:
         err.write(f"ipclassifier backfill: error: cannot open the classifier: {e}\n")
         return 1
-    if args.sql_cache and db.startswith("sqlite"):
-        engine_sqlite = clf.get_stats().get("sqlite") or {}
-        if not _shares_sqlite(engine_sqlite):
-            clf.close()
-            err.write(
-                "ipclassifier backfill: error: --sql-cache on SQLite needs the engine built on the system SQLite "
-                f"(this one has {engine_sqlite.get('linked', '?')} SQLite {engine_sqlite.get('version', '?')}): this "
-                "process and the engine would open the database with two copies of SQLite, which do not see each "
-                "other's locks (docs/cache.md); install libsqlite3-dev and rebuild (bash build.sh), or use "
-                "--cache-dir instead\n"
-            )
-            return 2
+    bar: Optional[Bar] = None
     try:
+        if args.sql_cache and db.startswith("sqlite"):
+            engine_sqlite = clf.get_stats().get("sqlite") or {}
+            if not _shares_sqlite(engine_sqlite):
+                err.write(
+                    "ipclassifier backfill: error: --sql-cache on SQLite needs the engine built on the system SQLite "
+                    f"(this one has {engine_sqlite.get('linked', '?')} SQLite {engine_sqlite.get('version', '?')}): "
+                    "this process and the engine would open the database with two copies of SQLite, which do not "
+                    "see each other's locks (docs/cache.md); install libsqlite3-dev and rebuild (bash build.sh), or "
+                    "use --cache-dir instead\n"
+                )
+                return 2
+        refresh_failed = 0
         if not (args.no_refresh or args.dry_run):
             report = clf.refresh("all")
             for s in report.get("sources") or ():
                 if s.get("status") == "failed":
                     refresh_failed += 1
                     err.write(f"warning: refresh of {s.get('source')} failed (previous data kept): {s.get('error')}\n")
-        stats = clf.get_stats()
-        if not stats.get("prefixes") and not args.allow_empty:
+        if not clf.get_stats().get("prefixes") and not args.allow_empty:
             err.write(
                 "ipclassifier backfill: error: no source data is loaded (every answer would be 'unknown' and "
                 "would be written for good); run `ipclassifier refresh`, check the source URLs, "
                 "or pass --allow-empty\n"
             )
             return 1
-        callback: Optional[Callable[[BackfillProgress], None]] = None
         if args.progress:
-            bar = ProgressBar(err, "backfill")
-            callback = _progress_callback(bar, args.dry_run)
+            bar = progress_bar(err, "backfill")
         rep = backfill(
             db,
             clf,
@@ -277,7 +306,7 @@ def run_backfill(args: argparse.Namespace, out: Optional[TextIO] = None, err: Op
             orphans=not args.no_orphans,
             max_age=timedelta(hours=args.max_age),
             max_batches=args.max_batches,
-            progress=callback,
+            progress=_progress_callback(bar, args.dry_run) if bar is not None else None,
         )
         rep.refresh_failed = refresh_failed
         if bar is not None:
@@ -292,29 +321,23 @@ def run_backfill(args: argparse.Namespace, out: Optional[TextIO] = None, err: Op
         out.flush()
         return 1 if (rep.failed or refresh_failed) else 0
     except BackfillError as e:
-        if bar is not None:
-            bar.close()
         err.write(f"ipclassifier backfill: error: {e}\n")
         return 2 if e.usage else 1
     except KeyboardInterrupt:
-        if bar is not None:
-            bar.close()
         err.write("ipclassifier backfill: interrupted; finished batches are committed, run again to continue\n")
         return 130
     except (ClassifierError, RuntimeError, OSError) as e:
-        if bar is not None:
-            bar.close()
         err.write(f"ipclassifier backfill: error: {e}\n")
         return 1
     except Exception as e:  # SQLAlchemy errors: never a traceback for an operator
+        text = _database_error(e)
+        if text is None:
+            raise
+        err.write(f"ipclassifier backfill: database error: {text}\n")
+        return 1
+    finally:
         if bar is not None:
             bar.close()
-        if type(e).__module__.startswith("sqlalchemy"):
-            text = str(getattr(e, "orig", None) or e).strip().splitlines()
-            err.write(f"ipclassifier backfill: database error: {text[0] if text else type(e).__name__}\n")
-            return 1
-        raise
-    finally:
         clf.close()
 
 
@@ -322,28 +345,20 @@ def run_backfill(args: argparse.Namespace, out: Optional[TextIO] = None, err: Op
 # demo-db
 
 
-def run_demo_db(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+def run_demo_db(args: argparse.Namespace, io: Streams) -> int:
     """The ``demo-db`` command; returns the exit status."""
-    out = out or sys.stdout
-    err = err or sys.stderr
+    out, err = io.out, io.err
     db = _opt(args, "db")
     if not db:
         err.write("ipclassifier demo-db: error: --db URL is required\n")
         return 2
-    try:
-        import importlib
-
-        importlib.import_module("sqlalchemy")
-    except ImportError:
-        err.write("ipclassifier demo-db: error: SQLAlchemy 2 is needed (pip install 'sqlalchemy>=2')\n")
-        return 1
+    require("demo-db", "cowrie", "sqlalchemy")
+    from .backfill_job import database_url
     from .demo_db import DemoDBError, build_demo_db
 
     def say(msg: str) -> None:
         err.write(f"demo-db: {msg}\n")
         err.flush()
-
-    from .cowrie import database_url
 
     try:
         database_url(db)
@@ -367,11 +382,11 @@ def run_demo_db(args: argparse.Namespace, out: Optional[TextIO] = None, err: Opt
     except KeyboardInterrupt:
         return 130
     except Exception as e:
-        if type(e).__module__.startswith("sqlalchemy"):
-            text = str(getattr(e, "orig", None) or e).strip().splitlines()
-            err.write(f"ipclassifier demo-db: database error: {text[0] if text else type(e).__name__}\n")
-            return 1
-        raise
+        text = _database_error(e)
+        if text is None:
+            raise
+        err.write(f"ipclassifier demo-db: database error: {text}\n")
+        return 1
     expected = ", ".join(f"{k} {v:,}" for k, v in sorted(rep.expected_ips.items()))
     out.write(
         f"demo-db: {rep.ips:,} IPs and {rep.sessions:,} sessions into {rep.dialect} in {rep.seconds:.1f} s "
@@ -381,36 +396,3 @@ def run_demo_db(args: argparse.Namespace, out: Optional[TextIO] = None, err: Opt
         f"demo-db: networks the addresses come from, by the type the real lists should give: {expected}\n"
     )
     return 0
-
-
-# ---------------------------------------------------------------------------
-# Stand-alone entry point (python -m ipclassifier.cowrie_cli)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``ipclassifier`` parser (cli.build_parser) with these commands
-    added when cli.py does not wire them yet."""
-    from . import cli
-
-    parser = cli.build_parser()
-    for action in parser._actions:  # noqa: SLF001 - argparse keeps subparsers there
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
-            if "backfill" not in action.choices:
-                add_subcommands(action)
-            break
-    return parser
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m ipclassifier.cowrie_cli``: these commands, and cli.py's."""
-    args = build_parser().parse_args(argv)
-    handler: Optional[Callable[[argparse.Namespace], int]] = getattr(args, "handler", None)
-    if handler is None:
-        from . import cli
-
-        return cli.main(argv)
-    return int(handler(args))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -29,17 +29,38 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, TextIO
+from typing import Any, Callable, Dict, List, Mapping, Optional, TextIO
 
-from . import _harness
+from .. import _harness
+from .._extras import MissingExtra, require
+from ..cli.options import Streams, add_global_options, classifier_config
 
-__all__ = ["add_parser", "build_spec", "run", "plot_confusion", "SpecError"]
+__all__ = ["register", "add_parser", "build_spec", "run", "measure", "plot_confusion", "SpecError"]
 
 TYPES = ("tor", "cloud", "datacenter", "residential", "unknown")
 
 
 class SpecError(ValueError):
     """The options do not make a spec (a usage error: exit status 2)."""
+
+
+def register(sub: Any) -> None:
+    """Add ``validate`` (with the classifier options) to an argparse
+    subparsers object."""
+    p = add_parser(sub)
+    add_global_options(p, suppress=True)
+    p.set_defaults(run=_run_command)
+
+
+def _run_command(args: argparse.Namespace, io: Streams) -> int:
+    return run(args, lambda: classifier_config(args), io.out, io.err)
+
+
+def measure(spec: Mapping[str, Any], config: Optional[Mapping[str, Any]], refresh: bool) -> Dict[str, Any]:
+    """The one call that measures: ``spec`` with the engine of ``config``
+    (None: the spec needs no classifier of the user's), as the outcome
+    dict (report, asn_names, targets, markdown, warnings)."""
+    return _harness.run(spec, config, refresh=refresh)
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -169,16 +190,16 @@ def run(
     except SpecError as e:
         err.write(f"ipclassifier validate: error: {e}\n")
         return 2
-    except RuntimeError as e:
+    except MissingExtra as e:
         err.write(f"ipclassifier validate: error: {e}\n")
         return 1
     if _harness.needs_classifier(spec):
-        outcome = _harness.run(spec, config(), refresh=args.refresh)
+        outcome = measure(spec, config(), args.refresh)
     else:
         if args.refresh:
             why = "--real-data loads an engine of its own" if spec.get("real_data") else "AS-name runs score names alone"
             err.write(f"warning: --refresh ignored: {why}, so no classifier of yours is opened\n")
-        outcome = _harness.run(spec)
+        outcome = measure(spec, None, False)
     for w in outcome.pop("warnings", ()):
         if "-refresh ignored" not in w:
             err.write(f"warning: {w}\n")
@@ -199,10 +220,7 @@ def run(
 
 
 def _require_matplotlib() -> None:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise RuntimeError("--plot needs matplotlib, which is not installed (pip install matplotlib)") from None
+    require("validate --plot", "validate", "matplotlib")
 
 
 def plot_confusion(outcome: Dict[str, Any], path: str, title: Optional[str] = None) -> bool:
