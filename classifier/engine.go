@@ -13,8 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ipclassifier/ipclassifier/classifier/cache"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/asname"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/cache"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/fetch"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/field"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/snapshot"

@@ -4,7 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ipclassifier/ipclassifier/classifier/cache"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/cache"
 )
 
 // Stats is a point-in-time view of an engine's counters and data.

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
 )
 
 // Two engines opened on one data directory stand for two processes (a
@@ -25,7 +26,7 @@ import (
 type sharedDirPair struct {
 	srv   *torServer
 	dir   string
-	clock *cacheClock
+	clock *testkit.Clock
 	a, b  *classifier.Engine
 	t0    time.Time // A's first refresh
 }
@@ -34,18 +35,18 @@ type sharedDirPair struct {
 // refreshes the tor group at t0.
 func openSharedDirPair(t *testing.T, script ...reply) *sharedDirPair {
 	t.Helper()
-	p := &sharedDirPair{srv: newTorServer(t, script...), dir: t.TempDir(), clock: cacheNewClock()}
-	opts := func(c *classifier.Config) { c.DataDir, c.Now = p.dir, p.clock.now }
+	p := &sharedDirPair{srv: newTorServer(t, script...), dir: t.TempDir(), clock: testkit.NewClock()}
+	opts := func(c *classifier.Config) { c.DataDir, c.Now = p.dir, p.clock.Now }
 	p.a = torEngine(t, p.srv.URL, opts)
 	p.b = torEngine(t, p.srv.URL, opts)
-	p.t0 = p.clock.now().UTC()
+	p.t0 = p.clock.Now().UTC()
 	require.Equal(t, classifier.StatusUpdated, refreshTor(t, p.a, false).Status)
 	return p
 }
 
 // at moves the shared clock to t0+d.
 func (p *sharedDirPair) at(d time.Duration) {
-	p.clock.advance(p.t0.Add(d).Sub(p.clock.now()))
+	p.clock.Advance(p.t0.Add(d).Sub(p.clock.Now()))
 }
 
 // snapshotFile is the path of the tor snapshot's data or metadata file.
@@ -127,7 +128,7 @@ func TestRefreshAdoptsTheNewerSnapshotAnotherProcessPersisted(t *testing.T) {
 			}
 			st := sourceStats(t, p.a, "tor")
 			assert.WithinDuration(t, want, st.SnapshotAt, 0, "stats")
-			assert.InDelta(t, p.clock.now().Sub(want).Seconds(), st.AgeSeconds, 0.001)
+			assert.InDelta(t, p.clock.Now().Sub(want).Seconds(), st.AgeSeconds, 0.001)
 			assert.Equal(t, 10, st.Prefixes)
 			assert.Empty(t, st.LastError)
 		})
@@ -228,7 +229,7 @@ func TestRefreshKeepsPreviousDataWhenTheSnapshotOnDiskIsBroken(t *testing.T) {
 			r = classify(t, p.a, "185.221.0.3")
 			assert.Equal(t, classifier.TypeTor, r.Type)
 			assert.False(t, r.Stale)
-			c := torEngine(t, p.srv.URL, func(c *classifier.Config) { c.DataDir, c.Now = p.dir, p.clock.now })
+			c := torEngine(t, p.srv.URL, func(c *classifier.Config) { c.DataDir, c.Now = p.dir, p.clock.Now })
 			assert.Equal(t, classifier.TypeTor, classify(t, c, "185.221.0.3").Type, "the files on disk are good again")
 		})
 	}
@@ -284,7 +285,7 @@ func TestFailedRefreshDoesNotOverwriteTheNewerSnapshotAnotherProcessPersisted(t 
 			if tt.corrupt == nil {
 				// The next process keeps B's data and metadata paired: it
 				// revalidates with B's ETag rather than downloading anew.
-				c := torEngine(t, p.srv.URL, func(c *classifier.Config) { c.DataDir, c.Now = p.dir, p.clock.now })
+				c := torEngine(t, p.srv.URL, func(c *classifier.Config) { c.DataDir, c.Now = p.dir, p.clock.Now })
 				assert.Equal(t, classifier.StatusNotModified, refreshTor(t, c, true).Status)
 				assert.Equal(t, `"v2"`, p.srv.ifNone[3])
 			}

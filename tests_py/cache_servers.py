@@ -29,7 +29,7 @@ from typing import Dict, List, Optional, Tuple
 from urllib.parse import urlparse
 
 REQUIRE_SERVERS = os.environ.get("IPCLASSIFIER_REQUIRE_SERVERS", "") in ("1", "true", "yes")
-KEY_PREFIX = "ip_classification:"  # the L1 key prefix (classifier/cache)
+KEY_PREFIX = "ip_classification:"  # the L1 key prefix (classifier/internal/cache)
 LAUNCHER = Path(__file__).resolve().parent.parent / "scripts" / "test-servers.sh"
 UNAVAILABLE = 3  # the launcher's exit status when a server cannot run here
 

@@ -1,4 +1,4 @@
-package tests_go
+package cache_test
 
 import (
 	"context"
@@ -17,7 +17,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ipclassifier/ipclassifier/classifier/cache"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/cache"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
 )
 
 // cacheWaitUp polls Get (which probes a backing-off tier) until tier is up.
@@ -320,12 +321,12 @@ func TestCacheUpstreamTableIsReusedAndOtherServicesUntouched(t *testing.T) {
 
 func TestCacheCleanupRemovesOnlyExpired(t *testing.T) {
 	dir, du := t.TempDir(), cacheSQLiteURL(t)
-	clock := cacheNewClock()
-	c := cacheOpen(t, cache.Config{DatabaseURL: du, Dir: dir}, cache.WithClock(clock.now))
+	clock := testkit.NewClock()
+	c := cacheOpen(t, cache.Config{DatabaseURL: du, Dir: dir}, cache.WithClock(clock.Now))
 	cacheSet(t, c, "20.1.1.1", "tor")
 	cacheSet(t, c, "20.1.1.2", "tor")
 	cacheSet(t, c, "2001:db8::20", "tor")
-	clock.advance(8 * 24 * time.Hour) // both rows expired in L2; files still young
+	clock.Advance(8 * 24 * time.Hour) // both rows expired in L2; files still young
 	vFresh := cacheSet(t, c, "21.1.1.1", "cloud")
 
 	// L3: one file past 30 days, plus leftovers and foreign files.
@@ -339,7 +340,7 @@ func TestCacheCleanupRemovesOnlyExpired(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, []byte("{"), 0o644))
 	}
 	// Temporary files age by the cache's clock too.
-	twoHours, tenMin := clock.now().Add(-2*time.Hour), clock.now().Add(-10*time.Minute)
+	twoHours, tenMin := clock.Now().Add(-2*time.Hour), clock.Now().Add(-10*time.Minute)
 	require.NoError(t, os.Chtimes(oldTmp, twoHours, twoHours))
 	require.NoError(t, os.Chtimes(newTmp, tenMin, tenMin))
 	foreign := filepath.Join(dir, "README.txt")

@@ -1,4 +1,4 @@
-package tests_go
+package cache_test
 
 import (
 	"encoding/json"
@@ -12,7 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ipclassifier/ipclassifier/classifier/cache"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/cache"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
 )
 
 func TestCacheNilAndNoTierAreFreeMisses(t *testing.T) {
@@ -89,8 +90,8 @@ func TestCacheL2SQLGetSetExpiryAndCorruptValue(t *testing.T) {
 	for _, be := range cacheL2Backends {
 		t.Run(be.name, func(t *testing.T) {
 			u := be.url(t)
-			clock := cacheNewClock()
-			c := cacheOpen(t, cache.Config{DatabaseURL: u}, cache.WithClock(clock.now))
+			clock := testkit.NewClock()
+			c := cacheOpen(t, cache.Config{DatabaseURL: u}, cache.WithClock(clock.Now))
 			db := cacheSQL(t, u)
 
 			v := cacheSet(t, c, "10.2.0.1", "residential")
@@ -98,7 +99,7 @@ func TestCacheL2SQLGetSetExpiryAndCorruptValue(t *testing.T) {
 			require.True(t, ok, "row service='ip_classification', cache_key=ip")
 			require.JSONEq(t, string(v), string(stored))
 			exp := cacheRowExpiry(t, db, u, "10.2.0.1")
-			require.WithinDuration(t, clock.now().Add(7*24*time.Hour), exp, 2*time.Second, "7-day TTL")
+			require.WithinDuration(t, clock.Now().Add(7*24*time.Hour), exp, 2*time.Second, "7-day TTL")
 			cacheRequireHit(t, c, "10.2.0.1", cache.TierL2, v)
 
 			// Upsert: a second Set replaces the row.
@@ -107,7 +108,7 @@ func TestCacheL2SQLGetSetExpiryAndCorruptValue(t *testing.T) {
 			cacheRequireHit(t, c, "10.2.0.1", cache.TierL2, v2)
 
 			// The TTL is enforced on read.
-			clock.advance(7*24*time.Hour + time.Second)
+			clock.Advance(7*24*time.Hour + time.Second)
 			cacheRequireMiss(t, c, "10.2.0.1")
 			v3 := cacheSet(t, c, "10.2.0.1", "tor")
 			cacheRequireHit(t, c, "10.2.0.1", cache.TierL2, v3)

@@ -1,4 +1,4 @@
-package tests_go
+package cache_test
 
 // Real servers for the cache tests: Redis and PostgreSQL from the
 // environment (IPCLASSIFIER_TEST_REDIS_URL, IPCLASSIFIER_TEST_POSTGRES_URL)
@@ -23,7 +23,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +34,8 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
 )
 
 // cacheSkipOrFatal skips for a missing server, or fails when servers are
@@ -65,8 +66,7 @@ var errServerUnavailable = errors.New("server unavailable")
 
 // testServersScript is scripts/test-servers.sh of this repository.
 func testServersScript() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "scripts", "test-servers.sh")
+	return filepath.Join(testkit.Root(), "scripts", "test-servers.sh")
 }
 
 // launched is one `test-servers.sh run` watchdog: the URLs it exported, and

@@ -1,4 +1,4 @@
-package tests_go
+package cache_test
 
 import (
 	"context"
@@ -7,13 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ipclassifier/ipclassifier/classifier/cache"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/cache"
 )
 
 // cacheCtx is the context of every cache call in the tests.
@@ -45,26 +44,6 @@ var cacheL2Backends = []cacheBackend{
 // cacheSQLiteURL is a fresh SQLite file in the test's temp dir.
 func cacheSQLiteURL(tb testing.TB) string {
 	return "sqlite://" + filepath.Join(tb.TempDir(), "cache.db")
-}
-
-// cacheClock is a settable clock for expiry tests.
-type cacheClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func cacheNewClock() *cacheClock { return &cacheClock{t: time.Now()} }
-
-func (c *cacheClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *cacheClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 // cacheSet stores a fresh value of type typ under ip and returns it.

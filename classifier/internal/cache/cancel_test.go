@@ -1,4 +1,4 @@
-package tests_go
+package cache_test
 
 import (
 	"context"
@@ -9,7 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ipclassifier/ipclassifier/classifier/cache"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/cache"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
 )
 
 // cacheCancelAfter is a context whose Err is nil for its first n calls and
@@ -37,9 +38,9 @@ func (c *cacheCancelAfter) Err() error {
 
 // cacheCancelFixture is an L3-only cache holding 12 answers in one
 // directory, 40/0/0/{0..11}.json, and its clock.
-func cacheCancelFixture(t *testing.T) (*cache.Cache, string, *cacheClock) {
-	dir, clock := t.TempDir(), cacheNewClock()
-	c := cacheOpen(t, cache.Config{Dir: dir}, cache.WithClock(clock.now))
+func cacheCancelFixture(t *testing.T) (*cache.Cache, string, *testkit.Clock) {
+	dir, clock := t.TempDir(), testkit.NewClock()
+	c := cacheOpen(t, cache.Config{Dir: dir}, cache.WithClock(clock.Now))
 	for i := range 12 {
 		cacheSet(t, c, "40.0.0."+strconv.Itoa(i), "tor")
 	}
@@ -53,7 +54,7 @@ const cacheCancelCalls, cacheCancelRemoved = 8, 4
 
 func TestCacheCleanupCancelledDuringTheL3SweepReturnsTheContextError(t *testing.T) {
 	c, dir, clock := cacheCancelFixture(t)
-	clock.advance(31 * 24 * time.Hour) // every file expired
+	clock.Advance(31 * 24 * time.Hour) // every file expired
 
 	r, err := c.Cleanup(cacheNewCancelAfter(cacheCancelCalls))
 	require.Error(t, err, "a cancelled sweep is not a success")
@@ -72,7 +73,7 @@ func TestCacheCleanupCancelledDuringTheL3SweepReturnsTheContextError(t *testing.
 
 func TestCacheCleanupWithAContextAlreadyCancelledRemovesNothing(t *testing.T) {
 	c, dir, clock := cacheCancelFixture(t)
-	clock.advance(31 * 24 * time.Hour)
+	clock.Advance(31 * 24 * time.Hour)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 

@@ -1,4 +1,4 @@
-package tests_go
+package cache_test
 
 import (
 	"database/sql"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ipclassifier/ipclassifier/classifier/cache"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/cache"
 	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
