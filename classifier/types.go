@@ -77,7 +77,7 @@ const (
 //
 // Provider, Region and Service are empty when the source does not know them;
 // for answers from the ASN (hosting-ASN list, AS-name heuristic) Provider is
-// the AS name. Matched is the prefix (or exact address) that decided the
+// the AS name. MatchedPrefix is the prefix (or exact address) that decided the
 // answer, "AS<n>" for the hosting-ASN list, or "as_name:<patterns>" for the
 // AS-name heuristic. Snapshot names the source snapshot ("tor", "cloud/aws",
 // "datacenter/x4bnet-asn", …; for the AS-name heuristic the ip2asn table
