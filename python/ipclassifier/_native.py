@@ -30,6 +30,8 @@ from ctypes import POINTER, c_char, c_char_p, c_int32, c_int64
 from importlib import resources
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Protocol, Tuple
 
+from . import _wire
+from ._errors import ClassifierError
 from ._version import __version__
 
 __all__ = [
@@ -81,15 +83,6 @@ FORK_MESSAGE = (
 
 LIBRARY_NAME = "libipclassifier.so"
 LIBRARY_ENV = "IPCLASSIFIER_LIBRARY"
-
-
-class ClassifierError(RuntimeError):
-    """An error reported by the Go engine (or the loader). ``code`` is the
-    C ABI status code, ``None`` for errors raised on the Python side."""
-
-    def __init__(self, message: str, code: Optional[int] = None) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 class _Func(Protocol):
@@ -258,9 +251,6 @@ def load() -> Library:
                     "rebuild the library with build.sh"
                 )
             _lib = lib
-            from . import _logs  # here, not at import: _logs imports this module
-
-            _logs.start(lib)
         return _lib
 
 
@@ -269,8 +259,6 @@ def abi_mismatches(info: Dict[str, Any]) -> List[str]:
     (empty when they agree): the ABI version, every status code by name,
     the record fields (a newer library may append fields) and the error
     record's mark."""
-    from . import _wire  # here, not at import: _wire imports this module
-
     problems = []
     if info.get("abi") != ABI_VERSION:
         problems.append(f"ABI {info.get('abi')}, want {ABI_VERSION}")

@@ -13,7 +13,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
-from ._native import ClassifierError
+from ._errors import ClassifierError
 from .types import IPClassification, IPType
 
 __all__ = ["FIELDS", "ERROR_MARK", "TYPES", "decode", "decode_batch", "values"]

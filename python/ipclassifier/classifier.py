@@ -277,6 +277,7 @@ class IPClassifier:
         self.config: Dict[str, Any] = dict(config)
         self._lock = threading.Lock()
         lib = self._lib = _native.load()
+        _logs.start(lib)  # the engine's logs reach logging from now on
         self._fn = lib.classify_untyped
         data = json.dumps(self.config).encode()
         handle = c_int64(0)
