@@ -13,16 +13,18 @@ BENCH_DIR := .bench
 # tests run on the SQLite the library ships with (IPCLASSIFIER_SQLITE).
 GO_TAGS ?= $(shell bash build.sh --go-tags)
 
-.PHONY: help build run demo test test-go test-py bench lint deps clean
+WHEEL_DIR := dist
+
+.PHONY: help build run demo test test-go test-py bench lint deps wheel wheel-check clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 build: ## build the Go engine as a c-shared library into the Python package
 	@bash build.sh
 
-deps: ## install the Python packages the tests need (no-op when present)
-	@$(PYTHON) -c 'import pytest, sqlalchemy, psycopg2, matplotlib' 2>/dev/null || $(PYTHON) -m pip install -q -r requirements-dev.txt
+deps: ## install the Python packages of the test and lint extras of pyproject.toml (no-op when present)
+	@reqs="$$($(PYTHON) scripts/extras.py test lint)" && { [ -z "$$reqs" ] || $(PYTHON) -m pip install -q $$reqs; }
 
 run: build ## refresh the sources (offline: says so, keeps its snapshots) and classify examples/attackers.txt
 	@$(PYTHON) -m ipclassifier $(RUN_ARGS) refresh all --summary || true
@@ -33,11 +35,11 @@ demo: build ## `make run` offline: the real snapshots in ../shared/data stand in
 
 test: deps build test-go test-py ## run every Go and Python test (race detector on)
 
-test-go:
+test-go: ## the Go tests (race detector on)
 	$(GO) vet -tags "$(GO_TAGS)" ./...
 	$(GO) test -race -count=1 -tags "$(GO_TAGS)" ./...
 
-test-py:
+test-py: ## the Python tests (after make build)
 	$(PYTHON) -m pytest -q tests_py
 
 bench: deps build ## run the Go and Python benchmarks on ../shared/data and print a table
@@ -46,11 +48,24 @@ bench: deps build ## run the Go and Python benchmarks on ../shared/data and prin
 	$(PYTHON) tests_py/bench_classify.py --json $(BENCH_DIR)/py.json
 	@$(PYTHON) scripts/bench_table.py $(BENCH_DIR)/go.txt $(BENCH_DIR)/py.json
 
-lint: ## gofmt, go vet, and mypy when installed
+lint: deps ## gofmt, go vet, ruff check and mypy --strict
 	@test -z "$$(gofmt -l classifier capi tests_go)" || { gofmt -l classifier capi tests_go; exit 1; }
 	$(GO) vet -tags "$(GO_TAGS)" ./...
-	@if $(PYTHON) -m mypy --version >/dev/null 2>&1; then $(PYTHON) -m mypy --strict python/ipclassifier; else echo "mypy not installed: skipped"; fi
+	$(PYTHON) -m ruff check python tests_py scripts
+	$(PYTHON) -m mypy --strict python/ipclassifier
+
+wheel: ## a manylinux wheel in dist/ (pip wheel, then auditwheel repair; the system libsqlite3 stays shared)
+	@reqs="$$($(PYTHON) scripts/extras.py release)" && { [ -z "$$reqs" ] || $(PYTHON) -m pip install -q $$reqs; }
+	rm -rf $(WHEEL_DIR)/raw $(WHEEL_DIR)/ipclassifier-*.whl build
+	IPCLASSIFIER_SQLITE=system $(PYTHON) -m pip wheel --no-deps -q -w $(WHEEL_DIR)/raw .
+	$(PYTHON) -m auditwheel repair --exclude libsqlite3.so.0 -w $(WHEEL_DIR) $(WHEEL_DIR)/raw/ipclassifier-*.whl
+	rm -rf $(WHEEL_DIR)/raw build python/*.egg-info
+	@ls -l $(WHEEL_DIR)/ipclassifier-*.whl
+
+wheel-check: wheel ## install the wheel in a fresh venv (no other package) and classify with it
+	@bash scripts/wheel-check.sh $(WHEEL_DIR)/ipclassifier-*manylinux*.whl
 
 clean: ## remove build outputs and benchmark results (not the data directory)
-	rm -rf python/ipclassifier/_lib/*.so python/ipclassifier/_lib/*.h build dist *.egg-info $(BENCH_DIR)
+	rm -rf python/ipclassifier/_lib/*.so python/ipclassifier/_lib/*.h python/ipclassifier/_lib/ipclassifier-validate \
+		build dist *.egg-info python/*.egg-info $(BENCH_DIR)
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -31,7 +31,8 @@ def test_bulk_answers_follow_input_order(loaded: Any) -> None:
         ("2a01:4f8::1", None, None),
     ]
     out = loaded.bulk_classify(items)
-    assert [r.ip for r in out] == ["198.51.100.7", "185.220.101.1", "3.5.140.9", "13.64.1.1", "80.128.1.1", "2a01:4f8::1"]
+    want = ["198.51.100.7", "185.220.101.1", "3.5.140.9", "13.64.1.1", "80.128.1.1", "2a01:4f8::1"]
+    assert [r.ip for r in out] == want
     assert [r.ip_type for r in out] == [
         IPType.UNKNOWN, IPType.TOR, IPType.CLOUD, IPType.DATACENTER, IPType.RESIDENTIAL, IPType.DATACENTER,
     ]  # fmt: skip
@@ -153,4 +154,5 @@ def test_batch_buffer_too_small_reports_the_size_needed(loaded: Any) -> None:
     assert loaded._lib.classify_batch(loaded._h, payload, len(payload), buf, need, n) == _native.PARTIAL
     assert n.value == need
     records = bytes(buf[:need]).decode().split("\n")
-    assert [r.split("\t")[:2] for r in records] == [["3.5.140.1", "cloud"], ["1.2.3", "!error"], ["185.220.101.1", "tor"]]
+    want = [["3.5.140.1", "cloud"], ["1.2.3", "!error"], ["185.220.101.1", "tor"]]
+    assert [r.split("\t")[:2] for r in records] == want

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator
 
 import pytest
+
 from cache_servers import KEY_PREFIX, Resp, dead_redis_url, redis_url
 from cowrie_fixtures import pg_url  # noqa: F401  (pytest fixture)
 
@@ -62,7 +63,8 @@ def seed_l2(url: str, ip: str, provider: str, expires_in: timedelta = timedelta(
     with eng.begin() as c:
         c.execute(
             table.insert(),
-            {"service": SERVICE, "cache_key": ip, "cache_value": value, "created_at": now, "expires_at": now + expires_in},
+            {"service": SERVICE, "cache_key": ip, "cache_value": value, "created_at": now,
+             "expires_at": now + expires_in},  # fmt: skip
         )
     eng.dispose()
 
@@ -131,7 +133,9 @@ def test_an_expired_l2_row_is_not_served(make_classifier: Callable[..., Any], tm
 
 
 @pytest.mark.filterwarnings("ignore:db_engine is an SQLite engine:RuntimeWarning")
-def test_db_engine_may_be_an_sqlalchemy_engine(make_classifier: Callable[..., Any], tmp_path: Path, l2_url: str) -> None:
+def test_db_engine_may_be_an_sqlalchemy_engine(
+    make_classifier: Callable[..., Any], tmp_path: Path, l2_url: str
+) -> None:
     eng = sa.create_engine(l2_url)
     try:
         c = tiers(make_classifier, tmp_path, db_engine=eng, cache_dir=None)
@@ -153,7 +157,9 @@ def test_db_engine_may_be_an_sqlalchemy_engine(make_classifier: Callable[..., An
         eng.dispose()
 
 
-def test_redis_down_classify_still_answers_from_the_other_tiers(make_classifier: Callable[..., Any], tmp_path: Path) -> None:
+def test_redis_down_classify_still_answers_from_the_other_tiers(
+    make_classifier: Callable[..., Any], tmp_path: Path
+) -> None:
     c = tiers(make_classifier, tmp_path, db_engine=f"sqlite:///{tmp_path / 'l2.sqlite'}", redis_url=dead_redis_url())
     t = time.monotonic()
     answers = [c.classify("198.51.100.9") for _ in range(20)]
@@ -211,7 +217,9 @@ def test_cli_cache_stats_and_cleanup(tmp_path: Path) -> None:
     f = l3 / "198" / "51" / "100" / "1.json"
     os.utime(f, (old, old))
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE enrichment_cache SET expires_at = '2000-01-01 00:00:00.000000' WHERE cache_key = '198.51.100.2'")
+        conn.execute(
+            "UPDATE enrichment_cache SET expires_at = '2000-01-01 00:00:00.000000' WHERE cache_key = '198.51.100.2'"
+        )
     report = run_cli(*opts, "cache", "cleanup")
     assert (report["l2_rows"], report["l3_files"]) == (1, 1)
     assert not f.exists() and (l3 / "198" / "51" / "100" / "2.json").exists()
@@ -273,7 +281,8 @@ def insert_other_service_row(url: str, service: str, key: str, value: Dict[str, 
     with eng.begin() as c:
         c.execute(
             table.insert(),
-            {"service": service, "cache_key": key, "cache_value": value, "created_at": now, "expires_at": now + timedelta(days=1)},
+            {"service": service, "cache_key": key, "cache_value": value, "created_at": now,
+             "expires_at": now + timedelta(days=1)},  # fmt: skip
         )
     eng.dispose()
 
@@ -315,7 +324,8 @@ def test_cache_clear_unknown_relabels_cached_unknown_answers_and_keeps_the_rest(
     assert c.classify(tor_ip).cache_tier == "l1"  # other answers stayed cached
 
     everything = c.cache_clear()
-    assert (everything["ip_type"], everything["l1_keys"], everything["l2_rows"], everything["l3_files"]) == (None, 2, 2, 2)
+    got = (everything["ip_type"], everything["l1_keys"], everything["l2_rows"], everything["l3_files"])
+    assert got == (None, 2, 2, 2)
     assert everything["error"] is None
     assert l1_values(redis) == {}
     assert l2_rows(l2_url) == {f"dshield/{cloud_ip}": other}
@@ -376,7 +386,9 @@ def test_cli_cache_clear_exits_1_when_a_tier_cannot_be_cleared(tmp_path: Path) -
     assert "ipclassifier: error: cache clear:" in p.stderr
 
 
-def test_cache_clear_export_refuses_an_unknown_type_and_clears_nothing(make_classifier: Callable[..., Any], tmp_path: Path) -> None:
+def test_cache_clear_export_refuses_an_unknown_type_and_clears_nothing(
+    make_classifier: Callable[..., Any], tmp_path: Path
+) -> None:
     """The C ABI checks the type itself (other callers than this package)."""
     from ipclassifier import ClassifierError, _native
 

@@ -67,9 +67,11 @@ def test_jhassine_only_address_is_datacenter(loaded: Any) -> None:
 
 def test_x4bnet_hosting_addresses_are_datacenter(loaded: Any) -> None:
     v4 = loaded.classify("5.9.10.11")
-    assert (v4.ip_type, v4.source, v4.snapshot) == (IPType.DATACENTER, "datacenter_community_lists", "datacenter/x4bnet-ipv4")
+    want = (IPType.DATACENTER, "datacenter_community_lists", "datacenter/x4bnet-ipv4")
+    assert (v4.ip_type, v4.source, v4.snapshot) == want
     v6 = loaded.classify("2a01:4f8:1:2::3")
-    assert (v6.ip_type, v6.snapshot, v6.matched_prefix) == (IPType.DATACENTER, "datacenter/x4bnet-ipv6", "2a01:4f8::/32")
+    want = (IPType.DATACENTER, "datacenter/x4bnet-ipv6", "2a01:4f8::/32")
+    assert (v6.ip_type, v6.snapshot, v6.matched_prefix) == want
 
 
 def test_cloud_wins_over_datacenter(loaded: Any) -> None:
@@ -145,7 +147,9 @@ def test_answer_is_a_real_frozen_classification(loaded: Any) -> None:
     assert rebuilt == r
 
 
-@pytest.mark.parametrize("bad", ["", "1.2.3", "1.2.3.4/24", "::1%eth0", "01.2.3.4", "not-an-ip", " 1.2.3.4", "1.2.3.4:80"])
+@pytest.mark.parametrize(
+    "bad", ["", "1.2.3", "1.2.3.4/24", "::1%eth0", "01.2.3.4", "not-an-ip", " 1.2.3.4", "1.2.3.4:80"]
+)
 def test_invalid_ip_raises_value_error_naming_it(classifier: Any, bad: str) -> None:
     with pytest.raises(ValueError) as ei:
         classifier.classify(bad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -130,3 +131,35 @@ def test_classify_refresh_flag_downloads_first(fixture_server: Any, tmp_path: Pa
     p = run(fixture_server, tmp_path / "fresh", "classify", "--refresh", "-f", "jsonl", "185.220.101.1", "--no-cache")
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["ip_type"] == "tor"
+
+
+def test_a_command_module_that_cannot_be_imported_names_its_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command line still starts; the module's commands say what to
+    install (whatever arguments they are given) and the others work."""
+    from ipclassifier import cli
+
+    monkeypatch.setitem(sys.modules, "ipclassifier.cowrie.cli", None)  # `import` raises ImportError
+    assert cli.main(["backfill", "--db", "sqlite:///x.db", "--batch-size", "5", "--frobnicate"]) == 1
+    err = capsys.readouterr().err
+    assert "ipclassifier backfill: error: the backfill command is unavailable" in err
+    assert "pip install 'ipclassifier[cowrie]'" in err
+    assert cli.main(["demo-db"]) == 1
+    assert "pip install 'ipclassifier[cowrie]'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert "(unavailable: pip install 'ipclassifier[cowrie]')" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:  # other commands still reject unknown options
+        cli.main(["stats", "--frobnicate"])
+    assert e.value.code == 2
+    assert "unrecognized arguments: --frobnicate" in capsys.readouterr().err
+
+
+def test_every_command_module_registers() -> None:
+    from ipclassifier import cli
+
+    sub = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    names = set(sub.choices)
+    assert {"classify", "refresh", "stats", "cache", "backfill", "demo-db", "validate"} <= names
+    assert [m for m, _, _ in cli.COMMAND_MODULES] == ["ipclassifier.cowrie.cli", "ipclassifier.validate.cli"]

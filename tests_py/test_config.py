@@ -133,7 +133,9 @@ def test_default_tiers_open(make_classifier: Any) -> None:
     assert c.classify("3.5.140.1").provider == "aws"
 
 
-@pytest.mark.parametrize("value,expected", [("true", True), ("1", True), ("TRUE", True), ("false", False), ("", False), ("0", False)])
+@pytest.mark.parametrize(
+    "value,expected", [("true", True), ("1", True), ("TRUE", True), ("false", False), ("", False), ("0", False)]
+)
 def test_classification_disabled(monkeypatch: pytest.MonkeyPatch, value: str, expected: bool) -> None:
     monkeypatch.setenv("DISABLE_IP_CLASSIFICATION", value)
     assert classification_disabled() is expected

@@ -176,7 +176,8 @@ def test_asn_inputs_follow_pass4(spy: Spy, db_url: str) -> None:
     create_host_schema(db_url)
     insert_inventory(db_url, [
         {"ip_address": "80.128.1.1", "current_asn": 1,
-         "enrichment": {"maxmind": {"asn": 3320, "asn_org": "Deutsche Telekom AG"}, "cymru": {"asn": 2, "asn_org": "X"}}},
+         "enrichment": {"maxmind": {"asn": 3320, "asn_org": "Deutsche Telekom AG"},
+                        "cymru": {"asn": 2, "asn_org": "X"}}},
         {"ip_address": "80.128.1.2", "current_asn": 1,
          "enrichment": {"maxmind": {"asn": None, "asn_org": None}, "cymru": {"asn": 3209, "asn_org": "Vodafone GmbH"}}},
         {"ip_address": "80.128.1.3", "current_asn": 7922, "enrichment": {"greynoise": {"noise": True}}},
@@ -289,9 +290,11 @@ def test_plain_json_and_text_enrichment_columns(spy: Spy, db_url: str) -> None:
     md.create_all(eng)
     enr = {"maxmind": {"asn": 3320, "asn_org": "Deutsche Telekom AG"}}
     with eng.begin() as c:
-        c.execute(inv.insert(), [{"ip_address": "80.128.1.1", "enrichment": enr if pg else __import__("json").dumps(enr)},
+        stored_enr = enr if pg else __import__("json").dumps(enr)
+        c.execute(inv.insert(), [{"ip_address": "80.128.1.1", "enrichment": stored_enr},
                                  {"ip_address": "185.220.101.1", "enrichment": None}])  # fmt: skip
-        c.execute(ses.insert(), [{"session_id": "a", "source_ip": "80.128.1.1"}, {"session_id": "b", "source_ip": "185.220.101.1"}])
+        c.execute(ses.insert(), [{"session_id": "a", "source_ip": "80.128.1.1"},
+                                 {"session_id": "b", "source_ip": "185.220.101.1"}])  # fmt: skip
     rep = backfill(db_url, spy)
     assert rep.complete and rep.classified == 2 and rep.unwritable == 0
     assert session_types(db_url) == {"a": "residential", "b": "tor"}

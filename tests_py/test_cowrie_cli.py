@@ -32,7 +32,8 @@ def run(server: Any, data_dir: Path, *args: str, timeout: float = 120) -> subpro
 
 
 def test_demo_db_then_backfill(fixture_server: Any, tmp_path: Path, db_url: str) -> None:
-    p = run(fixture_server, tmp_path / "d", "demo-db", "--db", db_url, "--ips", "300", "--sessions", "5000", "--seed", "3")
+    demo = ["demo-db", "--db", db_url, "--ips", "300", "--sessions", "5000", "--seed", "3"]
+    p = run(fixture_server, tmp_path / "d", *demo)
     assert p.returncode == 0, p.stderr
     assert "300 IPs and 5,000 sessions" in p.stdout
     p = run(fixture_server, tmp_path / "d", "backfill", "--db", db_url, "--batch-size", "100", "--progress")
@@ -64,7 +65,8 @@ def test_dry_run_changes_nothing(fixture_server: Any, tmp_path: Path, sqlite_url
 def test_exit_1_when_an_ip_is_invalid(fixture_server: Any, tmp_path: Path, sqlite_url: str) -> None:
     create_host_schema(sqlite_url)
     insert_inventory(sqlite_url, [{"ip_address": "300.1.1.1"}, {"ip_address": "185.220.101.1"}])
-    insert_sessions(sqlite_url, [{"session_id": "a", "source_ip": "300.1.1.1"}, {"session_id": "b", "source_ip": "185.220.101.1"}])
+    insert_sessions(sqlite_url, [{"session_id": "a", "source_ip": "300.1.1.1"},
+                                 {"session_id": "b", "source_ip": "185.220.101.1"}])  # fmt: skip
     p = run(fixture_server, tmp_path / "d", "backfill", "--db", sqlite_url)
     assert p.returncode == 1, p.stderr
     assert "1 invalid" in p.stdout

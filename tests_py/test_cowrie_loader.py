@@ -5,8 +5,8 @@ wins" (upstream's COALESCE upsert) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
 from types import SimpleNamespace
+from typing import Any, Dict, List
 
 import pytest
 
@@ -37,7 +37,12 @@ def test_one_bulk_call_null_only(spy: Spy) -> None:
     assert res.by_type == {"tor": 2, "cloud": 1, "unknown": 2}
     assert len(spy.calls) == 1, "one bulk_classify for the batch"
     assert sorted(spy.calls[0]) == sorted(
-        [("185.220.101.1", None, None), ("3.5.140.9", 16509, None), ("999.1.1.1", None, None), ("198.51.100.7", 64496, None)]
+        [
+            ("185.220.101.1", None, None),
+            ("3.5.140.9", 16509, None),
+            ("999.1.1.1", None, None),
+            ("198.51.100.7", 64496, None),
+        ]
     ), "distinct IPs, snapshot_asn as the ASN"
 
 

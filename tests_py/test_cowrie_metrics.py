@@ -113,3 +113,21 @@ def test_label_values_are_escaped_and_junk_is_skipped() -> None:
     assert value(samples, "ipclassifier_source_last_attempt_timestamp_seconds", 'source="x"') == 1767323045.123456
     assert "ipclassifier_source_prefixes" not in text and "snapshot_timestamp" not in text
     assert prometheus_text({}) == ""
+
+
+def test_collector_on_a_registry_reads_the_live_counters(loaded: Any) -> None:
+    """What a host process does: register the collector once, and every
+    scrape of its registry reads the classifier at that moment."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from ipclassifier.metrics import StatsCollector
+
+    registry = CollectorRegistry()
+    registry.register(StatsCollector(loaded.get_stats))
+    loaded.classify("185.220.101.1")
+    _, first = parse(generate_latest(registry).decode())
+    loaded.bulk_classify(["3.5.140.1", "198.51.100.1"])
+    _, second = parse(generate_latest(registry).decode())
+    assert value(second, "ipclassifier_lookups_total") == value(first, "ipclassifier_lookups_total") + 2
+    assert value(second, "ipclassifier_answers_total", 'type="cloud"') == 1
+    assert registry.get_sample_value("ipclassifier_answers_total", {"type": "tor"}) == 1

@@ -141,14 +141,16 @@ def test_fresh_row_is_skipped(spy: Spy) -> None:
 
 
 def test_stale_row_is_reclassified(spy: Spy) -> None:
-    row = {"ip_address": "185.220.101.1", "enrichment": {"ip_classification": stored("unknown", NOW - timedelta(hours=30))}}
+    old = stored("unknown", NOW - timedelta(hours=30))
+    row = {"ip_address": "185.220.101.1", "enrichment": {"ip_classification": old}}
     res = IPClassificationPass(spy, clock=clock).run(row)
     assert res.status == CLASSIFIED and res.ip_type == "tor"
     assert row["enrichment"]["ip_classification"]["ip_type"] == "tor"
 
 
 def test_force_refresh_reclassifies_a_fresh_row(spy: Spy) -> None:
-    row = {"ip_address": "3.5.140.7", "enrichment": {"ip_classification": stored("unknown", NOW - timedelta(minutes=5))}}
+    recent = stored("unknown", NOW - timedelta(minutes=5))
+    row = {"ip_address": "3.5.140.7", "enrichment": {"ip_classification": recent}}
     res = IPClassificationPass(spy, clock=clock).run(row, force_refresh=True)
     assert res.status == CLASSIFIED
     rec = row["enrichment"]["ip_classification"]
@@ -296,7 +298,8 @@ def test_package_imports_without_sqlalchemy(tmp_path: Path) -> None:
         "sys.meta_path.insert(0, _Block())\n"
     )
     code = (
-        "import ipclassifier, ipclassifier.cli, ipclassifier.cowrie, ipclassifier.cowrie.cli, ipclassifier.validate.cli\n"
+        "import ipclassifier, ipclassifier.cli, ipclassifier.cowrie\n"
+        "import ipclassifier.cowrie.cli, ipclassifier.validate.cli\n"
         "from ipclassifier.cowrie import IPClassificationPass, fill_snapshot_ip_types\n"
         "try:\n    import sqlalchemy\nexcept ImportError:\n    print('blocked')\n"
     )

@@ -91,7 +91,9 @@ def system_library() -> Path:
     """The package's library, which must run on the system SQLite."""
     linked = _linked(PACKAGE_LIBRARY)
     if linked != "system":
-        reason = "build.sh found no system SQLite headers (apt-get install libsqlite3-dev), so the library has its own copy"
+        reason = (
+            "build.sh found no system SQLite headers (apt-get install libsqlite3-dev), so the library has its own copy"
+        )
         if REQUIRE_SYSTEM:
             pytest.fail(f"IPCLASSIFIER_REQUIRE_SYSTEM_SQLITE=1: {reason}")
         pytest.skip(reason)
@@ -125,13 +127,19 @@ def test_host_and_engine_on_one_sqlite_file_in_one_process(library: Dict[str, An
         assert len(got["warned"]) == 1 and "own copy of SQLite" in got["warned"][0]
 
 
-def test_backfill_sql_cache_on_sqlite(library: Dict[str, Any], fixture_server: Any, tmp_path: Path, sqlite_url: str) -> None:
+def test_backfill_sql_cache_on_sqlite(
+    library: Dict[str, Any], fixture_server: Any, tmp_path: Path, sqlite_url: str
+) -> None:
     create_host_schema(sqlite_url)
     insert_inventory(sqlite_url, [{"ip_address": "185.220.101.1"}])
     insert_sessions(sqlite_url, [{"session_id": "a", "source_ip": "185.220.101.1"}])
     cmd = [sys.executable, "-m", "ipclassifier", *fixture_server.cli_options(tmp_path / "d")]
     p = subprocess.run(
-        [*cmd, "backfill", "--db", sqlite_url, "--sql-cache"], capture_output=True, text=True, timeout=120, env=library["env"]
+        [*cmd, "backfill", "--db", sqlite_url, "--sql-cache"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=library["env"],
     )
     if library["linked"] == "system":
         assert p.returncode == 0, p.stderr

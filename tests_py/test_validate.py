@@ -108,7 +108,10 @@ def test_validate_asn_names_mode(fixture_server: FixtureServer, data_dir: Path) 
     assert rc == 0, err
     # Residential-only: 3320 and 7922 right, 20712 says nothing; hosting-only:
     # 16509 right, 64500 "Brava Internet" called residential.
-    assert "| asns.csv: res vs host, all ASNs | all | 3 | 66.7% (2) | 66.7% (1 false) | 2 | 50.0% (1) | 100.0% (0 false) |" in out
+    assert (
+        "| asns.csv: res vs host, all ASNs | all | 3 | 66.7% (2) | 66.7% (1 false) | 2 | 50.0% (1) | 100.0% (0 false) |"
+        in out
+    )
     assert "hosting-only called residential (1 of 1): AS64500 Brava Internet [internet]" in out
     assert "Labels against truth" not in out
 
@@ -138,7 +141,8 @@ def test_validate_exit_codes(fixture_server: FixtureServer, data_dir: Path, tmp_
     rc, out, err = validate(fixture_server, data_dir, "--spec", str(spec))
     assert rc == 1 and "1 target(s) missed" in err
     assert "| labelled right | 70.0% | 10 | ≥ 90.0% | no |" in out
-    spec.write_text(json.dumps({"truth": [str(LABELLED)], "targets": [{"name": "ok", "origin": "labelled.csv", "min": 0.5}]}))
+    targets = [{"name": "ok", "origin": "labelled.csv", "min": 0.5}]
+    spec.write_text(json.dumps({"truth": [str(LABELLED)], "targets": targets}))
     rc, out, err = validate(fixture_server, data_dir, "--spec", str(spec))
     assert rc == 0, err
 
@@ -153,12 +157,15 @@ def test_validate_plot_writes_a_png(fixture_server: FixtureServer, data_dir: Pat
     assert "### Labels against truth" in out
 
 
-def test_validate_plot_without_labelled_addresses_is_an_error(fixture_server: FixtureServer, data_dir: Path, tmp_path: Path) -> None:
+def test_validate_plot_without_labelled_addresses_is_an_error(
+    fixture_server: FixtureServer, data_dir: Path, tmp_path: Path
+) -> None:
     pytest.importorskip("matplotlib", reason="matplotlib is not installed")
     png = tmp_path / "none.png"
     rc, _, err = validate(
-        fixture_server, data_dir, "--asn-names", str(VALIDATE / "asns.csv"), "--positive-tags", str(VALIDATE / "tags-res.csv"),
-        "--negative-tags", str(VALIDATE / "tags-host.csv"), "--plot", str(png),
+        fixture_server, data_dir, "--asn-names", str(VALIDATE / "asns.csv"),
+        "--positive-tags", str(VALIDATE / "tags-res.csv"), "--negative-tags", str(VALIDATE / "tags-host.csv"),
+        "--plot", str(png),
     )  # fmt: skip
     assert rc == 1 and "no confusion matrix" in err
     assert not png.exists()

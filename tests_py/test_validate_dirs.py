@@ -42,7 +42,8 @@ def sandbox_env(sandbox: Path, extra: Dict[str, str]) -> Dict[str, str]:
 
 def run_cli(env: Dict[str, str], *args: str) -> "subprocess.CompletedProcess[str]":
     cmd = [sys.executable, "-m", "ipclassifier", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=str(Path(env["HOME"]).parent.parent))
+    cwd = str(Path(env["HOME"]).parent.parent)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=cwd)
 
 
 def tree(root: Path) -> List[str]:
@@ -75,7 +76,10 @@ def test_validate_asn_names_creates_no_default_dir(tmp_path: Path, where: str) -
     p = run_cli(env, "validate", *ASN_NAMES_ARGS, "--refresh")
     assert tree(sandbox) == ["home"]  # nothing created, not even the default data dir
     assert p.returncode == 0, p.stderr
-    assert "| asns.csv: res vs host, all ASNs | all | 3 | 66.7% (2) | 66.7% (1 false) | 2 | 50.0% (1) | 100.0% (0 false) |" in p.stdout
+    assert (
+        "| asns.csv: res vs host, all ASNs | all | 3 | 66.7% (2) | 66.7% (1 false) | 2 | 50.0% (1) | 100.0% (0 false) |"
+        in p.stdout
+    )
     # --refresh would refresh the user's classifier, which this run does not open.
     assert "warning: --refresh ignored: AS-name runs score names alone, so no classifier of yours is opened" in p.stderr
 

@@ -205,10 +205,14 @@ def _refresh_summary(report: Dict[str, Any], sources: List[Dict[str, Any]], stat
         counts[str(s.get("status"))] = counts.get(str(s.get("status")), 0) + 1
     done = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
     loaded = sum(1 for s in stats.get("sources", []) if s.get("prefixes"))
-    line = f"refresh: {len(sources)} sources: {done}; classifying from {loaded} loaded snapshots ({stats.get('prefixes', 0)} prefixes)"
+    line = (
+        f"refresh: {len(sources)} sources: {done}; "
+        f"classifying from {loaded} loaded snapshots ({stats.get('prefixes', 0)} prefixes)"
+    )
     errors = [str(s.get("error", "")) for s in sources if s.get("status") == "failed"]
     if errors:
-        offline = all(("no such host" in e or "connection refused" in e or "network is unreachable" in e) for e in errors)
+        unreachable = ("no such host", "connection refused", "network is unreachable")
+        offline = all(any(u in e for u in unreachable) for e in errors)
         reason = "the sources are unreachable (no network?)" if offline else f"first error: {errors[0][:160]}"
         line += f"; {reason}"
     return line

@@ -98,7 +98,8 @@ class BackfillReport:
     sessions_would_update: "Counter[str]" = field(default_factory=Counter)  # dry run: type → sessions
     sessions_total: int = 0
     sessions_known_ip: int = 0  # sessions with a non-empty source_ip
-    session_types: "Counter[Optional[str]]" = field(default_factory=Counter)  # type (None = no type) → sessions with a known IP, at the end
+    # type (None = no type) → sessions with a known IP, at the end
+    session_types: "Counter[Optional[str]]" = field(default_factory=Counter)
     batches: int = 0
     seconds: float = 0.0
     classify_seconds: float = 0.0  # in bulk_classify
@@ -210,7 +211,9 @@ class _Host:
         insp = sa.inspect(conn)
         for name in (inventory, sessions):
             if not insp.has_table(name):
-                raise BackfillError(f"table {name!r} does not exist in this database (is it the cowrieprocessor database?)")
+                raise BackfillError(
+                    f"table {name!r} does not exist in this database (is it the cowrieprocessor database?)"
+                )
         icols = {c["name"]: c for c in insp.get_columns(inventory)}
         scols = {c["name"]: c for c in insp.get_columns(sessions)}
         for table, cols, need in (
@@ -237,7 +240,10 @@ class _Host:
         self.has_updated_at = "enrichment_updated_at" in icols
         self.has_snapshot_asn = "snapshot_asn" in scols
         md = sa.MetaData()
-        icolumns: List[Any] = [sa.Column("ip_address", sa.String(45), primary_key=True), sa.Column("enrichment", enr_type)]
+        icolumns: List[Any] = [
+            sa.Column("ip_address", sa.String(45), primary_key=True),
+            sa.Column("enrichment", enr_type),
+        ]
         if self.has_current_asn:
             icolumns.append(sa.Column("current_asn", sa.BigInteger))
         if self.has_updated_at:
@@ -275,7 +281,7 @@ class _Host:
     def untyped(self, include_unknown: bool) -> ColumnElement[bool]:
         """Sessions the backfill types: no snapshot_ip_type yet (or, with
         include_unknown, an empty or "unknown" one)."""
-        t = self.ses.c.snapshot_ip_type
+        t: ColumnElement[Any] = self.ses.c.snapshot_ip_type
         if include_unknown:
             return sa.or_(t.is_(None), t == "", t == UNKNOWN)
         return t.is_(None)
@@ -406,11 +412,13 @@ def _update_sessions(conn: Connection, host: _Host, include_unknown: bool) -> in
         conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
     untyped = host.untyped(include_unknown)
     if host.update_from:  # UPDATE … FROM tmp
-        stmt = sa.update(ses).values({ses.c.snapshot_ip_type: tmp.c.ip_type}).where(ses.c.source_ip == tmp.c.ip, untyped)
+        stmt = sa.update(ses).values({ses.c.snapshot_ip_type: tmp.c.ip_type})
+        stmt = stmt.where(ses.c.source_ip == tmp.c.ip, untyped)
     else:
         r = tmp.alias("r")
         ip_type = sa.select(r.c.ip_type).where(r.c.ip == ses.c.source_ip).scalar_subquery()
-        stmt = sa.update(ses).values({ses.c.snapshot_ip_type: ip_type}).where(untyped, ses.c.source_ip.in_(sa.select(tmp.c.ip)))
+        stmt = sa.update(ses).values({ses.c.snapshot_ip_type: ip_type})
+        stmt = stmt.where(untyped, ses.c.source_ip.in_(sa.select(tmp.c.ip)))
     return int(conn.execute(stmt).rowcount or 0)
 
 
@@ -573,7 +581,8 @@ class _Backfill:
     def _tick(self, phase: str, done: int, total: int) -> None:
         if self.progress is not None:
             r = self.report
-            self.progress(BackfillProgress(phase, done, total, r.batches, time.perf_counter() - self.t0, r.sessions_updated))
+            elapsed = time.perf_counter() - self.t0
+            self.progress(BackfillProgress(phase, done, total, r.batches, elapsed, r.sessions_updated))
 
     def _classify(self, items: List[Tuple[str, Optional[int], Optional[str]]]) -> List[IPClassification]:
         c0 = time.perf_counter()
@@ -696,7 +705,6 @@ class _Backfill:
         """
         ses, inv, r = host.ses, host.inv, self.report
         cols = [ses.c.source_ip, ses.c.snapshot_asn if host.has_snapshot_asn else sa.null()]
-        t = ses.c.snapshot_ip_type
         cond = host.untyped(self.include_unknown)
         asn_of: Dict[str, Optional[int]] = {}
         result = conn.execute(sa.select(*cols).where(cond).execution_options(yield_per=50_000))
@@ -789,16 +797,20 @@ def format_report(report: BackfillReport) -> str:
         typed += sum(report.sessions_would_update.values())
     lines.append(
         f"sessions: {report.sessions_total:,} total, {report.sessions_known_ip:,} with a source IP; "
-        f"{verb} snapshot_ip_type on {(sum(report.sessions_would_update.values()) if report.dry_run else report.sessions_updated):,}"
+        f"{verb} snapshot_ip_type on "
+        f"{(sum(report.sessions_would_update.values()) if report.dry_run else report.sessions_updated):,}"
     )
     cov = report.coverage * 100
     cov_text = f"{math.floor(cov * 100) / 100:.2f}%" if cov < 100 else "100.00%"
     lines.append(
         f"coverage{' (after the run)' if report.dry_run else ''}: {cov_text} "
-        f"({min(typed, report.sessions_known_ip):,} of {report.sessions_known_ip:,} sessions with a known source IP have a type)"
+        f"({min(typed, report.sessions_known_ip):,} of {report.sessions_known_ip:,} "
+        "sessions with a known source IP have a type)"
     )
     if not report.complete:
         lines.append("INCOMPLETE: stopped before the end; run again to continue (finished batches are kept)")
     if report.unwritable:
-        lines.append(f"warning: {report.unwritable:,} ip_inventory rows hold a non-object enrichment: answer not stored")
+        lines.append(
+            f"warning: {report.unwritable:,} ip_inventory rows hold a non-object enrichment: answer not stored"
+        )
     return "\n".join(lines)

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, TextIO
 
 from .._extras import require
 from .._native import ClassifierError
-from ..cli.options import Streams, add_global_options, open_classifier
 from ..classifier import IPClassifier, _shares_sqlite
+from ..cli.options import Streams, add_global_options, open_classifier
 
 if TYPE_CHECKING:  # pragma: no cover
     from .backfill_job import BackfillProgress
@@ -60,7 +60,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--force", action="store_true",
                    help="re-classify every row, even those classified recently (no cache tier is used)")  # fmt: skip
     p.add_argument("--dry-run", action="store_true",
-                   help="change nothing: report what would change (uses the snapshots on disk, no refresh, no cache)")  # fmt: skip
+                   help="change nothing: report what would change "
+                        "(uses the snapshots on disk, no refresh, no cache)")  # fmt: skip
     p.add_argument("--include-unknown", action="store_true",
                    help="also re-type sessions whose snapshot_ip_type is 'unknown'")  # fmt: skip
     p.add_argument("--no-orphans", action="store_true", help="skip sessions whose source IP is not in ip_inventory")

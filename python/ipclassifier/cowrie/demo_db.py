@@ -281,8 +281,10 @@ NETWORKS: Tuple[Network, ...] = (
 )  # fmt: skip
 
 _CITIES = {
-    "US": ["Ashburn", "Santa Clara", "New York", "Chicago", "Los Angeles"], "DE": ["Frankfurt am Main", "Nuremberg", "Berlin"],
-    "FR": ["Paris", "Roubaix", "Gravelines"], "NL": ["Amsterdam"], "CN": ["Shanghai", "Beijing", "Nanjing", "Guangzhou"],
+    "US": ["Ashburn", "Santa Clara", "New York", "Chicago", "Los Angeles"],
+    "DE": ["Frankfurt am Main", "Nuremberg", "Berlin"],
+    "FR": ["Paris", "Roubaix", "Gravelines"], "NL": ["Amsterdam"],
+    "CN": ["Shanghai", "Beijing", "Nanjing", "Guangzhou"],
     "KR": ["Seoul", "Busan"], "IN": ["Mumbai", "Delhi", "Bengaluru"], "VN": ["Hanoi", "Ho Chi Minh City"],
     "BR": ["São Paulo", "Rio de Janeiro"], "TR": ["Istanbul", "Ankara"], "RU": ["Moscow", "Saint Petersburg"],
     "ID": ["Jakarta", "Surabaya"], "PH": ["Manila"], "TW": ["Taipei"], "MX": ["Mexico City"], "HK": ["Hong Kong"],
@@ -612,7 +614,8 @@ def _generate(
             if off + dur > last[who]:
                 last[who] = off + dur
             asn, cc = meta[who]
-            append((sid, addrs[who].ip, t1, t2, events, cmds, 1 if cmds and rand() < 0.1 else 0, logins, None, asn, cc or None))
+            downloads = 1 if cmds and rand() < 0.1 else 0
+            append((sid, addrs[who].ip, t1, t2, events, cmds, downloads, logins, None, asn, cc or None))
         elif who == -1:
             append((sid, None, t1, t2, events, cmds, 0, logins, None, None, None))
         else:
@@ -630,10 +633,11 @@ def _generate(
     by_asn: Dict[Optional[int], int] = {}
     for i, a in enumerate(addrs):
         if a.sessions == 0:
-            f = l = rnd.random() * _WINDOW
+            seen_first = seen_last = rnd.random() * _WINDOW
         else:
-            f, l = first[i], last[i]
-        inv_rows.append((a.ip, meta[i][0], ts(f), ts(l), max(a.sessions, 1), inv_enrichment[i], ts(l)))
+            seen_first, seen_last = first[i], last[i]
+        inv_rows.append((a.ip, meta[i][0], ts(seen_first), ts(seen_last), max(a.sessions, 1), inv_enrichment[i],
+                         ts(seen_last)))  # fmt: skip
         by_asn[a.net.asn] = by_asn.get(a.net.asn, 0) + a.sessions
     top = max((k for k in by_asn if k is not None), key=lambda k: by_asn[k], default=None)
     rep.top_asn = top
@@ -641,14 +645,18 @@ def _generate(
     return inv_rows, ses_rows
 
 
-_INV_COLS = ("ip_address", "current_asn", "first_seen", "last_seen", "session_count", "enrichment", "enrichment_updated_at")
+_INV_COLS = (
+    "ip_address", "current_asn", "first_seen", "last_seen", "session_count", "enrichment", "enrichment_updated_at",
+)  # fmt: skip
 _SES_COLS = (
     "session_id", "source_ip", "first_event_at", "last_event_at", "event_count", "command_count", "file_downloads",
     "login_attempts", "risk_score", "snapshot_asn", "snapshot_country",
 )  # fmt: skip
 
 
-def _insert_sqlite(conn: Connection, inv: Table, ses: Table, inv_rows: Sequence[_InvRow], ses_rows: Sequence[_SesRow]) -> None:
+def _insert_sqlite(
+    conn: Connection, inv: Table, ses: Table, inv_rows: Sequence[_InvRow], ses_rows: Sequence[_SesRow]
+) -> None:
     """executemany through the DBAPI cursor of the INSERTs SQLAlchemy
     compiles (its per-row processing would triple the time). Timestamps are
     generated in SQLAlchemy's SQLite DATETIME text form."""
@@ -672,7 +680,9 @@ def _positional_insert(conn: Connection, table: Table, cols: Sequence[str]) -> s
     return str(compiled)
 
 
-def _copy_pg(conn: Connection, inv: Table, ses: Table, inv_rows: Sequence[_InvRow], ses_rows: Sequence[_SesRow]) -> None:
+def _copy_pg(
+    conn: Connection, inv: Table, ses: Table, inv_rows: Sequence[_InvRow], ses_rows: Sequence[_SesRow]
+) -> None:
     """COPY FROM STDIN (CSV) through psycopg2 (or psycopg 3). COPY has no
     SQLAlchemy construct: the statement names the Table's quoted name."""
     raw: Any = conn.connection.driver_connection

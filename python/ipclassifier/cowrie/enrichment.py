@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -42,7 +40,6 @@ from typing import (
     Optional,
     Sequence,
     Tuple,
-    Union,
 )
 
 from ..classifier import classification_disabled
@@ -396,7 +393,9 @@ class IPClassificationPass:
             return False
         return not (self.honour_disable_flag and classification_disabled())
 
-    def __call__(self, row: Any, enrichment: Optional[Mapping[str, Any]] = None, *, force_refresh: bool = False) -> PassResult:
+    def __call__(
+        self, row: Any, enrichment: Optional[Mapping[str, Any]] = None, *, force_refresh: bool = False
+    ) -> PassResult:
         return self.run(row, enrichment, force_refresh=force_refresh)
 
     def run(
@@ -554,7 +553,9 @@ def fill_snapshot_ip_types(
             types = {ip: a.ip_type.value for ip, a in zip(asn_of, answers)}
         except Exception as e:  # never fail the loader's batch
             res.failed, res.error = True, f"{type(e).__name__}: {e}"
-            log.warning("snapshot_ip_type: classification failed for a batch of %d rows, writing unknown: %s", len(pending), e)
+            log.warning(
+                "snapshot_ip_type: classification failed for a batch of %d rows, writing unknown: %s", len(pending), e
+            )
     for row, ip in pending:
         t = types.get(ip, UNKNOWN)
         _set(row, type_field, t)

@@ -78,9 +78,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     t.add_argument("--sample-tor", action="append", default=[], metavar="FILE",
                    help="every address of a Tor list: bulk exit list, Onionoo JSON or exits CSV (repeatable)")
     t.add_argument("--sample-cloud", action="append", default=[], metavar="PROVIDER=FILE",
-                   help="random addresses of a cloud provider's file: AWS/GCP/Oracle/Azure JSON or rezmoss CSV (repeatable)")
+                   help="random addresses of a cloud provider's file: AWS/GCP/Oracle/Azure JSON or rezmoss CSV "
+                        "(repeatable)")
     t.add_argument("--format", metavar="FORMAT",
-                   help="format of the --sample-cloud files (aws-json, gcp-json, oracle-json, azure-json, rezmoss-csv); default: detected")
+                   help="format of the --sample-cloud files (aws-json, gcp-json, oracle-json, azure-json, "
+                        "rezmoss-csv); default: detected")
     t.add_argument("--sample-asn-tags", metavar="TAGS[,TAGS]",
                    help="addresses of the ip2asn ranges of the ASNs in these tag files (bgp.tools tags-*.csv)")
     t.add_argument("--exclude-tags", metavar="TAGS[,TAGS]", help="... and in none of these")
@@ -101,7 +103,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     a.add_argument("--examples", type=int, default=0, metavar="N", help="list up to N names of each kind of error")
     o = p.add_argument_group("output")
     o.add_argument("--real-data", metavar="DIR",
-                   help="load an engine of its own from DIR (laid out as ../shared/data) and run the standard target suite")
+                   help="load an engine of its own from DIR (laid out as ../shared/data) and run the standard "
+                        "target suite")
     o.add_argument("--spec", metavar="FILE.json", help="a ready spec (classifier/validate.Spec) instead of the options")
     o.add_argument("--plot", metavar="FILE.png", help="draw the confusion matrix (needs matplotlib)")
     o.add_argument("--json", action="store_true", help="print the raw outcome as JSON instead of markdown")
@@ -197,7 +200,9 @@ def run(
         outcome = measure(spec, config(), args.refresh)
     else:
         if args.refresh:
-            why = "--real-data loads an engine of its own" if spec.get("real_data") else "AS-name runs score names alone"
+            why = "AS-name runs score names alone"
+            if spec.get("real_data"):
+                why = "--real-data loads an engine of its own"
             err.write(f"warning: --refresh ignored: {why}, so no classifier of yours is opened\n")
         outcome = measure(spec, None, False)
     for w in outcome.pop("warnings", ()):
