@@ -15,7 +15,7 @@ GO_TAGS ?= $(shell bash build.sh --go-tags)
 
 WHEEL_DIR := dist
 
-.PHONY: help build run demo test test-go test-py bench lint deps wheel wheel-check clean
+.PHONY: help build run demo test test-go test-py bench fuzz lint deps wheel wheel-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -47,6 +47,15 @@ bench: deps build ## run the Go and Python benchmarks on ../shared/data and prin
 	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 -tags "$(GO_TAGS)" ./... | tee $(BENCH_DIR)/go.txt
 	$(PYTHON) tests_py/bench_classify.py --json $(BENCH_DIR)/py.json
 	@$(PYTHON) scripts/bench_table.py $(BENCH_DIR)/go.txt $(BENCH_DIR)/py.json
+
+FUZZTIME ?= 10s
+fuzz: ## run every Go fuzz target for FUZZTIME each (default 10s; the seeds run in make test too)
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -tags "$(GO_TAGS)" $$pkg || exit 1; \
+		done; \
+	done
 
 lint: deps ## gofmt, go vet, ruff check and mypy --strict
 	@test -z "$$(gofmt -l classifier capi tests_go)" || { gofmt -l classifier capi tests_go; exit 1; }

@@ -255,9 +255,8 @@ def main() -> int:
             Path(args.json).write_text("[]\n")
         return 0
 
-    from ipclassifier import _wire
+    from ipclassifier import _wire, create_ip_classifier
     from ipclassifier import classifier as impl
-    from ipclassifier import create_ip_classifier
 
     httpd, url = serve(DATA)
     rows: List[Row] = []

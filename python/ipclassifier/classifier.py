@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import warnings
 from ctypes import c_char, c_int64, pointer
