@@ -21,6 +21,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
@@ -67,11 +68,14 @@ print(json.dumps({"linked": linked, "seen_while_open": seen_open, "seen_after_cl
 
 
 def _linked(library: Path) -> str:
+    """Which SQLite the library runs on (its data directory a throwaway one,
+    never a folder inside the package)."""
     code = "from ipclassifier import IPClassifier; c = IPClassifier(enable_cache=False, data_dir=__import__('sys').argv[1]); print(c.get_stats()['sqlite']['linked'])"  # noqa: E501
-    p = subprocess.run(
-        [sys.executable, "-c", code, str(library.parent / "data")],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "IPCLASSIFIER_LIBRARY": str(library)},
-    )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="ipclassifier-linked-") as data_dir:
+        p = subprocess.run(
+            [sys.executable, "-c", code, data_dir],
+            capture_output=True, text=True, timeout=120, env={**os.environ, "IPCLASSIFIER_LIBRARY": str(library)},
+        )  # fmt: skip
     assert p.returncode == 0, p.stderr
     return p.stdout.strip()
 
