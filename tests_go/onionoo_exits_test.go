@@ -34,9 +34,9 @@ func TestOnionooIsPartOfTheTorGroupAndOverridable(t *testing.T) {
 	assert.Equal(t, "tor", tor[0].Name)
 	assert.Equal(t, "tor/onionoo", tor[1].Name)
 	assert.Equal(t, 8, tor[1].Prefixes)
-	r := classify(t, e, "104.244.73.43")
+	r := fixture.Classify(t, e, "104.244.73.43")
 	assert.Equal(t, "tor", r.Snapshot, "an address on both lists is answered by the bulk list")
-	r = classify(t, e, "2605:6400:30:f174::42")
+	r = fixture.Classify(t, e, "2605:6400:30:f174::42")
 	assert.Equal(t, classifier.TypeTor, r.Type)
 	assert.Equal(t, "tor/onionoo", r.Snapshot)
 	assert.Equal(t, classifier.SourceTor, r.Source)
@@ -62,7 +62,7 @@ func TestOnionooRealExitRelaysAreAllTor(t *testing.T) {
 	require.Zero(t, rep.Failed(), "%+v", rep)
 	var v4, v6, fromOnionoo int
 	for _, x := range exits {
-		r := classify(t, e, x.Addr.String())
+		r := fixture.Classify(t, e, x.Addr.String())
 		require.Equal(t, classifier.TypeTor, r.Type, x.Addr)
 		if x.Addr.Is6() {
 			v6++

@@ -29,7 +29,7 @@ func TestRealDataEveryTorListAddressIsTor(t *testing.T) {
 		if ip == "" {
 			continue
 		}
-		r := classify(t, e, ip)
+		r := fixture.Classify(t, e, ip)
 		require.Equal(t, classifier.TypeTor, r.Type, ip)
 		require.Equal(t, ip+"/32", r.MatchedPrefix)
 		n++
@@ -44,7 +44,7 @@ func TestRealDataGoogleCloudRangesAreCloudGCPWithRegion(t *testing.T) {
 	for _, row := range rows[1:] {
 		pfx := netip.MustParsePrefix(row[0])
 		ip := pfx.Addr().Next().String() // an address inside, not the network address itself
-		r := classify(t, e, ip)
+		r := fixture.Classify(t, e, ip)
 		if r.Type == classifier.TypeTor {
 			continue
 		}
@@ -60,7 +60,7 @@ func TestRealDataGoogleCloudRangesAreCloudGCPWithRegion(t *testing.T) {
 func TestRealDataHostingRangeNoCloudListHasIsDatacenter(t *testing.T) {
 	e := fixture.RealEngine(t)
 	// 88.198.0.0/16 (Hetzner) is in X4BNet's datacenter list and in no cloud file.
-	r := classify(t, e, "88.198.10.10")
+	r := fixture.Classify(t, e, "88.198.10.10")
 	assert.Equal(t, classifier.TypeDatacenter, r.Type)
 	assert.Equal(t, "datacenter_community_lists", r.Source)
 	assert.Equal(t, "datacenter/x4bnet-ipv4", r.Snapshot)
@@ -73,7 +73,7 @@ func TestRealDataAWSRowsAreCloudAWS(t *testing.T) {
 	misses := 0
 	for _, row := range rows[1:] {
 		ip := netip.MustParsePrefix(row[0]).Addr().String()
-		r := classify(t, e, ip)
+		r := fixture.Classify(t, e, ip)
 		if r.Type != classifier.TypeCloud && r.Type != classifier.TypeTor {
 			misses++
 			continue
@@ -109,7 +109,7 @@ func TestRealDataIPv4AddressesTakeTheirASNFromTheRealTable(t *testing.T) {
 		{"2.160.1.1", 3320, "DE", classifier.TypeResidential}, // DTAG Internet service provider operations
 		{"5.9.1.1", 24940, "DE", classifier.TypeDatacenter},   // HETZNER-AS
 	} {
-		r := classify(t, e, tt.ip)
+		r := fixture.Classify(t, e, tt.ip)
 		assert.Equal(t, tt.asn, r.ASN, tt.ip)
 		assert.Equal(t, "ip2asn", r.ASNSource, tt.ip)
 		assert.Equal(t, tt.country, r.Country, tt.ip)

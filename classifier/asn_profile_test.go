@@ -1,4 +1,4 @@
-package tests_go
+package classifier_test
 
 import (
 	"context"
@@ -50,7 +50,7 @@ func TestASNProfileLabelsNetworksWhoseNamesSayNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := classify(t, e, tt.ip)
+			r := fixture.Classify(t, e, tt.ip)
 			assert.Equal(t, tt.typ, r.Type)
 			assert.Equal(t, tt.source, r.Source)
 			assert.Equal(t, tt.matched, r.MatchedPrefix)
@@ -89,7 +89,7 @@ func TestASNProfileCanBeTurnedOff(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("IPCLASSIFIER_NO_ASN_PROFILE", tt.env)
 			e := profileEngine(t, tt.mutate)
-			r := classify(t, e, "151.100.0.7")
+			r := fixture.Classify(t, e, "151.100.0.7")
 			assert.Equal(t, classifier.TypeUnknown, r.Type)
 			assert.Equal(t, "none", r.Source)
 			assert.Equal(t, uint32(64601), r.ASN, "the ASN is still found")
@@ -102,7 +102,7 @@ func TestASNProfileNeedsEnoughKnownNetworks(t *testing.T) {
 	// kind: too few to learn from, so a name that says nothing stays
 	// unknown.
 	e := fixture.Loaded(t)
-	r := classify(t, e, "223.255.255.1")
+	r := fixture.Classify(t, e, "223.255.255.1")
 	assert.Equal(t, uint32(64511), r.ASN)
 	assert.Equal(t, classifier.TypeUnknown, r.Type)
 	assert.Zero(t, e.Stats().BySource["asn_profile"])

@@ -1,4 +1,4 @@
-package tests_go
+package classifier_test
 
 import (
 	"context"
@@ -93,7 +93,7 @@ func TestIPv4AnswersMatchASlowReferenceAtEveryBoundary(t *testing.T) {
 	}
 	check := func(x uint32) {
 		a := u32Addr(x)
-		got := classify(t, e, a.String())
+		got := fixture.Classify(t, e, a.String())
 		typ, matched := reference(a)
 		require.Equal(t, typ, got.Type, "%s: %+v", a, got)
 		if typ != classifier.TypeUnknown {

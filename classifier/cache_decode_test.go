@@ -1,4 +1,4 @@
-package tests_go
+package classifier_test
 
 import (
 	"bytes"
@@ -120,7 +120,7 @@ func TestCachedAnswersDecodeExactlyAsEncodingJSONWould(t *testing.T) {
 
 		var want classifier.Result
 		fromCache := json.Unmarshal(val, &want) == nil && want.Validate() == nil
-		got := classify(t, e, ip)
+		got := fixture.Classify(t, e, ip)
 		if !fromCache {
 			require.Empty(t, got.CacheTier, "value %d %s: encoding/json refuses it, so it must be recomputed", i, val)
 			require.Equal(t, ip, got.IP)

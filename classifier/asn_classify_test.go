@@ -1,4 +1,4 @@
-package tests_go
+package classifier_test
 
 import (
 	"context"
@@ -49,7 +49,7 @@ func TestASNLookupAtRangeEdges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.ip, func(t *testing.T) {
-			r := classify(t, e, tt.ip)
+			r := fixture.Classify(t, e, tt.ip)
 			assert.Equal(t, tt.asn, r.ASN)
 			assert.Equal(t, tt.country, r.Country)
 			if tt.asn == 0 {
@@ -93,7 +93,7 @@ func TestASNPriorityWithTheNewSources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := classify(t, e, tt.ip)
+			r := fixture.Classify(t, e, tt.ip)
 			assert.Equal(t, tt.typ, r.Type)
 			assert.Equal(t, tt.conf, r.Confidence)
 			assert.Equal(t, tt.source, r.Source)
@@ -174,15 +174,15 @@ func TestASNTablesPersistAndRefreshAsTheirOwnGroup(t *testing.T) {
 	assert.Equal(t, 20, rep.Sources[0].Entries)
 	assert.Equal(t, 4, rep.Sources[0].Malformed)
 	// Only the ASN group was refreshed: the name heuristic still answers.
-	assert.Equal(t, classifier.TypeResidential, classify(t, e, "24.0.0.1").Type)
-	r0 := classify(t, e, "45.90.1.1")
+	assert.Equal(t, classifier.TypeResidential, fixture.Classify(t, e, "24.0.0.1").Type)
+	r0 := fixture.Classify(t, e, "45.90.1.1")
 	assert.Equal(t, "asn_name_heuristic", r0.Source, "no hosting-ASN list loaded yet: only the name (Tencent cloud) speaks")
 	assert.Equal(t, 0.5, r0.Confidence)
 	require.NoError(t, e.Close())
 
 	srv.Close() // offline restart: the tables come back from the snapshots
 	e2 := fixture.Open(t, cfg)
-	r := classify(t, e2, "24.0.0.1")
+	r := fixture.Classify(t, e2, "24.0.0.1")
 	assert.EqualValues(t, 7922, r.ASN)
 	assert.Equal(t, "ip2asn", r.ASNSource)
 	assert.Equal(t, "asn/ip2asn-v4", r.Snapshot)
@@ -214,9 +214,9 @@ func TestASNDownloadsGoThroughTheValidationGate(t *testing.T) {
 	sr = refreshV4(false)
 	assert.Equal(t, classifier.StatusFailed, sr.Status)
 	assert.Contains(t, sr.Error, "shrank from 20 to 1")
-	r := classify(t, e, "24.0.0.1")
+	r := fixture.Classify(t, e, "24.0.0.1")
 	assert.EqualValues(t, 7922, r.ASN, "the previous table still answers")
 	assert.True(t, r.Stale, "an answer from a table whose refresh failed is stale")
 	assert.Equal(t, classifier.StatusUpdated, refreshV4(true).Status, "force accepts the shrunken table")
-	assert.EqualValues(t, 0, classify(t, e, "24.0.0.1").ASN)
+	assert.EqualValues(t, 0, fixture.Classify(t, e, "24.0.0.1").ASN)
 }

@@ -1,4 +1,4 @@
-package tests_go
+package classifier_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/ipclassifier/ipclassifier/classifier"
 	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
 )
 
 // Two engines opened on one data directory stand for two processes (a
@@ -118,13 +119,13 @@ func TestRefreshAdoptsTheNewerSnapshotAnotherProcessPersisted(t *testing.T) {
 			assert.WithinDuration(t, want, sr.SnapshotAt, 0, "report")
 			assert.Equal(t, 10, sr.Entries)
 			for _, ip := range tt.tor {
-				r := classify(t, p.a, ip)
+				r := fixture.Classify(t, p.a, ip)
 				assert.Equal(t, classifier.TypeTor, r.Type, ip)
 				assert.False(t, r.Stale, ip)
 				assert.WithinDuration(t, want, r.SnapshotAt, 0, "answer's snapshot time")
 			}
 			for _, ip := range tt.unknown {
-				assert.Equal(t, classifier.TypeUnknown, classify(t, p.a, ip).Type, ip)
+				assert.Equal(t, classifier.TypeUnknown, fixture.Classify(t, p.a, ip).Type, ip)
 			}
 			st := sourceStats(t, p.a, "tor")
 			assert.WithinDuration(t, want, st.SnapshotAt, 0, "stats")
@@ -210,11 +211,11 @@ func TestRefreshKeepsPreviousDataWhenTheSnapshotOnDiskIsBroken(t *testing.T) {
 			assert.Contains(t, sr.Error, "snapshot of tor on disk not loaded")
 			assert.Contains(t, sr.Error, tt.err)
 			assert.Equal(t, 2, p.srv.count(), "not due: no download")
-			r := classify(t, p.a, "185.220.0.3")
+			r := fixture.Classify(t, p.a, "185.220.0.3")
 			assert.Equal(t, classifier.TypeTor, r.Type, "A's previous data still answers")
 			assert.True(t, r.Stale, "flagged like any failed refresh")
 			assert.WithinDuration(t, p.t0, r.SnapshotAt, 0)
-			assert.Equal(t, classifier.TypeUnknown, classify(t, p.a, "185.221.0.3").Type)
+			assert.Equal(t, classifier.TypeUnknown, fixture.Classify(t, p.a, "185.221.0.3").Type)
 			assert.Contains(t, sourceStats(t, p.a, "tor").LastError, tt.err)
 			dataAfter, _ := os.ReadFile(p.snapshotFile(".data"))
 			metaAfter, _ := os.ReadFile(p.snapshotFile(".meta.json"))
@@ -226,11 +227,11 @@ func TestRefreshKeepsPreviousDataWhenTheSnapshotOnDiskIsBroken(t *testing.T) {
 			sr = refreshTor(t, p.a, false)
 			assert.Equal(t, classifier.StatusUpdated, sr.Status, sr.Error)
 			assert.Equal(t, 3, p.srv.count())
-			r = classify(t, p.a, "185.221.0.3")
+			r = fixture.Classify(t, p.a, "185.221.0.3")
 			assert.Equal(t, classifier.TypeTor, r.Type)
 			assert.False(t, r.Stale)
 			c := torEngine(t, p.srv.URL, func(c *classifier.Config) { c.DataDir, c.Now = p.dir, p.clock.Now })
-			assert.Equal(t, classifier.TypeTor, classify(t, c, "185.221.0.3").Type, "the files on disk are good again")
+			assert.Equal(t, classifier.TypeTor, fixture.Classify(t, c, "185.221.0.3").Type, "the files on disk are good again")
 		})
 	}
 }
@@ -274,7 +275,7 @@ func TestFailedRefreshDoesNotOverwriteTheNewerSnapshotAnotherProcessPersisted(t 
 			assert.Contains(t, sr.Error, "HTTP 404")
 			assert.Contains(t, sr.Error, tt.err)
 			assert.Equal(t, 3, p.srv.count())
-			r := classify(t, p.a, "185.220.0.3")
+			r := fixture.Classify(t, p.a, "185.220.0.3")
 			assert.Equal(t, classifier.TypeTor, r.Type, "A's previous data still answers")
 			assert.True(t, r.Stale, "the failure is recorded in memory")
 			assert.Contains(t, sourceStats(t, p.a, "tor").LastError, "HTTP 404")

@@ -1,4 +1,4 @@
-package tests_go
+package classifier_test
 
 import (
 	"context"
@@ -102,11 +102,11 @@ func torList(n int) string {
 func TestRefreshDownloadsValidatesAndSwaps(t *testing.T) {
 	srv := newTorServer(t, reply{status: 200, body: torList(10)})
 	e := torEngine(t, srv.URL)
-	assert.Equal(t, classifier.TypeUnknown, classify(t, e, "185.220.0.1").Type, "nothing before the first refresh")
+	assert.Equal(t, classifier.TypeUnknown, fixture.Classify(t, e, "185.220.0.1").Type, "nothing before the first refresh")
 	sr := refreshTor(t, e, false)
 	assert.Equal(t, classifier.StatusUpdated, sr.Status)
 	assert.Equal(t, 10, sr.Entries)
-	assert.Equal(t, classifier.TypeTor, classify(t, e, "185.220.0.1").Type)
+	assert.Equal(t, classifier.TypeTor, fixture.Classify(t, e, "185.220.0.1").Type)
 }
 
 func TestRefreshUsesConditionalGETAndCounts304AsCurrent(t *testing.T) {
@@ -116,8 +116,8 @@ func TestRefreshUsesConditionalGETAndCounts304AsCurrent(t *testing.T) {
 	sr := refreshTor(t, e, true)
 	assert.Equal(t, classifier.StatusNotModified, sr.Status)
 	assert.Equal(t, []string{"", `"v1"`}, srv.ifNone)
-	assert.Equal(t, classifier.TypeTor, classify(t, e, "185.220.0.5").Type)
-	assert.False(t, classify(t, e, "185.220.0.5").Stale)
+	assert.Equal(t, classifier.TypeTor, fixture.Classify(t, e, "185.220.0.5").Type)
+	assert.False(t, fixture.Classify(t, e, "185.220.0.5").Stale)
 }
 
 func TestRefreshSkipsSourcesNotDueUnlessForced(t *testing.T) {
@@ -177,7 +177,7 @@ func TestBadDownloadKeepsPreviousDataAndFlagsItStale(t *testing.T) {
 			sr := refreshTor(t, e, tt.force)
 			assert.Equal(t, classifier.StatusFailed, sr.Status)
 			assert.Contains(t, sr.Error, tt.err)
-			r := classify(t, e, "185.220.0.99")
+			r := fixture.Classify(t, e, "185.220.0.99")
 			assert.Equal(t, classifier.TypeTor, r.Type, "previous data still answers")
 			assert.True(t, r.Stale, "answers from a source whose refresh failed are stale")
 			assert.Equal(t, 100, sourceStats(t, e, "tor").Prefixes)
@@ -193,7 +193,7 @@ func TestForcedRefreshAcceptsAShrunkenList(t *testing.T) {
 	sr := refreshTor(t, e, true)
 	assert.Equal(t, classifier.StatusUpdated, sr.Status)
 	assert.Equal(t, 10, sr.Entries)
-	assert.Equal(t, classifier.TypeUnknown, classify(t, e, "185.220.0.99").Type)
+	assert.Equal(t, classifier.TypeUnknown, fixture.Classify(t, e, "185.220.0.99").Type)
 }
 
 func TestSnapshotsPersistSoARestartClassifiesOffline(t *testing.T) {
@@ -201,12 +201,12 @@ func TestSnapshotsPersistSoARestartClassifiesOffline(t *testing.T) {
 	dataDir := t.TempDir()
 	e1 := torEngine(t, srv.URL, func(c *classifier.Config) { c.DataDir = dataDir })
 	refreshTor(t, e1, false)
-	before := classify(t, e1, "185.220.0.3")
+	before := fixture.Classify(t, e1, "185.220.0.3")
 	require.NoError(t, e1.Close())
 	srv.Close() // the network is gone
 
 	e2 := torEngine(t, srv.URL, func(c *classifier.Config) { c.DataDir = dataDir })
-	after := classify(t, e2, "185.220.0.3")
+	after := fixture.Classify(t, e2, "185.220.0.3")
 	assert.Equal(t, classifier.TypeTor, after.Type)
 	assert.Equal(t, before.SnapshotAt.UTC(), after.SnapshotAt.UTC())
 	assert.False(t, after.Stale)
@@ -214,10 +214,10 @@ func TestSnapshotsPersistSoARestartClassifiesOffline(t *testing.T) {
 
 	sr := refreshTor(t, e2, true)
 	assert.Equal(t, classifier.StatusFailed, sr.Status)
-	assert.True(t, classify(t, e2, "185.220.0.3").Stale)
+	assert.True(t, fixture.Classify(t, e2, "185.220.0.3").Stale)
 
 	e3 := torEngine(t, srv.URL, func(c *classifier.Config) { c.DataDir = dataDir })
-	assert.True(t, classify(t, e3, "185.220.0.3").Stale, "the failed attempt is remembered across restarts")
+	assert.True(t, fixture.Classify(t, e3, "185.220.0.3").Stale, "the failed attempt is remembered across restarts")
 }
 
 func TestSnapshotOlderThanThreeIntervalsIsStale(t *testing.T) {
@@ -229,19 +229,19 @@ func TestSnapshotOlderThanThreeIntervalsIsStale(t *testing.T) {
 	refreshTor(t, e, false)
 	later := start.Add(2 * time.Hour)
 	now.Store(&later)
-	r := classify(t, e, "185.220.0.3")
+	r := fixture.Classify(t, e, "185.220.0.3")
 	assert.False(t, r.Stale)
 	assert.Equal(t, 2*time.Hour, r.DataAge(later))
 	muchLater := start.Add(4 * time.Hour)
 	now.Store(&muchLater)
-	assert.True(t, classify(t, e, "185.220.0.3").Stale)
+	assert.True(t, fixture.Classify(t, e, "185.220.0.3").Stale)
 }
 
 func TestFileURLsWorkForAirGappedSensors(t *testing.T) {
 	e := torEngine(t, "file://"+testkit.WriteTemp(t, "185.220.0.1\n185.220.0.2\n"))
 	sr := refreshTor(t, e, false)
 	assert.Equal(t, classifier.StatusUpdated, sr.Status)
-	assert.Equal(t, classifier.TypeTor, classify(t, e, "185.220.0.2").Type)
+	assert.Equal(t, classifier.TypeTor, fixture.Classify(t, e, "185.220.0.2").Type)
 }
 
 func TestUnknownRefreshGroupIsAnError(t *testing.T) {
@@ -316,7 +316,7 @@ func TestDisabledSourcesAreNeitherLoadedNorDownloaded(t *testing.T) {
 	for _, s := range rep.Sources {
 		assert.NotContains(t, []string{"tor/onionoo", "cloud/linode"}, s.Source)
 	}
-	assert.Equal(t, classifier.TypeUnknown, classify(t, e, "2600:3c00::42").Type, "the linode range is not loaded")
+	assert.Equal(t, classifier.TypeUnknown, fixture.Classify(t, e, "2600:3c00::42").Type, "the linode range is not loaded")
 
 	t.Setenv("IPCLASSIFIER_DISABLED_SOURCES", "tor/onionoo, asn/ip2asn-v4")
 	assert.Equal(t, []string{"tor/onionoo", "asn/ip2asn-v4"}, classifier.Config{}.WithDefaults().DisabledSources)

@@ -1,4 +1,4 @@
-package tests_go
+package classifier_test
 
 import (
 	"context"
@@ -41,7 +41,7 @@ func TestClassifyFollowsPriorityTorCloudDatacenter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := classify(t, e, tt.ip)
+			r := fixture.Classify(t, e, tt.ip)
 			assert.Equal(t, tt.typ, r.Type)
 			assert.Equal(t, tt.provider, r.Provider)
 			assert.Equal(t, tt.region, r.Region)
@@ -65,7 +65,7 @@ func TestTorWinsOverCloudForTheSameAddress(t *testing.T) {
 	e := fixture.Open(t, cfg)
 	_, err := e.Refresh(context.Background(), classifier.GroupAll, false)
 	require.NoError(t, err)
-	r := classify(t, e, "3.4.12.4")
+	r := fixture.Classify(t, e, "3.4.12.4")
 	assert.Equal(t, classifier.TypeTor, r.Type)
 	assert.Equal(t, "tor_bulk_list", r.Source)
 }
@@ -160,7 +160,7 @@ func TestClassifyBatchKeepsInputOrderAndFlagsBadItems(t *testing.T) {
 func TestStatsCountAnswersPerTypeAndSource(t *testing.T) {
 	e := fixture.Loaded(t)
 	for _, ip := range []string{"102.130.113.9", "13.34.5.9", "13.34.5.10", "9.9.9.9"} {
-		classify(t, e, ip)
+		fixture.Classify(t, e, ip)
 	}
 	s := e.Stats()
 	assert.EqualValues(t, 4, s.Lookups)

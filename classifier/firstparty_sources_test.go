@@ -1,4 +1,4 @@
-package tests_go
+package classifier_test
 
 import (
 	"bytes"
@@ -51,7 +51,7 @@ func TestFirstPartyFilesReplaceTheProvidersCSV(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.ip, func(t *testing.T) {
-			r := classify(t, e, tt.ip)
+			r := fixture.Classify(t, e, tt.ip)
 			assert.Equal(t, classifier.TypeCloud, r.Type)
 			assert.Equal(t, tt.provider, r.Provider)
 			assert.Equal(t, tt.region, r.Region)
