@@ -279,6 +279,7 @@ func Open(cfg *C.char, cfgLen C.int64_t, handle *C.int64_t, errBuf *C.char, errC
 	if err != nil {
 		return fail(errBuf, errCap, errLen, codeInvalidArg, err.Error())
 	}
+	conf.LookupEnv = lookupEnv
 	e, err := classifier.Open(conf)
 	if err != nil {
 		return fail(errBuf, errCap, errLen, codeOpenFailed, err.Error())

@@ -91,6 +91,14 @@ type Config struct {
 
 	// Now replaces the clock in tests; nil means time.Now.
 	Now func() time.Time `json:"-"`
+
+	// LookupEnv reads the environment overrides (and HOME, XDG_CACHE_HOME
+	// for the default data directory); nil means os.LookupEnv. The Go
+	// runtime of a c-shared library keeps the copy of the environment it
+	// took when the library was loaded, so a host that sets variables later
+	// (Python's os.environ, C setenv) passes the C library's own lookup:
+	// the C ABI does.
+	LookupEnv func(key string) (string, bool) `json:"-"`
 }
 
 // ParseConfig reads a JSON configuration; unknown keys are an error so a
@@ -109,17 +117,24 @@ func ParseConfig(data []byte) (Config, error) {
 }
 
 // WithDefaults returns c with every empty field filled from the environment
-// and then from the defaults.
+// (read through LookupEnv) and then from the defaults.
 func (c Config) WithDefaults() Config {
+	if c.LookupEnv == nil {
+		c.LookupEnv = os.LookupEnv
+	}
+	getenv := func(key string) string {
+		v, _ := c.LookupEnv(key)
+		return v
+	}
 	setStr := func(p *string, env, def string) {
 		if *p == "" {
-			*p = os.Getenv(env)
+			*p = getenv(env)
 		}
 		if *p == "" {
 			*p = def
 		}
 	}
-	setStr(&c.DataDir, "IPCLASSIFIER_DATA_DIR", defaultDataDir())
+	setStr(&c.DataDir, "IPCLASSIFIER_DATA_DIR", defaultDataDir(getenv))
 	setStr(&c.TorURL, "TOR_BULK_LIST_URL", defaultTorURL)
 	setStr(&c.CloudBaseURL, "CLOUD_RANGES_BASE_URL", defaultCloudBaseURL)
 	setStr(&c.DatacenterURL, "DATACENTER_RANGES_URL", defaultDatacenterURL)
@@ -146,14 +161,14 @@ func (c Config) WithDefaults() Config {
 		}
 	}
 	if len(c.DisabledSources) == 0 {
-		for _, name := range strings.Split(os.Getenv("IPCLASSIFIER_DISABLED_SOURCES"), ",") {
+		for _, name := range strings.Split(getenv("IPCLASSIFIER_DISABLED_SOURCES"), ",") {
 			if name = strings.TrimSpace(name); name != "" {
 				c.DisabledSources = append(c.DisabledSources, name)
 			}
 		}
 	}
 	if !c.NoASNProfile {
-		switch strings.ToLower(strings.TrimSpace(os.Getenv("IPCLASSIFIER_NO_ASN_PROFILE"))) {
+		switch strings.ToLower(strings.TrimSpace(getenv("IPCLASSIFIER_NO_ASN_PROFILE"))) {
 		case "1", "true", "yes":
 			c.NoASNProfile = true
 		}
@@ -196,11 +211,11 @@ func (c Config) validate() error {
 	return nil
 }
 
-func defaultDataDir() string {
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+func defaultDataDir(getenv func(string) string) string {
+	if d := getenv("XDG_CACHE_HOME"); d != "" {
 		return filepath.Join(d, "ipclassifier")
 	}
-	if h, err := os.UserHomeDir(); err == nil {
+	if h := getenv("HOME"); h != "" {
 		return filepath.Join(h, ".cache", "ipclassifier")
 	}
 	return filepath.Join(os.TempDir(), "ipclassifier-"+strconv.Itoa(os.Getuid()))
