@@ -85,6 +85,15 @@ type Config struct {
 	Backoff     Seconds `json:"backoff,omitempty"`
 	UserAgent   string  `json:"user_agent,omitempty"`
 
+	// BaselineDir is a data directory of snapshots (laid out like DataDir's
+	// snapshots/ folder) that stands in for every source with no usable
+	// snapshot of its own: the dated lists a package ships so a first run
+	// with no network classifies. Answers from it are flagged stale with
+	// their real data age; a good download replaces it; it is never
+	// written. Empty (the zero value) means none; the Python package passes
+	// the baseline it bundles.
+	BaselineDir string `json:"baseline_dir,omitempty"`
+
 	// Cache configures the L1/L2/L3 answer cache; its zero value disables
 	// every tier.
 	Cache CacheConfig `json:"cache"`

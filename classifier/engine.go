@@ -78,7 +78,13 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	e.cache = c
 	e.cacheOn = cfg.Cache.RedisURL != "" || cfg.Cache.DatabaseURL != "" || cfg.Cache.Dir != ""
-	e.current, e.metas = loadAll(st, e.sources)
+	var base *snapshot.Store
+	if cfg.BaselineDir != "" {
+		if base, err = snapshot.OpenExisting(cfg.BaselineDir); err != nil {
+			return nil, fmt.Errorf("baseline_dir: %w", err)
+		}
+	}
+	e.current, e.metas = loadAll(st, base, e.sources)
 	e.idx.Store(buildView(e.sources, e.current, e.names, !e.cfg.NoASNProfile))
 	e.publishMetas()
 	if len(e.current) > 0 {

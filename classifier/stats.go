@@ -42,9 +42,12 @@ type SourceStats struct {
 	Stale         bool      `json:"stale"`
 	LastAttemptAt time.Time `json:"last_attempt_at"`
 	LastError     string    `json:"last_error,omitempty"`
-	Updated       int64     `json:"refresh_updated"`
-	NotModified   int64     `json:"refresh_not_modified"`
-	Failed        int64     `json:"refresh_failed"`
+	// Baseline is set when the data is the bundled baseline
+	// (Config.BaselineDir), not a download of this data directory.
+	Baseline    bool  `json:"baseline,omitempty"`
+	Updated     int64 `json:"refresh_updated"`
+	NotModified int64 `json:"refresh_not_modified"`
+	Failed      int64 `json:"refresh_failed"`
 }
 
 // counters are the engine's lock-free counters. The maps are filled once by
@@ -152,6 +155,7 @@ func (e *Engine) Stats() Stats {
 		if !info.fetchedAt.IsZero() {
 			ss.AgeSeconds = now.Sub(info.fetchedAt).Seconds()
 			ss.Stale = info.stale || now.Sub(info.fetchedAt) > info.staleAfter
+			ss.Baseline = info.baseline
 		}
 		switch src.Kind {
 		case kindASNTable:

@@ -19,7 +19,8 @@ type srcInfo struct {
 	name       string
 	label      string // Result.Source
 	fetchedAt  time.Time
-	stale      bool // the last refresh of this source failed
+	stale      bool // the last refresh of this source failed, or the data is the bundled baseline
+	baseline   bool // the data is the bundled baseline (Config.BaselineDir), not a download of this data directory
 	staleAfter time.Duration
 	prefixes   int
 }
@@ -54,6 +55,7 @@ type loaded struct {
 	table     *asn.Table
 	fetchedAt time.Time
 	failed    bool // the newest refresh attempt failed
+	baseline  bool // read from Config.BaselineDir: answers from it are always stale
 }
 
 // loadedFrom keeps what a parser yielded.
@@ -82,8 +84,8 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 	for si, s := range sources {
 		d := data[s.Name]
 		ix.srcs = append(ix.srcs, srcInfo{
-			name: s.Name, label: s.label(), fetchedAt: d.fetchedAt, stale: d.failed,
-			staleAfter: s.staleAfter(), prefixes: d.size(),
+			name: s.Name, label: s.label(), fetchedAt: d.fetchedAt, stale: d.failed || d.baseline,
+			baseline: d.baseline, staleAfter: s.staleAfter(), prefixes: d.size(),
 		})
 		switch s.Kind {
 		case kindASNTable:

@@ -56,6 +56,20 @@ func Open(dataDir string) (*Store, error) {
 	return &Store{dir: dir}, nil
 }
 
+// OpenExisting returns the Store of dataDir for reading, creating nothing:
+// dataDir/snapshots must be a directory.
+func OpenExisting(dataDir string) (*Store, error) {
+	dir := filepath.Join(dataDir, "snapshots")
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open snapshot directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("open snapshot directory: %s is not a directory", dir)
+	}
+	return &Store{dir: dir}, nil
+}
+
 func (s *Store) path(source, ext string) string {
 	return filepath.Join(s.dir, strings.ReplaceAll(source, "/", "__")+ext)
 }
