@@ -15,13 +15,16 @@ GO_TAGS ?= $(shell bash build.sh --go-tags)
 
 WHEEL_DIR := dist
 
-.PHONY: help build run demo test test-go test-py bench fuzz lint deps wheel wheel-check clean
+.PHONY: help build baseline run demo test test-go test-py bench fuzz lint deps wheel wheel-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 build: ## build the Go engine as a c-shared library into the Python package
 	@bash build.sh
+
+baseline: ## rebuild python/ipclassifier/_baseline (the bundled dated lists, NOTICE) from ../shared/data
+	$(GO) run ./scripts/baseline -data $(or $(SHARED_DATA),../shared/data) -out python/ipclassifier/_baseline
 
 deps: ## install the Python packages of the test and lint extras of pyproject.toml (no-op when present)
 	@reqs="$$($(PYTHON) scripts/extras.py test lint)" && { [ -z "$$reqs" ] || $(PYTHON) -m pip install -q $$reqs; }
