@@ -190,6 +190,7 @@ def make_classifier(fixture_server: FixtureServer, tmp_path: Path) -> Iterator[F
             attempts=1,
             backoff=0.01,
             http_timeout=5,
+            baseline_dir="",  # the fixtures alone: test_baseline.py covers the bundled lists
         )
         opts.update(kw)
         c = create_ip_classifier(**opts)

@@ -13,6 +13,7 @@ import threading
 import warnings
 from ctypes import c_char, c_int64, pointer
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import (
     Any,
     Dict,
@@ -170,6 +171,12 @@ def _sqlite_not_shared_message(engine_sqlite: Mapping[str, Any]) -> str:
     )
 
 
+#: The dated lists this package bundles (``make baseline``; see its NOTICE):
+#: a classifier with no snapshot of its own starts from them. Pass
+#: ``baseline_dir=""`` to start from nothing, or another directory.
+BASELINE_DIR = Path(__file__).resolve().parent / "_baseline"
+
+
 def build_config(
     cache_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
     db_engine: Any = None,
@@ -216,6 +223,8 @@ def build_config(
     if extra_cache:
         cache.update(extra_cache)
     cfg.update(extra)
+    if "baseline_dir" not in cfg and BASELINE_DIR.is_dir():
+        cfg["baseline_dir"] = str(BASELINE_DIR)
     cfg["cache"] = cache
     return cfg
 

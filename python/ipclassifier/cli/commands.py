@@ -204,11 +204,15 @@ def _refresh_summary(report: Dict[str, Any], sources: List[Dict[str, Any]], stat
     for s in sources:
         counts[str(s.get("status"))] = counts.get(str(s.get("status")), 0) + 1
     done = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
-    loaded = sum(1 for s in stats.get("sources", []) if s.get("prefixes"))
+    held = [s for s in stats.get("sources", []) if s.get("prefixes")]
     line = (
         f"refresh: {len(sources)} sources: {done}; "
-        f"classifying from {loaded} loaded snapshots ({stats.get('prefixes', 0)} prefixes)"
+        f"classifying from {len(held)} loaded snapshots ({stats.get('prefixes', 0)} prefixes)"
     )
+    baseline = sorted(str(s.get("snapshot_at", ""))[:10] for s in held if s.get("baseline"))
+    if baseline:
+        dates = baseline[0] if baseline[0] == baseline[-1] else f"{baseline[0]} to {baseline[-1]}"
+        line += f", {len(baseline)} of them from the bundled baseline of {dates} (stale until a refresh succeeds)"
     errors = [str(s.get("error", "")) for s in sources if s.get("status") == "failed"]
     if errors:
         unreachable = ("no such host", "connection refused", "network is unreachable")
