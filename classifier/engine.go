@@ -121,16 +121,17 @@ func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName str
 		return r, nil
 	}
 	asName = cleanASName(asName)
+	idx := e.idx.Load()
 	if val, tier, ok := e.cache.Get(ctx, key); ok {
-		if r, err := decodeCached(val); err == nil && servesQuery(&r, asn, asName) {
+		if r, id, err := decodeCached(val); err == nil && e.sameData(id, idx) && servesQuery(&r, asn, asName) {
 			r.CacheTier = tier
 			e.stats.count(&r)
 			return r, nil
 		}
 	}
-	r := e.idx.Load().answer(addr, key, asn, asName, e.cfg.Now())
+	r := idx.answer(addr, key, asn, asName, e.cfg.Now())
 	e.stats.count(&r)
-	if val, err := json.Marshal(r); err == nil {
+	if val, err := encodeCached(&r, idx.dataID); err == nil {
 		e.cache.Set(ctx, cache.Item{Key: key, Value: val, L1TTL: l1TTL(r.Type)})
 	}
 	return r, nil
@@ -207,7 +208,7 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 		key, val, tier := keys[k], vals[k], tiers[k]
 		k++
 		if val != nil {
-			if err := decodeCachedInto(&r, val); err == nil && servesQuery(&r, q.ASN, cleanASName(q.ASName)) {
+			if id, err := decodeCachedInto(&r, val); err == nil && e.sameData(id, idx) && servesQuery(&r, q.ASN, cleanASName(q.ASName)) {
 				r.CacheTier = tier
 				e.stats.count(&r)
 				emit(i, &r, nil)
@@ -216,7 +217,7 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 		}
 		r = idx.answer(addrs[i], key, q.ASN, cleanASName(q.ASName), now)
 		e.stats.count(&r)
-		if val, err := json.Marshal(&r); err == nil {
+		if val, err := encodeCached(&r, idx.dataID); err == nil {
 			writes = append(writes, cache.Item{Key: key, Value: val, L1TTL: l1TTL(r.Type)})
 		}
 		emit(i, &r, nil)
@@ -259,11 +260,22 @@ func l1TTL(t IPType) time.Duration {
 	}
 }
 
-// decodeCached reads a cached answer and checks it.
-func decodeCached(val []byte) (Result, error) {
-	var r Result
-	err := decodeCachedInto(&r, val)
-	return r, err
+// decodeCached reads a cache record and checks its answer; dataID is the
+// identity of the data it was computed from ("" when the record has none).
+func decodeCached(val []byte) (r Result, dataID string, err error) {
+	dataID, err = decodeCachedInto(&r, val)
+	return r, dataID, err
+}
+
+// sameData reports whether a cached answer computed from the data dataID
+// names may be served by view idx; an answer from other data is counted
+// (Stats.CacheOutdated) and computed again.
+func (e *Engine) sameData(dataID string, idx *view) bool {
+	if dataID == idx.dataID {
+		return true
+	}
+	e.stats.outdated.Add(1)
+	return false
 }
 
 // servesQuery reports whether a cached answer may answer a query that
@@ -276,18 +288,20 @@ func servesQuery(r *Result, asn uint32, asName string) bool {
 }
 
 // decodeCachedInto is decodeCached into *r (overwritten whole).
-func decodeCachedInto(r *Result, val []byte) error {
+func decodeCachedInto(r *Result, val []byte) (dataID string, err error) {
 	*r = Result{}
-	if !decodeResultJSON(val, r) { // the fast path declined: encoding/json decides
+	if !decodeResultJSON(val, r, &dataID) { // the fast path declined: encoding/json decides
 		*r = Result{}
-		if err := json.Unmarshal(val, r); err != nil {
-			return fmt.Errorf("decode cached answer: %w", err)
+		rec := cachedRecord{Result: r}
+		if err := json.Unmarshal(val, &rec); err != nil {
+			return "", fmt.Errorf("decode cached answer: %w", err)
 		}
+		dataID = rec.DataID
 	}
 	if err := r.Validate(); err != nil {
-		return fmt.Errorf("cached answer: %w", err)
+		return "", fmt.Errorf("cached answer: %w", err)
 	}
-	return nil
+	return dataID, nil
 }
 
 // validCached is the cache's test for a corrupt value. It is deliberately

@@ -218,7 +218,7 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 		// Keep serving the new data from memory; the next start reloads the old.
 		meta.LastError = err.Error()
 	}
-	prev = loadedFrom(p, now, false)
+	prev = loadedFrom(p, now, false, meta.SHA256)
 	sr.Entries, sr.SnapshotAt = p.Len(), now
 	return done(StatusUpdated, nil)
 }
@@ -276,7 +276,7 @@ func (e *Engine) adopt(src source, meta snapshotMeta, prev loaded) (snapshotMeta
 	if err != nil {
 		return meta, prev, false, fmt.Errorf("snapshot of %s on disk not loaded: %w", src.Name, err)
 	}
-	return disk, loadedFrom(p, disk.VerifiedAt, disk.Failed()), true, nil
+	return disk, loadedFrom(p, disk.VerifiedAt, disk.Failed(), disk.SHA256), true, nil
 }
 
 // validateDownload is the gate between a download and the index: it refuses

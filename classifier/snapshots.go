@@ -47,7 +47,7 @@ func loadAll(s *snapshot.Store, sources []source) (map[string]loaded, map[string
 			continue
 		}
 		metas[src.Name] = m
-		data[src.Name] = loadedFrom(p, m.VerifiedAt, m.Failed())
+		data[src.Name] = loadedFrom(p, m.VerifiedAt, m.Failed(), m.SHA256)
 	}
 	return data, metas
 }
