@@ -43,7 +43,8 @@ type Engine struct {
 	metas     map[string]snapshotMeta
 	metaView  atomic.Pointer[map[string]snapshotMeta] // read-only copy of metas for Stats
 	stats     counters
-	names     *asname.Memo // the AS-name heuristic's memo, shared by every index
+	names     *asname.Memo   // the AS-name heuristic's memo, shared by every index
+	auto      *autoRefresher // the background refresh; nil when off
 	closed    atomic.Bool
 }
 
@@ -52,7 +53,9 @@ var ErrClosed = errors.New("classifier is closed")
 
 // Open creates an engine from cfg (defaults applied), loads the snapshots
 // persisted by earlier runs so it can classify at once with no network, and
-// opens the cache tiers. It does not download anything: call Refresh.
+// opens the cache tiers. It downloads nothing itself: call Refresh, or set
+// Config.AutoRefresh to have due sources refreshed in the background from
+// now on.
 func Open(cfg Config) (*Engine, error) {
 	cfg = cfg.WithDefaults()
 	if cfg.Cache.DefaultTiers {
@@ -83,6 +86,9 @@ func Open(cfg Config) (*Engine, error) {
 	e.publishMetas()
 	if len(e.current) > 0 {
 		debug.FreeOSMemory() // the snapshots' parsing garbage: see Refresh
+	}
+	if cfg.AutoRefresh {
+		e.startAutoRefresh()
 	}
 	return e, nil
 }
@@ -238,12 +244,14 @@ func canonicalText(addr netip.Addr, s string) string {
 	return addr.String()
 }
 
-// Close releases the cache connections. Calls after Close fail with
+// Close stops the background refresh (a download in flight is abandoned)
+// and releases the cache connections. Calls after Close fail with
 // ErrClosed; Close itself is idempotent.
 func (e *Engine) Close() error {
 	if e.closed.Swap(true) {
 		return nil
 	}
+	e.auto.stop()
 	if err := e.cache.Close(); err != nil {
 		return fmt.Errorf("close cache: %w", err)
 	}

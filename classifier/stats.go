@@ -31,6 +31,8 @@ type Stats struct {
 	// changed a snapshot, or by a process holding other snapshots).
 	DataID        string `json:"data_id"`
 	CacheOutdated int64  `json:"cache_outdated"`
+	// AutoRefresh describes the background refresh (Config.AutoRefresh).
+	AutoRefresh AutoRefreshStats `json:"auto_refresh"`
 	// SQLite is the SQLite library of this build (whether it is the
 	// system's, shared with the host's sqlite3 module, or an own copy).
 	SQLite SQLiteLibrary `json:"sqlite"`
@@ -134,7 +136,7 @@ func (e *Engine) Stats() Stats {
 	s := Stats{
 		Version: Version, Lookups: e.stats.lookups.Load(), Invalid: e.stats.invalid.Load(),
 		ByType: map[string]int64{}, BySource: map[string]int64{}, Cache: e.cache.Stats(), SQLite: cache.SQLite(),
-		CacheOutdated: e.stats.outdated.Load(),
+		CacheOutdated: e.stats.outdated.Load(), AutoRefresh: e.auto.stats(),
 		ByASNSource: map[string]int64{
 			ASNFromCaller: e.stats.byASNSrc[0].Load(), ASNFromIP2ASN: e.stats.byASNSrc[1].Load(),
 			"none": e.stats.byASNSrc[2].Load(),
