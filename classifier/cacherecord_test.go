@@ -69,11 +69,16 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(`{"data_dir":"/tmp/x","tor_interval":3600,"cache":{"redis_url":"redis://127.0.0.1:1/0"}}`))
 	f.Add([]byte(`{"cloud_providers":["aws"],"first_party":["gcp"],"disabled_sources":["tor"]}`))
 	f.Add([]byte(`{"tor_interval":-1}`))
+	f.Add([]byte(`{"cloud_base_url":"file:///m/aws/aws_ips.csv","datacenter_url":"http://h/","cloud_label_providers":["AWS"]}`))
+	f.Add([]byte(`{"cloud_base_url":"http://h/{provider}/x.csv","datacenter_url":"ftp://h"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseConfig(data)
 		if err != nil {
 			return
 		}
-		_ = c.WithDefaults()
+		c = c.WithDefaults()
+		if c.validate() == nil { // the source URLs resolve: sources() builds from them
+			_ = c.sources()
+		}
 	})
 }

@@ -119,8 +119,9 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 }
 
 // dataIdentity names what a view answers from: the engine version, whether
-// the AS profile is on, and every source's name, label and the SHA-256 of
-// its snapshot ("-" for none), hashed to 16 hex digits. Two views — in one
+// the AS profile is on, and the name, label and snapshot SHA-256 of every
+// source holding data (one with none, or not configured, answers nothing),
+// hashed to 16 hex digits. Two views — in one
 // process or in two sharing the cache tiers — have the same identity
 // exactly when they were built from the same bytes under the same rules, so
 // they give the same answer to every query; a refresh that changes any
@@ -131,11 +132,9 @@ func dataIdentity(sources []source, data map[string]loaded, profile bool) string
 	h := sha256.New()
 	fmt.Fprintf(h, "ipclassifier %s profile=%t\n", Version, profile)
 	for _, s := range sources {
-		sum := "-"
-		if d := data[s.Name]; d.has() {
-			sum = d.sha256
+		if d := data[s.Name]; d.has() { // a source with no data answers nothing
+			fmt.Fprintf(h, "%s %s %s %s\n", s.Name, s.Type, s.label(), d.sha256)
 		}
-		fmt.Fprintf(h, "%s %s %s %s\n", s.Name, s.Type, s.label(), sum)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
