@@ -22,17 +22,22 @@ const lockPoll = 50 * time.Millisecond
 // makes one process per data directory download while the others adopt
 // its snapshots. Call unlock to release it; the system releases it when the
 // process dies.
+//
+// The lock saves downloads; it guards no data (snapshot files are replaced
+// atomically). So when the lock file cannot be opened — a data directory
+// this process may only read, whose writer has not created it yet — TryLock
+// succeeds without a lock rather than stop a refresh that would only adopt.
 func (s *Store) TryLock() (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(s.dir, ".refresh.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(filepath.Join(s.dir, ".refresh.lock"), os.O_RDONLY|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("open refresh lock: %w", err)
+		return func() {}, nil
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, ErrBusy
 		}
-		return nil, fmt.Errorf("take refresh lock: %w", err)
+		return func() {}, nil // see above: no lock, no harm
 	}
 	return func() {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)

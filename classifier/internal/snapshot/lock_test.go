@@ -2,6 +2,8 @@ package snapshot
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -28,4 +30,20 @@ func TestRefreshLockIsExclusive(t *testing.T) {
 	unlockB, err := b.Lock(context.Background())
 	require.NoError(t, err)
 	unlockB()
+}
+
+// A lock file that cannot be opened (a data directory this process may only
+// read, another user's timers writing it; here: a directory in its place)
+// does not stop a refresh: the lock is skipped, not an error.
+func TestRefreshLockThatCannotBeOpenedIsSkipped(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	require.NoError(t, err)
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "snapshots", ".refresh.lock"), 0o755))
+	unlock, err := s.TryLock()
+	require.NoError(t, err)
+	unlock()
+	unlock, err = s.Lock(context.Background())
+	require.NoError(t, err)
+	unlock()
 }
