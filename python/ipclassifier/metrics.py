@@ -188,7 +188,7 @@ def _families(stats: Mapping[str, Any]) -> List[Metric]:
     if isinstance(auto, Mapping):
         w.add("auto_refresh_enabled", "gauge", "1 when sources are refreshed in the background.", auto.get("enabled"))
         w.add("auto_refresh_runs_total", "counter", "Background refreshes run.", auto.get("runs"))
-        w.add("auto_refresh_failed_total", "counter", "Sources that failed in background refreshes.", auto.get("failed"))
+        w.add("auto_refresh_failed_total", "counter", "Sources failed in background refreshes.", auto.get("failed"))
         w.add(
             "auto_refresh_next_timestamp_seconds", "gauge", "When the next background refresh is planned.",
             _timestamp(auto.get("next_run_at")),
