@@ -1,13 +1,41 @@
 package classifier
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 	"unicode/utf8"
 )
 
+// A cache record is an answer's JSON (Result's keys) plus "data_id": the
+// identity of the data the answer was computed from (view.dataID). The
+// engine serves a cached answer only under the identity it holds now, so an
+// answer computed before a refresh that changed a snapshot — an unknown
+// included — is computed again after it, in every process sharing the
+// tiers. A record without one (written by upstream's Python or an older
+// version) is never served.
+
+// encodeCached is the cache record of r, computed from the data dataID
+// names.
+func encodeCached(r *Result, dataID string) ([]byte, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b[:len(b)-1], `,"data_id":`...)
+	b = strconv.AppendQuote(b, dataID)
+	return append(b, '}'), nil
+}
+
+// cachedRecord is the shape encoding/json decodes a cache record into.
+type cachedRecord struct {
+	*Result
+	DataID string `json:"data_id"`
+}
+
 // decodeResultJSON decodes a cached answer without reflection, for the
 // shape the cache tiers hold: a flat JSON object with the keys of Result
+// and data_id, whose value goes to *dataID
 // (in any order, with any white space: PostgreSQL's jsonb rewrites both)
 // and string, number, boolean or null values. It reports false, leaving *r
 // partly written, for anything else — an unknown key, a nested value, a
@@ -15,7 +43,7 @@ import (
 // then uses encoding/json, so the two never disagree on what they both
 // accept. It is several times faster than json.Unmarshal, which decoding
 // a batch of cache hits spent most of its time in.
-func decodeResultJSON(b []byte, r *Result) bool {
+func decodeResultJSON(b []byte, r *Result, dataID *string) bool {
 	d := jsonScan{b: b}
 	if !d.byte('{') {
 		return false
@@ -28,7 +56,7 @@ func decodeResultJSON(b []byte, r *Result) bool {
 		if !ok || !d.byte(':') {
 			return false
 		}
-		if !d.value(key, r) {
+		if !d.value(key, r, dataID) {
 			return false
 		}
 		if d.byte(',') {
@@ -160,9 +188,11 @@ func (d *jsonScan) null() bool {
 
 // value reads the value of key into its field of r. null leaves the field
 // as it is, as encoding/json does.
-func (d *jsonScan) value(key string, r *Result) bool {
+func (d *jsonScan) value(key string, r *Result, dataID *string) bool {
 	var sp *string
 	switch key {
+	case "data_id":
+		sp = dataID
 	case "ip":
 		sp = &r.IP
 	case "ip_type":

@@ -22,18 +22,45 @@ func FuzzDecodeResultJSON(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte(`{"ip":"1.2.3.4","ip_type":"tor","confidence":0.95,"stale":true,"asn":null}`))
 	f.Add([]byte(`{"ip": "::1", "asn": 1e3, "confidence": -0.0}`))
+	f.Add([]byte(`{"ip":"1.2.3.4","ip_type":"unknown","data_id":"0123456789abcdef","data_id":null}`))
+	rec, err := encodeCached(&r, "0123456789abcdef")
+	require.NoError(f, err)
+	f.Add(rec)
 	f.Fuzz(func(t *testing.T, val []byte) {
 		var fast Result
-		if !decodeResultJSON(val, &fast) {
+		var fastID string
+		if !decodeResultJSON(val, &fast, &fastID) {
 			return
 		}
 		var slow Result
-		require.NoError(t, json.Unmarshal(val, &slow), "%s", val)
+		rec := cachedRecord{Result: &slow}
+		require.NoError(t, json.Unmarshal(val, &rec), "%s", val)
+		require.Equal(t, rec.DataID, fastID, "%s", val)
 		require.True(t, fast.ClassifiedAt.Equal(slow.ClassifiedAt), "%s", val)
 		require.True(t, fast.SnapshotAt.Equal(slow.SnapshotAt), "%s", val)
 		fast.ClassifiedAt, fast.SnapshotAt, slow.ClassifiedAt, slow.SnapshotAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 		require.Equal(t, slow, fast, "%s", val)
 	})
+}
+
+// A cache record is the answer's JSON plus the data identity, and reads
+// back as both.
+func TestCacheRecordRoundTrip(t *testing.T) {
+	r := Result{IP: "2001:db8::1", Type: TypeTor, Provider: "tor", Confidence: 0.95, Source: SourceTor,
+		ClassifiedAt: time.Date(2026, 12, 3, 1, 2, 3, 0, time.UTC)}
+	b, err := encodeCached(&r, "0123456789abcdef")
+	require.NoError(t, err)
+	require.True(t, json.Valid(b), "%s", b)
+	got, id, err := decodeCached(b)
+	require.NoError(t, err)
+	require.Equal(t, "0123456789abcdef", id)
+	require.Equal(t, r, got)
+
+	plain, err := json.Marshal(r) // upstream's shape: no identity
+	require.NoError(t, err)
+	_, id, err = decodeCached(plain)
+	require.NoError(t, err)
+	require.Empty(t, id)
 }
 
 // ParseConfig never panics on any bytes (the C ABI passes the host's JSON
@@ -42,11 +69,16 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(`{"data_dir":"/tmp/x","tor_interval":3600,"cache":{"redis_url":"redis://127.0.0.1:1/0"}}`))
 	f.Add([]byte(`{"cloud_providers":["aws"],"first_party":["gcp"],"disabled_sources":["tor"]}`))
 	f.Add([]byte(`{"tor_interval":-1}`))
+	f.Add([]byte(`{"cloud_base_url":"file:///m/aws/aws_ips.csv","datacenter_url":"http://h/","cloud_label_providers":["AWS"]}`))
+	f.Add([]byte(`{"cloud_base_url":"http://h/{provider}/x.csv","datacenter_url":"ftp://h"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseConfig(data)
 		if err != nil {
 			return
 		}
-		_ = c.WithDefaults()
+		c = c.WithDefaults()
+		if c.validate() == nil { // the source URLs resolve: sources() builds from them
+			_ = c.sources()
+		}
 	})
 }

@@ -219,3 +219,37 @@ func TestCachedAnswerDoesNotHideTheCallersASData(t *testing.T) {
 	assert.Equal(t, classifier.TypeDatacenter, res[0].Type, "other AS data: recomputed in a batch too")
 	assert.Empty(t, res[0].CacheTier)
 }
+
+// Upstream's label policy: DigitalOcean (and the other hosting clouds) are
+// datacenter ranges at 0.75; the default calls them cloud at 0.99. The
+// provider, region and evidence stay either way.
+func TestCloudLabelProvidersGiveUpstreamsMapping(t *testing.T) {
+	base := fixture.Server(t).URL
+	for _, tt := range []struct {
+		name   string
+		labels []string
+		typ    classifier.IPType
+		conf   float64
+		source string
+	}{
+		{"default", nil, classifier.TypeCloud, classifier.ConfidenceCloud, "cloud_ranges_digitalocean"},
+		{"upstream", []string{"aws", "azure", "gcp", "cloudflare"}, classifier.TypeDatacenter, classifier.ConfidenceDatacenter, classifier.SourceDatacenter},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := fixture.Config(t, base)
+			c.CloudLabelProviders = tt.labels
+			e := fixture.Open(t, c)
+			_, err := e.Refresh(context.Background(), classifier.GroupAll, true)
+			require.NoError(t, err)
+			r := fixture.Classify(t, e, "5.101.96.1")
+			assert.Equal(t, tt.typ, r.Type)
+			assert.Equal(t, tt.conf, r.Confidence)
+			assert.Equal(t, tt.source, r.Source)
+			assert.Equal(t, "digitalocean", r.Provider)
+			assert.Equal(t, "NL-NH", r.Region)
+			assert.Equal(t, "cloud/digitalocean", r.Snapshot)
+			aws := fixture.Classify(t, e, "3.5.140.1")
+			assert.Equal(t, classifier.TypeCloud, aws.Type, "aws stays cloud")
+		})
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 )
 
 // Seconds is a duration that reads and writes JSON as a number of seconds.
@@ -32,7 +34,11 @@ type Config struct {
 	// Source locations (http, https or file URLs). Defaults: the real public
 	// lists; environment overrides TOR_BULK_LIST_URL, ONIONOO_URL,
 	// CLOUD_RANGES_BASE_URL, DATACENTER_RANGES_URL, HOSTING_RANGES_BASE_URL,
-	// HOSTING_ASN_URL, ASN_V4_URL and ASN_V6_URL.
+	// HOSTING_ASN_URL, ASN_V4_URL and ASN_V6_URL. CloudBaseURL is the base
+	// of the rezmoss layout ({base}/{folder}/{folder}_ips.csv), one of its
+	// files, or a template naming {folder} or {provider}; DatacenterURL is
+	// the jhassine CSV itself or its repository base (+
+	// /data/datacenters.csv, as upstream appends): see resolveURLs.
 	TorURL         string `json:"tor_url,omitempty"`
 	OnionooURL     string `json:"onionoo_url,omitempty"`
 	CloudBaseURL   string `json:"cloud_base_url,omitempty"`
@@ -44,6 +50,14 @@ type Config struct {
 	// CloudProviders limits the cloud sources loaded (aws, azure, gcp,
 	// cloudflare, digitalocean, oracle, linode, vultr); empty means all.
 	CloudProviders []string `json:"cloud_providers,omitempty"`
+	// CloudLabelProviders names the cloud providers whose ranges are
+	// answered TypeCloud. The ranges of every other cloud source are
+	// answered TypeDatacenter at ConfidenceDatacenter with SourceDatacenter,
+	// provider, region and service kept: ["aws", "azure", "gcp",
+	// "cloudflare"] is upstream's mapping, which calls DigitalOcean, Oracle,
+	// Linode and Vultr hosting. Empty (the default) answers every cloud
+	// list TypeCloud.
+	CloudLabelProviders []string `json:"cloud_label_providers,omitempty"`
 	// DisabledSources names sources (as in Stats: "tor/onionoo",
 	// "asn/ip2asn-v4", "cloud/linode", …) that are neither loaded nor
 	// downloaded: for a mirror that lacks them or a sensor that must not
@@ -93,6 +107,17 @@ type Config struct {
 	// written. Empty (the zero value) means none; the Python package passes
 	// the baseline it bundles.
 	BaselineDir string `json:"baseline_dir,omitempty"`
+
+	// AutoRefresh makes the engine refresh its sources in the background:
+	// at Open when some source is due, then whenever the next one is (see
+	// autoRefresh). One process per data directory downloads; the others
+	// adopt its snapshots. Default false: a Go program (or a host driven by
+	// cron) calls Refresh itself. The Python package turns it on.
+	AutoRefresh bool `json:"auto_refresh,omitempty"`
+	// AutoRefreshRetry is how long the background refresh waits after a
+	// source failed before it tries again (at most the source's interval).
+	// Default 5 minutes.
+	AutoRefreshRetry Seconds `json:"auto_refresh_retry,omitempty"`
 
 	// Cache configures the L1/L2/L3 answer cache; its zero value disables
 	// every tier.
@@ -169,6 +194,13 @@ func (c Config) WithDefaults() Config {
 			*u = f.DefaultURL
 		}
 	}
+	labels := c.CloudLabelProviders
+	c.CloudLabelProviders = nil
+	for _, p := range labels {
+		if p = parse.CloudProvider(p); p != "" && !slices.Contains(c.CloudLabelProviders, p) {
+			c.CloudLabelProviders = append(c.CloudLabelProviders, p)
+		}
+	}
 	if len(c.DisabledSources) == 0 {
 		for _, name := range strings.Split(getenv("IPCLASSIFIER_DISABLED_SOURCES"), ",") {
 			if name = strings.TrimSpace(name); name != "" {
@@ -195,6 +227,7 @@ func (c Config) WithDefaults() Config {
 	setSec(&c.ASNInterval, 24*time.Hour)
 	setSec(&c.HTTPTimeout, 30*time.Second)
 	setSec(&c.Backoff, time.Second)
+	setSec(&c.AutoRefreshRetry, 5*time.Minute)
 	if c.Attempts <= 0 {
 		c.Attempts = 3
 	}
@@ -204,10 +237,19 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// validate reports a configuration that cannot work: an unknown
+// validate reports a configuration that cannot work: an unusable source
+// URL, an unknown cloud provider in CloudLabelProviders, an unknown
 // first-party provider, or one selected without a URL when it has no
 // default (Azure). c has defaults applied.
 func (c Config) validate() error {
+	if _, err := c.resolveURLs(); err != nil {
+		return err
+	}
+	for _, p := range c.CloudLabelProviders {
+		if !slices.ContainsFunc(parse.RezmossFolders(), func(f parse.Folder) bool { return f.Provider == p }) {
+			return fmt.Errorf("cloud_label_providers: unknown provider %q (want some of %s)", p, strings.Join(cloudProviderNames(), ", "))
+		}
+	}
 	for _, p := range c.FirstParty {
 		u := c.firstPartyURL(p)
 		if u == nil {

@@ -43,7 +43,8 @@ type Engine struct {
 	metas     map[string]snapshotMeta
 	metaView  atomic.Pointer[map[string]snapshotMeta] // read-only copy of metas for Stats
 	stats     counters
-	names     *asname.Memo // the AS-name heuristic's memo, shared by every index
+	names     *asname.Memo   // the AS-name heuristic's memo, shared by every index
+	auto      *autoRefresher // the background refresh; nil when off
 	closed    atomic.Bool
 }
 
@@ -52,7 +53,9 @@ var ErrClosed = errors.New("classifier is closed")
 
 // Open creates an engine from cfg (defaults applied), loads the snapshots
 // persisted by earlier runs so it can classify at once with no network, and
-// opens the cache tiers. It does not download anything: call Refresh.
+// opens the cache tiers. It downloads nothing itself: call Refresh, or set
+// Config.AutoRefresh to have due sources refreshed in the background from
+// now on.
 func Open(cfg Config) (*Engine, error) {
 	cfg = cfg.WithDefaults()
 	if cfg.Cache.DefaultTiers {
@@ -89,6 +92,9 @@ func Open(cfg Config) (*Engine, error) {
 	e.publishMetas()
 	if len(e.current) > 0 {
 		debug.FreeOSMemory() // the snapshots' parsing garbage: see Refresh
+	}
+	if cfg.AutoRefresh {
+		e.startAutoRefresh()
 	}
 	return e, nil
 }
@@ -127,16 +133,17 @@ func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName str
 		return r, nil
 	}
 	asName = cleanASName(asName)
+	idx := e.idx.Load()
 	if val, tier, ok := e.cache.Get(ctx, key); ok {
-		if r, err := decodeCached(val); err == nil && servesQuery(&r, asn, asName) {
+		if r, id, err := decodeCached(val); err == nil && e.sameData(id, idx) && servesQuery(&r, asn, asName) {
 			r.CacheTier = tier
 			e.stats.count(&r)
 			return r, nil
 		}
 	}
-	r := e.idx.Load().answer(addr, key, asn, asName, e.cfg.Now())
+	r := idx.answer(addr, key, asn, asName, e.cfg.Now())
 	e.stats.count(&r)
-	if val, err := json.Marshal(r); err == nil {
+	if val, err := encodeCached(&r, idx.dataID); err == nil {
 		e.cache.Set(ctx, cache.Item{Key: key, Value: val, L1TTL: l1TTL(r.Type)})
 	}
 	return r, nil
@@ -213,7 +220,7 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 		key, val, tier := keys[k], vals[k], tiers[k]
 		k++
 		if val != nil {
-			if err := decodeCachedInto(&r, val); err == nil && servesQuery(&r, q.ASN, cleanASName(q.ASName)) {
+			if id, err := decodeCachedInto(&r, val); err == nil && e.sameData(id, idx) && servesQuery(&r, q.ASN, cleanASName(q.ASName)) {
 				r.CacheTier = tier
 				e.stats.count(&r)
 				emit(i, &r, nil)
@@ -222,7 +229,7 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 		}
 		r = idx.answer(addrs[i], key, q.ASN, cleanASName(q.ASName), now)
 		e.stats.count(&r)
-		if val, err := json.Marshal(&r); err == nil {
+		if val, err := encodeCached(&r, idx.dataID); err == nil {
 			writes = append(writes, cache.Item{Key: key, Value: val, L1TTL: l1TTL(r.Type)})
 		}
 		emit(i, &r, nil)
@@ -243,12 +250,14 @@ func canonicalText(addr netip.Addr, s string) string {
 	return addr.String()
 }
 
-// Close releases the cache connections. Calls after Close fail with
+// Close stops the background refresh (a download in flight is abandoned)
+// and releases the cache connections. Calls after Close fail with
 // ErrClosed; Close itself is idempotent.
 func (e *Engine) Close() error {
 	if e.closed.Swap(true) {
 		return nil
 	}
+	e.auto.stop()
 	if err := e.cache.Close(); err != nil {
 		return fmt.Errorf("close cache: %w", err)
 	}
@@ -265,11 +274,22 @@ func l1TTL(t IPType) time.Duration {
 	}
 }
 
-// decodeCached reads a cached answer and checks it.
-func decodeCached(val []byte) (Result, error) {
-	var r Result
-	err := decodeCachedInto(&r, val)
-	return r, err
+// decodeCached reads a cache record and checks its answer; dataID is the
+// identity of the data it was computed from ("" when the record has none).
+func decodeCached(val []byte) (r Result, dataID string, err error) {
+	dataID, err = decodeCachedInto(&r, val)
+	return r, dataID, err
+}
+
+// sameData reports whether a cached answer computed from the data dataID
+// names may be served by view idx; an answer from other data is counted
+// (Stats.CacheOutdated) and computed again.
+func (e *Engine) sameData(dataID string, idx *view) bool {
+	if dataID == idx.dataID {
+		return true
+	}
+	e.stats.outdated.Add(1)
+	return false
 }
 
 // servesQuery reports whether a cached answer may answer a query that
@@ -282,18 +302,20 @@ func servesQuery(r *Result, asn uint32, asName string) bool {
 }
 
 // decodeCachedInto is decodeCached into *r (overwritten whole).
-func decodeCachedInto(r *Result, val []byte) error {
+func decodeCachedInto(r *Result, val []byte) (dataID string, err error) {
 	*r = Result{}
-	if !decodeResultJSON(val, r) { // the fast path declined: encoding/json decides
+	if !decodeResultJSON(val, r, &dataID) { // the fast path declined: encoding/json decides
 		*r = Result{}
-		if err := json.Unmarshal(val, r); err != nil {
-			return fmt.Errorf("decode cached answer: %w", err)
+		rec := cachedRecord{Result: r}
+		if err := json.Unmarshal(val, &rec); err != nil {
+			return "", fmt.Errorf("decode cached answer: %w", err)
 		}
+		dataID = rec.DataID
 	}
 	if err := r.Validate(); err != nil {
-		return fmt.Errorf("cached answer: %w", err)
+		return "", fmt.Errorf("cached answer: %w", err)
 	}
-	return nil
+	return dataID, nil
 }
 
 // validCached is the cache's test for a corrupt value. It is deliberately

@@ -72,6 +72,11 @@ const refreshConcurrency = 4
 // engine holds (another process sharing the data directory refreshed it) is
 // first loaded from disk (see adopt); it is downloaded only if it is still
 // due after that.
+//
+// One process per data directory refreshes at a time (a file lock): Refresh
+// waits for another process's refresh to end, then adopts what it saved
+// instead of downloading it again. It also fails when ctx ends while it
+// waits.
 func (e *Engine) Refresh(ctx context.Context, group string, force bool) (RefreshReport, error) {
 	if e.closed.Load() {
 		return RefreshReport{}, ErrClosed
@@ -87,6 +92,17 @@ func (e *Engine) Refresh(ctx context.Context, group string, force bool) (Refresh
 	}
 	e.refreshMu.Lock()
 	defer e.refreshMu.Unlock()
+	unlock, err := e.store.Lock(ctx)
+	if err != nil {
+		return RefreshReport{}, err
+	}
+	defer unlock()
+	return e.refreshLocked(ctx, group, todo, force), nil
+}
+
+// refreshLocked is Refresh of the sources todo (positions in e.sources);
+// the caller holds refreshMu and the data directory's refresh lock.
+func (e *Engine) refreshLocked(ctx context.Context, group string, todo []int, force bool) RefreshReport {
 	start := time.Now()
 	rep := RefreshReport{Group: group, Force: force, Sources: make([]SourceReport, len(todo))}
 	var wg sync.WaitGroup
@@ -126,7 +142,7 @@ func (e *Engine) Refresh(ctx context.Context, group string, force bool) (Refresh
 	}
 	e.publishMetas()
 	rep.Seconds = time.Since(start).Seconds()
-	return rep, nil
+	return rep
 }
 
 // refreshOne refreshes one source. It returns the report line, the new
@@ -229,7 +245,7 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 		// Keep serving the new data from memory; the next start reloads the old.
 		meta.LastError = err.Error()
 	}
-	prev = loadedFrom(p, now, false)
+	prev = loadedFrom(p, now, false, meta.SHA256)
 	sr.Entries, sr.SnapshotAt = p.Len(), now
 	return done(StatusUpdated, nil)
 }
@@ -287,7 +303,7 @@ func (e *Engine) adopt(src source, meta snapshotMeta, prev loaded) (snapshotMeta
 	if err != nil {
 		return meta, prev, false, fmt.Errorf("snapshot of %s on disk not loaded: %w", src.Name, err)
 	}
-	return disk, loadedFrom(p, disk.VerifiedAt, disk.Failed()), true, nil
+	return disk, loadedFrom(p, disk.VerifiedAt, disk.Failed(), disk.SHA256), true, nil
 }
 
 // validateDownload is the gate between a download and the index: it refuses

@@ -25,7 +25,7 @@ func loadAll(s, baseline *snapshot.Store, sources []source) (map[string]loaded, 
 		m, p, exists, err := readSnapshot(s, src)
 		if exists && err == nil {
 			metas[src.Name] = m
-			data[src.Name] = loadedFrom(p, m.VerifiedAt, m.Failed())
+			data[src.Name] = loadedFrom(p, m.VerifiedAt, m.Failed(), m.SHA256)
 			continue
 		}
 		var damage string
@@ -39,7 +39,7 @@ func loadAll(s, baseline *snapshot.Store, sources []source) (map[string]loaded, 
 					bm.LastError += "; serving the bundled baseline"
 				}
 				metas[src.Name] = bm
-				l := loadedFrom(bp, bm.VerifiedAt, false)
+				l := loadedFrom(bp, bm.VerifiedAt, false, bm.SHA256)
 				l.baseline = true
 				data[src.Name] = l
 				continue

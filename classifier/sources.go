@@ -111,15 +111,14 @@ func (c Config) sources() []source {
 		Name: "tor/onionoo", Group: GroupTor, Type: TypeTor, URL: c.OnionooURL,
 		Interval: c.TorInterval.D(), Parse: parse.Onionoo,
 	}}
-	base := strings.TrimRight(c.CloudBaseURL, "/")
+	urls, _ := c.resolveURLs() // Open validated them
 	for _, f := range parse.RezmossFolders() {
 		if !c.cloudEnabled(f.Provider) {
 			continue
 		}
 		src := source{
-			Name: "cloud/" + f.Provider, Group: GroupCloud, Type: TypeCloud, Provider: f.Provider,
-			URL:      base + "/" + f.Folder + "/" + f.Folder + "_ips.csv",
-			Interval: c.CloudInterval.D(), Parse: parse.RezmossCSV(f.Provider),
+			Name: "cloud/" + f.Provider, Group: GroupCloud, Type: c.cloudLabel(f.Provider), Provider: f.Provider,
+			URL: urls.cloud(f), Interval: c.CloudInterval.D(), Parse: parse.RezmossCSV(f.Provider),
 		}
 		for _, fp := range firstPartyClouds {
 			if fp.Provider == f.Provider && c.firstParty(f.Provider) {
@@ -129,7 +128,7 @@ func (c Config) sources() []source {
 		out = append(out, src)
 	}
 	out = append(out, source{
-		Name: "datacenter/jhassine", Group: GroupDatacenter, Type: TypeDatacenter, URL: c.DatacenterURL,
+		Name: "datacenter/jhassine", Group: GroupDatacenter, Type: TypeDatacenter, URL: urls.datacenter,
 		Interval: c.DatacenterInterval.D(), Parse: parse.DatacenterCSV,
 	})
 	hosting := strings.TrimRight(c.HostingBaseURL, "/")
@@ -162,6 +161,15 @@ func (c Config) cloudEnabled(provider string) bool {
 		}
 	}
 	return false
+}
+
+// cloudLabel is the type answered for provider's cloud ranges (see
+// Config.CloudLabelProviders).
+func (c Config) cloudLabel(provider string) IPType {
+	if len(c.CloudLabelProviders) == 0 || slices.Contains(c.CloudLabelProviders, provider) {
+		return TypeCloud
+	}
+	return TypeDatacenter
 }
 
 // firstParty reports whether provider's own publication replaces its

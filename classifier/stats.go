@@ -25,6 +25,14 @@ type Stats struct {
 	HostingASNs int           `json:"hosting_asns"`
 	Sources     []SourceStats `json:"sources"`
 	Cache       CacheStats    `json:"cache"`
+	// DataID names the data answers are computed from now (see
+	// encodeCached); CacheOutdated counts the cached answers not served
+	// because they were computed from other data (before a refresh that
+	// changed a snapshot, or by a process holding other snapshots).
+	DataID        string `json:"data_id"`
+	CacheOutdated int64  `json:"cache_outdated"`
+	// AutoRefresh describes the background refresh (Config.AutoRefresh).
+	AutoRefresh AutoRefreshStats `json:"auto_refresh"`
 	// SQLite is the SQLite library of this build (whether it is the
 	// system's, shared with the host's sqlite3 module, or an own copy).
 	SQLite SQLiteLibrary `json:"sqlite"`
@@ -55,6 +63,7 @@ type SourceStats struct {
 type counters struct {
 	lookups  atomic.Int64
 	invalid  atomic.Int64
+	outdated atomic.Int64    // cached answers from other data, not served
 	byType   [5]atomic.Int64 // by typeIndex
 	bySource map[string]*atomic.Int64
 	byASNSrc [3]atomic.Int64             // caller, ip2asn, none
@@ -130,6 +139,7 @@ func (e *Engine) Stats() Stats {
 	s := Stats{
 		Version: Version, Lookups: e.stats.lookups.Load(), Invalid: e.stats.invalid.Load(),
 		ByType: map[string]int64{}, BySource: map[string]int64{}, Cache: e.cache.Stats(), SQLite: cache.SQLite(),
+		CacheOutdated: e.stats.outdated.Load(), AutoRefresh: e.auto.stats(),
 		ByASNSource: map[string]int64{
 			ASNFromCaller: e.stats.byASNSrc[0].Load(), ASNFromIP2ASN: e.stats.byASNSrc[1].Load(),
 			"none": e.stats.byASNSrc[2].Load(),
@@ -143,6 +153,7 @@ func (e *Engine) Stats() Stats {
 	}
 	metas := *e.metaView.Load()
 	ix := e.idx.Load()
+	s.DataID = ix.dataID
 	for i, src := range e.sources {
 		info := ix.srcs[i]
 		m := metas[src.Name]

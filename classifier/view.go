@@ -1,6 +1,9 @@
 package classifier
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net/netip"
 	"strconv"
 	"time"
@@ -37,6 +40,10 @@ type view struct {
 	asnTables []asn.TableRef // in source order: the first that knows an address answers
 	hosting   []asnSetRef
 	profile   asn.Profile // nil when disabled or not learnable
+	// dataID names the data every answer of this view is computed from:
+	// see dataIdentity. A cached answer is served only under the dataID it
+	// was computed with.
+	dataID string
 	// names memoises the AS-name heuristic for names callers pass:
 	// pipelines see the same few thousand names again and again. It is the
 	// engine's, shared by every view it builds.
@@ -54,13 +61,14 @@ type loaded struct {
 	asns      asn.Set
 	table     *asn.Table
 	fetchedAt time.Time
-	failed    bool // the newest refresh attempt failed
-	baseline  bool // read from Config.BaselineDir: answers from it are always stale
+	failed    bool   // the newest refresh attempt failed
+	baseline  bool   // read from Config.BaselineDir: answers from it are always stale
+	sha256    string // of the snapshot's bytes: what the data is, wherever it was loaded
 }
 
-// loadedFrom keeps what a parser yielded.
-func loadedFrom(p parse.Parsed, fetchedAt time.Time, failed bool) loaded {
-	return loaded{entries: p.Entries, asns: p.ASNs, table: p.Table, fetchedAt: fetchedAt, failed: failed}
+// loadedFrom keeps what a parser yielded from bytes whose SHA-256 is sum.
+func loadedFrom(p parse.Parsed, fetchedAt time.Time, failed bool, sum string) loaded {
+	return loaded{entries: p.Entries, asns: p.ASNs, table: p.Table, fetchedAt: fetchedAt, failed: failed, sha256: sum}
 }
 
 // size counts the prefixes, ASNs or ranges held.
@@ -108,7 +116,29 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 	if profile {
 		ix.profile = ix.buildProfile()
 	}
+	ix.dataID = dataIdentity(sources, data, profile)
 	return ix
+}
+
+// dataIdentity names what a view answers from: the engine version, whether
+// the AS profile is on, and the name, label and snapshot SHA-256 of every
+// source holding data (one with none, or not configured, answers nothing),
+// hashed to 16 hex digits. Two views — in one
+// process or in two sharing the cache tiers — have the same identity
+// exactly when they were built from the same bytes under the same rules, so
+// they give the same answer to every query; a refresh that changes any
+// snapshot changes it (one that gets a 304 or the same bytes does not).
+// Every answer depends on all sources (an unknown, on every list; a cloud
+// answer, on the Tor lists that outrank it), so one identity serves all.
+func dataIdentity(sources []source, data map[string]loaded, profile bool) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "ipclassifier %s profile=%t\n", Version, profile)
+	for _, s := range sources {
+		if d := data[s.Name]; d.has() { // a source with no data answers nothing
+			fmt.Fprintf(h, "%s %s %s %s\n", s.Name, s.Type, s.label(), d.sha256)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 func typeSlot(t IPType) int {

@@ -44,7 +44,7 @@ assert not ipclassifier.__file__.startswith(root), f"imported from the source tr
 program = _harness.program_path()
 assert os.access(program, os.X_OK), f"{program} is not an executable"
 cli.build_parser()  # every command module registers (the optional ones without their extras)
-with ipclassifier.IPClassifier(enable_cache=False, data_dir=os.path.join(os.getcwd(), "data")) as c:
+with ipclassifier.IPClassifier(enable_cache=False, auto_refresh=False, data_dir=os.path.join(os.getcwd(), "data")) as c:
     sqlite = c.get_stats()["sqlite"]
 # The documented build: the engine shares the system libsqlite3 (auditwheel --exclude keeps it out of the wheel).
 assert sqlite["linked"] == "system", f"the wheel's engine has {sqlite['linked']} SQLite, not the system one"

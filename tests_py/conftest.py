@@ -41,6 +41,9 @@ for _var in (
     "AZURE_SERVICE_TAGS_URL", "IPCLASSIFIER_DATA_DIR",
 ):  # fmt: skip
     os.environ.pop(_var, None)
+# No background downloads behind a test's back: the tests of the background
+# refresh turn it on themselves (auto_refresh=True).
+os.environ["IPCLASSIFIER_AUTO_REFRESH"] = "0"
 
 
 def _go_inputs() -> List[Path]:

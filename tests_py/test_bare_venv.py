@@ -30,7 +30,8 @@ class Bare:
         self.env: Dict[str, str] = {
             k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "IPCLASSIFIER_"))
         }
-        self.env.update(PYTHONPATH=str(PYTHON_DIR), PYTHONNOUSERSITE="1")
+        # No background downloads from the public lists (the default for hosts).
+        self.env.update(PYTHONPATH=str(PYTHON_DIR), PYTHONNOUSERSITE="1", IPCLASSIFIER_AUTO_REFRESH="0")
 
     def run(self, *args: str, cwd: Path, timeout: float = 120) -> "subprocess.CompletedProcess[str]":
         return subprocess.run([self.python, *args], cwd=cwd, env=self.env, capture_output=True, text=True,
@@ -96,6 +97,8 @@ assert IPClassificationPass(c).run(row).ip_type == "tor"
 rows = [{"source_ip": "185.220.101.1", "snapshot_ip_type": None}]
 assert fill_snapshot_ip_types(rows, c).by_type == {"tor": 1}
 c.close()
+# No requests here: update_all_sources raises an OSError (upstream documents a RequestException).
+assert [b.__name__ for b in ipclassifier.SourceUpdateError.__mro__[:2]] == ["SourceUpdateError", "OSError"]
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in sys.argv[2:])))
 """
     opts = json.dumps(fixture_server.cli_options(tmp_path / "data"))

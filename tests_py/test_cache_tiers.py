@@ -17,7 +17,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator
+from typing import Any, Callable, Dict, Iterator, Optional
 
 import pytest
 
@@ -44,9 +44,13 @@ def enrichment_cache_table(metadata: Any) -> Any:
     )
 
 
-def seed_l2(url: str, ip: str, provider: str, expires_in: timedelta = timedelta(days=1)) -> None:
+def seed_l2(
+    url: str, ip: str, provider: str, expires_in: timedelta = timedelta(days=1), data_id: Optional[str] = None
+) -> None:
     """Create the upstream table if needed and insert an answer for ip that
-    the index could never give (provider), as the upstream Python would."""
+    the index could never give (provider), as the upstream Python would —
+    or, with data_id, as a classifier holding that data would (the engine
+    serves only answers computed from the data it holds)."""
     eng = sa.create_engine(url)
     md = sa.MetaData()
     table = enrichment_cache_table(md)
@@ -60,6 +64,8 @@ def seed_l2(url: str, ip: str, provider: str, expires_in: timedelta = timedelta(
         "source": f"cloud_ranges_{provider}",
         "classified_at": now.isoformat().replace("+00:00", "Z"),
     }
+    if data_id is not None:
+        value["data_id"] = data_id
     with eng.begin() as c:
         c.execute(
             table.insert(),
@@ -100,13 +106,18 @@ def test_an_answer_only_in_l2_is_served_counted_and_warmed_to_l1(
     make_classifier: Callable[..., Any], tmp_path: Path, l2_url: str, redis: str
 ) -> None:
     ip = "203.0.113.77"
-    seed_l2(l2_url, ip, "seeded-l2")
     c = tiers(make_classifier, tmp_path, db_engine=l2_url, enable_redis=True, redis_url=redis)
+    seed_l2(l2_url, "203.0.113.76", "from-upstream")  # no data identity: never served
+    assert c.classify("203.0.113.76").provider is None
+    assert c.get_stats()["cache_outdated"] == 1
+    seed_l2(l2_url, ip, "seeded-l2", data_id=c.get_stats()["data_id"])
 
     r = c.classify(ip)
     assert (r.provider, r.cache_tier, r.ip_type.value) == ("seeded-l2", "l2", "cloud")
     s = c.get_stats()
-    assert (s["cache_hits"], s["cache_misses"], s["l1_hits"], s["l2_hits"], s["l3_hits"]) == (1, 0, 0, 1, 0)
+    # The tiers count what they found; cache_outdated, what of it was not served.
+    assert (s["cache_hits"], s["cache_misses"], s["l1_hits"], s["l2_hits"], s["l3_hits"]) == (2, 0, 0, 2, 0)
+    assert s["cache_outdated"] == 1
     with Resp(redis) as rr:
         warmed = json.loads(str(rr.command("GET", KEY_PREFIX + ip)))
     assert warmed["provider"] == "seeded-l2"
@@ -114,12 +125,12 @@ def test_an_answer_only_in_l2_is_served_counted_and_warmed_to_l1(
     r2 = c.classify(ip)
     assert (r2.provider, r2.cache_tier) == ("seeded-l2", "l1")
     s = c.get_stats()
-    assert (s["cache_hits"], s["l1_hits"], s["l2_hits"]) == (2, 1, 1)
+    assert (s["cache_hits"], s["l1_hits"], s["l2_hits"]) == (3, 1, 2)
     assert s["l1_errors"] == s["l2_errors"] == s["l3_errors"] == 0
     assert s["l1_get_p50_us"] > 0 and s["l2_get_p50_us"] > 0
 
     # bulk_classify reads the same tiers (one round trip each).
-    [b] = c.bulk_classify([ip])
+    [b] = c.bulk_classify([ip], as_list=True)
     assert (b.provider, b.cache_tier) == ("seeded-l2", "l1")
 
 
@@ -166,7 +177,7 @@ def test_redis_down_classify_still_answers_from_the_other_tiers(
     elapsed = time.monotonic() - t
     assert answers[0].cache_tier is None
     assert all(a.cache_tier == "l2" for a in answers[1:])
-    assert [a.ip for a in c.bulk_classify(["198.51.100.9", "198.51.100.10"])] == ["198.51.100.9", "198.51.100.10"]
+    assert list(c.bulk_classify(["198.51.100.9", "198.51.100.10"])) == ["198.51.100.9", "198.51.100.10"]
     s = c.get_stats()
     assert s["cache"]["l1"]["up"] is False and s["l1_errors"] >= 1
     assert s["l2_hits"] >= 19
@@ -297,31 +308,32 @@ def test_cache_clear_unknown_relabels_cached_unknown_answers_and_keeps_the_rest(
     l3 = tmp_path / "l3"
 
     # Before the lists arrive both addresses are unknown, and cached so in every tier.
-    assert [a.ip_type for a in c.bulk_classify([cloud_ip, nowhere_ip])] == ["unknown", "unknown"]
+    assert [a.ip_type for a in c.bulk_classify([cloud_ip, nowhere_ip], as_list=True)] == ["unknown", "unknown"]
     assert c.refresh("all", force=True)["failed"] == 0
     assert c.classify(tor_ip).ip_type == "tor"
-    stale = c.classify(cloud_ip)
-    assert (stale.ip_type, stale.cache_tier) == ("unknown", "l1")  # the list update alone changes nothing
+    fresh = c.classify(cloud_ip)
+    assert (fresh.ip_type, fresh.cache_tier) == ("cloud", None)  # the unknown cached before the lists is not served
 
     with pytest.raises(ValueError, match=r"invalid ip_type 'Unknown'.*tor, cloud, datacenter, residential, unknown"):
         c.cache_clear("Unknown")
     assert len(l1_values(redis)) == 3  # nothing cleared
 
-    report = c.cache_clear("unknown")
+    report = c.cache_clear("unknown")  # nowhere_ip's unknown, from before the lists: never served again anyway
     assert report == {
-        "ip_type": "unknown", "l1_keys": 2, "l2_rows": 2, "l3_files": 2, "l3_dirs": 6, "l3_skipped": 0, "error": None,
-    }  # fmt: skip  (l3_dirs: 3/5/140 and 198/51/100 are left empty)
-    assert {ip: v["ip_type"] for ip, v in l1_values(redis).items()} == {tor_ip: "tor"}
+        "ip_type": "unknown", "l1_keys": 1, "l2_rows": 1, "l3_files": 1, "l3_dirs": 3, "l3_skipped": 0, "error": None,
+    }  # fmt: skip  (l3_dirs: 198/51/100 is left empty)
+    assert {ip: v["ip_type"] for ip, v in l1_values(redis).items()} == {tor_ip: "tor", cloud_ip: "cloud"}
     assert {k: v["ip_type"] for k, v in l2_rows(l2_url).items()} == {
         f"{SERVICE}/{tor_ip}": "tor",
+        f"{SERVICE}/{cloud_ip}": "cloud",
         f"dshield/{cloud_ip}": "unknown",
     }
     assert l2_rows(l2_url)[f"dshield/{cloud_ip}"] == other
-    assert {p: v["ip_type"] for p, v in l3_files(l3).items()} == {"185/220/101/1.json": "tor"}
+    l3_types = {p: v["ip_type"] for p, v in l3_files(l3).items()}
+    assert l3_types == {"185/220/101/1.json": "tor", "3/5/140/1.json": "cloud"}
 
-    again = c.classify(cloud_ip)
-    assert (again.ip_type, again.provider, again.cache_tier) == ("cloud", "aws", None)  # classified afresh
-    assert c.classify(tor_ip).cache_tier == "l1"  # other answers stayed cached
+    assert c.classify(cloud_ip).cache_tier == "l1"  # the other answers stayed cached
+    assert c.classify(tor_ip).cache_tier == "l1"
 
     everything = c.cache_clear()
     got = (everything["ip_type"], everything["l1_keys"], everything["l2_rows"], everything["l3_files"])

@@ -54,7 +54,7 @@ def test_threads_mixing_bulk_and_single(loaded: Any) -> None:
     results: Dict[int, Any] = {}
 
     def bulk(n: int) -> None:
-        results[n] = loaded.bulk_classify(IPS * 50)
+        results[n] = loaded.bulk_classify(IPS * 50, as_list=True)
 
     threads = [threading.Thread(target=bulk, args=(n,)) for n in range(4)]
     for t in threads:

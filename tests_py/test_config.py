@@ -11,32 +11,32 @@ import pytest
 from ipclassifier import ClassifierError, IPType, build_config, classification_disabled, create_ip_classifier
 
 
-class FakeURL:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def render_as_string(self, hide_password: bool = True) -> str:
-        return self.url if not hide_password else self.url.replace("secret", "***")
-
-
-class FakeEngine:
-    def __init__(self, url: str) -> None:
-        self.url = FakeURL(url)
-
-
 def test_default_cache_uses_the_embedded_tiers() -> None:
     cfg = build_config()
-    assert cfg == {"cache": {"default_tiers": True}}
+    assert cfg["cache"] == {"default_tiers": True}
+    assert cfg["auto_refresh"] is False  # conftest: IPCLASSIFIER_AUTO_REFRESH=0
+    assert build_config(auto_refresh=True)["auto_refresh"] is True
+
+
+def test_auto_refresh_defaults_on_unless_the_environment_says_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IPCLASSIFIER_AUTO_REFRESH")
+    assert build_config()["auto_refresh"] is True
+    for off in ("0", "false", "No", "off"):
+        monkeypatch.setenv("IPCLASSIFIER_AUTO_REFRESH", off)
+        assert build_config()["auto_refresh"] is False
+    assert build_config(auto_refresh=True)["auto_refresh"] is True  # an explicit value wins
 
 
 def test_cache_dir_and_db_url_string() -> None:
     cfg = build_config(cache_dir="/var/cache/ipc", db_engine="sqlite:////tmp/x.db", data_dir=Path("/d"))
-    assert cfg["cache"] == {"dir": "/var/cache/ipc", "database_url": "sqlite:////tmp/x.db"}
+    assert cfg["cache"] == {"dir": "/var/cache/ipc", "database_url": "sqlite:///tmp/x.db"}
     assert cfg["data_dir"] == "/d"
 
 
-def test_sqlalchemy_like_engine_url_keeps_password_and_drops_driver() -> None:
-    cfg = build_config(db_engine=FakeEngine("postgresql+psycopg2://u:secret@db:5432/cowrie"))
+def test_sqlalchemy_url_keeps_password_and_drops_driver() -> None:
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    url = sqlalchemy.engine.make_url("postgresql+psycopg2://u:secret@db:5432/cowrie")
+    cfg = build_config(db_engine=url)
     assert cfg["cache"]["database_url"] == "postgresql://u:secret@db:5432/cowrie"
     assert "default_tiers" not in cfg["cache"]
 
@@ -45,7 +45,7 @@ def test_real_sqlalchemy_engine(tmp_path: Path) -> None:
     sqlalchemy = pytest.importorskip("sqlalchemy")
     engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path}/cache.db")
     cfg = build_config(db_engine=engine)
-    assert cfg["cache"]["database_url"] == f"sqlite:///{tmp_path}/cache.db"
+    assert cfg["cache"]["database_url"] == f"sqlite://{tmp_path}/cache.db"
 
 
 def _python_sqlite_source_id() -> str:

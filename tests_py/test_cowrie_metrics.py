@@ -60,6 +60,9 @@ def test_exposition_of_a_live_classifier(loaded: Any) -> None:
     assert value(samples, "ipclassifier_source_last_refresh_failed", 'source="tor"') == 0
     assert value(samples, "ipclassifier_cache_tier_enabled", 'tier="l1"') == 0
     assert value(samples, "ipclassifier_info", 'version="') == 1
+    assert value(samples, "ipclassifier_cache_outdated_total") == 0
+    assert value(samples, "ipclassifier_auto_refresh_enabled") == 0  # the suite turns it off
+    assert value(samples, "ipclassifier_auto_refresh_runs_total") == 0
 
 
 def test_refresh_failure_and_missing_snapshot_are_visible(make_classifier: Any, fixture_server: Any) -> None:

@@ -10,9 +10,17 @@ unknown, in-process, with the Go engine loaded through ctypes.
 The library (libipclassifier.so) is loaded on first use, not at import.
 """
 
+from typing import Any
+
 from ._native import ClassifierError
 from ._version import __version__
-from .classifier import IPClassifier, build_config, classification_disabled, create_ip_classifier
+from .classifier import (
+    UPSTREAM_CLOUD_PROVIDERS,
+    IPClassifier,
+    build_config,
+    classification_disabled,
+    create_ip_classifier,
+)
 from .types import CacheClearReport, IPClassification, IPType
 
 __all__ = [
@@ -24,5 +32,18 @@ __all__ = [
     "classification_disabled",
     "ClassifierError",
     "CacheClearReport",
+    "SourceUpdateError",
+    "UPSTREAM_CLOUD_PROVIDERS",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # SourceUpdateError subclasses requests.RequestException when requests
+    # is installed: made on first use, so that importing ipclassifier does
+    # not import requests.
+    if name == "SourceUpdateError":
+        from . import _errors
+
+        return _errors.SourceUpdateError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

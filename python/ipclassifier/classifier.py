@@ -27,8 +27,10 @@ from typing import (
     Union,
     overload,
 )
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from . import _logs, _native
+from ._errors import source_update_error
 from ._native import BUFFER_TOO_SMALL, OK, PARTIAL, ClassifierError
 from ._wire import ERROR_MARK, TYPES, decode, decode_batch
 from .types import CacheClearReport, IPClassification, IPType
@@ -38,8 +40,15 @@ __all__ = [
     "create_ip_classifier",
     "build_config",
     "classification_disabled",
+    "auto_refresh_default",
     "BulkItem",
+    "UPSTREAM_CLOUD_PROVIDERS",
 ]
+
+#: The providers upstream calls cloud (``cloud_label_providers=`` this gives
+#: upstream's labels: DigitalOcean, Oracle, Linode and Vultr ranges are then
+#: datacenter at 0.75).
+UPSTREAM_CLOUD_PROVIDERS = ("aws", "azure", "gcp", "cloudflare")
 
 #: One input of :meth:`IPClassifier.bulk_classify`: an IP string, or a tuple
 #: ``(ip,)``, ``(ip, asn)`` or ``(ip, asn, as_name)``.
@@ -103,6 +112,13 @@ def _batch_buf(size: int) -> _Buf:
 # Configuration
 
 
+def auto_refresh_default() -> bool:
+    """Whether classifiers refresh their sources in the background when
+    ``auto_refresh`` is not given: yes, unless $IPCLASSIFIER_AUTO_REFRESH is
+    "0", "false", "no" or "off" (a host driven by a cron refresh)."""
+    return os.environ.get("IPCLASSIFIER_AUTO_REFRESH", "").strip().lower() not in ("0", "false", "no", "off")
+
+
 def classification_disabled() -> bool:
     """True when $DISABLE_IP_CLASSIFICATION is "true"/"1"/"yes": the host
     pipeline should skip its IP-classification pass. The classifier itself
@@ -110,34 +126,114 @@ def classification_disabled() -> bool:
     return os.environ.get("DISABLE_IP_CLASSIFICATION", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _database_url(db_engine: Any) -> str:
-    """A URL for the Go SQL tier from a URL string, an SQLAlchemy Engine or
-    Connection. The SQLAlchemy driver suffix (postgresql+psycopg2://) is
-    dropped: Go uses its own drivers."""
+def _sqlalchemy_url(db_engine: Any) -> Any:
+    """The SQLAlchemy URL object of an Engine, Connection or URL (None for
+    anything else)."""
+    if hasattr(db_engine, "drivername") and hasattr(db_engine, "database"):
+        return db_engine  # already a URL
+    sa_url = getattr(db_engine, "url", None)
+    if sa_url is None:
+        sa_url = getattr(getattr(db_engine, "engine", None), "url", None)
+    return sa_url
+
+
+def _database_url(db_engine: Any) -> Optional[str]:
+    """The URL the Go SQL tier opens for db_engine — an SQLAlchemy Engine,
+    Connection or URL object (its parts are read, never a rendered string),
+    or a URL string (SQLAlchemy is not imported for it: see
+    :func:`_plain_database_url`) — with SQLAlchemy's rules: a
+    relative SQLite path is relative to the working directory, ``:memory:``
+    or no database is an in-memory database (None: the classifier cannot
+    share it, so there is no L2 tier), escapes are decoded, and query options
+    are kept (SQLite's ``timeout`` in seconds becomes ``_busy_timeout``).
+    PostgreSQL URLs are rebuilt from their parts (user and password escaped,
+    port, ``host=/socket/dir``, ``sslmode`` and the other options). The
+    driver suffix (``+psycopg2``) is dropped: Go uses its own drivers.
+
+    Raises:
+        ValueError: not SQLite or PostgreSQL, or an SQLite path Go cannot
+            open (a ``file:`` URI, a ``?`` in the path).
+        TypeError: db_engine is none of the above.
+    """
     if isinstance(db_engine, (str, os.PathLike)):
-        url = os.fspath(db_engine)
-    else:
-        sa_url = getattr(db_engine, "url", None)
-        if sa_url is None:
-            sa_url = getattr(getattr(db_engine, "engine", None), "url", None)
-        if sa_url is None:
-            raise TypeError(
-                f"db_engine must be a database URL or an SQLAlchemy Engine/Connection, got {type(db_engine).__name__}"
-            )
-        render = getattr(sa_url, "render_as_string", None)
-        url = render(hide_password=False) if render is not None else str(sa_url)
-    scheme, sep, rest = url.partition("://")
-    if sep and "+" in scheme:
-        url = scheme.split("+", 1)[0] + "://" + rest
-    return url
+        return _plain_database_url(os.fspath(db_engine))
+    sa_url = _sqlalchemy_url(db_engine)
+    if sa_url is None:
+        raise TypeError(
+            f"db_engine must be a database URL or an SQLAlchemy Engine/Connection/URL, got {type(db_engine).__name__}"
+        )
+    backend = str(sa_url.drivername).split("+", 1)[0]
+    query = [(k, v) for k, vals in sa_url.query.items() for v in ((vals,) if isinstance(vals, str) else vals)]
+    if backend == "sqlite":
+        return _sqlite_url(sa_url.database, query)
+    if backend in ("postgresql", "postgres"):
+        return _postgres_url(sa_url.username, sa_url.password, sa_url.host, sa_url.port, sa_url.database, query)
+    raise ValueError(f"db_engine: the L2 cache tier runs on SQLite or PostgreSQL, not {backend}")
+
+
+def _sqlite_url(database: Optional[str], query: List[Tuple[str, str]]) -> Optional[str]:
+    """Go's URL of the SQLite database SQLAlchemy would open (None: in memory)."""
+    if not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        raise ValueError(f"db_engine: SQLite URI filenames ({database!r}) are not supported; give a path")
+    path = os.path.abspath(database)  # SQLAlchemy: relative to the working directory
+    if "?" in path:
+        raise ValueError(f"db_engine: the SQLite path {path!r} contains '?', which the cache tier cannot open")
+    opts = [("_busy_timeout", str(int(float(v) * 1000))) if k == "timeout" else (k, v) for k, v in query]
+    return "sqlite://" + path + ("?" + urlencode(opts) if opts else "")
+
+
+def _postgres_url(
+    user: Optional[str],
+    password: Any,
+    host: Optional[str],
+    port: Optional[int],
+    database: Optional[str],
+    query: List[Tuple[str, str]],
+) -> str:
+    """A libpq URL of these parts, each escaped."""
+    auth = ""
+    if user is not None:
+        auth = quote(user, safe="")
+        if password is not None:
+            auth += ":" + quote(str(password), safe="")
+        auth += "@"
+    netloc = host or ""
+    if ":" in netloc:
+        netloc = f"[{netloc}]"  # IPv6
+    if port is not None:
+        netloc += f":{port}"
+    url = f"postgresql://{auth}{netloc}/{quote(database or '', safe='')}"
+    return url + ("?" + urlencode(query) if query else "")
+
+
+def _plain_database_url(raw: str) -> Optional[str]:
+    """_database_url of a URL string, read as SQLAlchemy's ``make_url``
+    reads it (tests_py/test_db_urls.py checks they agree): SQLite by
+    SQLAlchemy's rules (``sqlite://`` and ``sqlite:///:memory:`` in memory,
+    ``sqlite:///rel.db`` relative to the working directory,
+    ``sqlite:////abs.db`` absolute, escapes decoded, options kept);
+    PostgreSQL as it is without its driver suffix (its escapes, port, host
+    and options already are a libpq URL's, which is what Go reads)."""
+    scheme, sep, rest = raw.partition("://")
+    backend = scheme.split("+", 1)[0].lower()
+    if not sep or backend not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError(f"db_engine: the L2 cache tier runs on SQLite or PostgreSQL URLs, got {scheme!r}")
+    if backend != "sqlite":
+        return "postgresql://" + rest
+    path, _, q = rest.partition("?")
+    database = unquote(path[1:] if path.startswith("/") else path)
+    return _sqlite_url(database, parse_qsl(q, keep_blank_values=True))
 
 
 def _host_sqlite(db_engine: Any) -> bool:
     """True when db_engine is an SQLite Engine/Connection of this process
-    (not a URL string): the host opens that file itself."""
-    return db_engine is not None and not isinstance(db_engine, (str, os.PathLike)) and _database_url(
-        db_engine
-    ).startswith("sqlite")
+    (not a URL) on a file: the host opens that file itself."""
+    if db_engine is None or isinstance(db_engine, (str, os.PathLike)) or hasattr(db_engine, "drivername"):
+        return False
+    url = _database_url(db_engine)
+    return url is not None and url.startswith("sqlite")
 
 
 def _shares_sqlite(engine_sqlite: Mapping[str, Any]) -> bool:
@@ -181,13 +277,15 @@ def build_config(
     cache_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
     db_engine: Any = None,
     enable_redis: bool = False,
-    redis_url: Optional[str] = None,
-    data_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
     tor_url: Optional[str] = None,
     cloud_base_url: Optional[str] = None,
     datacenter_url: Optional[str] = None,
+    *,
+    redis_url: Optional[str] = None,
+    data_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
     hosting_base_url: Optional[str] = None,
     enable_cache: bool = True,
+    auto_refresh: Optional[bool] = None,
     **extra: Any,
 ) -> Dict[str, Any]:
     """The JSON configuration the Go engine reads (classifier.Config).
@@ -198,8 +296,10 @@ def build_config(
     ``extra`` holds further top-level keys (cloud_providers, tor_interval,
     http_timeout, attempts, backoff, user_agent, …); a ``cache`` mapping in
     it is merged into the cache section. Go rejects unknown keys.
+    ``auto_refresh`` None means on unless $IPCLASSIFIER_AUTO_REFRESH is a
+    false value (0, false, no, off).
     """
-    cfg: Dict[str, Any] = {}
+    cfg: Dict[str, Any] = {"auto_refresh": auto_refresh_default() if auto_refresh is None else bool(auto_refresh)}
     for key, value in (
         ("data_dir", data_dir),
         ("tor_url", tor_url),
@@ -214,7 +314,9 @@ def build_config(
         if cache_dir is not None:
             cache["dir"] = os.fspath(cache_dir)
         if db_engine is not None:
-            cache["database_url"] = _database_url(db_engine)
+            database_url = _database_url(db_engine)
+            if database_url is not None:  # None: an in-memory SQLite database, nothing to share
+                cache["database_url"] = database_url
         if enable_redis or redis_url:
             cache["redis_url"] = redis_url or "redis://localhost:6379/0"
         if cache_dir is None and db_engine is None:
@@ -254,14 +356,15 @@ class IPClassifier:
         cache_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
         db_engine: Any = None,
         enable_redis: bool = False,
-        redis_url: Optional[str] = None,
-        data_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
         tor_url: Optional[str] = None,
         cloud_base_url: Optional[str] = None,
         datacenter_url: Optional[str] = None,
+        *,
+        redis_url: Optional[str] = None,
+        data_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
         hosting_base_url: Optional[str] = None,
         enable_cache: bool = True,
-        *,
+        auto_refresh: Optional[bool] = None,
         config: Optional[Mapping[str, Any]] = None,
         **extra: Any,
     ) -> None:
@@ -280,6 +383,7 @@ class IPClassifier:
                 datacenter_url=datacenter_url,
                 hosting_base_url=hosting_base_url,
                 enable_cache=enable_cache,
+                auto_refresh=auto_refresh,
                 **extra,
             )
         self.config: Dict[str, Any] = dict(config)
@@ -447,8 +551,8 @@ class IPClassifier:
         items: Iterable[BulkItem],
         *,
         errors: Literal["raise", "unknown"] = ...,
-        as_dict: Literal[False] = ...,
-    ) -> List[IPClassification]: ...
+        as_list: Literal[False] = ...,
+    ) -> Dict[str, IPClassification]: ...
 
     @overload
     def bulk_classify(
@@ -456,16 +560,16 @@ class IPClassifier:
         items: Iterable[BulkItem],
         *,
         errors: Literal["raise", "unknown"] = ...,
-        as_dict: Literal[True],
-    ) -> Dict[str, IPClassification]: ...
+        as_list: Literal[True],
+    ) -> List[IPClassification]: ...
 
     def bulk_classify(
         self,
         items: Iterable[BulkItem],
         *,
         errors: Literal["raise", "unknown"] = "raise",
-        as_dict: bool = False,
-    ) -> Union[List[IPClassification], Dict[str, IPClassification]]:
+        as_list: bool = False,
+    ) -> Union[Dict[str, IPClassification], List[IPClassification]]:
         """Classify many addresses in one call into the engine (one cache
         round trip per tier).
 
@@ -478,18 +582,19 @@ class IPClassifier:
                 with source "invalid_ip" and the input as ``ip``; an invalid
                 asn is ignored (treated as unknown), so a pipeline loses
                 nothing.
-            as_dict: return ``{input ip: answer}`` like the upstream API
-                instead of a list in input order.
+            as_list: return the answers as a list in input order (one per
+                item, duplicates included) instead of upstream's dict.
 
         Returns:
-            The answers in input order (or the dict).
+            ``{input ip: answer}`` as upstream returns (an IP given twice
+            keeps its last answer), or the list.
         """
         if errors not in ("raise", "unknown"):
             raise ValueError(f'errors must be "raise" or "unknown", got {errors!r}')
         lenient = errors == "unknown"
         ips, answers, failed = self._classify_many(items, not lenient)
         if not failed:  # the usual case: every answer is an IPClassification
-            if as_dict:
+            if not as_list:
                 return dict(zip(ips, answers))  # type: ignore[arg-type]
             return answers  # type: ignore[return-value]
         results: List[IPClassification] = []
@@ -505,8 +610,8 @@ class IPClassifier:
             shown = "; ".join(offending[:20])
             more = f" (and {len(offending) - 20} more)" if len(offending) > 20 else ""
             raise ValueError(f"{len(offending)} invalid input(s) in bulk_classify: {shown}{more}")
-        if as_dict:
-            return {ip: r for ip, r in zip(ips, results)}
+        if not as_list:
+            return dict(zip(ips, results))
         return results
 
     def classify_many(
@@ -650,8 +755,23 @@ class IPClassifier:
         return report
 
     def update_all_sources(self, force: bool = False) -> Dict[str, Any]:
-        """refresh("all", force): the upstream name."""
-        return self.refresh("all", force)
+        """Refresh every source that is due (all with force): upstream's
+        name and contract. Returns the report of :meth:`refresh` when every
+        source succeeded.
+
+        Raises:
+            SourceUpdateError: some source failed (its previous data stays).
+                It is a ``requests.RequestException`` when requests is
+                installed (what upstream documents, so upstream's callers
+                catch it), else an ``OSError``; ``.report`` is the refresh
+                report, ``.failed`` its failed sources. Call
+                :meth:`refresh` for the report without an exception.
+            ClassifierError: closed classifier.
+        """
+        report = self.refresh("all", force)
+        if report["failed"]:
+            raise source_update_error(report)
+        return report
 
     def get_stats(self) -> Dict[str, Any]:
         """The engine's counters and per-source data (Go Stats JSON), plus
@@ -767,35 +887,54 @@ def create_ip_classifier(
     cache_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
     db_engine: Any = None,
     enable_redis: bool = False,
-    redis_url: Optional[str] = None,
-    data_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
     tor_url: Optional[str] = None,
     cloud_base_url: Optional[str] = None,
     datacenter_url: Optional[str] = None,
+    *,
+    redis_url: Optional[str] = None,
+    data_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
     hosting_base_url: Optional[str] = None,
     enable_cache: bool = True,
+    auto_refresh: Optional[bool] = None,
     **extra: Any,
 ) -> IPClassifier:
     """Create an :class:`IPClassifier` (the upstream factory).
 
+    The first six parameters are upstream's, in upstream's order, and take
+    upstream's values; the others are keyword-only.
+
     Args:
         cache_dir: directory of the L3 file cache.
-        db_engine: the L2 SQL cache: an SQLAlchemy Engine/Connection (its URL
-            is used; SQLAlchemy is never imported here) or a URL string
-            (``sqlite:///abs/path.db``, ``postgresql://…``).
+        db_engine: the L2 SQL cache: an SQLAlchemy Engine, Connection or URL
+            (its URL object is read with SQLAlchemy's rules) or a URL string
+            (``sqlite:///relative.db``, ``sqlite:////abs/path.db``,
+            ``postgresql://…``); an in-memory SQLite database gives no L2
+            tier.
         enable_redis: enable the L1 Redis cache at ``redis_url`` (default
             ``redis://localhost:6379/0``); a Redis that is down is skipped.
+        tor_url, cloud_base_url, datacenter_url: source locations (http,
+            https or file URLs); cloud_base_url is the base of the rezmoss
+            layout (upstream's default), one of its files or a template with
+            ``{folder}``/``{provider}``; datacenter_url is the CSV or its
+            repository base (upstream's form: ``/data/datacenters.csv`` is
+            appended). Unset: Go applies TOR_BULK_LIST_URL,
+            CLOUD_RANGES_BASE_URL, DATACENTER_RANGES_URL, then the public
+            defaults. An unusable URL raises ClassifierError naming it.
+        redis_url: the L1 Redis URL (implies enable_redis).
         data_dir: where source snapshots persist (Go default:
             $IPCLASSIFIER_DATA_DIR, else ~/.cache/ipclassifier).
-        tor_url, cloud_base_url, datacenter_url, hosting_base_url: source
-            locations (http, https or file URLs). Unset: Go applies
-            TOR_BULK_LIST_URL, CLOUD_RANGES_BASE_URL, DATACENTER_RANGES_URL,
-            HOSTING_RANGES_BASE_URL, then the public defaults.
+        hosting_base_url: base of the X4BNet hosting lists.
         enable_cache: False turns every cache tier off. True with neither
             cache_dir nor db_engine uses the embedded default (SQLite + files
             under data_dir).
-        **extra: further configuration keys (cloud_providers, tor_interval,
-            http_timeout, attempts, backoff, user_agent, cache={…}).
+        auto_refresh: refresh due sources in the background (at open, then
+            on each source's interval; one process per data directory
+            downloads, the others adopt its snapshots). None: on unless
+            $IPCLASSIFIER_AUTO_REFRESH is 0/false/no/off. Turn it off for a
+            host whose refresh runs from cron.
+        **extra: further configuration keys (cloud_providers,
+            cloud_label_providers, tor_interval, http_timeout, attempts,
+            backoff, user_agent, cache={…}).
 
     ``DISABLE_IP_CLASSIFICATION`` does not stop this factory; the host checks
     :func:`classification_disabled` to skip its classification pass.
@@ -811,5 +950,6 @@ def create_ip_classifier(
         datacenter_url=datacenter_url,
         hosting_base_url=hosting_base_url,
         enable_cache=enable_cache,
+        auto_refresh=auto_refresh,
         **extra,
     )

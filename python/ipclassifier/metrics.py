@@ -83,7 +83,11 @@ def prometheus_text(stats: Mapping[str, Any]) -> str:
       ``cache_tier_hits_total``, ``…_misses_total``, ``…_errors_total``,
       ``…_corrupt_total``, ``…_skipped_total``, ``…_writes_total`` counters,
       and ``cache_tier_latency_seconds{op=get|set}`` summaries (quantiles
-      0.5 and 0.99, ``_sum``, ``_count``).
+      0.5 and 0.99, ``_sum``, ``_count``); ``cache_outdated_total``
+      (cached answers computed from other data, not served)
+    * background refresh: ``auto_refresh_enabled`` gauge,
+      ``auto_refresh_runs_total``, ``auto_refresh_failed_total`` counters,
+      ``auto_refresh_next_timestamp_seconds`` gauge
     """
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StatsCollector(lambda: stats))
@@ -176,6 +180,19 @@ def _families(stats: Mapping[str, Any]) -> List[Metric]:
             ts = cache.get(tier)
             if isinstance(ts, Mapping):
                 _tier(w, tier, ts)
+    w.add(
+        "cache_outdated_total", "counter", "Cached answers not served: computed from other data.",
+        stats.get("cache_outdated"),
+    )  # fmt: skip
+    auto = stats.get("auto_refresh")
+    if isinstance(auto, Mapping):
+        w.add("auto_refresh_enabled", "gauge", "1 when sources are refreshed in the background.", auto.get("enabled"))
+        w.add("auto_refresh_runs_total", "counter", "Background refreshes run.", auto.get("runs"))
+        w.add("auto_refresh_failed_total", "counter", "Sources failed in background refreshes.", auto.get("failed"))
+        w.add(
+            "auto_refresh_next_timestamp_seconds", "gauge", "When the next background refresh is planned.",
+            _timestamp(auto.get("next_run_at")),
+        )  # fmt: skip
     return list(w)
 
 

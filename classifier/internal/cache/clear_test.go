@@ -284,7 +284,7 @@ func TestCacheClearWhereRefusesAFieldThatIsNotAMemberName(t *testing.T) {
 	}
 }
 
-func TestEngineClearCacheRelabelsCachedUnknownAnswersAfterAListUpdate(t *testing.T) {
+func TestEngineClearCacheRemovesOneTypeOfAnswer(t *testing.T) {
 	for _, be := range cacheL2Backends {
 		t.Run(be.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -306,33 +306,35 @@ func TestEngineClearCacheRelabelsCachedUnknownAnswersAfterAListUpdate(t *testing
 			tor := classify("185.220.101.1")
 			require.Equal(t, classifier.TypeTor, tor.Type)
 			r = classify("3.5.140.1")
-			require.Equal(t, classifier.TypeUnknown, r.Type, "the list update alone does not relabel a cached answer")
-			require.Equal(t, cache.TierL1, r.CacheTier)
+			require.Equal(t, classifier.TypeCloud, r.Type, "an answer cached before the list update is not served after it")
+			require.Empty(t, r.CacheTier)
+			require.Equal(t, classifier.TypeUnknown, classify("198.51.100.1").Type)
+			require.Equal(t, cache.TierL1, classify("198.51.100.1").CacheTier)
 
 			// An unknown type name clears nothing.
 			_, err = e.ClearCache(ctx, "Unknown")
 			require.ErrorContains(t, err, `invalid ip_type "Unknown"`)
-			require.Equal(t, cache.TierL1, classify("3.5.140.1").CacheTier)
+			require.Equal(t, cache.TierL1, classify("198.51.100.1").CacheTier)
 
 			report, err := e.ClearCache(ctx, classifier.TypeUnknown)
 			require.NoError(t, err)
 			require.Equal(t, int64(1), report.L1Keys)
 			require.Equal(t, int64(1), report.L2Rows)
 			require.Equal(t, int64(1), report.L3Files)
-			r = classify("3.5.140.1")
-			require.Equal(t, classifier.TypeCloud, r.Type, "cleared: classified again from the loaded lists")
-			require.Equal(t, "aws", r.Provider)
-			require.Empty(t, r.CacheTier, "computed, not cached")
+			r = classify("198.51.100.1")
+			require.Equal(t, classifier.TypeUnknown, r.Type)
+			require.Empty(t, r.CacheTier, "cleared: computed, not cached")
 			r = classify("185.220.101.1")
 			require.Equal(t, classifier.TypeTor, r.Type)
 			require.Equal(t, cache.TierL1, r.CacheTier, "answers of other types stay cached")
+			require.Equal(t, cache.TierL1, classify("3.5.140.1").CacheTier)
 
 			// An empty type clears every answer.
 			report, err = e.ClearCache(ctx, "")
 			require.NoError(t, err)
-			require.Equal(t, int64(2), report.L1Keys)
-			require.Equal(t, int64(2), report.L2Rows)
-			require.Equal(t, int64(2), report.L3Files)
+			require.Equal(t, int64(3), report.L1Keys)
+			require.Equal(t, int64(3), report.L2Rows)
+			require.Equal(t, int64(3), report.L3Files)
 			require.Empty(t, classify("185.220.101.1").CacheTier)
 
 			require.NoError(t, e.Close())

@@ -93,7 +93,7 @@ def classifier_config(
 ) -> Dict[str, Any]:
     """The engine configuration (:func:`~ipclassifier.build_config`) the
     options describe: the sources (``--data-dir``, every ``--*-url``,
-    ``--cloud-providers``) and the cache tiers — those of the options
+    ``--cloud-providers``) and the cache tiers (no background refresh) — those of the options
     (``--cache-dir``, ``--db``, ``--redis-url``, ``--no-cache``) unless a
     caller names its own (the backfill does)."""
     if cache_dir is _UNSET:
@@ -120,6 +120,7 @@ def classifier_config(
         datacenter_url=getattr(args, "datacenter_url", None),
         hosting_base_url=getattr(args, "hosting_base_url", None),
         enable_cache=enable_cache,
+        auto_refresh=False,  # a command runs once: `refresh` (from cron) is the refresh
         **extra,
     )
 

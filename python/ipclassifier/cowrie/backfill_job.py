@@ -586,7 +586,7 @@ class _Backfill:
 
     def _classify(self, items: List[Tuple[str, Optional[int], Optional[str]]]) -> List[IPClassification]:
         c0 = time.perf_counter()
-        answers = self.classifier.bulk_classify(items, errors="unknown")
+        answers = self.classifier.bulk_classify(items, errors="unknown", as_list=True)
         self.report.classify_seconds += time.perf_counter() - c0
         return answers
 

@@ -457,7 +457,7 @@ class IPClassificationPass:
             assert self.classifier is not None
             try:
                 answers = self.classifier.bulk_classify(
-                    [(ip, inp.asn, inp.as_name) for _, ip, _, inp in todo], errors="unknown"
+                    [(ip, inp.asn, inp.as_name) for _, ip, _, inp in todo], errors="unknown", as_list=True
                 )
             except Exception as e:  # closed, forked child, engine failure: Pass 4 must not break the enricher
                 log.warning("ip classification pass failed for %d row(s): %s", len(todo), e)
@@ -549,7 +549,9 @@ def fill_snapshot_ip_types(
         res.failed, res.error = True, "DISABLE_IP_CLASSIFICATION is set"
     else:
         try:
-            answers = classifier.bulk_classify([(ip, asn, None) for ip, asn in asn_of.items()], errors="unknown")
+            answers = classifier.bulk_classify(
+                [(ip, asn, None) for ip, asn in asn_of.items()], errors="unknown", as_list=True
+            )
             types = {ip: a.ip_type.value for ip, a in zip(asn_of, answers)}
         except Exception as e:  # never fail the loader's batch
             res.failed, res.error = True, f"{type(e).__name__}: {e}"

@@ -112,6 +112,7 @@ func openEngine(ctx context.Context, path string, refresh bool, stderr io.Writer
 	if err != nil {
 		return nil, usageError{err}
 	}
+	cfg.AutoRefresh = false // a measurement holds its data still: -refresh refreshes once, first
 	e, err := classifier.Open(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
