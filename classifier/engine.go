@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -60,7 +61,7 @@ func Open(cfg Config) (*Engine, error) {
 			cfg.Cache.Dir = cfg.DataDir + "/cache"
 		}
 		if cfg.Cache.DatabaseURL == "" {
-			cfg.Cache.DatabaseURL = "sqlite://" + cfg.DataDir + "/cache.sqlite"
+			cfg.Cache.DatabaseURL = cache.OwnSQLiteURL(filepath.Join(cfg.DataDir, "cache.sqlite"))
 		}
 	}
 	if err := cfg.validate(); err != nil {
