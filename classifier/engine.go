@@ -79,7 +79,11 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	e.cache = c
 	e.cacheOn = cfg.Cache.RedisURL != "" || cfg.Cache.DatabaseURL != "" || cfg.Cache.Dir != ""
-	e.current, e.metas = loadAll(st, e.sources)
+	var damaged []string
+	e.current, e.metas, damaged = loadAll(st, e.sources)
+	for _, name := range damaged {
+		e.stats.damaged(name)
+	}
 	e.idx.Store(buildView(e.sources, e.current, e.names, !e.cfg.NoASNProfile))
 	e.publishMetas()
 	if len(e.current) > 0 {

@@ -154,7 +154,7 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 		}
 	}
 	hasData := prev.has()
-	if !force && hasData && now.Sub(meta.VerifiedAt) < src.Interval {
+	if !force && hasData && !prev.damaged && now.Sub(meta.VerifiedAt) < src.Interval {
 		switch {
 		case adopted:
 			return done(StatusAdopted, nil)
@@ -187,20 +187,21 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 	if hasData && meta.URL == src.URL {
 		etag, lm = meta.ETag, meta.LastModified
 	}
-	got, err := e.fetcher.Get(ctx, src.URL, etag, lm)
+	lim := limitFor(prev.bytes)
+	got, err := e.fetcher.Get(ctx, src.URL, etag, lm, lim.n)
 	if err != nil {
-		return fail(err)
+		return fail(lim.refused(src, err))
 	}
 	if got.NotModified {
 		meta.VerifiedAt, meta.LastError = now, ""
-		prev.fetchedAt, prev.failed = now, false
+		prev.fetchedAt, prev.failed, prev.damaged = now, false, false
 		sr.SnapshotAt = now
 		if err := e.store.WriteMeta(meta); err != nil {
 			return fail(err)
 		}
 		return done(StatusNotModified, nil)
 	}
-	p, err := src.Parse(got.Body)
+	p, size, err := parseBody(src, got.Body, lim)
 	sr.Bytes, sr.Malformed, sr.Bogons = len(got.Body), p.Malformed, p.Bogons
 	if err == nil {
 		err = validateDownload(got.Body, p, prev.size(), force)
@@ -218,7 +219,7 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 		// Keep serving the new data from memory; the next start reloads the old.
 		meta.LastError = err.Error()
 	}
-	prev = loadedFrom(p, now, false)
+	prev = loadedFrom(p, size, now, false)
 	sr.Entries, sr.SnapshotAt = p.Len(), now
 	return done(StatusUpdated, nil)
 }
@@ -254,7 +255,7 @@ func (e *Engine) adopt(src source, meta snapshotMeta, prev loaded) (snapshotMeta
 		return meta, prev, false, nil
 	}
 	if prev.has() && disk.SHA256 != "" && disk.SHA256 == meta.SHA256 {
-		prev.fetchedAt, prev.failed = disk.VerifiedAt, disk.Failed()
+		prev.fetchedAt, prev.failed, prev.damaged = disk.VerifiedAt, disk.Failed(), false
 		return disk, prev, true, nil
 	}
 	b, err := e.store.ReadData(src.Name)
@@ -272,11 +273,11 @@ func (e *Engine) adopt(src source, meta snapshotMeta, prev loaded) (snapshotMeta
 		}
 		disk = again
 	}
-	p, err := parseSnapshot(src, b)
+	p, size, err := parseSnapshot(src, b)
 	if err != nil {
 		return meta, prev, false, fmt.Errorf("snapshot of %s on disk not loaded: %w", src.Name, err)
 	}
-	return disk, loadedFrom(p, disk.VerifiedAt, disk.Failed()), true, nil
+	return disk, loadedFrom(p, size, disk.VerifiedAt, disk.Failed()), true, nil
 }
 
 // validateDownload is the gate between a download and the index: it refuses

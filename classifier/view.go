@@ -54,11 +54,15 @@ type loaded struct {
 	table     *asn.Table
 	fetchedAt time.Time
 	failed    bool // the newest refresh attempt failed
+	// damaged is set when the current snapshot on disk was damaged and
+	// this is the previous generation: due for a download at once.
+	damaged bool
+	bytes   int // uncompressed size of the snapshot (the base of its download limit)
 }
 
-// loadedFrom keeps what a parser yielded.
-func loadedFrom(p parse.Parsed, fetchedAt time.Time, failed bool) loaded {
-	return loaded{entries: p.Entries, asns: p.ASNs, table: p.Table, fetchedAt: fetchedAt, failed: failed}
+// loadedFrom keeps what a parser yielded from size uncompressed bytes.
+func loadedFrom(p parse.Parsed, size int, fetchedAt time.Time, failed bool) loaded {
+	return loaded{entries: p.Entries, asns: p.ASNs, table: p.Table, fetchedAt: fetchedAt, failed: failed, bytes: size}
 }
 
 // size counts the prefixes, ASNs or ranges held.

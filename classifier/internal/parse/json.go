@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -14,15 +15,25 @@ import (
 	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
 )
 
-// maxUncompressed bounds what a gzip download may expand to (the real
-// ip2asn-v4 table is about 25 MB unzipped).
-const maxUncompressed = 1 << 30
+// MaxUncompressed bounds what Gunzip expands a gzip download to: the
+// largest real list, the ip2asn-v4 table, is about 25 MB unzipped.
+const MaxUncompressed = 64 << 20
+
+// ErrTooLarge is wrapped by the error of a gzip stream that expands past
+// its limit (a gzip bomb, or a list grown beyond reason).
+var ErrTooLarge = errors.New("larger than the limit")
 
 // Gunzip returns data itself, or its decompressed content when it starts
 // with the gzip magic bytes: every parser of this package accepts both
 // forms, so a mirror that serves .gz and one that serves plain text both
-// work.
-func Gunzip(data []byte) ([]byte, error) {
+// work. The content is bounded by MaxUncompressed (see GunzipLimit).
+func Gunzip(data []byte) ([]byte, error) { return GunzipLimit(data, MaxUncompressed) }
+
+// GunzipLimit is Gunzip refusing more than limit uncompressed bytes, with
+// an error wrapping ErrTooLarge. It stops decompressing one byte past the
+// limit and its buffer never grows beyond it, so a gzip bomb costs at most
+// about twice limit in memory.
+func GunzipLimit(data []byte, limit int64) ([]byte, error) {
 	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
 		return data, nil
 	}
@@ -31,24 +42,52 @@ func Gunzip(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("gunzip: %w", err)
 	}
 	defer zr.Close()
-	var buf bytes.Buffer
-	// The gzip trailer holds the uncompressed size (mod 4 GiB): size the
-	// buffer once instead of doubling it.
-	// A forged trailer must not make us allocate: deflate expands at most
-	// about 1032 times.
-	if size := int(binary.LittleEndian.Uint32(data[len(data)-4:])); size > 0 && size <= min(maxUncompressed, 1032*len(data)) {
-		buf.Grow(size + 1)
-	} else {
-		buf.Grow(len(data) * 4)
+	// The gzip trailer holds the uncompressed size (mod 4 GiB): a plausible
+	// one (deflate expands at most about 1032 times) sizes the buffer once.
+	size := int64(-1)
+	if n := int64(binary.LittleEndian.Uint32(data[len(data)-4:])); n > 0 && n <= 1032*int64(len(data)) {
+		size = n
 	}
-	n, err := buf.ReadFrom(io.LimitReader(zr, maxUncompressed+1))
+	if size > limit {
+		size = -1 // perhaps a lie: let the stream itself overflow the limit
+	}
+	b, err := readLimited(zr, size, limit)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, fmt.Errorf("gunzip: content %w of %d bytes", ErrTooLarge, limit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("gunzip: %w", err)
 	}
-	if n > maxUncompressed {
-		return nil, fmt.Errorf("gunzip: more than %d bytes uncompressed", maxUncompressed)
+	return b, nil
+}
+
+// readLimited reads r to its end, refusing more than limit bytes (wrapping
+// ErrTooLarge); size, when known, sizes the buffer, which otherwise doubles
+// up to limit+1 bytes at most.
+func readLimited(r io.Reader, size, limit int64) ([]byte, error) {
+	want := max(int64(64<<10), size+1)
+	buf := make([]byte, 0, min(want, limit+1))
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return nil, ErrTooLarge
+			}
+			next := make([]byte, len(buf), min(int64(2*cap(buf)), limit+1))
+			copy(next, buf)
+			buf = next
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			if int64(len(buf)) > limit {
+				return nil, ErrTooLarge
+			}
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return buf.Bytes(), nil
 }
 
 // decodeJSON gunzips data when needed and decodes it into v.
