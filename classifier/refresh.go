@@ -91,7 +91,8 @@ func (e *Engine) Refresh(ctx context.Context, group string, force bool) (Refresh
 	rep := RefreshReport{Group: group, Force: force, Sources: make([]SourceReport, len(todo))}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, refreshConcurrency)
-	var mu sync.Mutex // guards e.current and e.metas during the fan-out
+	var mu sync.Mutex // guards e.current, e.metas and newData during the fan-out
+	newData := false  // some source holds other data than before
 	for k, i := range todo {
 		wg.Add(1)
 		go func(k int, src source) {
@@ -106,6 +107,7 @@ func (e *Engine) Refresh(ctx context.Context, group string, force bool) (Refresh
 			mu.Lock()
 			e.metas[src.Name] = newMeta
 			if next.has() {
+				newData = newData || !sameData(prev, next)
 				e.current[src.Name] = next
 			}
 			mu.Unlock()
@@ -117,11 +119,19 @@ func (e *Engine) Refresh(ctx context.Context, group string, force bool) (Refresh
 	for _, s := range rep.Sources {
 		changed = changed || s.Status != StatusSkipped
 	}
-	if changed {
+	switch {
+	case changed && !newData:
+		// Only times and stale flags moved (304s, failures): no new index,
+		// so a refused download costs no rebuild either.
+		e.idx.Store(e.idx.Load().restamped(e.sources, e.current))
+	case changed:
 		e.idx.Store(buildView(e.sources, e.current, e.names, !e.cfg.NoASNProfile))
-		// The downloads, the parsers' garbage and the old index are tens of
-		// MB the runtime would otherwise keep mapped until it next needs
-		// them: give them back now (one full GC, tens of ms, per refresh).
+	}
+	if changed {
+		// The downloads (refused ones too), the parsers' garbage and the old
+		// index are tens of MB the runtime would otherwise keep mapped until
+		// it next needs them: give them back now (one full GC, tens of ms,
+		// per refresh).
 		debug.FreeOSMemory()
 	}
 	e.publishMetas()

@@ -113,6 +113,27 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 	return ix
 }
 
+// restamped is a copy of v sharing its index and ASN data, with the
+// snapshot times and stale flags of data: the view after a refresh that
+// brought no new data (data holds what v was built from).
+func (v *view) restamped(sources []source, data map[string]loaded) *view {
+	nv := *v
+	nv.srcs = make([]srcInfo, len(v.srcs))
+	for si, s := range sources {
+		d := data[s.Name]
+		nv.srcs[si] = v.srcs[si]
+		nv.srcs[si].fetchedAt, nv.srcs[si].stale = d.fetchedAt, d.failed
+	}
+	return &nv
+}
+
+// sameData reports whether a and b hold the same parsed data (not merely
+// equal data: the same arrays).
+func sameData(a, b loaded) bool {
+	return a.table == b.table && len(a.entries) == len(b.entries) && len(a.asns) == len(b.asns) &&
+		(len(a.entries) == 0 || &a.entries[0] == &b.entries[0]) && (len(a.asns) == 0 || &a.asns[0] == &b.asns[0])
+}
+
 func typeSlot(t IPType) int {
 	for i, lt := range listTypes {
 		if lt == t {

@@ -15,6 +15,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/bounded"
 )
 
 // MaxDownload is the hard cap on one download, the limit Get applies when
@@ -24,7 +26,7 @@ const MaxDownload = 64 << 20
 
 // ErrTooLarge is wrapped by the error of a download refused for exceeding
 // its size limit (see Get).
-var ErrTooLarge = errors.New("larger than the limit")
+var ErrTooLarge = bounded.ErrTooLarge
 
 // Result is the outcome of one conditional download: the body with the
 // validators to send next time, or NotModified (and no body).
@@ -71,8 +73,7 @@ func New(timeout time.Duration, attempts int, backoff time.Duration, userAgent s
 // conditional: an unchanged list answers 304 and costs one small request.
 // A body longer than limit bytes (MaxDownload when limit <= 0) is refused
 // with an error wrapping ErrTooLarge: at once when its announced length
-// says so, else as soon as it has read one byte more, so an endless body
-// costs at most about twice limit in memory.
+// says so, else as soon as it has read one byte more (see bounded.Read).
 func (f *Fetcher) Get(ctx context.Context, rawURL, etag, lastModified string, limit int64) (Result, error) {
 	if limit <= 0 {
 		limit = MaxDownload
@@ -92,7 +93,7 @@ func (f *Fetcher) Get(ctx context.Context, rawURL, etag, lastModified string, li
 		if fi, err := fh.Stat(); err == nil && fi.Mode().IsRegular() {
 			size = fi.Size()
 		}
-		b, err := ReadLimited(fh, size, limit)
+		b, err := bounded.Read(fh, size, limit)
 		if err != nil {
 			return Result{}, fmt.Errorf("read %s: %w", rawURL, err)
 		}
@@ -148,7 +149,7 @@ func (f *Fetcher) once(ctx context.Context, rawURL, etag, lastModified string, l
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return Result{}, parseRetryAfter(resp.Header.Get("Retry-After")), &HTTPError{URL: rawURL, Status: resp.StatusCode}
 	}
-	body, err := ReadLimited(resp.Body, resp.ContentLength, limit)
+	body, err := bounded.Read(resp.Body, resp.ContentLength, limit)
 	if errors.Is(err, ErrTooLarge) {
 		return Result{}, 0, fmt.Errorf("GET %s: body %w", rawURL, err)
 	}
@@ -161,44 +162,6 @@ func (f *Fetcher) once(ctx context.Context, rawURL, etag, lastModified string, l
 	return Result{
 		Body: body, ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"),
 	}, 0, nil
-}
-
-// ReadLimited reads r to its end into one buffer, refusing more than limit
-// bytes with an error wrapping ErrTooLarge. size is the length r announces
-// (-1 when unknown): one larger than limit is refused before reading, and
-// a right one sizes the buffer once. Otherwise the buffer doubles, never
-// past limit+1 bytes, so the memory it takes (the garbage of its growth
-// included) stays under about twice limit, whatever r holds.
-func ReadLimited(r io.Reader, size, limit int64) ([]byte, error) {
-	if size > limit {
-		return nil, fmt.Errorf("%w of %d bytes (%d announced)", ErrTooLarge, limit, size)
-	}
-	want := int64(64 << 10)
-	if size >= 0 {
-		want = size + 1 // +1: reading EOF needs room for one more byte
-	}
-	buf := make([]byte, 0, min(want, limit+1))
-	for {
-		if len(buf) == cap(buf) {
-			if int64(len(buf)) > limit {
-				return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
-			}
-			next := make([]byte, len(buf), min(int64(2*cap(buf)), limit+1))
-			copy(next, buf)
-			buf = next
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			if int64(len(buf)) > limit {
-				return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
-			}
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
 }
 
 // retryable tells transient failures (5xx, 429, timeouts, resets, temporary

@@ -134,32 +134,3 @@ func TestGetStopsRetryingWhenTheContextEnds(t *testing.T) {
 	_, err := New(time.Second, 10, time.Hour, "t").Get(ctx, srv.URL, "", "", 0)
 	assert.ErrorContains(t, err, "gave up waiting to retry")
 }
-
-// ReadLimited takes what fits and refuses the rest, whatever the announced
-// size says.
-func TestReadLimitedBoundsWhateverTheAnnouncedSize(t *testing.T) {
-	for _, tc := range []struct {
-		name        string
-		body        string
-		size, limit int64
-		err         bool
-	}{
-		{"unknown size, fits", "abcdef", -1, 6, false},
-		{"unknown size, one byte over", "abcdefg", -1, 6, true},
-		{"announced and right", "abc", 3, 6, false},
-		{"announced too small: the rest is still read, up to the limit", "abcdef", 2, 6, false},
-		{"announced too small and over the limit", "abcdefgh", 2, 6, true},
-		{"announced over the limit", "abc", 7, 6, true},
-		{"empty", "", -1, 6, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			b, err := ReadLimited(strings.NewReader(tc.body), tc.size, tc.limit)
-			if tc.err {
-				require.ErrorIs(t, err, ErrTooLarge)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.body, string(b))
-		})
-	}
-}

@@ -7,10 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"strings"
 
+	"github.com/ipclassifier/ipclassifier/classifier/internal/bounded"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/field"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
 )
@@ -21,7 +21,7 @@ const MaxUncompressed = 64 << 20
 
 // ErrTooLarge is wrapped by the error of a gzip stream that expands past
 // its limit (a gzip bomb, or a list grown beyond reason).
-var ErrTooLarge = errors.New("larger than the limit")
+var ErrTooLarge = bounded.ErrTooLarge
 
 // Gunzip returns data itself, or its decompressed content when it starts
 // with the gzip magic bytes: every parser of this package accepts both
@@ -30,28 +30,44 @@ var ErrTooLarge = errors.New("larger than the limit")
 func Gunzip(data []byte) ([]byte, error) { return GunzipLimit(data, MaxUncompressed) }
 
 // GunzipLimit is Gunzip refusing more than limit uncompressed bytes, with
-// an error wrapping ErrTooLarge. It stops decompressing one byte past the
-// limit and its buffer never grows beyond it, so a gzip bomb costs at most
-// about twice limit in memory.
+// an error wrapping ErrTooLarge. The gzip trailer announces the
+// uncompressed size (mod 4 GiB): when it fits the limit, the content is
+// read into a buffer of that size; otherwise the stream is first
+// decompressed into nothing, to count it, and refused when it overflows the
+// limit, so a gzip bomb costs no memory; an honest stream is then read into
+// a buffer of its counted size.
 func GunzipLimit(data []byte, limit int64) ([]byte, error) {
 	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
 		return data, nil
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("gunzip: %w", err)
+	open := func() (*gzip.Reader, error) {
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("gunzip: %w", err)
+		}
+		return zr, nil
 	}
-	defer zr.Close()
-	// The gzip trailer holds the uncompressed size (mod 4 GiB): a plausible
-	// one (deflate expands at most about 1032 times) sizes the buffer once.
-	size := int64(-1)
-	if n := int64(binary.LittleEndian.Uint32(data[len(data)-4:])); n > 0 && n <= 1032*int64(len(data)) {
+	size := int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
+	if size > limit {
+		zr, err := open()
+		if err != nil {
+			return nil, err
+		}
+		n, err := bounded.Count(zr, limit)
+		if err != nil {
+			return nil, fmt.Errorf("gunzip: %w", err)
+		}
+		if n > limit {
+			return nil, fmt.Errorf("gunzip: content %w of %d bytes", ErrTooLarge, limit)
+		}
 		size = n
 	}
-	if size > limit {
-		size = -1 // perhaps a lie: let the stream itself overflow the limit
+	zr, err := open()
+	if err != nil {
+		return nil, err
 	}
-	b, err := readLimited(zr, size, limit)
+	defer zr.Close()
+	b, err := bounded.Read(zr, size, limit)
 	if errors.Is(err, ErrTooLarge) {
 		return nil, fmt.Errorf("gunzip: content %w of %d bytes", ErrTooLarge, limit)
 	}
@@ -59,35 +75,6 @@ func GunzipLimit(data []byte, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("gunzip: %w", err)
 	}
 	return b, nil
-}
-
-// readLimited reads r to its end, refusing more than limit bytes (wrapping
-// ErrTooLarge); size, when known, sizes the buffer, which otherwise doubles
-// up to limit+1 bytes at most.
-func readLimited(r io.Reader, size, limit int64) ([]byte, error) {
-	want := max(int64(64<<10), size+1)
-	buf := make([]byte, 0, min(want, limit+1))
-	for {
-		if len(buf) == cap(buf) {
-			if int64(len(buf)) > limit {
-				return nil, ErrTooLarge
-			}
-			next := make([]byte, len(buf), min(int64(2*cap(buf)), limit+1))
-			copy(next, buf)
-			buf = next
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			if int64(len(buf)) > limit {
-				return nil, ErrTooLarge
-			}
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
 }
 
 // decodeJSON gunzips data when needed and decodes it into v.

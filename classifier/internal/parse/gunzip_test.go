@@ -1,0 +1,56 @@
+package parse
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func gz(t *testing.T, s string) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, err := zw.Write([]byte(s))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return buf.Bytes()
+}
+
+// withTrailerSize rewrites the uncompressed size a gzip stream announces
+// (its CRC no longer matters: the bound is hit first, or the size is right).
+func withTrailerSize(b []byte, n uint32) []byte {
+	b = bytes.Clone(b)
+	binary.LittleEndian.PutUint32(b[len(b)-4:], n)
+	return b
+}
+
+func TestGunzipLimitRefusesWhatExpandsPastTheLimit(t *testing.T) {
+	rows := strings.Repeat("1.0.0.0\t1.0.0.255\t13335\tUS\tCLOUDFLARENET\n", 10_000) // 440 kB
+	for _, tc := range []struct {
+		name  string
+		data  []byte
+		limit int64
+		want  string // "" = refused
+	}{
+		{"plain text passes as it is", []byte(rows), 10, rows},
+		{"fits", gz(t, rows), int64(len(rows)), rows},
+		{"one byte over", gz(t, rows), int64(len(rows)) - 1, ""},
+		{"a trailer announcing less: still bounded", withTrailerSize(gz(t, rows), 10), 1000, ""},
+		{"a trailer announcing more than the limit: counted, then refused", withTrailerSize(gz(t, rows), 1<<31), 1000, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := GunzipLimit(tc.data, tc.limit)
+			if tc.want == "" {
+				require.ErrorIs(t, err, ErrTooLarge)
+				assert.Contains(t, err.Error(), "gunzip: content larger than the limit of")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, string(b))
+		})
+	}
+}
