@@ -10,7 +10,8 @@ import (
 
 // The size limit of one source's download, in bytes: limitFactor times the
 // size of its last accepted snapshot (uncompressed), at least limitFloor,
-// at most limitCap; limitCap for a source with no snapshot yet. A gzip body
+// at most limitCap; limitCap for a source with no snapshot yet and in a
+// forced refresh (an operator's way to take a list that really grew). A gzip body
 // is held to the same number before and after decompression. A list may so
 // grow fourfold between two refreshes, while a hostile or broken answer (an
 // endless body, a gzip bomb) is cut off after a few MB for most sources.
@@ -22,8 +23,9 @@ const (
 
 // sizeLimit is the download limit of one source and what it derives from.
 type sizeLimit struct {
-	n    int64 // bytes
-	last int   // uncompressed bytes of the last accepted snapshot; 0 = none
+	n      int64 // bytes
+	last   int   // uncompressed bytes of the last accepted snapshot; 0 = none
+	forced bool  // a forced refresh: the hard cap
 }
 
 // limitFor is the limit of a source whose last accepted snapshot was last
@@ -35,7 +37,14 @@ func limitFor(last int) sizeLimit {
 	return sizeLimit{n: min(limitCap, max(limitFloor, limitFactor*int64(last))), last: last}
 }
 
+// forcedLimit is the limit of a forced refresh: the hard cap, so a list
+// that really grew more than fourfold can be taken after a check.
+func forcedLimit() sizeLimit { return sizeLimit{n: limitCap, forced: true} }
+
 func (l sizeLimit) String() string {
+	if l.forced {
+		return fmt.Sprintf("%s, the hard cap (a forced refresh)", mib(l.n))
+	}
 	if l.last <= 0 {
 		return fmt.Sprintf("%s, the hard cap (no snapshot accepted yet)", mib(l.n))
 	}

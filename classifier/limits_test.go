@@ -80,8 +80,9 @@ func TestHostileDownloadIsRefusedAtTheSourceLimit(t *testing.T) {
 			default:
 				cfg.ASNV4URL = hostile.URL + "/ip2asn-v4.tsv.gz"
 			}
+			allDue(&cfg)
 			e = fixture.Open(t, cfg)
-			rep, err := e.Refresh(t.Context(), classifier.GroupAll, true)
+			rep, err := e.Refresh(t.Context(), classifier.GroupAll, false)
 			require.NoError(t, err)
 			var sr classifier.SourceReport
 			for _, s := range rep.Sources {
@@ -99,6 +100,23 @@ func TestHostileDownloadIsRefusedAtTheSourceLimit(t *testing.T) {
 			assert.Equal(t, sr.Error, after.LastError)
 		})
 	}
+}
+
+// allDue makes every source due at every refresh.
+func allDue(cfg *classifier.Config) {
+	for _, d := range []*classifier.Seconds{&cfg.TorInterval, &cfg.CloudInterval, &cfg.DatacenterInterval, &cfg.HostingInterval, &cfg.ASNInterval} {
+		*d = 1e-6
+	}
+}
+
+// A forced refresh lifts the limit to the hard cap: the way to take a list
+// that really grew more than fourfold.
+func TestForcedRefreshIsHeldToTheHardCap(t *testing.T) {
+	hostile := httptest.NewServer(http.HandlerFunc(endlessTorList))
+	t.Cleanup(hostile.Close)
+	rep := refreshTor(t, torEngine(t, hostile.URL+"/torbulkexitlist"), true)
+	require.Equal(t, classifier.StatusFailed, rep.Status)
+	assert.Contains(t, rep.Error, "(limit of tor: 64.00 MiB, the hard cap (a forced refresh))")
 }
 
 // A source with no snapshot yet is held to the hard cap (64 MiB).

@@ -66,7 +66,8 @@ const refreshConcurrency = 4
 // and a new index is swapped in at the end, a bad one leaves the previous
 // data in place and flags its answers stale. force also accepts a list that
 // shrank by more than half. The error is only for an unknown group or a
-// closed engine; per-source failures are in the report.
+// closed engine; per-source failures are in the report. force also lifts
+// the size limit of a download to the hard cap (see limitFor).
 //
 // Without force, a source whose snapshot on disk is newer than the one this
 // engine holds (another process sharing the data directory refreshed it) is
@@ -198,6 +199,9 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 		etag, lm = meta.ETag, meta.LastModified
 	}
 	lim := limitFor(prev.bytes)
+	if force {
+		lim = forcedLimit()
+	}
 	got, err := e.fetcher.Get(ctx, src.URL, etag, lm, lim.n)
 	if err != nil {
 		return fail(lim.refused(src, err))

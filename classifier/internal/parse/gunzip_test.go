@@ -54,3 +54,38 @@ func TestGunzipLimitRefusesWhatExpandsPastTheLimit(t *testing.T) {
 		})
 	}
 }
+
+// GunzipLimit never panics and never returns more than the limit: gzip
+// content whole, plain data as it is, or an error.
+func FuzzGunzipLimit(f *testing.F) {
+	rows := strings.Repeat("1.0.0.0\t1.0.0.255\t13335\tUS\tCLOUDFLARENET\n", 100)
+	f.Add(gz(&testing.T{}, rows), int64(len(rows)))
+	f.Add(gz(&testing.T{}, rows), int64(100))
+	f.Add(withTrailerSize(gz(&testing.T{}, rows), 1<<31), int64(1000))
+	f.Add([]byte{0x1f, 0x8b, 0, 0}, int64(10))
+	f.Add([]byte("185.220.101.1\n"), int64(1))
+	f.Fuzz(func(t *testing.T, data []byte, limit int64) {
+		if limit < 0 || limit > 1<<20 {
+			return
+		}
+		b, err := GunzipLimit(data, limit)
+		if err != nil {
+			return
+		}
+		if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
+			require.LessOrEqual(t, int64(len(b)), limit)
+			return
+		}
+		require.Equal(t, data, b, "plain data passes as it is")
+	})
+}
+
+// Found by FuzzGunzipLimit: the gzip magic alone made the trailer read
+// index before the start of the data.
+func TestGunzipLimitTooShortForATrailerIsAnError(t *testing.T) {
+	for _, b := range [][]byte{{0x1f, 0x8b}, {0x1f, 0x8b, 8}, {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}} {
+		_, err := GunzipLimit(b, 4142)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "gunzip: ")
+	}
+}

@@ -47,7 +47,10 @@ func GunzipLimit(data []byte, limit int64) ([]byte, error) {
 		}
 		return zr, nil
 	}
-	size := int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
+	size := int64(-1)    // a stream too short to hold a trailer fails in NewReader or Read
+	if len(data) >= 18 { // 10 bytes of header, 8 of trailer
+		size = int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
+	}
 	if size > limit {
 		zr, err := open()
 		if err != nil {
