@@ -31,9 +31,9 @@ func Read(r io.Reader, size, limit int64) ([]byte, error) {
 	var chunks [][]byte
 	var total int64
 	next := int64(64 << 10)
-	for {
+	for eof := false; !eof; next = min(2*next, maxChunk) {
 		c := make([]byte, min(next, limit+1-total))
-		n, err := io.ReadFull(r, c)
+		n, err := fill(r, c)
 		total += int64(n)
 		if n > 0 {
 			chunks = append(chunks, c[:n])
@@ -41,13 +41,10 @@ func Read(r io.Reader, size, limit int64) ([]byte, error) {
 		if total > limit {
 			return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
 		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			break
+		if err != nil && err != io.EOF {
+			return nil, err // a truncated gzip stream's io.ErrUnexpectedEOF included
 		}
-		if err != nil {
-			return nil, err
-		}
-		next = min(2*next, maxChunk)
+		eof = err == io.EOF
 	}
 	if len(chunks) == 1 {
 		return chunks[0], nil
@@ -57,6 +54,20 @@ func Read(r io.Reader, size, limit int64) ([]byte, error) {
 		out = append(out, c...)
 	}
 	return out, nil
+}
+
+// fill reads into c until it is full or r ends (io.EOF) or fails; unlike
+// io.ReadFull it passes r's own errors through unchanged.
+func fill(r io.Reader, c []byte) (int, error) {
+	n := 0
+	for n < len(c) {
+		m, err := r.Read(c[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // readSized reads a stream announced as size bytes into one buffer of that

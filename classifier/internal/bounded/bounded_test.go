@@ -44,6 +44,19 @@ func TestReadBoundsWhateverTheAnnouncedSize(t *testing.T) {
 	}
 }
 
+// A stream that fails is an error, not the part read before: a truncated
+// gzip stream ends with io.ErrUnexpectedEOF, which must not pass for its end.
+func TestReadPassesTheStreamsErrorsOn(t *testing.T) {
+	for _, size := range []int64{-1, 3, 100} {
+		_, err := Read(io.MultiReader(strings.NewReader("abc"), failing{io.ErrUnexpectedEOF}), size, 1000)
+		require.ErrorIs(t, err, io.ErrUnexpectedEOF, "size %d", size)
+	}
+}
+
+type failing struct{ err error }
+
+func (f failing) Read([]byte) (int, error) { return 0, f.err }
+
 // Count stops one byte past the limit.
 func TestCountStopsPastTheLimit(t *testing.T) {
 	n, err := Count(io.LimitReader(zeros{}, 1<<40), 1000)

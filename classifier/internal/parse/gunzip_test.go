@@ -81,9 +81,11 @@ func FuzzGunzipLimit(f *testing.F) {
 }
 
 // Found by FuzzGunzipLimit: the gzip magic alone made the trailer read
-// index before the start of the data.
-func TestGunzipLimitTooShortForATrailerIsAnError(t *testing.T) {
-	for _, b := range [][]byte{{0x1f, 0x8b}, {0x1f, 0x8b, 8}, {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}} {
+// index before the start of the data. A stream cut anywhere is an error,
+// never its first part.
+func TestGunzipLimitTooShortOrTruncatedIsAnError(t *testing.T) {
+	whole := gz(t, strings.Repeat("185.220.101.1\n", 1000))
+	for _, b := range [][]byte{{0x1f, 0x8b}, {0x1f, 0x8b, 8}, {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}, whole[:len(whole)/2], whole[:len(whole)-4]} {
 		_, err := GunzipLimit(b, 4142)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "gunzip: ")
