@@ -153,7 +153,9 @@ func TestSnapshotWriteStepsLeaveAWholeGenerationAtEveryStep(t *testing.T) {
 		files   map[string][]byte // nil: removed
 		entries int
 	}{
-		{"data renamed to prev, prev metadata not yet written", map[string][]byte{
+		{"data copied to prev, prev metadata not yet written", map[string][]byte{
+			"tor.data": cur, "tor.meta.json": curMeta, "tor.prev.data": cur, "tor.prev.meta.json": prevMeta}, 1372},
+		{"current data gone, its copy in prev (a rename, or a copy and a loss)", map[string][]byte{
 			"tor.data": nil, "tor.meta.json": curMeta, "tor.prev.data": cur, "tor.prev.meta.json": prevMeta}, 1372},
 		{"new data written, its metadata not yet", map[string][]byte{
 			"tor.data": []byte(torList(1500)), "tor.meta.json": curMeta, "tor.prev.data": cur, "tor.prev.meta.json": curMeta}, 1372},

@@ -194,9 +194,11 @@ func (s *Store) Write(m Meta, data []byte) error {
 	return s.WriteMeta(m)
 }
 
-// rotate makes the current generation of source the previous one when it
-// is sound. Each step is a rename or an atomic write, and Load pairs
-// metadata with data by hash, so a crash between them loses nothing.
+// rotate copies the current generation of source to the previous one when
+// it is sound. It copies rather than renames, so the current files never
+// go missing for a process reading them meanwhile (Engine.adopt); each
+// write is atomic, and Load pairs metadata with data by hash, so a crash
+// between them loses nothing.
 func (s *Store) rotate(source string) {
 	cur, exists, err := s.readMeta(source, ".meta.json")
 	if !exists || err != nil {
@@ -210,7 +212,7 @@ func (s *Store) rotate(source string) {
 	if err != nil {
 		return
 	}
-	if os.Rename(s.path(source, ".data"), s.path(source, ".prev.data")) == nil {
+	if WriteAtomic(s.path(source, ".prev.data"), b) == nil {
 		_ = WriteAtomic(s.path(source, ".prev.meta.json"), mb)
 	}
 }
