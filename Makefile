@@ -53,12 +53,7 @@ bench: deps build ## run the Go and Python benchmarks on ../shared/data and prin
 
 FUZZTIME ?= 10s
 fuzz: ## run every Go fuzz target for FUZZTIME each (default 10s; the seeds run in make test too)
-	@for pkg in $$($(GO) list ./...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			echo "== $$pkg $$f"; \
-			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -tags "$(GO_TAGS)" $$pkg || exit 1; \
-		done; \
-	done
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) GO_TAGS="$(GO_TAGS)" bash scripts/fuzz.sh
 
 lint: deps ## gofmt, go vet, ruff check and mypy --strict
 	@test -z "$$(gofmt -l classifier capi tests_go)" || { gofmt -l classifier capi tests_go; exit 1; }

@@ -133,7 +133,7 @@ func TestADamagedSnapshotFallsBackToTheBaselineAndSaysSo(t *testing.T) {
 	assert.Equal(t, classifier.TypeTor, fixture.Classify(t, e, "185.220.0.1").Type)
 	s := sourceStats(t, e, "tor")
 	assert.True(t, s.Baseline)
-	assert.Contains(t, s.LastError, "persisted snapshot unusable")
+	assert.Contains(t, s.LastError, "snapshot damaged: tor.data does not match its metadata")
 	assert.Contains(t, s.LastError, "serving the bundled baseline")
 }
 
@@ -143,4 +143,21 @@ func TestAMissingBaselineDirIsAnErrorAtOpen(t *testing.T) {
 	_, err := classifier.Open(c)
 	require.ErrorContains(t, err, "baseline_dir")
 	assert.NoDirExists(t, c.BaselineDir, "the baseline is never created or written")
+}
+
+func TestADamagedSnapshotFallsBackToItsPreviousGenerationBeforeTheBaseline(t *testing.T) {
+	srv := newTorServer(t, reply{status: 200, body: "45.95.147.1\n"}, reply{status: 200, body: "45.95.147.2\n"})
+	own := onBaseline(t, "", srv.URL, baselineDate, "")
+	require.Equal(t, classifier.StatusUpdated, tor(t, own).Status)
+	_, err := own.Refresh(context.Background(), classifier.GroupTor, true)
+	require.NoError(t, err)
+	require.NoError(t, own.Close())
+	require.NoError(t, os.WriteFile(filepath.Join(own.Config().DataDir, "snapshots", "tor.data"), []byte("garbage\n"), 0o644))
+
+	e := onBaseline(t, makeBaseline(t, 10), "http://127.0.0.1:1/unreachable", baselineDate, own.Config().DataDir)
+	assert.Equal(t, classifier.TypeTor, fixture.Classify(t, e, "45.95.147.1").Type, "this directory's previous generation")
+	assert.Equal(t, classifier.TypeUnknown, fixture.Classify(t, e, "185.220.0.1").Type, "not the baseline")
+	s := sourceStats(t, e, "tor")
+	assert.False(t, s.Baseline)
+	assert.Contains(t, s.LastError, "serving the previous generation")
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -63,7 +64,7 @@ func Open(cfg Config) (*Engine, error) {
 			cfg.Cache.Dir = cfg.DataDir + "/cache"
 		}
 		if cfg.Cache.DatabaseURL == "" {
-			cfg.Cache.DatabaseURL = "sqlite://" + cfg.DataDir + "/cache.sqlite"
+			cfg.Cache.DatabaseURL = cache.OwnSQLiteURL(filepath.Join(cfg.DataDir, "cache.sqlite"))
 		}
 	}
 	if err := cfg.validate(); err != nil {
@@ -87,7 +88,11 @@ func Open(cfg Config) (*Engine, error) {
 			return nil, fmt.Errorf("baseline_dir: %w", err)
 		}
 	}
-	e.current, e.metas = loadAll(st, base, e.sources)
+	var damaged []string
+	e.current, e.metas, damaged = loadAll(st, base, e.sources)
+	for _, name := range damaged {
+		e.stats.damaged(name)
+	}
 	e.idx.Store(buildView(e.sources, e.current, e.names, !e.cfg.NoASNProfile))
 	e.publishMetas()
 	if len(e.current) > 0 {

@@ -66,7 +66,8 @@ const refreshConcurrency = 4
 // and a new index is swapped in at the end, a bad one leaves the previous
 // data in place and flags its answers stale. force also accepts a list that
 // shrank by more than half. The error is only for an unknown group or a
-// closed engine; per-source failures are in the report.
+// closed engine; per-source failures are in the report. force also lifts
+// the size limit of a download to the hard cap (see limitFor).
 //
 // Without force, a source whose snapshot on disk is newer than the one this
 // engine holds (another process sharing the data directory refreshed it) is
@@ -107,7 +108,8 @@ func (e *Engine) refreshLocked(ctx context.Context, group string, todo []int, fo
 	rep := RefreshReport{Group: group, Force: force, Sources: make([]SourceReport, len(todo))}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, refreshConcurrency)
-	var mu sync.Mutex // guards e.current and e.metas during the fan-out
+	var mu sync.Mutex // guards e.current, e.metas and newData during the fan-out
+	newData := false  // some source holds other data than before
 	for k, i := range todo {
 		wg.Add(1)
 		go func(k int, src source) {
@@ -122,6 +124,7 @@ func (e *Engine) refreshLocked(ctx context.Context, group string, todo []int, fo
 			mu.Lock()
 			e.metas[src.Name] = newMeta
 			if next.has() {
+				newData = newData || !sameLoaded(prev, next)
 				e.current[src.Name] = next
 			}
 			mu.Unlock()
@@ -133,11 +136,19 @@ func (e *Engine) refreshLocked(ctx context.Context, group string, todo []int, fo
 	for _, s := range rep.Sources {
 		changed = changed || s.Status != StatusSkipped
 	}
-	if changed {
+	switch {
+	case changed && !newData:
+		// Only times and stale flags moved (304s, failures): no new index,
+		// so a refused download costs no rebuild either.
+		e.idx.Store(e.idx.Load().restamped(e.sources, e.current))
+	case changed:
 		e.idx.Store(buildView(e.sources, e.current, e.names, !e.cfg.NoASNProfile))
-		// The downloads, the parsers' garbage and the old index are tens of
-		// MB the runtime would otherwise keep mapped until it next needs
-		// them: give them back now (one full GC, tens of ms, per refresh).
+	}
+	if changed {
+		// The downloads (refused ones too), the parsers' garbage and the old
+		// index are tens of MB the runtime would otherwise keep mapped until
+		// it next needs them: give them back now (one full GC, tens of ms,
+		// per refresh).
 		debug.FreeOSMemory()
 	}
 	e.publishMetas()
@@ -170,7 +181,7 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 		}
 	}
 	hasData := prev.has()
-	if !force && hasData && now.Sub(meta.VerifiedAt) < src.Interval {
+	if !force && hasData && !prev.damaged && now.Sub(meta.VerifiedAt) < src.Interval {
 		switch {
 		case adopted:
 			return done(StatusAdopted, nil)
@@ -208,20 +219,24 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 	if hasData && meta.URL == src.URL {
 		etag, lm = meta.ETag, meta.LastModified
 	}
-	got, err := e.fetcher.Get(ctx, src.URL, etag, lm)
+	lim := limitFor(prev.bytes)
+	if force {
+		lim = forcedLimit()
+	}
+	got, err := e.fetcher.Get(ctx, src.URL, etag, lm, lim.n)
 	if err != nil {
-		return fail(err)
+		return fail(lim.refused(src, err))
 	}
 	if got.NotModified {
 		meta.VerifiedAt, meta.LastError = now, ""
-		prev.fetchedAt, prev.failed = now, false
+		prev.fetchedAt, prev.failed, prev.damaged = now, false, false
 		sr.SnapshotAt = now
 		if err := e.store.WriteMeta(meta); err != nil {
 			return fail(err)
 		}
 		return done(StatusNotModified, nil)
 	}
-	p, err := src.Parse(got.Body)
+	p, size, err := parseBody(src, got.Body, lim)
 	sr.Bytes, sr.Malformed, sr.Bogons = len(got.Body), p.Malformed, p.Bogons
 	if err == nil {
 		// The shrink test guards this directory's own data; the bundled
@@ -245,7 +260,7 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 		// Keep serving the new data from memory; the next start reloads the old.
 		meta.LastError = err.Error()
 	}
-	prev = loadedFrom(p, now, false, meta.SHA256)
+	prev = loadedFrom(p, size, now, false, meta.SHA256)
 	sr.Entries, sr.SnapshotAt = p.Len(), now
 	return done(StatusUpdated, nil)
 }
@@ -281,7 +296,7 @@ func (e *Engine) adopt(src source, meta snapshotMeta, prev loaded) (snapshotMeta
 		return meta, prev, false, nil
 	}
 	if prev.has() && disk.SHA256 != "" && disk.SHA256 == meta.SHA256 {
-		prev.fetchedAt, prev.failed, prev.baseline = disk.VerifiedAt, disk.Failed(), false
+		prev.fetchedAt, prev.failed, prev.damaged, prev.baseline = disk.VerifiedAt, disk.Failed(), false, false
 		return disk, prev, true, nil
 	}
 	b, err := e.store.ReadData(src.Name)
@@ -299,11 +314,11 @@ func (e *Engine) adopt(src source, meta snapshotMeta, prev loaded) (snapshotMeta
 		}
 		disk = again
 	}
-	p, err := parseSnapshot(src, b)
+	p, size, err := parseSnapshot(src, b)
 	if err != nil {
 		return meta, prev, false, fmt.Errorf("snapshot of %s on disk not loaded: %w", src.Name, err)
 	}
-	return disk, loadedFrom(p, disk.VerifiedAt, disk.Failed(), disk.SHA256), true, nil
+	return disk, loadedFrom(p, size, disk.VerifiedAt, disk.Failed(), disk.SHA256), true, nil
 }
 
 // validateDownload is the gate between a download and the index: it refuses

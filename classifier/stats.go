@@ -50,12 +50,16 @@ type SourceStats struct {
 	Stale         bool      `json:"stale"`
 	LastAttemptAt time.Time `json:"last_attempt_at"`
 	LastError     string    `json:"last_error,omitempty"`
+	Updated       int64     `json:"refresh_updated"`
+	NotModified   int64     `json:"refresh_not_modified"`
+	Failed        int64     `json:"refresh_failed"`
+	// SnapshotDamaged counts the snapshots of this source found damaged
+	// on disk (at Open): never served; LastError says what was loaded
+	// instead.
+	SnapshotDamaged int64 `json:"snapshot_damaged"`
 	// Baseline is set when the data is the bundled baseline
 	// (Config.BaselineDir), not a download of this data directory.
-	Baseline    bool  `json:"baseline,omitempty"`
-	Updated     int64 `json:"refresh_updated"`
-	NotModified int64 `json:"refresh_not_modified"`
-	Failed      int64 `json:"refresh_failed"`
+	Baseline bool `json:"baseline,omitempty"`
 }
 
 // counters are the engine's lock-free counters. The maps are filled once by
@@ -67,19 +71,19 @@ type counters struct {
 	byType   [5]atomic.Int64 // by typeIndex
 	bySource map[string]*atomic.Int64
 	byASNSrc [3]atomic.Int64             // caller, ip2asn, none
-	refresh  map[string]*[3]atomic.Int64 // updated, not modified, failed
+	refresh  map[string]*[4]atomic.Int64 // updated, not modified, failed, snapshot damaged
 }
 
 func (c *counters) init(sources []source) {
 	c.bySource = map[string]*atomic.Int64{
 		SourceASNName: new(atomic.Int64), SourceASNProfile: new(atomic.Int64), SourceNone: new(atomic.Int64),
 	}
-	c.refresh = map[string]*[3]atomic.Int64{}
+	c.refresh = map[string]*[4]atomic.Int64{}
 	for _, s := range sources {
 		if l := s.label(); l != "" {
 			c.bySource[l] = new(atomic.Int64)
 		}
-		c.refresh[s.Name] = new([3]atomic.Int64)
+		c.refresh[s.Name] = new([4]atomic.Int64)
 	}
 }
 
@@ -132,6 +136,13 @@ func (c *counters) refreshed(source, status string) {
 	}
 }
 
+// damaged records a damaged snapshot of source found on disk.
+func (c *counters) damaged(source string) {
+	if n := c.refresh[source]; n != nil {
+		n[3].Add(1)
+	}
+}
+
 // Stats returns the counters, the snapshot of every source and the cache
 // tier counters.
 func (e *Engine) Stats() Stats {
@@ -161,7 +172,7 @@ func (e *Engine) Stats() Stats {
 		ss := SourceStats{
 			Name: src.Name, Group: src.Group, URL: src.URL, Prefixes: info.prefixes,
 			SnapshotAt: info.fetchedAt, AgeSeconds: -1, LastAttemptAt: m.LastAttemptAt, LastError: m.LastError,
-			Updated: n[0].Load(), NotModified: n[1].Load(), Failed: n[2].Load(),
+			Updated: n[0].Load(), NotModified: n[1].Load(), Failed: n[2].Load(), SnapshotDamaged: n[3].Load(),
 		}
 		if !info.fetchedAt.IsZero() {
 			ss.AgeSeconds = now.Sub(info.fetchedAt).Seconds()

@@ -61,14 +61,19 @@ type loaded struct {
 	asns      asn.Set
 	table     *asn.Table
 	fetchedAt time.Time
-	failed    bool   // the newest refresh attempt failed
-	baseline  bool   // read from Config.BaselineDir: answers from it are always stale
-	sha256    string // of the snapshot's bytes: what the data is, wherever it was loaded
+	failed    bool // the newest refresh attempt failed
+	baseline  bool // read from Config.BaselineDir: answers from it are always stale
+	// damaged is set when the current snapshot on disk was damaged and
+	// this is the previous generation: due for a download at once.
+	damaged bool
+	bytes   int    // uncompressed size of the snapshot (the base of its download limit)
+	sha256  string // of the snapshot's bytes: what the data is, wherever it was loaded
 }
 
-// loadedFrom keeps what a parser yielded from bytes whose SHA-256 is sum.
-func loadedFrom(p parse.Parsed, fetchedAt time.Time, failed bool, sum string) loaded {
-	return loaded{entries: p.Entries, asns: p.ASNs, table: p.Table, fetchedAt: fetchedAt, failed: failed, sha256: sum}
+// loadedFrom keeps what a parser yielded from size uncompressed bytes whose
+// SHA-256 is sum.
+func loadedFrom(p parse.Parsed, size int, fetchedAt time.Time, failed bool, sum string) loaded {
+	return loaded{entries: p.Entries, asns: p.ASNs, table: p.Table, fetchedAt: fetchedAt, failed: failed, bytes: size, sha256: sum}
 }
 
 // size counts the prefixes, ASNs or ranges held.
@@ -139,6 +144,27 @@ func dataIdentity(sources []source, data map[string]loaded, profile bool) string
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// restamped is a copy of v sharing its index and ASN data, with the
+// snapshot times and stale flags of data: the view after a refresh that
+// brought no new data (data holds what v was built from).
+func (v *view) restamped(sources []source, data map[string]loaded) *view {
+	nv := *v
+	nv.srcs = make([]srcInfo, len(v.srcs))
+	for si, s := range sources {
+		d := data[s.Name]
+		nv.srcs[si] = v.srcs[si]
+		nv.srcs[si].fetchedAt, nv.srcs[si].stale, nv.srcs[si].baseline = d.fetchedAt, d.failed || d.baseline, d.baseline
+	}
+	return &nv
+}
+
+// sameLoaded reports whether a and b hold the same parsed data (not merely
+// equal data: the same arrays).
+func sameLoaded(a, b loaded) bool {
+	return a.table == b.table && len(a.entries) == len(b.entries) && len(a.asns) == len(b.asns) &&
+		(len(a.entries) == 0 || &a.entries[0] == &b.entries[0]) && (len(a.asns) == 0 || &a.asns[0] == &b.asns[0])
 }
 
 func typeSlot(t IPType) int {

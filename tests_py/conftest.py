@@ -147,7 +147,8 @@ class FixtureServer:
         }
 
     def cli_options(self, data_dir: Path) -> List[str]:
-        opts = ["--data-dir", str(data_dir), "--cloud-providers", ",".join(CLOUD_PROVIDERS)]
+        # The fixtures alone, as make_classifier: no bundled baseline.
+        opts = ["--data-dir", str(data_dir), "--baseline-dir", "", "--cloud-providers", ",".join(CLOUD_PROVIDERS)]
         for key, url in self.source_urls().items():
             opts += ["--" + key.replace("_", "-"), url]
         return opts

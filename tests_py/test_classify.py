@@ -162,6 +162,37 @@ def test_non_string_ip_is_a_type_error(classifier: Any) -> None:
         classifier.classify(1234)
 
 
+@pytest.mark.parametrize("bad", [b"1.2.3.4", bytearray(b"1.2.3.4"), 1234, None])
+def test_non_string_ip_is_a_type_error_naming_its_type(classifier: Any, bad: Any) -> None:
+    with pytest.raises(TypeError, match=f"ip must be a str, got {type(bad).__name__}"):
+        classifier.classify(bad)
+
+
+@pytest.mark.parametrize(
+    "bad,message",
+    [
+        (b"1.2.3.4", r"item 1: ip must be a str, got bytes b'1.2.3.4'"),
+        (bytearray(b"1.2.3.4"), "item 1: ip must be a str, got bytearray"),
+        ((b"1.2.3.4", 3320), "item 1: ip must be a str, got bytes"),
+        (1234, r"item 1 must be an IP string or \(ip, asn, as_name\), got 1234"),
+        (None, r"item 1 must be an IP string or \(ip, asn, as_name\), got None"),
+    ],
+)
+def test_bulk_non_string_ip_is_a_type_error_naming_it(classifier: Any, bad: Any, message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        classifier.bulk_classify(["1.2.3.4", bad])
+
+
+@pytest.mark.parametrize("bad", [b"Deutsche Telekom AG", 123, 1.5, ["x"]])
+def test_non_string_as_name_is_a_type_error(classifier: Any, bad: Any) -> None:
+    with pytest.raises(TypeError, match=f"as_name must be a str, got {type(bad).__name__}"):
+        classifier.classify("1.2.3.4", asn=3320, as_name=bad)
+    with pytest.raises(TypeError, match=f"as_name must be a str, got {type(bad).__name__}"):
+        classifier.classify("1.2.3.4", as_name=bad)
+    with pytest.raises(TypeError, match=f"item 0: as_name must be a str, got {type(bad).__name__}"):
+        classifier.bulk_classify([("1.2.3.4", 3320, bad)])
+
+
 @pytest.mark.parametrize("asn", [-1, 2**32, "AS123"])
 def test_bad_asn_is_rejected(classifier: Any, asn: Any) -> None:
     with pytest.raises(ValueError, match="asn"):

@@ -44,6 +44,23 @@ def test_refresh_exits_1_when_a_source_fails(fixture_server: Any, tmp_path: Path
     assert "1 failed" in p.stdout.splitlines()[-1]
 
 
+def test_damaged_snapshot_is_reported_by_stats_and_refresh_summary(fixture_server: Any, data_dir: Path) -> None:
+    tor = data_dir / "snapshots" / "tor.data"
+    tor.write_bytes(tor.read_bytes()[: len(tor.read_bytes()) * 15 // 100])  # cut to 15%
+    p = run(fixture_server, data_dir, "stats", "--no-cache")
+    assert p.returncode == 0, p.stderr
+    src = {s["name"]: s for s in json.loads(p.stdout)["sources"]}["tor"]
+    assert src["snapshot_damaged"] == 1
+    assert src["last_error"].startswith("snapshot damaged: tor.data does not match its metadata")
+    assert src["prefixes"] == 0, "a partial list is never served"
+    p = run(fixture_server, data_dir, "refresh", "tor", "--summary", "--no-cache")
+    assert p.returncode == 0, p.stderr
+    assert "damaged snapshots found at open (never served): tor" in p.stdout
+    p = run(fixture_server, data_dir, "stats", "--no-cache")
+    src = {s["name"]: s for s in json.loads(p.stdout)["sources"]}["tor"]
+    assert src["snapshot_damaged"] == 0 and not src.get("last_error") and src["prefixes"] > 0
+
+
 def test_classify_table(fixture_server: Any, data_dir: Path) -> None:
     p = run(fixture_server, data_dir, "classify", "--no-cache", "185.220.101.1", "3.5.140.1", "198.51.100.1")
     assert p.returncode == 0, p.stderr

@@ -107,9 +107,9 @@ def test_validate_truth_still_measures_the_users_classifier(tmp_path: Path, wher
     sandbox = tmp_path / "sandbox"
     env = sandbox_env(sandbox, DEFAULTS[where][1])
     _, truth = real_data_folder(tmp_path)
-    p = run_cli(env, "validate", "--truth", str(truth), "--json")
+    p = run_cli(env, "validate", "--baseline-dir", "", "--truth", str(truth), "--json")
     assert p.returncode == 0, p.stderr
-    # No list downloaded in this data dir: both answers are unknown.
+    # No list downloaded in this data dir (and no baseline): both answers are unknown.
     assert json.loads(p.stdout)["report"]["confusion"] == {"tor": {"unknown": 1}, "unknown": {"unknown": 1}}
     default = sandbox / DEFAULTS[where][0]
     assert (default / "snapshots").is_dir()

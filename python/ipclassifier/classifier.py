@@ -489,6 +489,8 @@ class IPClassifier:
         Raises:
             ValueError: ip is not an address (the message names it), or asn
                 is out of range.
+            TypeError: ip or as_name is not a str (bytes included), or asn
+                is not an int.
             ClassifierError: the classifier is closed or the engine failed.
             RuntimeError: called in a child process after fork().
         """
@@ -507,6 +509,8 @@ class IPClassifier:
             buf = _single_buf()
         n = len(b)
         # Every argument has its exact C type: see Library.classify_untyped.
+        if as_name is not None and type(as_name) is not str:
+            as_name = _check_as_name(as_name)
         if asn is None and not as_name:
             rc = self._fn(
                 h, b, _LENS[n] if n < _NLENS else c_int64(n), _ZERO, None, _ZERO, buf.arr, _SINGLE_CAP_C, buf.n_ptr
@@ -679,6 +683,8 @@ class IPClassifier:
         for i, item in enumerate(items):
             if isinstance(item, str):
                 ip, asn, name = item, None, None
+            elif isinstance(item, (bytes, bytearray, memoryview)):
+                raise TypeError(f"bulk_classify item {i}: ip must be a str, got {type(item).__name__} {item!r}")
             else:
                 try:
                     ip = item[0]
@@ -690,6 +696,8 @@ class IPClassifier:
                     ) from None
             if not isinstance(ip, str):
                 raise TypeError(f"bulk_classify item {i}: ip must be a str, got {type(ip).__name__}")
+            if name is not None and not isinstance(name, str):
+                raise TypeError(f"bulk_classify item {i}: as_name must be a str, got {type(name).__name__}")
             ips.append(ip)
             if "\t" in ip or "\n" in ip:
                 bad[i] = f"invalid IP address {ip!r}: contains a tab or newline"
@@ -866,6 +874,14 @@ def _check_ip_type(ip_type: Union[IPType, str, None]) -> str:
         return ip_type
     valid = ", ".join(t.value for t in IPType)
     raise ValueError(f"invalid ip_type {ip_type!r}: want one of {valid} (or None for every answer)")
+
+
+def _check_as_name(as_name: Any) -> Optional[str]:
+    """as_name itself when it is a str or None; TypeError naming its type
+    otherwise (bytes included: decode it first)."""
+    if as_name is None or isinstance(as_name, str):
+        return as_name
+    raise TypeError(f"as_name must be a str, got {type(as_name).__name__}")
 
 
 def _check_asn(asn: Any) -> int:

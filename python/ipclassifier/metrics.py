@@ -75,8 +75,8 @@ def prometheus_text(stats: Mapping[str, Any]) -> str:
       ``source_snapshot_timestamp_seconds``,
       ``source_last_attempt_timestamp_seconds``,
       ``source_last_refresh_failed`` (1 when the latest attempt failed)
-      gauges, and ``source_refreshes_total{result=updated|not_modified|failed}``
-      counters
+      gauges, ``source_refreshes_total{result=updated|not_modified|failed}``
+      and ``source_snapshot_damaged_total`` counters
     * cache: ``cache_hits_total``, ``cache_misses_total``,
       ``cache_errors_total`` counters; per tier (label ``tier`` l1/l2/l3,
       ``backend``): ``cache_tier_enabled``, ``cache_tier_up`` gauges,
@@ -220,6 +220,9 @@ def _source(w: _Families, s: Mapping[str, Any]) -> None:
                         ("refresh_failed", "failed")):  # fmt: skip
         w.add("source_refreshes_total", "counter", "Refresh attempts per outcome since the classifier was opened.",
               s.get(key), (*lab, ("result", result)))  # fmt: skip
+    w.add("source_snapshot_damaged_total", "counter",
+          "Snapshots of the source found damaged on disk at open (never served).",
+          s.get("snapshot_damaged", 0), lab)  # fmt: skip
 
 
 def _tier(w: _Families, tier: str, ts: Mapping[str, Any]) -> None:

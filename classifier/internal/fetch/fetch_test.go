@@ -59,8 +59,20 @@ func TestGetFollowsHTTPAsDocumented(t *testing.T) {
 			handler: func(_ int32, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotFound) }},
 		{name: "attempts run out", attempts: 2, calls: 2, err: "HTTP 502 Bad Gateway (after 2 attempts)",
 			handler: func(_ int32, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) }},
-		{name: "a body over the bound is refused", attempts: 1, calls: 1, err: "body larger than 64 bytes",
+		{name: "a body over the limit is refused", attempts: 1, calls: 1, err: "body larger than the limit of 64 bytes (65 announced)",
 			handler: func(_ int32, w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(strings.Repeat("x", 65))) }},
+		{name: "a body of exactly the limit is taken", attempts: 1, calls: 1,
+			handler: func(_ int32, w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(strings.Repeat("x", 64))) },
+			want:    Result{Body: []byte(strings.Repeat("x", 64))}},
+		{name: "an endless body without a length is cut at the limit", attempts: 1, calls: 1, err: "body larger than the limit of 64 bytes",
+			handler: func(_ int32, w http.ResponseWriter, r *http.Request) {
+				for r.Context().Err() == nil {
+					if _, err := w.Write([]byte(strings.Repeat("1.2.3.4\n", 512))); err != nil {
+						return
+					}
+					w.(http.Flusher).Flush()
+				}
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var calls atomic.Int32
@@ -69,8 +81,7 @@ func TestGetFollowsHTTPAsDocumented(t *testing.T) {
 			}))
 			defer srv.Close()
 			f := New(5*time.Second, tc.attempts, time.Millisecond, "ipclassifier-test")
-			f.maxBody = 64
-			got, err := f.Get(context.Background(), srv.URL+"/list", tc.etag, "")
+			got, err := f.Get(context.Background(), srv.URL+"/list", tc.etag, "", 64)
 			assert.Equal(t, tc.calls, calls.Load())
 			if tc.err != "" {
 				require.Error(t, err)
@@ -87,7 +98,7 @@ func TestGetFollowsHTTPAsDocumented(t *testing.T) {
 func TestHTTPErrorIsTyped(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusForbidden) }))
 	defer srv.Close()
-	_, err := New(time.Second, 1, 0, "t").Get(context.Background(), srv.URL, "", "")
+	_, err := New(time.Second, 1, 0, "t").Get(context.Background(), srv.URL, "", "", 0)
 	var he *HTTPError
 	require.True(t, errors.As(err, &he), "%v", err)
 	assert.Equal(t, http.StatusForbidden, he.Status)
@@ -99,15 +110,18 @@ func TestGetReadsFileURLsAndRefusesOtherSchemes(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "list")
 	require.NoError(t, os.WriteFile(p, []byte("10.0.0.0/8\n"), 0o644))
 	f := New(time.Second, 1, 0, "t")
-	got, err := f.Get(context.Background(), "file://"+p, "", "")
+	got, err := f.Get(context.Background(), "file://"+p, "", "", 0)
 	require.NoError(t, err)
 	assert.Equal(t, []byte("10.0.0.0/8\n"), got.Body)
-	f.maxBody = 4
-	_, err = f.Get(context.Background(), "file://"+p, "", "")
-	assert.ErrorContains(t, err, "larger than 4 bytes")
-	_, err = f.Get(context.Background(), "file:///nonexistent/list", "", "")
+	_, err = f.Get(context.Background(), "file://"+p, "", "", 4)
+	assert.ErrorIs(t, err, ErrTooLarge)
+	assert.ErrorContains(t, err, "larger than the limit of 4 bytes (11 announced)")
+	// A device has no size: it is read up to the limit, not forever.
+	_, err = f.Get(context.Background(), "file:///dev/zero", "", "", 1<<20)
+	assert.ErrorIs(t, err, ErrTooLarge)
+	_, err = f.Get(context.Background(), "file:///nonexistent/list", "", "", 0)
 	assert.ErrorContains(t, err, "no such file")
-	_, err = f.Get(context.Background(), "ftp://example.org/list", "", "")
+	_, err = f.Get(context.Background(), "ftp://example.org/list", "", "", 0)
 	assert.ErrorContains(t, err, `unsupported URL scheme "ftp"`)
 }
 
@@ -117,6 +131,6 @@ func TestGetStopsRetryingWhenTheContextEnds(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := New(time.Second, 10, time.Hour, "t").Get(ctx, srv.URL, "", "")
+	_, err := New(time.Second, 10, time.Hour, "t").Get(ctx, srv.URL, "", "", 0)
 	assert.ErrorContains(t, err, "gave up waiting to retry")
 }

@@ -114,7 +114,10 @@ func IP2ASN(data []byte) (Parsed, error) {
 	// Size the arrays of the family the table is about (its first row
 	// tells) for every line.
 	first, _, _ := bytes.Cut(data, []byte{'\t'})
-	b := asn.NewBuilder(bytes.Count(data, []byte{'\n'})+1, bytes.IndexByte(first, ':') >= 0)
+	// A row is at least 16 bytes ("1.0.0.0\t1.0.0.0\t1"): blank lines must
+	// not size the arrays.
+	rows := min(bytes.Count(data, []byte{'\n'})+1, len(data)/16+1)
+	b := asn.NewBuilder(rows, bytes.IndexByte(first, ':') >= 0)
 	p.Records, p.Malformed = eachIP2ASNRow(data, b.Add)
 	p.Table = b.Build()
 	return p, nil

@@ -5,50 +5,79 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"strings"
 
+	"github.com/ipclassifier/ipclassifier/classifier/internal/bounded"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/field"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
 )
 
-// maxUncompressed bounds what a gzip download may expand to (the real
-// ip2asn-v4 table is about 25 MB unzipped).
-const maxUncompressed = 1 << 30
+// MaxUncompressed bounds what Gunzip expands a gzip download to: the
+// largest real list, the ip2asn-v4 table, is about 25 MB unzipped.
+const MaxUncompressed = 64 << 20
+
+// ErrTooLarge is wrapped by the error of a gzip stream that expands past
+// its limit (a gzip bomb, or a list grown beyond reason).
+var ErrTooLarge = bounded.ErrTooLarge
 
 // Gunzip returns data itself, or its decompressed content when it starts
 // with the gzip magic bytes: every parser of this package accepts both
 // forms, so a mirror that serves .gz and one that serves plain text both
-// work.
-func Gunzip(data []byte) ([]byte, error) {
+// work. The content is bounded by MaxUncompressed (see GunzipLimit).
+func Gunzip(data []byte) ([]byte, error) { return GunzipLimit(data, MaxUncompressed) }
+
+// GunzipLimit is Gunzip refusing more than limit uncompressed bytes, with
+// an error wrapping ErrTooLarge. The gzip trailer announces the
+// uncompressed size (mod 4 GiB): when it fits the limit, the content is
+// read into a buffer of that size; otherwise the stream is first
+// decompressed into nothing, to count it, and refused when it overflows the
+// limit, so a gzip bomb costs no memory; an honest stream is then read into
+// a buffer of its counted size.
+func GunzipLimit(data []byte, limit int64) ([]byte, error) {
 	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
 		return data, nil
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(data))
+	open := func() (*gzip.Reader, error) {
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("gunzip: %w", err)
+		}
+		return zr, nil
+	}
+	size := int64(-1)    // a stream too short to hold a trailer fails in NewReader or Read
+	if len(data) >= 18 { // 10 bytes of header, 8 of trailer
+		size = int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
+	}
+	if size > limit {
+		zr, err := open()
+		if err != nil {
+			return nil, err
+		}
+		n, err := bounded.Count(zr, limit)
+		if err != nil {
+			return nil, fmt.Errorf("gunzip: %w", err)
+		}
+		if n > limit {
+			return nil, fmt.Errorf("gunzip: content %w of %d bytes", ErrTooLarge, limit)
+		}
+		size = n
+	}
+	zr, err := open()
 	if err != nil {
-		return nil, fmt.Errorf("gunzip: %w", err)
+		return nil, err
 	}
 	defer zr.Close()
-	var buf bytes.Buffer
-	// The gzip trailer holds the uncompressed size (mod 4 GiB): size the
-	// buffer once instead of doubling it.
-	// A forged trailer must not make us allocate: deflate expands at most
-	// about 1032 times.
-	if size := int(binary.LittleEndian.Uint32(data[len(data)-4:])); size > 0 && size <= min(maxUncompressed, 1032*len(data)) {
-		buf.Grow(size + 1)
-	} else {
-		buf.Grow(len(data) * 4)
+	b, err := bounded.Read(zr, size, limit)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, fmt.Errorf("gunzip: content %w of %d bytes", ErrTooLarge, limit)
 	}
-	n, err := buf.ReadFrom(io.LimitReader(zr, maxUncompressed+1))
 	if err != nil {
 		return nil, fmt.Errorf("gunzip: %w", err)
 	}
-	if n > maxUncompressed {
-		return nil, fmt.Errorf("gunzip: more than %d bytes uncompressed", maxUncompressed)
-	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // decodeJSON gunzips data when needed and decodes it into v.

@@ -1,6 +1,9 @@
 // Package snapshot persists one snapshot per source: the raw downloaded
 // bytes and their metadata, each written through a temporary file and a
-// rename, so a crash leaves the old or the new file, never a torn one.
+// rename, so a crash leaves the old or the new file, never a torn one. The
+// previous good generation is kept beside the current one, and Load checks
+// every generation against the SHA-256 its metadata holds, so damaged bytes
+// are never taken for a snapshot.
 package snapshot
 
 import (
@@ -41,8 +44,9 @@ type Meta struct {
 func (m Meta) Failed() bool { return m.LastError != "" }
 
 // Store keeps one snapshot per source in dir/snapshots: the raw downloaded
-// bytes (<name>.data) and their metadata (<name>.meta.json). Make one with
-// Open.
+// bytes (<name>.data) and their metadata (<name>.meta.json), and the
+// previous good generation of both (<name>.prev.data, <name>.prev.meta.json).
+// Make one with Open.
 type Store struct {
 	dir string
 }
@@ -78,7 +82,109 @@ func (s *Store) path(source, ext string) string {
 // when there is no metadata file, err is set when there is one that cannot
 // be read or decoded.
 func (s *Store) ReadMetaFile(source string) (m Meta, exists bool, err error) {
-	b, err := os.ReadFile(s.path(source, ".meta.json"))
+	return s.readMeta(source, ".meta.json")
+}
+
+// ReadData returns the raw bytes of source's snapshot.
+func (s *Store) ReadData(source string) ([]byte, error) {
+	b, err := os.ReadFile(s.path(source, ".data"))
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", source, err)
+	}
+	return b, nil
+}
+
+// Generation is a snapshot read back by Load.
+type Generation struct {
+	Meta Meta
+	Data []byte
+	// Previous is set when this is the previous generation: the current
+	// one is damaged (Damage says how).
+	Previous bool
+}
+
+// Load reads the newest generation of source whose bytes hash to the
+// SHA-256 of its metadata and that accept takes (it parses and checks the
+// bytes; nil accepts). Metadata is paired with the data file whose hash it
+// names, either of the two, so a crash between the renames of Write loses
+// nothing. found is false when source has no metadata at all (it was never
+// downloaded). damage, when set, says why the current generation was
+// passed over ("tor.data does not match its metadata", an unreadable file,
+// or accept's error): g then holds the previous generation, or nothing (a
+// zero Meta and nil Data) when that one is unusable too.
+func (s *Store) Load(source string, accept func(Meta, []byte) error) (g Generation, found bool, damage error) {
+	var datas [2]struct {
+		b    []byte
+		sum  string
+		err  error
+		read bool
+	}
+	data := func(i int) ([]byte, string, error) {
+		d := &datas[i]
+		if !d.read {
+			d.read = true
+			d.b, d.err = os.ReadFile(s.path(source, genExt[i]+".data"))
+			if d.err == nil {
+				d.sum = SHA256Hex(d.b)
+			}
+		}
+		return d.b, d.sum, d.err
+	}
+	for gen := range genExt {
+		m, exists, err := s.readMeta(source, genExt[gen]+".meta.json")
+		found = found || exists
+		if !exists {
+			if gen == 0 {
+				damage = fmt.Errorf("%s is missing", s.name(source, ".meta.json"))
+				continue
+			}
+			break
+		}
+		if err == nil {
+			err = fmt.Errorf("%s does not match its metadata (sha256 %.12s…)", s.name(source, ".data"), m.SHA256)
+			for i := range datas {
+				b, sum, rerr := data(i)
+				if rerr != nil {
+					switch {
+					case i > 0:
+					case errors.Is(rerr, fs.ErrNotExist):
+						err = fmt.Errorf("%s is missing", s.name(source, ".data"))
+					default:
+						err = fmt.Errorf("read %s: %w", s.name(source, ".data"), rerr)
+					}
+					continue
+				}
+				if sum != m.SHA256 {
+					continue
+				}
+				if accept != nil {
+					if aerr := accept(m, b); aerr != nil {
+						err = aerr
+						break
+					}
+				}
+				return Generation{Meta: m, Data: b, Previous: gen > 0}, true, damage
+			}
+		}
+		if gen == 0 {
+			damage = err
+		}
+	}
+	if !found {
+		return Generation{}, false, nil
+	}
+	return Generation{}, true, damage
+}
+
+// genExt are the file name infixes of the current and previous generation.
+var genExt = [2]string{"", ".prev"}
+
+// name is the base name of one of source's files.
+func (s *Store) name(source, ext string) string { return filepath.Base(s.path(source, ext)) }
+
+// readMeta reads one metadata file (see ReadMetaFile).
+func (s *Store) readMeta(source, ext string) (m Meta, exists bool, err error) {
+	b, err := os.ReadFile(s.path(source, ext))
 	if errors.Is(err, fs.ErrNotExist) {
 		return Meta{}, false, nil
 	}
@@ -91,21 +197,38 @@ func (s *Store) ReadMetaFile(source string) (m Meta, exists bool, err error) {
 	return m, true, nil
 }
 
-// ReadData returns the raw bytes of source's snapshot.
-func (s *Store) ReadData(source string) ([]byte, error) {
-	b, err := os.ReadFile(s.path(source, ".data"))
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot %s: %w", source, err)
-	}
-	return b, nil
-}
-
-// Write persists new bytes and their metadata.
+// Write persists new bytes and their metadata. The current generation
+// becomes the previous one first when its bytes match its metadata (a
+// damaged one is dropped instead, keeping the older good generation).
 func (s *Store) Write(m Meta, data []byte) error {
+	s.rotate(m.Source)
 	if err := WriteAtomic(s.path(m.Source, ".data"), data); err != nil {
 		return fmt.Errorf("persist snapshot %s: %w", m.Source, err)
 	}
 	return s.WriteMeta(m)
+}
+
+// rotate copies the current generation of source to the previous one when
+// it is sound. It copies rather than renames, so the current files never
+// go missing for a process reading them meanwhile (Engine.adopt); each
+// write is atomic, and Load pairs metadata with data by hash, so a crash
+// between them loses nothing.
+func (s *Store) rotate(source string) {
+	cur, exists, err := s.readMeta(source, ".meta.json")
+	if !exists || err != nil {
+		return
+	}
+	b, err := os.ReadFile(s.path(source, ".data"))
+	if err != nil || SHA256Hex(b) != cur.SHA256 {
+		return
+	}
+	mb, err := os.ReadFile(s.path(source, ".meta.json"))
+	if err != nil {
+		return
+	}
+	if WriteAtomic(s.path(source, ".prev.data"), b) == nil {
+		_ = WriteAtomic(s.path(source, ".prev.meta.json"), mb)
+	}
 }
 
 // WriteMeta persists metadata alone (a 304, or a failed attempt).

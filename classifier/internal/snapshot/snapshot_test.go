@@ -67,3 +67,33 @@ func TestWriteAtomicReplacesWholeAndCleansUp(t *testing.T) {
 	assert.Len(t, entries, 1)
 	assert.Error(t, WriteAtomic(filepath.Join(dir, "missing", "x"), []byte("y")), "no directory: an error, nothing written")
 }
+
+// Load never panics on any files, and what it returns is whole: bytes that
+// hash to the SHA-256 of the metadata returned with them, or nothing and a
+// damage.
+func FuzzLoad(f *testing.F) {
+	data := []byte("185.220.101.1\n")
+	good := `{"source":"tor","sha256":"` + SHA256Hex(data) + `","bytes":14}`
+	f.Add([]byte(good), data, []byte(""), []byte(""))
+	f.Add([]byte(good), data[:3], []byte(good), data)
+	f.Add([]byte("{torn"), data, []byte(good), data)
+	f.Add([]byte(""), []byte(""), []byte(`{"sha256":""}`), []byte(""))
+	f.Fuzz(func(t *testing.T, meta, data, prevMeta, prevData []byte) {
+		dir := t.TempDir()
+		s, err := Open(dir)
+		require.NoError(t, err)
+		for name, b := range map[string][]byte{"tor.meta.json": meta, "tor.data": data, "tor.prev.meta.json": prevMeta, "tor.prev.data": prevData} {
+			if len(b) > 0 {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "snapshots", name), b, 0o644))
+			}
+		}
+		g, found, damage := s.Load("tor", nil)
+		if g.Data != nil {
+			require.True(t, found)
+			require.Equal(t, g.Meta.SHA256, SHA256Hex(g.Data))
+			require.Equal(t, g.Previous, damage != nil, "the previous generation exactly when the current is damaged")
+			return
+		}
+		require.Equal(t, found, damage != nil, "nothing loaded: damaged, or never downloaded")
+	})
+}

@@ -219,6 +219,9 @@ def _refresh_summary(report: Dict[str, Any], sources: List[Dict[str, Any]], stat
         offline = all(any(u in e for u in unreachable) for e in errors)
         reason = "the sources are unreachable (no network?)" if offline else f"first error: {errors[0][:160]}"
         line += f"; {reason}"
+    damaged = [str(s.get("name")) for s in stats.get("sources", []) if s.get("snapshot_damaged")]
+    if damaged:
+        line += f"; damaged snapshots found at open (never served): {', '.join(damaged)}"
     return line
 
 

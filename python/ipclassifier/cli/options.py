@@ -31,6 +31,7 @@ Handler = Callable[[argparse.Namespace, Streams], int]
 # (flag, metavar, help); --no-cache is added after them.
 _GLOBAL_OPTIONS: Tuple[Tuple[str, str, str], ...] = (
     ("--data-dir", "DIR", "where source snapshots are kept"),
+    ("--baseline-dir", "DIR", "snapshots standing in for sources with none of their own ('' = none; default: the bundled baseline)"),
     ("--cache-dir", "DIR", "L3 file cache directory"),
     ("--db", "URL", "L2 SQL cache (sqlite:///abs/path.db, postgresql://…)"),
     ("--redis-url", "URL", "L1 Redis cache (redis://host:port/db)"),
@@ -92,7 +93,7 @@ def classifier_config(
     enable_cache: bool = _UNSET,
 ) -> Dict[str, Any]:
     """The engine configuration (:func:`~ipclassifier.build_config`) the
-    options describe: the sources (``--data-dir``, every ``--*-url``,
+    options describe: the sources (``--data-dir``, ``--baseline-dir``, every ``--*-url``,
     ``--cloud-providers``) and the cache tiers (no background refresh) — those of the options
     (``--cache-dir``, ``--db``, ``--redis-url``, ``--no-cache``) unless a
     caller names its own (the backfill does)."""
@@ -107,6 +108,9 @@ def classifier_config(
     extra: Dict[str, Any] = {
         key: value for key, value in vars(args).items() if key.endswith("_url") and key not in _KEYWORD_URLS and value
     }
+    baseline = getattr(args, "baseline_dir", None)
+    if baseline is not None:
+        extra["baseline_dir"] = baseline
     providers = getattr(args, "cloud_providers", None)
     if providers:
         extra["cloud_providers"] = [p.strip() for p in providers.split(",") if p.strip()]
