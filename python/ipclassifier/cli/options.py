@@ -31,7 +31,7 @@ Handler = Callable[[argparse.Namespace, Streams], int]
 # (flag, metavar, help); --no-cache is added after them.
 _GLOBAL_OPTIONS: Tuple[Tuple[str, str, str], ...] = (
     ("--data-dir", "DIR", "where source snapshots are kept"),
-    ("--baseline-dir", "DIR", "snapshots standing in for sources with none of their own ('' = none; default: the bundled baseline)"),
+    ("--baseline-dir", "DIR", "snapshots for sources with none of their own ('' = none; default: the bundled ones)"),
     ("--cache-dir", "DIR", "L3 file cache directory"),
     ("--db", "URL", "L2 SQL cache (sqlite:///abs/path.db, postgresql://…)"),
     ("--redis-url", "URL", "L1 Redis cache (redis://host:port/db)"),
