@@ -237,8 +237,20 @@ func canonicalText(addr netip.Addr, s string) string {
 	return addr.String()
 }
 
-// Close releases the cache connections. Calls after Close fail with
-// ErrClosed; Close itself is idempotent.
+// FlushCache waits until the answers queued for the cache tiers are
+// written (or dropped and counted in Stats: a tier that is down is not
+// waited for), or ctx ends. Classify only queues its cache writes; Close
+// flushes too.
+func (e *Engine) FlushCache(ctx context.Context) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	return e.cache.Flush(ctx)
+}
+
+// Close writes the answers queued for the cache tiers, then releases the
+// cache connections. Calls after Close fail with ErrClosed; Close itself is
+// idempotent.
 func (e *Engine) Close() error {
 	if e.closed.Swap(true) {
 		return nil

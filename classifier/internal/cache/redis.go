@@ -121,13 +121,28 @@ func (t *redisTier) get(ctx context.Context, key string, valid func([]byte) bool
 	return v, true
 }
 
-// getMany reads distinct keys with one MGET.
+// getMany reads distinct keys with one MGET per redisBatch keys (one MGET
+// of 100,000 keys would overrun the read timeout); after a failed MGET the
+// rest are misses.
 func (t *redisTier) getMany(ctx context.Context, keys []string, valid func([]byte) bool) map[string][]byte {
 	found := make(map[string][]byte)
 	if !t.allowRead() {
 		t.misses.Add(int64(len(keys)))
 		return found
 	}
+	for len(keys) > 0 {
+		n := min(len(keys), redisBatch)
+		if !t.mget(ctx, keys[:n], valid, found) {
+			t.misses.Add(int64(len(keys) - n))
+			break
+		}
+		keys = keys[n:]
+	}
+	return found
+}
+
+// mget reads keys with one MGET into found; false when it failed.
+func (t *redisTier) mget(ctx context.Context, keys []string, valid func([]byte) bool, found map[string][]byte) bool {
 	rkeys := make([]string, len(keys))
 	for i, k := range keys {
 		rkeys[i] = redisPrefix + k
@@ -141,7 +156,7 @@ func (t *redisTier) getMany(ctx context.Context, keys []string, valid func([]byt
 		}
 		t.failed(ctx, &t.rb, "mget", err)
 		t.misses.Add(int64(len(keys)))
-		return found
+		return false
 	}
 	t.succeeded(&t.rb, "mget")
 	for i, r := range res {
@@ -159,13 +174,14 @@ func (t *redisTier) getMany(ctx context.Context, keys []string, valid func([]byt
 		t.hits.Add(1)
 		found[keys[i]] = v
 	}
-	return found
+	return true
 }
 
-// set writes entries: SET for one, one pipeline for many.
-func (t *redisTier) set(ctx context.Context, es []entry) {
+// set writes entries (SET for one, one pipeline for many) and reports how
+// many it stored: all or none.
+func (t *redisTier) set(ctx context.Context, es []entry) int {
 	if len(es) == 0 || !t.allowWrite() {
-		return
+		return 0
 	}
 	start := time.Now()
 	var err error
@@ -181,10 +197,11 @@ func (t *redisTier) set(ctx context.Context, es []entry) {
 	t.setLat.observe(time.Since(start))
 	if err != nil {
 		t.failed(ctx, &t.wb, "set", err)
-		return
+		return 0
 	}
 	t.succeeded(&t.wb, "set")
 	t.writes.Add(int64(len(es)))
+	return len(es)
 }
 
 // clearBatch is the SCAN COUNT hint of clear, and so about the size of one
