@@ -115,9 +115,9 @@ func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName str
 		return Result{}, err
 	}
 	key := canonicalText(addr, ip)
+	var r Result
 	if !e.cacheOn {
-		r := e.idx.Load().answer(addr, key, asn, cleanASName(asName), e.cfg.Now())
-		e.stats.count(&r)
+		e.stats.countFrom(&r, e.idx.Load().answer(&r, addr, key, asn, cleanASName(asName), e.cfg.Now()))
 		return r, nil
 	}
 	asName = cleanASName(asName)
@@ -128,12 +128,14 @@ func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName str
 			return r, nil
 		}
 	}
-	r := e.idx.Load().answer(addr, key, asn, asName, e.cfg.Now())
-	e.stats.count(&r)
-	if val, err := json.Marshal(r); err == nil {
-		e.cache.Set(ctx, cache.Item{Key: key, Value: val, L1TTL: l1TTL(r.Type)})
+	// fresh, not r: marshalling moves it to the heap, and r must stay off
+	// it on the path without cache.
+	var fresh Result
+	e.stats.countFrom(&fresh, e.idx.Load().answer(&fresh, addr, key, asn, asName, e.cfg.Now()))
+	if val, err := json.Marshal(&fresh); err == nil {
+		e.cache.Set(ctx, cache.Item{Key: key, Value: val, L1TTL: l1TTL(fresh.Type)})
 	}
-	return r, nil
+	return fresh, nil
 }
 
 // ClassifyBatch labels many addresses, answers in input order. errs[i] is
@@ -178,8 +180,7 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 				emit(i, nil, err)
 				continue
 			}
-			r = idx.answer(addr, canonicalText(addr, q.IP), q.ASN, cleanASName(q.ASName), now)
-			e.stats.count(&r)
+			e.stats.countFrom(&r, idx.answer(&r, addr, canonicalText(addr, q.IP), q.ASN, cleanASName(q.ASName), now))
 			emit(i, &r, nil)
 		}
 		return
@@ -214,8 +215,7 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 				continue
 			}
 		}
-		r = idx.answer(addrs[i], key, q.ASN, cleanASName(q.ASName), now)
-		e.stats.count(&r)
+		e.stats.countFrom(&r, idx.answer(&r, addrs[i], key, q.ASN, cleanASName(q.ASName), now))
 		if val, err := json.Marshal(&r); err == nil {
 			writes = append(writes, cache.Item{Key: key, Value: val, L1TTL: l1TTL(r.Type)})
 		}
@@ -230,6 +230,9 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 // Result.IP): s itself when s already is that text, as it almost always
 // is, so no string is made.
 func canonicalText(addr netip.Addr, s string) string {
+	if addr.Is4() && plainDotted(s) {
+		return s // the parser refuses leading zeros: digits and dots are canonical
+	}
 	var buf [64]byte
 	if string(addr.AppendTo(buf[:0])) == s {
 		return s
@@ -246,6 +249,16 @@ func (e *Engine) FlushCache(ctx context.Context) error {
 		return ErrClosed
 	}
 	return e.cache.Flush(ctx)
+}
+
+// plainDotted tells whether s holds only digits and dots.
+func plainDotted(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // Close writes the answers queued for the cache tiers, then releases the

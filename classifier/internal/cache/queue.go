@@ -9,7 +9,7 @@ import (
 
 // DefaultQueue is the bound of each tier's write-behind queue when
 // Config.QueueSize leaves it 0: a bulk of 100,000 new answers fits whole.
-const DefaultQueue = 1 << 18
+const DefaultQueue = 1 << 17
 
 // Batch sizes of the writers: a Redis pipeline stays well inside the
 // 100 ms write timeout, a SQL transaction holds the write lock briefly.

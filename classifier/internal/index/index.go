@@ -87,6 +87,15 @@ type Index struct {
 // Len counts the entries (prefixes kept).
 func (ix *Index) Len() int { return len(ix.entries) }
 
+// Prefixes returns the prefixes kept, in the order they were added.
+func (ix *Index) Prefixes() []netip.Prefix {
+	out := make([]netip.Prefix, len(ix.entries))
+	for i := range ix.entries {
+		out[i] = netip.MustParsePrefix(ix.entries[i].Prefix)
+	}
+	return out
+}
+
 // Lookup returns the entry that decides addr: the best slot among the
 // prefixes holding addr, the most specific prefix of that slot. IPv4 is
 // answered from the flat table, IPv6 from the tree.
