@@ -14,10 +14,11 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator
+from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 
@@ -418,3 +419,51 @@ def test_cache_clear_export_refuses_an_unknown_type_and_clears_nothing(
     assert list(l3_files(tmp_path / "l3")) == ["198/51/100/4.json"]
     rc, data = _native.call(lib.cache_clear, h, b"unknown", 7)
     assert (rc, json.loads(data)["l3_files"]) == (_native.OK, 1)
+
+
+# ---------------------------------------------------------------------------
+# Write-behind: classify queues its cache writes; close() writes them.
+
+
+def test_a_host_write_transaction_never_blocks_classify(make_classifier: Callable[..., Any], tmp_path: Path) -> None:
+    path = tmp_path / "host.sqlite"
+    c = tiers(make_classifier, tmp_path, db_engine=f"sqlite:///{path}", cache_dir=None)
+    c.classify("198.51.100.200")  # the table exists
+    settle(c)
+    ips = [f"203.0.{i // 256}.{i % 256}" for i in range(300)]
+
+    # The host (cowrieprocessor's own engine on this file) sits in a write transaction.
+    host = sqlite3.connect(str(path), isolation_level=None)
+    host.execute("BEGIN IMMEDIATE")
+    host.execute("INSERT INTO enrichment_cache (service, cache_key, cache_value, created_at, expires_at) "
+                 "VALUES ('host', 'k', '{}', '2030-01-01 00:00:00', '2030-01-01 00:00:00')")  # fmt: skip
+    answers: List[Any] = []
+    worker = threading.Thread(target=lambda: answers.extend(c.classify(ip) for ip in ips))
+    worker.start()
+    # Waiting for the lock would cost the 5 s busy timeout per call (25 minutes).
+    worker.join(timeout=60)
+    still_running = worker.is_alive()
+    host.execute("COMMIT")
+    host.close()
+    worker.join()
+    assert not still_running, "classify waited for the host's write lock"
+    assert [a.ip for a in answers] == ips
+
+    settle(c)
+    s = c.get_stats()
+    rows = sqlite3.connect(str(path)).execute(
+        "SELECT count(*) FROM enrichment_cache WHERE service = ?", (SERVICE,)
+    ).fetchone()[0]
+    assert s["l2_queued"] == 0
+    assert rows + s["l2_dropped"] == 1 + 300, "every answer is written or counted as dropped"
+
+
+def test_close_writes_every_queued_answer(make_classifier: Callable[..., Any], tmp_path: Path, redis: str) -> None:
+    l2 = f"sqlite:///{tmp_path / 'l2.sqlite'}"
+    c = tiers(make_classifier, tmp_path, db_engine=l2, enable_redis=True, redis_url=redis)
+    ips = [f"198.18.{i // 256}.{i % 256}" for i in range(2000)]
+    c.bulk_classify(ips)
+    c.close()  # right away: the answers are still queued
+    assert set(ips) <= set(l1_values(redis))
+    assert {k.split("/", 1)[1] for k in l2_rows(l2)} >= set(ips)
+    assert len(list((tmp_path / "l3").rglob("*.json"))) == 2000
