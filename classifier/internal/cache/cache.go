@@ -42,7 +42,8 @@
 //
 // Set and SetMany never wait on a tier: they put the values in each
 // enabled tier's write-behind queue and return. One goroutine per tier
-// writes its queue in batches — Redis pipelines of 1,000 values, one SQL
+// writes its queue in batches — Redis pipelines of 500 values (on a client
+// of its own with timeouts of at least 1 s), one SQL
 // transaction (PostgreSQL: one statement) per 2,000 rows, files one by one
 // — so a lock held by another process or a slow network delays the cache,
 // never the caller. A queue holds at most Config.QueueSize values (default

@@ -11,10 +11,11 @@ import (
 // Config.QueueSize leaves it 0: a bulk of 100,000 new answers fits whole.
 const DefaultQueue = 1 << 17
 
-// Batch sizes of the writers: a Redis pipeline stays well inside the
-// 100 ms write timeout, a SQL transaction holds the write lock briefly.
+// Batch sizes of the writers: a Redis pipeline stays well inside its
+// writer's timeout (redisWriterTimeout; ~1 ms on loopback), a SQL
+// transaction holds the write lock briefly.
 const (
-	redisBatch = 1000
+	redisBatch = 500
 	sqlBatch   = 2000
 	diskBatch  = 256
 )

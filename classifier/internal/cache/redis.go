@@ -24,6 +24,10 @@ const (
 	redisWriteTimeout = 100 * time.Millisecond
 	redisPoolTimeout  = 200 * time.Millisecond
 	redisOpenProbe    = 500 * time.Millisecond
+	// redisWriterTimeout is the least read and write timeout of the
+	// write-behind writer's own client: it runs off the classify path, so
+	// a loaded machine or server costs it time, not values.
+	redisWriterTimeout = time.Second
 )
 
 // quietRedisLog installs redisDebugLog once per process.
@@ -42,7 +46,8 @@ func (redisDebugLog) Printf(ctx context.Context, format string, v ...any) {
 // redisTier is L1.
 type redisTier struct {
 	tier
-	rdb *redis.Client
+	rdb *redis.Client // lookups, clear: the short timeouts
+	wdb *redis.Client // the write-behind writer: at least redisWriterTimeout
 }
 
 // openRedis parses rawURL, applies the short defaults and pings once; an
@@ -79,7 +84,11 @@ func openRedis(rawURL string, log *slog.Logger, retry time.Duration) (*redisTier
 	opt.DisableIdentity = true
 	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 
-	t := &redisTier{rdb: redis.NewClient(opt)}
+	wopt := *opt // the same server and options, longer timeouts
+	wopt.ReadTimeout = max(opt.ReadTimeout, redisWriterTimeout)
+	wopt.WriteTimeout = max(opt.WriteTimeout, redisWriterTimeout)
+	wopt.PoolSize = 2
+	t := &redisTier{rdb: redis.NewClient(opt), wdb: redis.NewClient(&wopt)}
 	t.init(TierL1, "redis", log, retry)
 	t.probe(redisOpenProbe, func(ctx context.Context) error { return t.rdb.Ping(ctx).Err() })
 	return t, nil
@@ -90,7 +99,7 @@ func (t *redisTier) close() error {
 	if t == nil {
 		return nil
 	}
-	return t.rdb.Close()
+	return errors.Join(t.rdb.Close(), t.wdb.Close())
 }
 
 // get reads one key.
@@ -186,9 +195,9 @@ func (t *redisTier) set(ctx context.Context, es []entry) int {
 	start := time.Now()
 	var err error
 	if len(es) == 1 {
-		err = t.rdb.Set(ctx, redisPrefix+es[0].key, es[0].val, es[0].ttl).Err()
+		err = t.wdb.Set(ctx, redisPrefix+es[0].key, es[0].val, es[0].ttl).Err()
 	} else {
-		pipe := t.rdb.Pipeline()
+		pipe := t.wdb.Pipeline()
 		for _, e := range es {
 			pipe.Set(ctx, redisPrefix+e.key, e.val, e.ttl)
 		}
