@@ -103,14 +103,12 @@ func (q *writeQueue) take() (b []entry, urgent, closing bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.pending) == 0 {
+		q.pending = nil // let the backing array go
 		if q.inflight == 0 {
 			for _, w := range q.waiters {
 				close(w)
 			}
 			q.waiters = nil
-		}
-		if len(q.pending) == 0 {
-			q.pending = nil // let the backing array go
 		}
 		return nil, false, q.closing
 	}
