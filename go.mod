@@ -3,6 +3,7 @@ module github.com/ipclassifier/ipclassifier
 go 1.26.8
 
 require (
+	github.com/gaissmai/bart v0.30.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/kentik/patricia v1.2.2
 	github.com/mattn/go-sqlite3 v1.14.53

@@ -203,11 +203,13 @@ func TestCachedAnswerDoesNotHideTheCallersASData(t *testing.T) {
 	first, err := e.Classify(ctx, "9.9.9.9", 0, "")
 	require.NoError(t, err)
 	require.Equal(t, classifier.TypeUnknown, first.Type)
+	require.NoError(t, e.FlushCache(ctx)) // the answer is in L3
 
 	withAS, err := e.Classify(ctx, "9.9.9.9", 7922, "COMCAST-7922")
 	require.NoError(t, err)
 	assert.Equal(t, classifier.TypeResidential, withAS.Type, "the cached unknown was computed without AS data")
 	assert.Empty(t, withAS.CacheTier)
+	require.NoError(t, e.FlushCache(ctx))
 
 	again, err := e.Classify(ctx, "9.9.9.9", 7922, "COMCAST-7922")
 	require.NoError(t, err)

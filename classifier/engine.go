@@ -132,9 +132,9 @@ func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName str
 		return Result{}, err
 	}
 	key := canonicalText(addr, ip)
+	var r Result
 	if !e.cacheOn {
-		r := e.idx.Load().answer(addr, key, asn, cleanASName(asName), e.cfg.Now())
-		e.stats.count(&r)
+		e.stats.countFrom(&r, e.idx.Load().answer(&r, addr, key, asn, cleanASName(asName), e.cfg.Now()))
 		return r, nil
 	}
 	asName = cleanASName(asName)
@@ -146,12 +146,14 @@ func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName str
 			return r, nil
 		}
 	}
-	r := idx.answer(addr, key, asn, asName, e.cfg.Now())
-	e.stats.count(&r)
-	if val, err := encodeCached(&r, idx.dataID); err == nil {
-		e.cache.Set(ctx, cache.Item{Key: key, Value: val, L1TTL: l1TTL(r.Type)})
+	// fresh, not r: marshalling moves it to the heap, and r must stay off
+	// it on the path without cache.
+	var fresh Result
+	e.stats.countFrom(&fresh, idx.answer(&fresh, addr, key, asn, asName, e.cfg.Now()))
+	if val, err := encodeCached(&fresh, idx.dataID); err == nil {
+		e.cache.Set(ctx, cache.Item{Key: key, Value: val, L1TTL: l1TTL(fresh.Type)})
 	}
-	return r, nil
+	return fresh, nil
 }
 
 // ClassifyBatch labels many addresses, answers in input order. errs[i] is
@@ -196,8 +198,7 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 				emit(i, nil, err)
 				continue
 			}
-			r = idx.answer(addr, canonicalText(addr, q.IP), q.ASN, cleanASName(q.ASName), now)
-			e.stats.count(&r)
+			e.stats.countFrom(&r, idx.answer(&r, addr, canonicalText(addr, q.IP), q.ASN, cleanASName(q.ASName), now))
 			emit(i, &r, nil)
 		}
 		return
@@ -232,8 +233,7 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 				continue
 			}
 		}
-		r = idx.answer(addrs[i], key, q.ASN, cleanASName(q.ASName), now)
-		e.stats.count(&r)
+		e.stats.countFrom(&r, idx.answer(&r, addrs[i], key, q.ASN, cleanASName(q.ASName), now))
 		if val, err := encodeCached(&r, idx.dataID); err == nil {
 			writes = append(writes, cache.Item{Key: key, Value: val, L1TTL: l1TTL(r.Type)})
 		}
@@ -248,6 +248,9 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 // Result.IP): s itself when s already is that text, as it almost always
 // is, so no string is made.
 func canonicalText(addr netip.Addr, s string) string {
+	if addr.Is4() && plainDotted(s) {
+		return s // the parser refuses leading zeros: digits and dots are canonical
+	}
 	var buf [64]byte
 	if string(addr.AppendTo(buf[:0])) == s {
 		return s
@@ -255,9 +258,31 @@ func canonicalText(addr netip.Addr, s string) string {
 	return addr.String()
 }
 
-// Close stops the background refresh (a download in flight is abandoned)
-// and releases the cache connections. Calls after Close fail with
-// ErrClosed; Close itself is idempotent.
+// FlushCache waits until the answers queued for the cache tiers are
+// written (or dropped and counted in Stats: a tier that is down is not
+// waited for), or ctx ends. Classify only queues its cache writes; Close
+// flushes too.
+func (e *Engine) FlushCache(ctx context.Context) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	return e.cache.Flush(ctx)
+}
+
+// plainDotted tells whether s holds only digits and dots.
+func plainDotted(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Close stops the background refresh (a download in flight is abandoned),
+// writes the answers queued for the cache tiers, then releases the cache
+// connections. Calls after Close fail with ErrClosed; Close itself is
+// idempotent.
 func (e *Engine) Close() error {
 	if e.closed.Swap(true) {
 		return nil

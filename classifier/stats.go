@@ -70,6 +70,8 @@ type counters struct {
 	outdated atomic.Int64    // cached answers from other data, not served
 	byType   [5]atomic.Int64 // by typeIndex
 	bySource map[string]*atomic.Int64
+	bySrc    []*atomic.Int64             // bySource by source position (nil: no label)
+	noSource *atomic.Int64               // bySource[SourceNone]
 	byASNSrc [3]atomic.Int64             // caller, ip2asn, none
 	refresh  map[string]*[4]atomic.Int64 // updated, not modified, failed, snapshot damaged
 }
@@ -80,11 +82,18 @@ func (c *counters) init(sources []source) {
 	}
 	c.refresh = map[string]*[4]atomic.Int64{}
 	for _, s := range sources {
-		if l := s.label(); l != "" {
+		if l := s.label(); l != "" && c.bySource[l] == nil {
 			c.bySource[l] = new(atomic.Int64)
 		}
 		c.refresh[s.Name] = new([4]atomic.Int64)
 	}
+	// The same counters by source position, for countFrom (a source with
+	// no label, an ASN table, counts nothing, as in count).
+	c.bySrc = make([]*atomic.Int64, len(sources))
+	for i, s := range sources {
+		c.bySrc[i] = c.bySource[s.label()]
+	}
+	c.noSource = c.bySource[SourceNone]
 }
 
 // typeIndex is the position of t in allTypes, -1 for an invalid type.
@@ -104,6 +113,28 @@ func typeIndex(t IPType) int {
 	return -1
 }
 
+// countFrom records an answer just made from the index; from is what
+// view.answer returned (no map lookup by source label on this path).
+func (c *counters) countFrom(r *Result, from int) {
+	c.lookups.Add(1)
+	c.byType[typeIndex(r.Type)].Add(1)
+	var n *atomic.Int64
+	switch {
+	case from >= 0 && from < len(c.bySrc):
+		n = c.bySrc[from]
+	case from == fromASName:
+		n = c.bySource[SourceASNName]
+	case from == fromProfile:
+		n = c.bySource[SourceASNProfile]
+	case from == fromNothing:
+		n = c.noSource
+	}
+	if n != nil {
+		n.Add(1)
+	}
+	c.countASNSource(r)
+}
+
 // count records one answer.
 func (c *counters) count(r *Result) {
 	c.lookups.Add(1)
@@ -113,6 +144,11 @@ func (c *counters) count(r *Result) {
 	if n, ok := c.bySource[r.Source]; ok {
 		n.Add(1)
 	}
+	c.countASNSource(r)
+}
+
+// countASNSource records where an answer's ASN came from.
+func (c *counters) countASNSource(r *Result) {
 	switch r.ASNSource {
 	case ASNFromCaller:
 		c.byASNSrc[0].Add(1)

@@ -231,14 +231,26 @@ func (ix *view) fromSource(r *Result, si int, now time.Time) {
 // the hosting-ASN lists, then the AS-name heuristic, then the AS profile,
 // else unknown.
 func (ix *view) classify(addr netip.Addr, callerASN uint32, callerName string, now time.Time) Result {
-	return ix.answer(addr, addr.String(), callerASN, callerName, now)
+	var r Result
+	ix.answer(&r, addr, addr.String(), callerASN, callerName, now)
+	return r
 }
 
-// answer is classify for callers that already have the canonical text of
-// addr (text, which becomes Result.IP).
-func (ix *view) answer(addr netip.Addr, text string, callerASN uint32, callerName string, now time.Time) Result {
+// Where an answer came from when no source of the view decided it (the
+// result of answer; a source's position in srcs otherwise).
+const (
+	fromASName  = -1 - iota // the AS-name heuristic
+	fromProfile             // the AS profile
+	fromNothing             // unknown
+)
+
+// answer is classify into *r (overwritten whole) for callers that already
+// have the canonical text of addr (text, which becomes Result.IP). It
+// returns the position in srcs of the source that decided, or fromASName,
+// fromProfile or fromNothing, for the engine's counters.
+func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32, callerName string, now time.Time) int {
 	a := ix.resolveASN(addr, callerASN, callerName)
-	r := Result{
+	*r = Result{
 		IP: text, ClassifiedAt: now.UTC(),
 		ASN: a.asn, ASName: a.name, Country: a.country, ASNSource: a.source,
 	}
@@ -248,7 +260,7 @@ func (ix *view) answer(addr netip.Addr, text string, callerASN uint32, callerNam
 		r.Provider, r.Region, r.Service = e.Provider, e.Region, e.Service
 		r.Source = ix.srcs[e.Src].label
 		r.MatchedPrefix = e.Prefix
-		ix.fromSource(&r, e.Src, now)
+		ix.fromSource(r, e.Src, now)
 		switch typ {
 		case TypeTor:
 			r.Confidence = ConfidenceTor
@@ -258,7 +270,7 @@ func (ix *view) answer(addr netip.Addr, text string, callerASN uint32, callerNam
 		default:
 			r.Confidence = ConfidenceDatacenter
 		}
-		return r
+		return e.Src
 	}
 	if a.asn != 0 {
 		for _, h := range ix.hosting {
@@ -268,8 +280,8 @@ func (ix *view) answer(addr netip.Addr, text string, callerASN uint32, callerNam
 				r.Confidence = ConfidenceHostingASN
 				r.Source = ix.srcs[h.src].label
 				r.MatchedPrefix = "AS" + strconv.FormatUint(uint64(a.asn), 10)
-				ix.fromSource(&r, h.src, now)
-				return r
+				ix.fromSource(r, h.src, now)
+				return h.src
 			}
 		}
 	}
@@ -287,9 +299,9 @@ func (ix *view) answer(addr netip.Addr, text string, callerASN uint32, callerNam
 		r.Source = SourceASNName
 		r.MatchedPrefix = m.Evidence()
 		if a.table >= 0 {
-			ix.fromSource(&r, a.table, now)
+			ix.fromSource(r, a.table, now)
 		}
-		return r
+		return fromASName
 	}
 	if v, ok := ix.profile[a.asn]; ok && a.asn != 0 {
 		r.Type = typeOfKind[v.Kind]
@@ -297,12 +309,12 @@ func (ix *view) answer(addr netip.Addr, text string, callerASN uint32, callerNam
 		r.Confidence = ConfidenceASNProfile
 		r.Source = SourceASNProfile
 		r.MatchedPrefix = v.Evidence
-		ix.fromSource(&r, v.Src, now)
-		return r
+		ix.fromSource(r, v.Src, now)
+		return fromProfile
 	}
 	r.Type = TypeUnknown
 	r.Source = SourceNone
-	return r
+	return fromNothing
 }
 
 // typeOfKind is the label each kind of network the AS-name rules and the AS

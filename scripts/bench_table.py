@@ -18,15 +18,27 @@ from pathlib import Path
 BENCH_LINE = re.compile(r"^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.*)$")
 
 
+# Ratios printed under the Go rows: (label, numerator, denominator, target),
+# benchmark names without "Benchmark", compared on ns/op.
+RATIOS = [("Classify(string) / bart ParseAddr+Lookup", "ClassifyVsBart/engine", "ClassifyVsBart/bart", "≤ 2.5×")]
+
+
 def go_rows(text: str) -> list[tuple[str, str]]:
     rows = []
+    ns: dict[str, float] = {}
     for line in text.splitlines():
         m = BENCH_LINE.match(line.strip())
         if not m:
             continue
-        name, metrics = m.group(1), m.group(3).split()
+        name, metrics = m.group(1).removeprefix("Benchmark"), m.group(3).split()
         pairs = [f"{metrics[i]} {metrics[i + 1]}" for i in range(0, len(metrics) - 1, 2)]
-        rows.append((f"go {name.removeprefix('Benchmark')}", ", ".join(pairs)))
+        rows.append((f"go {name}", ", ".join(pairs)))
+        for i in range(0, len(metrics) - 1, 2):
+            if metrics[i + 1] == "ns/op":
+                ns[name] = float(metrics[i])
+    for label, num, den, target in RATIOS:
+        if ns.get(num) and ns.get(den):
+            rows.append((f"go {label}", f"{ns[num] / ns[den]:.2f} × (target {target})"))
     return rows
 
 

@@ -14,6 +14,7 @@
   Python Redis package) to look at and delete our keys behind the
   classifier's back.
 * :func:`dead_redis_url` — a loopback URL where nothing listens.
+* :func:`settle` — wait until a classifier's cache writes are in the tiers.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlparse
 
 REQUIRE_SERVERS = os.environ.get("IPCLASSIFIER_REQUIRE_SERVERS", "") in ("1", "true", "yes")
@@ -219,3 +221,13 @@ def redis_url() -> str:
             pytest.fail(f"Redis required (IPCLASSIFIER_REQUIRE_SERVERS=1): {reason}")
         pytest.skip(reason)
     return url
+
+
+def settle(c: Any, within: float = 30.0) -> None:
+    """Wait until the engine's write-behind queues are empty: classify only
+    queues its cache writes (close() flushes; a running classifier writes
+    them in the background)."""
+    deadline = time.monotonic() + within
+    while any(c.get_stats()["cache"][t]["queued"] for t in ("l1", "l2", "l3")):
+        assert time.monotonic() < deadline, "the cache writers did not drain"
+        time.sleep(0.01)

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
+from cache_servers import settle
 from ipclassifier import IPType
 
 TOR_IP = "185.220.101.1"
@@ -35,12 +36,14 @@ def test_an_unknown_cached_before_a_refresh_is_not_served_after_it(
     tiers = ["--db", f"sqlite:///{l2}", "--cache-dir", str(l3)]
     c = make_classifier(enable_cache=True, db_engine=f"sqlite:///{l2}", cache_dir=str(l3))
     assert c.classify(TOR_IP).ip_type is IPType.UNKNOWN
+    settle(c)
     assert c.classify(TOR_IP).cache_tier == "l2"  # cached: same data, served
 
     assert c.refresh("tor")["failed"] == 0
     after = c.classify(TOR_IP)
     assert (after.ip_type, after.cache_tier) == (IPType.TOR, None)
     assert c.get_stats()["cache_outdated"] == 1
+    settle(c)
     assert c.classify(TOR_IP).cache_tier == "l2"
 
     # Another process, no snapshots: this one's tor answer is not its data's answer.

@@ -14,14 +14,15 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 
-from cache_servers import KEY_PREFIX, Resp, dead_redis_url, redis_url
+from cache_servers import KEY_PREFIX, Resp, dead_redis_url, redis_url, settle
 from cowrie_fixtures import pg_url  # noqa: F401  (pytest fixture)
 
 sa = pytest.importorskip("sqlalchemy")
@@ -118,6 +119,7 @@ def test_an_answer_only_in_l2_is_served_counted_and_warmed_to_l1(
     # The tiers count what they found; cache_outdated, what of it was not served.
     assert (s["cache_hits"], s["cache_misses"], s["l1_hits"], s["l2_hits"], s["l3_hits"]) == (2, 0, 0, 2, 0)
     assert s["cache_outdated"] == 1
+    settle(c)
     with Resp(redis) as rr:
         warmed = json.loads(str(rr.command("GET", KEY_PREFIX + ip)))
     assert warmed["provider"] == "seeded-l2"
@@ -153,6 +155,7 @@ def test_db_engine_may_be_an_sqlalchemy_engine(
         ip = "198.51.100.23"
         first = c.classify(ip)
         assert first.cache_tier is None  # computed, then written to L2
+        settle(c)
         with eng.connect() as conn:
             n = conn.execute(
                 sa.text("SELECT count(*) FROM enrichment_cache WHERE service = :s AND cache_key = :k"),
@@ -173,7 +176,9 @@ def test_redis_down_classify_still_answers_from_the_other_tiers(
 ) -> None:
     c = tiers(make_classifier, tmp_path, db_engine=f"sqlite:///{tmp_path / 'l2.sqlite'}", redis_url=dead_redis_url())
     t = time.monotonic()
-    answers = [c.classify("198.51.100.9") for _ in range(20)]
+    answers = [c.classify("198.51.100.9")]
+    settle(c)  # a Redis that is down drops its queue; L2 holds the answer
+    answers += [c.classify("198.51.100.9") for _ in range(19)]
     elapsed = time.monotonic() - t
     assert answers[0].cache_tier is None
     assert all(a.cache_tier == "l2" for a in answers[1:])
@@ -313,6 +318,7 @@ def test_cache_clear_unknown_relabels_cached_unknown_answers_and_keeps_the_rest(
     assert c.classify(tor_ip).ip_type == "tor"
     fresh = c.classify(cloud_ip)
     assert (fresh.ip_type, fresh.cache_tier) == ("cloud", None)  # the unknown cached before the lists is not served
+    settle(c)
 
     with pytest.raises(ValueError, match=r"invalid ip_type 'Unknown'.*tor, cloud, datacenter, residential, unknown"):
         c.cache_clear("Unknown")
@@ -332,6 +338,7 @@ def test_cache_clear_unknown_relabels_cached_unknown_answers_and_keeps_the_rest(
     l3_types = {p: v["ip_type"] for p, v in l3_files(l3).items()}
     assert l3_types == {"185/220/101/1.json": "tor", "3/5/140/1.json": "cloud"}
 
+    settle(c)
     assert c.classify(cloud_ip).cache_tier == "l1"  # the other answers stayed cached
     assert c.classify(tor_ip).cache_tier == "l1"
 
@@ -406,6 +413,7 @@ def test_cache_clear_export_refuses_an_unknown_type_and_clears_nothing(
 
     c = tiers(make_classifier, tmp_path)
     c.classify("198.51.100.4")
+    settle(c)
     lib, h = _native.load(), c._handle_or_raise()
     for arg, length, message in [(b"bogus", 5, 'invalid ip_type "bogus"'), (None, 3, "NULL pointer")]:
         with pytest.raises(ClassifierError, match=message) as e:
@@ -414,3 +422,51 @@ def test_cache_clear_export_refuses_an_unknown_type_and_clears_nothing(
     assert list(l3_files(tmp_path / "l3")) == ["198/51/100/4.json"]
     rc, data = _native.call(lib.cache_clear, h, b"unknown", 7)
     assert (rc, json.loads(data)["l3_files"]) == (_native.OK, 1)
+
+
+# ---------------------------------------------------------------------------
+# Write-behind: classify queues its cache writes; close() writes them.
+
+
+def test_a_host_write_transaction_never_blocks_classify(make_classifier: Callable[..., Any], tmp_path: Path) -> None:
+    path = tmp_path / "host.sqlite"
+    c = tiers(make_classifier, tmp_path, db_engine=f"sqlite:///{path}", cache_dir=None)
+    c.classify("198.51.100.200")  # the table exists
+    settle(c)
+    ips = [f"203.0.{i // 256}.{i % 256}" for i in range(300)]
+
+    # The host (cowrieprocessor's own engine on this file) sits in a write transaction.
+    host = sqlite3.connect(str(path), isolation_level=None)
+    host.execute("BEGIN IMMEDIATE")
+    host.execute("INSERT INTO enrichment_cache (service, cache_key, cache_value, created_at, expires_at) "
+                 "VALUES ('host', 'k', '{}', '2030-01-01 00:00:00', '2030-01-01 00:00:00')")  # fmt: skip
+    answers: List[Any] = []
+    worker = threading.Thread(target=lambda: answers.extend(c.classify(ip) for ip in ips))
+    worker.start()
+    # Waiting for the lock would cost the 5 s busy timeout per call (25 minutes).
+    worker.join(timeout=60)
+    still_running = worker.is_alive()
+    host.execute("COMMIT")
+    host.close()
+    worker.join()
+    assert not still_running, "classify waited for the host's write lock"
+    assert [a.ip for a in answers] == ips
+
+    settle(c)
+    s = c.get_stats()
+    rows = sqlite3.connect(str(path)).execute(
+        "SELECT count(*) FROM enrichment_cache WHERE service = ?", (SERVICE,)
+    ).fetchone()[0]
+    assert s["l2_queued"] == 0
+    assert rows + s["l2_dropped"] == 1 + 300, "every answer is written or counted as dropped"
+
+
+def test_close_writes_every_queued_answer(make_classifier: Callable[..., Any], tmp_path: Path, redis: str) -> None:
+    l2 = f"sqlite:///{tmp_path / 'l2.sqlite'}"
+    c = tiers(make_classifier, tmp_path, db_engine=l2, enable_redis=True, redis_url=redis)
+    ips = [f"198.18.{i // 256}.{i % 256}" for i in range(2000)]
+    c.bulk_classify(ips)
+    c.close()  # right away: the answers are still queued
+    assert set(ips) <= set(l1_values(redis))
+    assert {k.split("/", 1)[1] for k in l2_rows(l2)} >= set(ips)
+    assert len(list((tmp_path / "l3").rglob("*.json"))) == 2000

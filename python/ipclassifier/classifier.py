@@ -433,8 +433,11 @@ class IPClassifier:
         return self._h is None
 
     def close(self) -> None:
-        """Close the engine and its cache connections. Idempotent. In a
-        forked child it only forgets the handle."""
+        """Write the answers still queued for the cache tiers (classify
+        only queues them), then close the engine and its cache connections:
+        answers a tier that is down cannot take are counted in its
+        ``dropped`` stat. Idempotent. In a forked child it only forgets the
+        handle."""
         with self._lock:
             h = self._h
             self._h = None
@@ -785,7 +788,9 @@ class IPClassifier:
         """The engine's counters and per-source data (Go Stats JSON), plus
         flat keys: the upstream classifications, cache_hits, cache_misses
         and {type}_matches, and per cache tier (l1 Redis, l2 SQL, l3
-        files) {tier}_hits, {tier}_errors and the median / 99th percentile
+        files) {tier}_hits, {tier}_errors, {tier}_dropped (answers queued
+        for the tier but never written), {tier}_queued (waiting in its
+        write-behind queue) and the median / 99th percentile
         latency of its reads and writes in microseconds,
         {tier}_get_p50_us, {tier}_get_p99_us, {tier}_set_p50_us,
         {tier}_set_p99_us (0 for a tier that is off; the full counters are
@@ -802,6 +807,8 @@ class IPClassifier:
             t = cache.get(tier) or {}
             stats.setdefault(f"{tier}_hits", cache.get(f"{tier}_hits", 0))
             stats.setdefault(f"{tier}_errors", t.get("errors", 0))
+            stats.setdefault(f"{tier}_dropped", t.get("dropped", 0))
+            stats.setdefault(f"{tier}_queued", t.get("queued", 0))
             for op in ("get", "set"):
                 lat = t.get(f"{op}_latency") or {}
                 stats.setdefault(f"{tier}_{op}_p50_us", lat.get("p50_us", 0.0))

@@ -79,9 +79,10 @@ def prometheus_text(stats: Mapping[str, Any]) -> str:
       and ``source_snapshot_damaged_total`` counters
     * cache: ``cache_hits_total``, ``cache_misses_total``,
       ``cache_errors_total`` counters; per tier (label ``tier`` l1/l2/l3,
-      ``backend``): ``cache_tier_enabled``, ``cache_tier_up`` gauges,
-      ``cache_tier_hits_total``, ``…_misses_total``, ``…_errors_total``,
-      ``…_corrupt_total``, ``…_skipped_total``, ``…_writes_total`` counters,
+      ``backend``): ``cache_tier_enabled``, ``cache_tier_up``,
+      ``cache_tier_queued`` gauges, ``cache_tier_hits_total``,
+      ``…_misses_total``, ``…_errors_total``, ``…_corrupt_total``,
+      ``…_skipped_total``, ``…_writes_total``, ``…_dropped_total`` counters,
       and ``cache_tier_latency_seconds{op=get|set}`` summaries (quantiles
       0.5 and 0.99, ``_sum``, ``_count``); ``cache_outdated_total``
       (cached answers computed from other data, not served)
@@ -230,6 +231,7 @@ def _tier(w: _Families, tier: str, ts: Mapping[str, Any]) -> None:
     w.add("cache_tier_enabled", "gauge", "1 when the cache tier is configured.", bool(ts.get("enabled")), lab)
     w.add("cache_tier_up", "gauge", "1 when the tier is in use (0 while backing off after a failure).",
           bool(ts.get("up")), lab)  # fmt: skip
+    w.add("cache_tier_queued", "gauge", "Values waiting in the tier's write-behind queue.", ts.get("queued"), lab)
     for key, help_text in (
         ("hits", "Lookups the tier answered."),
         ("misses", "Lookups that reached the tier and missed."),
@@ -237,6 +239,7 @@ def _tier(w: _Families, tier: str, ts: Mapping[str, Any]) -> None:
         ("corrupt", "Stored values the validity check refused."),
         ("skipped", "Operations skipped while the tier was backing off."),
         ("writes", "Values written to the tier."),
+        ("dropped", "Values queued for the tier but never written (full queue, failed batch, tier down at close)."),
     ):
         w.add(f"cache_tier_{key}_total", "counter", help_text, ts.get(key), lab)
     for op in ("get", "set"):

@@ -35,9 +35,22 @@
 //     read; Cleanup removes expired files and empty directories.
 //
 // Get cascades L1 → L2 → L3; a hit warms the tiers above it (an L2 hit is
-// written to L1, an L3 hit to L1 and L2). Set writes every enabled tier.
-// Batch calls use one round trip per tier: MGET and a pipeline for Redis, one
-// query and one transaction (PostgreSQL: one statement) for SQL.
+// written to L1, an L3 hit to L1 and L2). GetMany makes one round trip per
+// tier (Redis: one MGET per 1,000 keys).
+//
+// # Writes
+//
+// Set and SetMany never wait on a tier: they put the values in each
+// enabled tier's write-behind queue and return. One goroutine per tier
+// writes its queue in batches — Redis pipelines of 500 values (on a client
+// of its own with timeouts of at least 1 s), one SQL
+// transaction (PostgreSQL: one statement) per 2,000 rows, files one by one
+// — so a lock held by another process or a slow network delays the cache,
+// never the caller. A queue holds at most Config.QueueSize values (default
+// DefaultQueue); when full, the oldest are dropped. While a tier is backing
+// off the writer waits and the values stay queued. Every value that does
+// not reach its tier is counted in TierStats.Dropped. Flush waits until
+// what was queued is written; Close flushes, then closes.
 //
 // # Maintenance
 //
@@ -137,6 +150,9 @@ type Config struct {
 	// RetryMS is how long a failed tier is skipped before it is probed
 	// again, in milliseconds (0 = 1000).
 	RetryMS int `json:"retry_ms,omitempty"`
+	// QueueSize bounds each tier's write-behind queue, in values
+	// (0 = DefaultQueue).
+	QueueSize int `json:"queue_size,omitempty"`
 }
 
 // Option adjusts Open beyond the Config.
@@ -196,6 +212,8 @@ type Cache struct {
 	l1     *redisTier
 	l2     *sqlTier
 	l3     *diskTier
+	// q1, q2 and q3 are the write-behind queues of the enabled tiers.
+	q1, q2, q3 *writeQueue
 
 	valid   func([]byte) bool
 	now     func() time.Time
@@ -237,7 +255,27 @@ func Open(cfg Config, valid func([]byte) bool, opts ...Option) (*Cache, error) {
 		c.l3 = openDisk(cfg.Dir, secondsOr(cfg.L3TTL, DefaultL3TTL), o.log, retry)
 	}
 	c.on = c.l1 != nil || c.l2 != nil || c.l3 != nil
+	c.startQueues(cfg.QueueSize)
 	return c, nil
+}
+
+// startQueues starts one writer per enabled tier. Writers use a context of
+// their own: a caller's context ends with its call, the queued values
+// outlive it.
+func (c *Cache) startQueues(size int) {
+	if size <= 0 {
+		size = DefaultQueue
+	}
+	ctx := context.Background()
+	if l1 := c.l1; l1 != nil {
+		c.q1 = newQueue(&l1.tier, size, redisBatch, func(es []entry) int { return l1.set(ctx, es) })
+	}
+	if l2 := c.l2; l2 != nil {
+		c.q2 = newQueue(&l2.tier, size, sqlBatch, func(es []entry) int { return l2.set(ctx, es, c.now()) })
+	}
+	if l3 := c.l3; l3 != nil {
+		c.q3 = newQueue(&l3.tier, size, diskBatch, l3.set)
+	}
 }
 
 // isJSONObject is the default validity check.
@@ -300,9 +338,7 @@ func (c *Cache) Get(ctx context.Context, key string) (val []byte, tier string, o
 		if v, ok := c.l2.get(ctx, key, now, c.valid); ok {
 			c.hits.Add(1)
 			c.l2Hits.Add(1)
-			if c.l1 != nil {
-				c.l1.set(ctx, []entry{{key: key, val: v, ttl: c.warmTTL}})
-			}
+			c.q1.push([]entry{{key: key, val: v, ttl: c.warmTTL}})
 			return v, TierL2, true
 		}
 	}
@@ -311,7 +347,7 @@ func (c *Cache) Get(ctx context.Context, key string) (val []byte, tier string, o
 			c.hits.Add(1)
 			c.l3Hits.Add(1)
 			e := []entry{{key: key, val: v, ttl: min(c.warmTTL, exp.Sub(now)), exp: exp}}
-			c.warm(ctx, e, now, true)
+			c.warm(e, true)
 			return v, TierL3, true
 		}
 	}
@@ -319,17 +355,12 @@ func (c *Cache) Get(ctx context.Context, key string) (val []byte, tier string, o
 	return nil, "", false
 }
 
-// warm copies values found in L2 (toL2 false) or L3 (toL2 true) to the
+// warm queues values found in L2 (toL2 false) or L3 (toL2 true) for the
 // tiers above.
-func (c *Cache) warm(ctx context.Context, es []entry, now time.Time, toL2 bool) {
-	if len(es) == 0 {
-		return
-	}
-	if c.l1 != nil {
-		c.l1.set(ctx, es)
-	}
-	if toL2 && c.l2 != nil {
-		c.l2.set(ctx, es, now)
+func (c *Cache) warm(es []entry, toL2 bool) {
+	c.q1.push(es)
+	if toL2 {
+		c.q2.push(es)
 	}
 }
 
@@ -370,7 +401,7 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (vals [][]byte, tier
 	if c.l2 != nil && len(pending) > 0 {
 		found := c.l2.getMany(ctx, pick(keys, pending), now, c.valid)
 		fill(found, TierL2, &c.l2Hits)
-		c.warm(ctx, entries(found, c.warmTTL), now, false)
+		c.warm(entries(found, c.warmTTL), false)
 	}
 	if c.l3 != nil && len(pending) > 0 {
 		found, exps := c.l3.getMany(pick(keys, pending), now, c.valid)
@@ -379,7 +410,7 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (vals [][]byte, tier
 		for k, v := range found {
 			es = append(es, entry{key: k, val: v, ttl: min(c.warmTTL, exps[k].Sub(now)), exp: exps[k]})
 		}
-		c.warm(ctx, es, now, true)
+		c.warm(es, true)
 	}
 	c.misses.Add(int64(len(pending)))
 	return vals, tiers
@@ -416,8 +447,8 @@ type entry struct {
 	exp time.Time
 }
 
-// Set writes it to every enabled tier. An invalid key or an empty or
-// oversized value is refused and counted.
+// Set queues it for every enabled tier (see Writes in the package doc). An
+// invalid key or an empty or oversized value is refused and counted.
 func (c *Cache) Set(ctx context.Context, it Item) {
 	if !c.active() {
 		return
@@ -425,7 +456,7 @@ func (c *Cache) Set(ctx context.Context, it Item) {
 	c.SetMany(ctx, []Item{it})
 }
 
-// SetMany writes many items, one round trip per tier; a key given twice
+// SetMany queues many items for every enabled tier; a key given twice
 // keeps its last value.
 func (c *Cache) SetMany(ctx context.Context, items []Item) {
 	if !c.active() || len(items) == 0 {
@@ -453,15 +484,25 @@ func (c *Cache) SetMany(ctx context.Context, items []Item) {
 	if len(es) == 0 {
 		return
 	}
-	if c.l1 != nil {
-		c.l1.set(ctx, es)
+	c.q1.push(es)
+	c.q2.push(es)
+	c.q3.push(es)
+}
+
+// Flush waits until every value queued before the call is written to its
+// tier or dropped (counted), or ctx ends. A tier that is down drops its
+// queue instead of being waited for.
+func (c *Cache) Flush(ctx context.Context) error {
+	if c == nil {
+		return nil
 	}
-	if c.l2 != nil {
-		c.l2.set(ctx, es, c.now())
+	var errs []error
+	for _, q := range []*writeQueue{c.q1, c.q2, c.q3} {
+		if err := q.flush(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("cache: flush %s: %w", q.t.name, err))
+		}
 	}
-	if c.l3 != nil {
-		c.l3.set(es)
-	}
+	return errors.Join(errs...)
 }
 
 // Cleanup removes expired L2 rows of our service and expired L3 files (and
@@ -508,22 +549,29 @@ func (c *Cache) Stats() Stats {
 	}
 	if c.l1 != nil {
 		s.L1 = c.l1.stats()
+		s.L1.Queued, s.L1.Dropped = c.q1.depth(), c.q1.dropped.Load()
 	}
 	if c.l2 != nil {
 		s.L2 = c.l2.stats()
+		s.L2.Queued, s.L2.Dropped = c.q2.depth(), c.q2.dropped.Load()
 	}
 	if c.l3 != nil {
 		s.L3 = c.l3.stats()
+		s.L3.Queued, s.L3.Dropped = c.q3.depth(), c.q3.dropped.Load()
 	}
 	s.Errors = s.InvalidKeys + s.L1.Errors + s.L2.Errors + s.L3.Errors
 	return s
 }
 
-// Close releases connections; later calls are no-ops and the cache then
-// behaves as one with no tier. Close is idempotent.
+// Close writes what is queued (a tier that is down drops its queue,
+// counted), then releases connections; later calls are no-ops and the cache
+// then behaves as one with no tier. Close is idempotent.
 func (c *Cache) Close() error {
 	if c == nil || c.closed.Swap(true) {
 		return nil
+	}
+	for _, q := range []*writeQueue{c.q1, c.q2, c.q3} {
+		q.close()
 	}
 	var errs []error
 	if err := c.l1.close(); err != nil {

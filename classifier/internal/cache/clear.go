@@ -68,7 +68,8 @@ func (m *match) selects(v []byte) bool {
 // Other services' rows and keys and foreign files are left alone. The tiers
 // are cleared from the bottom up (L3, L2, then L1) so that a lookup running
 // meanwhile cannot copy a value from a tier not yet cleared into one
-// already cleared. Files that cannot be removed are counted in L3Skipped;
+// already cleared. Values queued for writing before the call are written
+// first, so they are cleared too. Files that cannot be removed are counted in L3Skipped;
 // the error reports a tier that failed as a whole, or ctx ending (wrapping
 // ctx.Err(); the report counts what was removed until then).
 func (c *Cache) Clear(ctx context.Context) (CleanupReport, error) {
@@ -116,6 +117,11 @@ func (c *Cache) clear(ctx context.Context, m *match) (CleanupReport, error) {
 		return r, nil
 	}
 	var errs []error
+	// What was queued before the clear is written first, so the clear
+	// removes it instead of the writers bringing it back afterwards.
+	if err := c.Flush(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	if c.l3 != nil {
 		var err error
 		r.L3Files, r.L3Dirs, r.L3Skipped, err = c.l3.sweep(ctx, c.now(), true, m)

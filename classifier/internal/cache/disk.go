@@ -136,8 +136,9 @@ func (t *diskTier) getMany(keys []string, now time.Time, valid func([]byte) bool
 	return found, exps
 }
 
-// set writes entries, each atomically.
-func (t *diskTier) set(es []entry) {
+// set writes entries, each atomically, and reports how many it stored.
+func (t *diskTier) set(es []entry) int {
+	n := 0
 	for _, e := range es {
 		p, ok := t.path(e.key)
 		if !ok || !t.allowWrite() {
@@ -156,7 +157,9 @@ func (t *diskTier) set(es []entry) {
 		}
 		t.succeeded(&t.wb, "set")
 		t.writes.Add(1)
+		n++
 	}
+	return n
 }
 
 // unwritable tells whether err means the directory takes no writes at all.

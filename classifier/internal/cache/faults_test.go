@@ -286,6 +286,7 @@ func TestCacheUpstreamTableIsReusedAndOtherServicesUntouched(t *testing.T) {
 				{Key: "10.11.0.3", Value: cacheValue("10.11.0.3", "tor")},
 				{Key: "10.11.0.4", Value: cacheValue("10.11.0.4", "tor")},
 			})
+			cacheFlush(t, c)
 			vals, tiers := c.GetMany(cacheCtx, []string{"10.11.0.3", "10.11.0.4"})
 			require.Equal(t, []string{"l2", "l2"}, tiers)
 			require.Equal(t, "tor", cacheIPType(t, vals[0]))

@@ -46,18 +46,27 @@ func cacheSQLiteURL(tb testing.TB) string {
 	return "sqlite://" + filepath.Join(tb.TempDir(), "cache.db")
 }
 
-// cacheSet stores a fresh value of type typ under ip and returns it.
+// cacheSet stores a fresh value of type typ under ip, waits until the
+// writers have stored it, and returns it.
 func cacheSet(tb testing.TB, c *cache.Cache, ip, typ string) []byte {
 	tb.Helper()
 	v := cacheValue(ip, typ)
 	c.Set(cacheCtx, cache.Item{Key: ip, Value: v, L1TTL: time.Hour})
+	cacheFlush(tb, c)
 	return v
+}
+
+// cacheFlush waits until every queued write is stored (or dropped).
+func cacheFlush(tb testing.TB, c *cache.Cache) {
+	tb.Helper()
+	require.NoError(tb, c.Flush(cacheCtx))
 }
 
 // cacheRequireHit asserts that Get answers ip from tier with value want
 // (compared as JSON: PostgreSQL jsonb reorders keys).
 func cacheRequireHit(tb testing.TB, c *cache.Cache, ip, tier string, want []byte) {
 	tb.Helper()
+	cacheFlush(tb, c) // what earlier calls queued (values, warming) is stored
 	v, got, ok := c.Get(cacheCtx, ip)
 	require.True(tb, ok, "Get(%s) should hit %s", ip, tier)
 	require.Equal(tb, tier, got, "Get(%s) tier", ip)
@@ -69,6 +78,7 @@ func cacheRequireHit(tb testing.TB, c *cache.Cache, ip, tier string, want []byte
 // cacheRequireMiss asserts that Get misses ip.
 func cacheRequireMiss(tb testing.TB, c *cache.Cache, ip string) {
 	tb.Helper()
+	cacheFlush(tb, c)
 	v, tier, ok := c.Get(cacheCtx, ip)
 	require.False(tb, ok, "Get(%s) should miss, got %s from %q", ip, v, tier)
 	require.Nil(tb, v)

@@ -24,6 +24,10 @@ const (
 	redisWriteTimeout = 100 * time.Millisecond
 	redisPoolTimeout  = 200 * time.Millisecond
 	redisOpenProbe    = 500 * time.Millisecond
+	// redisWriterTimeout is the least read and write timeout of the
+	// write-behind writer's own client: it runs off the classify path, so
+	// a loaded machine or server costs it time, not values.
+	redisWriterTimeout = time.Second
 )
 
 // quietRedisLog installs redisDebugLog once per process.
@@ -42,7 +46,8 @@ func (redisDebugLog) Printf(ctx context.Context, format string, v ...any) {
 // redisTier is L1.
 type redisTier struct {
 	tier
-	rdb *redis.Client
+	rdb *redis.Client // lookups, clear: the short timeouts
+	wdb *redis.Client // the write-behind writer: at least redisWriterTimeout
 }
 
 // openRedis parses rawURL, applies the short defaults and pings once; an
@@ -79,7 +84,11 @@ func openRedis(rawURL string, log *slog.Logger, retry time.Duration) (*redisTier
 	opt.DisableIdentity = true
 	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 
-	t := &redisTier{rdb: redis.NewClient(opt)}
+	wopt := *opt // the same server and options, longer timeouts
+	wopt.ReadTimeout = max(opt.ReadTimeout, redisWriterTimeout)
+	wopt.WriteTimeout = max(opt.WriteTimeout, redisWriterTimeout)
+	wopt.PoolSize = 2
+	t := &redisTier{rdb: redis.NewClient(opt), wdb: redis.NewClient(&wopt)}
 	t.init(TierL1, "redis", log, retry)
 	t.probe(redisOpenProbe, func(ctx context.Context) error { return t.rdb.Ping(ctx).Err() })
 	return t, nil
@@ -90,7 +99,7 @@ func (t *redisTier) close() error {
 	if t == nil {
 		return nil
 	}
-	return t.rdb.Close()
+	return errors.Join(t.rdb.Close(), t.wdb.Close())
 }
 
 // get reads one key.
@@ -121,13 +130,28 @@ func (t *redisTier) get(ctx context.Context, key string, valid func([]byte) bool
 	return v, true
 }
 
-// getMany reads distinct keys with one MGET.
+// getMany reads distinct keys with one MGET per redisBatch keys (one MGET
+// of 100,000 keys would overrun the read timeout); after a failed MGET the
+// rest are misses.
 func (t *redisTier) getMany(ctx context.Context, keys []string, valid func([]byte) bool) map[string][]byte {
 	found := make(map[string][]byte)
 	if !t.allowRead() {
 		t.misses.Add(int64(len(keys)))
 		return found
 	}
+	for len(keys) > 0 {
+		n := min(len(keys), redisBatch)
+		if !t.mget(ctx, keys[:n], valid, found) {
+			t.misses.Add(int64(len(keys) - n))
+			break
+		}
+		keys = keys[n:]
+	}
+	return found
+}
+
+// mget reads keys with one MGET into found; false when it failed.
+func (t *redisTier) mget(ctx context.Context, keys []string, valid func([]byte) bool, found map[string][]byte) bool {
 	rkeys := make([]string, len(keys))
 	for i, k := range keys {
 		rkeys[i] = redisPrefix + k
@@ -141,7 +165,7 @@ func (t *redisTier) getMany(ctx context.Context, keys []string, valid func([]byt
 		}
 		t.failed(ctx, &t.rb, "mget", err)
 		t.misses.Add(int64(len(keys)))
-		return found
+		return false
 	}
 	t.succeeded(&t.rb, "mget")
 	for i, r := range res {
@@ -159,20 +183,21 @@ func (t *redisTier) getMany(ctx context.Context, keys []string, valid func([]byt
 		t.hits.Add(1)
 		found[keys[i]] = v
 	}
-	return found
+	return true
 }
 
-// set writes entries: SET for one, one pipeline for many.
-func (t *redisTier) set(ctx context.Context, es []entry) {
+// set writes entries (SET for one, one pipeline for many) and reports how
+// many it stored: all or none.
+func (t *redisTier) set(ctx context.Context, es []entry) int {
 	if len(es) == 0 || !t.allowWrite() {
-		return
+		return 0
 	}
 	start := time.Now()
 	var err error
 	if len(es) == 1 {
-		err = t.rdb.Set(ctx, redisPrefix+es[0].key, es[0].val, es[0].ttl).Err()
+		err = t.wdb.Set(ctx, redisPrefix+es[0].key, es[0].val, es[0].ttl).Err()
 	} else {
-		pipe := t.rdb.Pipeline()
+		pipe := t.wdb.Pipeline()
 		for _, e := range es {
 			pipe.Set(ctx, redisPrefix+e.key, e.val, e.ttl)
 		}
@@ -181,10 +206,11 @@ func (t *redisTier) set(ctx context.Context, es []entry) {
 	t.setLat.observe(time.Since(start))
 	if err != nil {
 		t.failed(ctx, &t.wb, "set", err)
-		return
+		return 0
 	}
 	t.succeeded(&t.wb, "set")
 	t.writes.Add(int64(len(es)))
+	return len(es)
 }
 
 // clearBatch is the SCAN COUNT hint of clear, and so about the size of one

@@ -493,17 +493,18 @@ func (t *sqlTier) scanMany(ctx context.Context, s *sql.Stmt, found map[string][]
 }
 
 // set upserts distinct entries: one statement for one entry, otherwise one
-// transaction (SQLite) or one unnest statement (PostgreSQL). An entry's exp,
-// when set and earlier, caps now + ttl.
-func (t *sqlTier) set(ctx context.Context, es []entry, now time.Time) {
+// transaction (SQLite) or one unnest statement (PostgreSQL), and reports how
+// many it stored: all or none. An entry's exp, when set and earlier, caps
+// now + ttl.
+func (t *sqlTier) set(ctx context.Context, es []entry, now time.Time) int {
 	if len(es) == 0 || !t.allowWrite() {
-		return
+		return 0
 	}
 	ctx, cancel := t.opCtx(ctx)
 	defer cancel()
 	st, ok := t.ready(ctx, &t.wb)
 	if !ok {
-		return
+		return 0
 	}
 	if !t.pg {
 		t.wmu.Lock()
@@ -514,10 +515,11 @@ func (t *sqlTier) set(ctx context.Context, es []entry, now time.Time) {
 	t.setLat.observe(time.Since(start))
 	if err != nil {
 		t.failed(ctx, &t.wb, "set", err)
-		return
+		return 0
 	}
 	t.succeeded(&t.wb, "set")
 	t.writes.Add(int64(len(es)))
+	return len(es)
 }
 
 // upsert writes es (see set).

@@ -54,6 +54,13 @@ type TierStats struct {
 	Skipped int64 `json:"skipped"`
 	// Writes counts values written, warming included.
 	Writes int64 `json:"writes"`
+	// Queued is the number of values waiting in the tier's write-behind
+	// queue (or being written) when the snapshot was taken.
+	Queued int64 `json:"queued"`
+	// Dropped counts values that were queued for the tier but never
+	// written: pushed out of a full queue (the oldest go first), in a batch
+	// the tier failed, or left while the tier was down at a Flush or Close.
+	Dropped int64 `json:"dropped"`
 	// GetLatency and SetLatency time the tier's read and write operations
 	// (one operation may carry a batch).
 	GetLatency Latency `json:"get_latency"`
@@ -184,6 +191,16 @@ func (b *breaker) succeed() bool {
 		return false
 	}
 	return b.downUntil.Swap(0) != 0
+}
+
+// remaining is how long the breaker stays open (0 when closed or due for
+// its probe).
+func (b *breaker) remaining() time.Duration {
+	d := b.downUntil.Load()
+	if d == 0 {
+		return 0
+	}
+	return time.Duration(max(d-nanotime(), 0))
 }
 
 // up tells whether the breaker is closed.

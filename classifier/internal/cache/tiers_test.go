@@ -63,6 +63,7 @@ func TestCacheL1RedisGetSetTTLAndCorruptValue(t *testing.T) {
 
 	// A zero L1TTL gets the 1 h default, never "no expiry".
 	c.Set(cacheCtx, cache.Item{Key: "10.1.0.4", Value: cacheValue("10.1.0.4", "tor")})
+	cacheFlush(t, c)
 	ttl, err = rc.PTTL(cacheCtx, "ip_classification:10.1.0.4").Result()
 	require.NoError(t, err)
 	require.InDelta(t, time.Hour.Seconds(), ttl.Seconds(), 5)
@@ -226,6 +227,7 @@ func TestCacheCascadeWarmsTheTiersAbove(t *testing.T) {
 			// An L3 hit warms L1 and L2.
 			v = cacheSet(t, onlyL3, "10.3.0.2", "tor")
 			cacheRequireHit(t, full, "10.3.0.2", cache.TierL3, v)
+			cacheFlush(t, full) // the warming writes are queued
 			got, ok := cacheRow(t, db, du, "10.3.0.2")
 			require.True(t, ok, "L3 hit copied to L2")
 			require.JSONEq(t, string(v), string(got))
@@ -237,6 +239,7 @@ func TestCacheCascadeWarmsTheTiersAbove(t *testing.T) {
 			almost := time.Now().Add(-30*24*time.Hour + 10*time.Minute)
 			require.NoError(t, os.Chtimes(filepath.Join(dir, "10/3/0/3.json"), almost, almost))
 			cacheRequireHit(t, full, "10.3.0.3", cache.TierL3, v)
+			cacheFlush(t, full)
 			ttl, err = rc.PTTL(cacheCtx, "ip_classification:10.3.0.3").Result()
 			require.NoError(t, err)
 			require.LessOrEqual(t, ttl, 10*time.Minute)
@@ -294,6 +297,7 @@ func TestCacheBatchMixesTiersAndMisses(t *testing.T) {
 				}
 				require.JSONEq(t, string(want), string(vals[i]), keys[i])
 			}
+			cacheFlush(t, full) // the warming writes are queued
 			s := full.Stats()
 			require.EqualValues(t, 5, s.Hits)
 			require.EqualValues(t, 2, s.Misses)
@@ -306,6 +310,7 @@ func TestCacheBatchMixesTiersAndMisses(t *testing.T) {
 			require.EqualValues(t, 1, s.L2.SetLatency.Count-before.L2.SetLatency.Count, "L3 hits warm L2 in one write")
 
 			// The hits below L1 were warmed: everything found is now in L1.
+			cacheFlush(t, full)
 			_, tiers = full.GetMany(cacheCtx, keys)
 			require.Equal(t, []string{"l1", "l1", "l1", "", "", "l1", "l1"}, tiers)
 			for _, k := range []string{"10.4.0.3", "2001:db8::4"} {
@@ -325,6 +330,7 @@ func TestCacheBatchMixesTiersAndMisses(t *testing.T) {
 			items = append(items, cache.Item{Key: "../x", Value: last}, cache.Item{Key: "10.5.0.0", Value: last})
 			before = full.Stats()
 			full.SetMany(cacheCtx, items)
+			cacheFlush(t, full)
 			s = full.Stats()
 			require.EqualValues(t, 1, s.L1.SetLatency.Count-before.L1.SetLatency.Count, "one pipeline")
 			require.EqualValues(t, 1, s.L2.SetLatency.Count-before.L2.SetLatency.Count, "one transaction")

@@ -1,6 +1,6 @@
 // Package index is the engine's prefix index: one patricia tree
 // (kentik/patricia) per address family holding every prefix list, each
-// prefix tagged with an Entry, and the IPv4 tree flattened into a sorted
+// prefix tagged with an Entry, and each tree flattened into a sorted
 // interval table for lookups. A lookup collects the entries on the
 // address's path and keeps the one of the best (lowest) Slot, the deepest
 // (most specific) within that slot. An Index is built once by a Builder and
@@ -33,7 +33,8 @@ type Entry struct {
 // make one with NewBuilder.
 type Builder struct {
 	ix    *Index
-	cuts4 []uint32 // see flatV4
+	cuts4 []uint32   // see flatV4
+	cuts6 []ipx.U128 // see flatV6
 }
 
 // NewBuilder returns an empty Builder.
@@ -61,6 +62,18 @@ func (b *Builder) Add(pfx netip.Prefix, e Entry) bool {
 		}
 	} else {
 		added, _ = ix.v6.Add(v6Key(pfx.Addr(), pfx.Bits()), tag, sameSlot)
+		first := ipx.U128Of(pfx.Masked().Addr())
+		last := first
+		if bits := pfx.Bits(); bits < 64 {
+			last.Hi |= 1<<(64-bits) - 1
+			last.Lo = 1<<64 - 1
+		} else {
+			last.Lo |= 1<<(128-bits) - 1
+		}
+		b.cuts6 = append(b.cuts6, first)
+		if last != (ipx.U128{Hi: 1<<64 - 1, Lo: 1<<64 - 1}) {
+			b.cuts6 = append(b.cuts6, last.Inc())
+		}
 	}
 	if !added {
 		ix.entries = ix.entries[:tag]
@@ -71,8 +84,9 @@ func (b *Builder) Add(pfx netip.Prefix, e Entry) bool {
 // Build returns the Index of the prefixes added. The Builder is spent.
 func (b *Builder) Build() *Index {
 	b.ix.flat4 = buildFlatV4(b.ix, b.cuts4)
+	b.ix.flat6 = buildFlatV6(b.ix, b.cuts6)
 	ix := b.ix
-	b.ix, b.cuts4 = nil, nil
+	b.ix, b.cuts4, b.cuts6 = nil, nil, nil
 	return ix
 }
 
@@ -81,21 +95,31 @@ type Index struct {
 	v4      *generics_tree.TreeV4[uint32]
 	v6      *generics_tree.TreeV6[uint32]
 	flat4   *flatV4 // the v4 tree flattened: what IPv4 lookups use
+	flat6   *flatV6 // the v6 tree flattened: what IPv6 lookups use
 	entries []Entry
 }
 
 // Len counts the entries (prefixes kept).
 func (ix *Index) Len() int { return len(ix.entries) }
 
+// Prefixes returns the prefixes kept, in the order they were added.
+func (ix *Index) Prefixes() []netip.Prefix {
+	out := make([]netip.Prefix, len(ix.entries))
+	for i := range ix.entries {
+		out[i] = netip.MustParsePrefix(ix.entries[i].Prefix)
+	}
+	return out
+}
+
 // Lookup returns the entry that decides addr: the best slot among the
-// prefixes holding addr, the most specific prefix of that slot. IPv4 is
-// answered from the flat table, IPv6 from the tree.
+// prefixes holding addr, the most specific prefix of that slot, answered
+// from the flat tables.
 func (ix *Index) Lookup(addr netip.Addr) (*Entry, bool) {
 	var i int
 	if addr.Is4() {
 		i = ix.flat4.find(ipx.U32Of(addr))
 	} else {
-		i = ix.treeLookup(addr)
+		i = ix.flat6.find(ipx.U128Of(addr))
 	}
 	if i < 0 {
 		return nil, false
@@ -103,8 +127,8 @@ func (ix *Index) Lookup(addr netip.Addr) (*Entry, bool) {
 	return &ix.entries[i], true
 }
 
-// TreeLookup is Lookup by a walk of the tree, for IPv4 too: the reference
-// the flat table is checked against.
+// TreeLookup is Lookup by a walk of the trees: the reference the flat
+// tables are checked against.
 func (ix *Index) TreeLookup(addr netip.Addr) (*Entry, bool) {
 	i := ix.treeLookup(addr)
 	if i < 0 {
@@ -194,6 +218,58 @@ func (f *flatV4) find(x uint32) int {
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if f.start[m] <= x {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return int(f.entry[lo-1])
+}
+
+// flatV6 is flatV4 for IPv6: the same intervals and merging, 128-bit
+// starts, buckets by the first 16 bits of the address. It replaced the
+// walk of the v6 tree (a node per bit of the prefix length) on the
+// lookup path.
+type flatV6 struct {
+	start  []ipx.U128 // interval starts, ascending; start[0] is ::
+	entry  []int32    // position in Index.entries, -1 = no prefix
+	bucket []uint32   // bucket[h] = first interval whose start.Hi>>48 >= h; len 1<<16+1
+}
+
+// buildFlatV6 flattens the IPv6 tree of ix; cuts are the first address of
+// every prefix and the address after its last.
+func buildFlatV6(ix *Index, cuts []ipx.U128) *flatV6 {
+	cuts = append(cuts, ipx.U128{})
+	slices.SortFunc(cuts, ipx.U128.Cmp)
+	cuts = slices.Compact(cuts)
+	f := &flatV6{start: make([]ipx.U128, 0, len(cuts)), entry: make([]int32, 0, len(cuts))}
+	for _, c := range cuts {
+		e := int32(ix.treeLookup(c.Addr()))
+		if n := len(f.entry); n > 0 && f.entry[n-1] == e {
+			continue // same answer as the interval before: merge
+		}
+		f.start = append(f.start, c)
+		f.entry = append(f.entry, e)
+	}
+	f.start, f.entry = slices.Clip(f.start), slices.Clip(f.entry)
+	f.bucket = make([]uint32, 1<<16+1)
+	i := 0
+	for h := range f.bucket {
+		for i < len(f.start) && f.start[i].Hi>>48 < uint64(h) {
+			i++
+		}
+		f.bucket[h] = uint32(i)
+	}
+	return f
+}
+
+// find returns the entry position deciding x, -1 for none.
+func (f *flatV6) find(x ipx.U128) int {
+	h := x.Hi >> 48
+	lo, hi := int(f.bucket[h]), int(f.bucket[h+1])
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if !x.Less(f.start[m]) {
 			lo = m + 1
 		} else {
 			hi = m

@@ -75,12 +75,25 @@ func TestLookupMatchesASlowReference(t *testing.T) {
 		}
 		if first.Is4() {
 			last = ipx.U32Addr(ipx.U32Of(first) | uint32(1<<(32-x.pfx.Bits())-1))
-			check(last)
-			check(last.Next())
+		} else {
+			u := ipx.U128Of(first)
+			if bits := x.pfx.Bits(); bits < 64 {
+				u.Hi, u.Lo = u.Hi|(1<<(64-bits)-1), 1<<64-1
+			} else {
+				u.Lo |= 1<<(128-bits) - 1
+			}
+			last = u.Addr()
 		}
+		check(last)
+		check(last.Next())
 	}
 	for range 5000 {
 		check(ipx.U32Addr(3<<24 | r.Uint32N(1<<24)))
+		hi := 0x20010db8_00000000 | r.Uint64N(1<<32)
+		check(ipx.U128{Hi: hi, Lo: r.Uint64()}.Addr())
+	}
+	for _, a := range []string{"::", "::1", "::ffff:3.1.2.3", "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"} {
+		check(netip.MustParseAddr(a))
 	}
 }
 

@@ -1,0 +1,9 @@
+package classifier
+
+import "net/netip"
+
+// PrefixSet returns every prefix of the lists in e's current index (the
+// black-box benchmarks build a reference table from it).
+func PrefixSet(e *Engine) []netip.Prefix {
+	return e.idx.Load().prefixes.Prefixes()
+}
