@@ -161,3 +161,27 @@ func TestADamagedSnapshotFallsBackToItsPreviousGenerationBeforeTheBaseline(t *te
 	assert.False(t, s.Baseline)
 	assert.Contains(t, s.LastError, "serving the previous generation")
 }
+
+func TestASourceNeverDownloadedIsNotReportedDamagedAfterAFailedRefresh(t *testing.T) {
+	// No baseline: the failed attempt is recorded, and the next start says
+	// so without calling the snapshot damaged.
+	e := onBaseline(t, "", "http://127.0.0.1:1/unreachable", baselineDate, "")
+	sr := tor(t, e)
+	require.Equal(t, classifier.StatusFailed, sr.Status)
+	require.NoError(t, e.Close())
+
+	again := onBaseline(t, "", "http://127.0.0.1:1/unreachable", baselineDate, e.Config().DataDir)
+	s := sourceStats(t, again, "tor")
+	assert.Zero(t, s.SnapshotDamaged)
+	assert.NotContains(t, s.LastError, "damaged")
+	assert.Equal(t, sr.Error, s.LastError, "the last attempt's error")
+	assert.Equal(t, float64(-1), s.AgeSeconds, "no snapshot")
+
+	// With a baseline, it stands in, and the failed attempt is still told.
+	withBase := onBaseline(t, makeBaseline(t, 10), "http://127.0.0.1:1/unreachable", baselineDate, e.Config().DataDir)
+	s = sourceStats(t, withBase, "tor")
+	assert.True(t, s.Baseline)
+	assert.Zero(t, s.SnapshotDamaged)
+	assert.Equal(t, sr.Error, s.LastError)
+	assert.Equal(t, classifier.TypeTor, fixture.Classify(t, withBase, "185.220.0.1").Type)
+}

@@ -3,7 +3,6 @@ package classifier
 import (
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/snapshot"
@@ -35,15 +34,15 @@ func loadAll(s, baseline *snapshot.Store, sources []source) (data map[string]loa
 	metas = map[string]snapshotMeta{}
 	for _, src := range sources {
 		g, p, size, found, damage := loadSnapshot(s, src)
-		if found && damage == nil {
+		if found && damage == nil && g.Data != nil {
 			metas[src.Name] = g.Meta
 			data[src.Name] = loadedFrom(p, size, g.Meta.VerifiedAt, g.Meta.Failed(), g.Meta.SHA256)
 			continue
 		}
-		if found {
+		if damage != nil {
 			damaged = append(damaged, src.Name)
 		}
-		if found && g.Data != nil {
+		if damage != nil && g.Data != nil {
 			m := g.Meta
 			m.LastError = fmt.Sprintf("%s%v; serving the previous generation (downloaded %s)",
 				damagedPrefix, damage, m.FetchedAt.UTC().Format("2006-01-02T15:04:05Z"))
@@ -56,10 +55,11 @@ func loadAll(s, baseline *snapshot.Store, sources []source) (data map[string]loa
 			continue
 		}
 		if baseline != nil {
-			if bg, bp, bsize, bfound, bdamage := loadSnapshot(baseline, src); bfound && bdamage == nil {
+			if bg, bp, bsize, bfound, bdamage := loadSnapshot(baseline, src); bfound && bdamage == nil && bg.Data != nil {
 				m := bg.Meta
-				m.LastAttemptAt, m.LastError = time.Time{}, ""
-				if found {
+				// This directory's record of failed attempts, if any.
+				m.LastAttemptAt, m.LastError = g.Meta.LastAttemptAt, g.Meta.LastError
+				if damage != nil {
 					m.LastError = damagedPrefix + damage.Error() + "; serving the bundled baseline"
 					slog.Warn("snapshot damaged: serving the bundled baseline, stale, until the next download",
 						"source", src.Name, "err", damage)
@@ -71,11 +71,15 @@ func loadAll(s, baseline *snapshot.Store, sources []source) (data map[string]loa
 				continue
 			}
 		}
-		if found {
-			metas[src.Name] = snapshotMeta{Source: src.Name, URL: src.URL, LastError: damagedPrefix + damage.Error() + "; not loaded"}
-			slog.Warn("snapshot damaged, not loaded: the source answers nothing until its next download",
-				"source", src.Name, "err", damage)
+		if damage == nil {
+			if found {
+				metas[src.Name] = g.Meta // failed attempts only: never downloaded
+			}
+			continue
 		}
+		metas[src.Name] = snapshotMeta{Source: src.Name, URL: src.URL, LastError: damagedPrefix + damage.Error() + "; not loaded"}
+		slog.Warn("snapshot damaged, not loaded: the source answers nothing until its next download",
+			"source", src.Name, "err", damage)
 	}
 	return data, metas, damaged
 }

@@ -111,7 +111,9 @@ type Generation struct {
 // downloaded). damage, when set, says why the current generation was
 // passed over ("tor.data does not match its metadata", an unreadable file,
 // or accept's error): g then holds the previous generation, or nothing (a
-// zero Meta and nil Data) when that one is unusable too.
+// zero Meta and nil Data) when that one is unusable too. Metadata that
+// names no data (no SHA-256: only failed attempts of a source never
+// downloaded were recorded) is no damage: g holds it with nil Data.
 func (s *Store) Load(source string, accept func(Meta, []byte) error) (g Generation, found bool, damage error) {
 	var datas [2]struct {
 		b    []byte
@@ -139,6 +141,9 @@ func (s *Store) Load(source string, accept func(Meta, []byte) error) (g Generati
 				continue
 			}
 			break
+		}
+		if err == nil && gen == 0 && m.SHA256 == "" {
+			return Generation{Meta: m}, true, nil
 		}
 		if err == nil {
 			err = fmt.Errorf("%s does not match its metadata (sha256 %.12s…)", s.name(source, ".data"), m.SHA256)

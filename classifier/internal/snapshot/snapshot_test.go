@@ -97,3 +97,27 @@ func FuzzLoad(f *testing.F) {
 		require.Equal(t, found, damage != nil, "nothing loaded: damaged, or never downloaded")
 	})
 }
+
+// A source whose downloads all failed has metadata recording the attempts
+// and no data: that is "never downloaded", not a damaged snapshot.
+func TestLoadTellsFailedAttemptsOnlyFromDamage(t *testing.T) {
+	s, err := Open(t.TempDir())
+	require.NoError(t, err)
+	attempt := Meta{Source: "tor", URL: "https://example.org/tor", LastAttemptAt: time.Now().UTC().Truncate(time.Second),
+		LastError: "dial tcp: connection refused"}
+	require.NoError(t, s.WriteMeta(attempt))
+	g, found, damage := s.Load("tor", nil)
+	require.True(t, found)
+	require.NoError(t, damage)
+	assert.Nil(t, g.Data)
+	assert.Equal(t, attempt.LastError, g.Meta.LastError)
+
+	// Metadata that names data which is not there is damage.
+	named := attempt
+	named.SHA256 = SHA256Hex([]byte("185.220.101.1\n"))
+	require.NoError(t, s.WriteMeta(named))
+	g, found, damage = s.Load("tor", nil)
+	require.True(t, found)
+	require.ErrorContains(t, damage, "tor.data is missing")
+	assert.Nil(t, g.Data)
+}
