@@ -70,7 +70,8 @@ func TestWriteAtomicReplacesWholeAndCleansUp(t *testing.T) {
 
 // Load never panics on any files, and what it returns is whole: bytes that
 // hash to the SHA-256 of the metadata returned with them, or nothing and a
-// damage.
+// damage, or nothing and metadata that names no data (failed attempts of a
+// source never downloaded).
 func FuzzLoad(f *testing.F) {
 	data := []byte("185.220.101.1\n")
 	good := `{"source":"tor","sha256":"` + SHA256Hex(data) + `","bytes":14}`
@@ -92,6 +93,10 @@ func FuzzLoad(f *testing.F) {
 			require.True(t, found)
 			require.Equal(t, g.Meta.SHA256, SHA256Hex(g.Data))
 			require.Equal(t, g.Previous, damage != nil, "the previous generation exactly when the current is damaged")
+			return
+		}
+		if found && damage == nil {
+			require.Empty(t, g.Meta.SHA256, "nothing loaded and no damage: metadata of failed attempts only, naming no data")
 			return
 		}
 		require.Equal(t, found, damage != nil, "nothing loaded: damaged, or never downloaded")
