@@ -38,7 +38,7 @@ REQUIRE_SYSTEM = os.environ.get("IPCLASSIFIER_REQUIRE_SYSTEM_SQLITE", "") in ("1
 # The host (sqlite3, SQLAlchemy) and the engine on one file; what another
 # process reads is the truth about what was written.
 _SCENARIO = r"""
-import json, os, sqlite3, subprocess, sys, warnings
+import json, os, sqlite3, subprocess, sys, time, warnings
 import sqlalchemy as sa
 from ipclassifier import create_ip_classifier
 
@@ -47,6 +47,11 @@ def other_process():
     code = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); " \
            "print(','.join(sorted(r[0] for r in c.execute('SELECT cache_key FROM enrichment_cache'))))"
     return subprocess.run([sys.executable, "-c", code, db], capture_output=True, text=True, check=True).stdout.strip()
+def settle(c):  # classify only queues its cache writes: wait until L2 has stored them
+    deadline = time.monotonic() + 30
+    while c.get_stats()["cache"]["l2"]["queued"]:
+        assert time.monotonic() < deadline, "the L2 writer did not drain"
+        time.sleep(0.01)
 
 host = sa.create_engine("sqlite:///" + db)
 with warnings.catch_warnings(record=True) as caught:
@@ -55,10 +60,12 @@ with warnings.catch_warnings(record=True) as caught:
                              cloud_base_url="file:///nonexistent", datacenter_url="file:///nonexistent",
                              hosting_base_url="file:///nonexistent")
 c.classify("198.51.100.1")
+settle(c)
 with host.connect() as conn:  # the host reads the file and closes its connection
     conn.exec_driver_sql("SELECT count(*) FROM enrichment_cache").scalar()
 host.dispose()
 c.classify("198.51.100.2")
+settle(c)
 seen_open = other_process()
 linked = c.get_stats()["sqlite"]["linked"]
 c.close()
