@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ipclassifier/ipclassifier/classifier/internal/asn"
@@ -17,6 +19,10 @@ import (
 // listTypes are the labels that come from range lists, in priority order.
 var listTypes = [...]IPType{TypeTor, TypeCloud, TypeDatacenter}
 
+// tagSlot is the index slot of the lists that only tag (kindTags): after
+// every type, so such a prefix never decides.
+const tagSlot = uint8(len(listTypes))
+
 // srcInfo is what an answer needs to know of the snapshot it came from.
 type srcInfo struct {
 	name       string
@@ -26,6 +32,7 @@ type srcInfo struct {
 	baseline   bool // the data is the bundled baseline (Config.BaselineDir), not a download of this data directory
 	staleAfter time.Duration
 	prefixes   int
+	tag        string // source.Tag
 }
 
 // view is everything an answer is made from, as of one refresh: the prefix
@@ -98,7 +105,7 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 		d := data[s.Name]
 		ix.srcs = append(ix.srcs, srcInfo{
 			name: s.Name, label: s.label(), fetchedAt: d.fetchedAt, stale: d.failed || d.baseline,
-			baseline: d.baseline, staleAfter: s.staleAfter(), prefixes: d.size(),
+			baseline: d.baseline, staleAfter: s.staleAfter(), prefixes: d.size(), tag: s.Tag,
 		})
 		switch s.Kind {
 		case kindASNTable:
@@ -112,9 +119,16 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 			}
 			continue
 		}
-		slot := uint8(typeSlot(s.Type))
+		slot := tagSlot
+		if s.Kind != kindTags {
+			slot = uint8(typeSlot(s.Type))
+		}
 		for _, e := range d.entries {
-			prefixes.Add(e.Prefix, index.Entry{Provider: e.Provider, Region: e.Region, Service: e.Service, Slot: slot, Src: si})
+			provider := e.Provider
+			if provider == "" {
+				provider = s.Provider
+			}
+			prefixes.Add(e.Prefix, index.Entry{Provider: provider, Region: e.Region, Service: e.Service, Slot: slot, Src: si})
 		}
 	}
 	ix.prefixes = prefixes.Build()
@@ -254,7 +268,11 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 		IP: text, ClassifiedAt: now.UTC(),
 		ASN: a.asn, ASName: a.name, Country: a.country, ASNSource: a.source,
 	}
-	if e, ok := ix.prefixes.Lookup(addr); ok {
+	var buf [8]*index.Entry
+	matches := ix.prefixes.Matches(addr, buf[:0])
+	ix.evidence(r, matches, a)
+	if len(matches) > 0 && matches[0].Slot < tagSlot {
+		e := matches[0]
 		typ := listTypes[e.Slot]
 		r.Type = typ
 		r.Provider, r.Region, r.Service = e.Provider, e.Region, e.Service
@@ -285,14 +303,7 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 			}
 		}
 	}
-	var m *asname.Match
-	switch {
-	case a.tbl != nil:
-		m = a.tbl.Verdict(a.nameIdx)
-	case a.name != "":
-		m = ix.names.Of(a.name)
-	}
-	if m != nil && m.Kind != asname.None {
+	if m := ix.asName(a); m != nil {
 		r.Type = typeOfKind[m.Kind]
 		r.Provider = a.name
 		r.Confidence = m.Confidence
@@ -317,6 +328,74 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 	return fromNothing
 }
 
+// asName is the AS-name rules' verdict on a's name, nil when they have none.
+func (ix *view) asName(a asnOf) *asname.Match {
+	var m *asname.Match
+	switch {
+	case a.tbl != nil:
+		m = a.tbl.Verdict(a.nameIdx)
+	case a.name != "":
+		m = ix.names.Of(a.name)
+	}
+	if m == nil || m.Kind == asname.None {
+		return nil
+	}
+	return m
+}
+
+// evidence fills r.Evidence and r.Tags: the prefix lists holding the
+// address (matches, as Index.Matches orders them), then the ASN-level
+// sources with a verdict on a's network.
+func (ix *view) evidence(r *Result, matches []*index.Entry, a asnOf) {
+	for _, m := range matches {
+		src := &ix.srcs[m.Src]
+		ev := Evidence{Source: src.label, Snapshot: src.name, Provider: m.Provider, MatchedPrefix: m.Prefix, Tag: src.tag}
+		if m.Slot < tagSlot {
+			ev.Type = listTypes[m.Slot]
+		}
+		if strings.HasSuffix(ev.Tag, ":") { // completed by the entry's name
+			if m.Provider == "" {
+				ev.Tag = ev.Tag[:len(ev.Tag)-1]
+			} else {
+				ev.Tag += m.Provider
+			}
+		}
+		r.Evidence = append(r.Evidence, ev)
+	}
+	if a.asn != 0 {
+		asText := ""
+		for _, h := range ix.hosting {
+			if h.set.Has(a.asn) {
+				if asText == "" {
+					asText = "AS" + strconv.FormatUint(uint64(a.asn), 10)
+				}
+				src := &ix.srcs[h.src]
+				r.Evidence = append(r.Evidence, Evidence{
+					Source: src.label, Snapshot: src.name, Type: TypeDatacenter, Provider: a.name, MatchedPrefix: asText, Tag: src.tag,
+				})
+			}
+		}
+	}
+	if m := ix.asName(a); m != nil {
+		ev := Evidence{Source: SourceASNName, Type: typeOfKind[m.Kind], Provider: a.name, MatchedPrefix: m.Evidence()}
+		if a.table >= 0 {
+			ev.Snapshot = ix.srcs[a.table].name
+		}
+		r.Evidence = append(r.Evidence, ev)
+	}
+	if v, ok := ix.profile[a.asn]; ok && a.asn != 0 {
+		r.Evidence = append(r.Evidence, Evidence{
+			Source: SourceASNProfile, Snapshot: ix.srcs[v.Src].name, Type: typeOfKind[v.Kind], Provider: a.name,
+			MatchedPrefix: "AS" + strconv.FormatUint(uint64(a.asn), 10),
+		})
+	}
+	for _, ev := range r.Evidence {
+		if ev.Tag != "" && !slices.Contains(r.Tags, ev.Tag) {
+			r.Tags = append(r.Tags, ev.Tag)
+		}
+	}
+}
+
 // typeOfKind is the label each kind of network the AS-name rules and the AS
 // profile recognise gets.
 var typeOfKind = [...]IPType{asname.None: TypeUnknown, asname.Residential: TypeResidential, asname.Hosting: TypeDatacenter}
@@ -331,7 +410,7 @@ func (ix *view) buildProfile() asn.Profile {
 	}
 	listed := func(a netip.Addr) bool {
 		e, ok := ix.prefixes.Lookup(a)
-		return ok && listTypes[e.Slot] != TypeTor
+		return ok && e.Slot < tagSlot && listTypes[e.Slot] != TypeTor
 	}
 	return asn.BuildProfile(ix.asnTables, listed, hosting)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
 )
 
 // The file formats the engine reads, by name: the registry For and Detect
@@ -148,7 +150,7 @@ func Detect(data []byte) string {
 		return FormatASNList
 	case bytes.Contains(first, []byte("#")):
 		return FormatScanners
-	case bytes.Contains(first, []byte(",")):
+	case isGeofeedLine(first):
 		return FormatProviders
 	case bytes.Contains(first, []byte("/")):
 		return FormatCIDRList
@@ -169,6 +171,14 @@ func firstLine(b []byte) []byte {
 		}
 	}
 	return nil
+}
+
+// isGeofeedLine reports whether a line is an RFC 8805 row: a prefix, a
+// comma, more fields.
+func isGeofeedLine(line []byte) bool {
+	prefix, _, ok := bytes.Cut(line, []byte(","))
+	_, valid := ipx.ParsePrefix(string(prefix))
+	return ok && valid
 }
 
 // isASNLine reports whether a (lower-case) line is "as64500 …" or a bare

@@ -43,10 +43,11 @@ func TestProviderAndScannerListsReadTheRealFormats(t *testing.T) {
 				{"129.82.138.12/32", "colostate", "", ""}, {"162.142.125.10/32", "censys", "", ""},
 				{"167.94.138.35/32", "censys-scanner", "", ""}, {"165.227.55.4/32", "shodan", "", ""},
 				{"104.131.209.10/32", "binaryedge", "", ""}, {"185.50.66.1/32", "anssi", "", ""},
+				{"62.224.10.20/32", "example-uni", "", ""}, {"88.198.7.7/32", "stretchoid", "", ""},
 				{"5.188.210.227/32", "", "", ""}, {"141.212.121.10/32", "umich", "", ""},
 				{"2001:550:2:1::27:2/128", "openportstats", "", ""},
 			},
-			records: 11, malformed: 1, bogons: 1,
+			records: 13, malformed: 1, bogons: 1,
 		},
 	}
 	for _, tt := range tests {
