@@ -123,6 +123,9 @@ type Result struct {
 	// decided), then the ASN-level sources (hosting-ASN lists, the AS-name
 	// rules, the AS profile) that have a verdict on its network. A Tor exit
 	// in a hosting range lists both. Nil when nothing matched.
+	//
+	// Answers from the same ranges and network share the Tags and Evidence
+	// slices: read them, do not modify them.
 	Evidence []Evidence `json:"evidence,omitempty"`
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipclassifier/ipclassifier/classifier/internal/asn"
@@ -55,7 +56,38 @@ type view struct {
 	// pipelines see the same few thousand names again and again. It is the
 	// engine's, shared by every view it builds.
 	names *asname.Memo
+	// evidence memoises the evidence and tags of answers (see evidenceOf).
+	evidence *evidenceMemo
 }
+
+// evidenceKey is everything an answer's evidence depends on: the set of
+// prefixes holding the address and its network (ASN, AS name and the table
+// that named it).
+type evidenceKey struct {
+	set   int32
+	asn   uint32
+	table int32
+	name  string
+}
+
+// evidenceVal is the evidence and tags of a key, shared by every answer
+// with that key (read-only).
+type evidenceVal struct {
+	evidence []Evidence
+	tags     []string
+}
+
+// evidenceMemo holds the evidence of the keys seen, up to maxEvidenceMemo:
+// answers from one range share it instead of allocating their own (a
+// batch of attackers hits a few thousand ranges and networks). A view
+// owns one; a refresh that brings new data starts a new one.
+type evidenceMemo struct {
+	mu sync.RWMutex
+	m  map[evidenceKey]evidenceVal
+}
+
+// maxEvidenceMemo bounds the memo; past it, answers build their own.
+const maxEvidenceMemo = 1 << 16
 
 type asnSetRef struct {
 	set asn.Set
@@ -99,7 +131,7 @@ func (l loaded) has() bool { return l.size() > 0 }
 // name. When two sources of one type list the same prefix, the one earlier
 // in sources keeps it.
 func buildView(sources []source, data map[string]loaded, names *asname.Memo, profile bool) *view {
-	ix := &view{names: names}
+	ix := &view{names: names, evidence: &evidenceMemo{m: map[evidenceKey]evidenceVal{}}}
 	prefixes := index.NewBuilder()
 	for si, s := range sources {
 		d := data[s.Name]
@@ -268,11 +300,9 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 		IP: text, ClassifiedAt: now.UTC(),
 		ASN: a.asn, ASName: a.name, Country: a.country, ASNSource: a.source,
 	}
-	var buf [8]*index.Entry
-	matches := ix.prefixes.Matches(addr, buf[:0])
-	ix.evidence(r, matches, a)
-	if len(matches) > 0 && matches[0].Slot < tagSlot {
-		e := matches[0]
+	set := ix.prefixes.SetOf(addr)
+	ix.evidenceOf(r, set, a)
+	if e, ok := ix.prefixes.First(set); ok && e.Slot < tagSlot {
 		typ := listTypes[e.Slot]
 		r.Type = typ
 		r.Provider, r.Region, r.Service = e.Provider, e.Region, e.Service
@@ -343,10 +373,30 @@ func (ix *view) asName(a asnOf) *asname.Match {
 	return m
 }
 
-// evidence fills r.Evidence and r.Tags: the prefix lists holding the
-// address (matches, as Index.Matches orders them), then the ASN-level
-// sources with a verdict on a's network.
-func (ix *view) evidence(r *Result, matches []*index.Entry, a asnOf) {
+// evidenceOf fills r.Evidence and r.Tags (shared with every answer of the
+// same key, from the memo when it has them): see buildEvidence.
+func (ix *view) evidenceOf(r *Result, set int32, a asnOf) {
+	key := evidenceKey{set: set, asn: a.asn, table: int32(a.table), name: a.name}
+	m := ix.evidence
+	m.mu.RLock()
+	v, ok := m.m[key]
+	m.mu.RUnlock()
+	if !ok {
+		var buf [8]*index.Entry
+		ix.buildEvidence(&v, ix.prefixes.Members(set, buf[:0]), a)
+		m.mu.Lock()
+		if len(m.m) < maxEvidenceMemo {
+			m.m[key] = v
+		}
+		m.mu.Unlock()
+	}
+	r.Evidence, r.Tags = v.evidence, v.tags
+}
+
+// buildEvidence makes the evidence and tags of an address: the prefix
+// lists holding it (matches, as Index.Matches orders them), then the
+// ASN-level sources with a verdict on a's network.
+func (ix *view) buildEvidence(r *evidenceVal, matches []*index.Entry, a asnOf) {
 	for _, m := range matches {
 		src := &ix.srcs[m.Src]
 		ev := Evidence{Source: src.label, Snapshot: src.name, Provider: m.Provider, MatchedPrefix: m.Prefix, Tag: src.tag}
@@ -360,7 +410,7 @@ func (ix *view) evidence(r *Result, matches []*index.Entry, a asnOf) {
 				ev.Tag += m.Provider
 			}
 		}
-		r.Evidence = append(r.Evidence, ev)
+		r.evidence = append(r.evidence, ev)
 	}
 	if a.asn != 0 {
 		asText := ""
@@ -370,7 +420,7 @@ func (ix *view) evidence(r *Result, matches []*index.Entry, a asnOf) {
 					asText = "AS" + strconv.FormatUint(uint64(a.asn), 10)
 				}
 				src := &ix.srcs[h.src]
-				r.Evidence = append(r.Evidence, Evidence{
+				r.evidence = append(r.evidence, Evidence{
 					Source: src.label, Snapshot: src.name, Type: TypeDatacenter, Provider: a.name, MatchedPrefix: asText, Tag: src.tag,
 				})
 			}
@@ -381,17 +431,17 @@ func (ix *view) evidence(r *Result, matches []*index.Entry, a asnOf) {
 		if a.table >= 0 {
 			ev.Snapshot = ix.srcs[a.table].name
 		}
-		r.Evidence = append(r.Evidence, ev)
+		r.evidence = append(r.evidence, ev)
 	}
 	if v, ok := ix.profile[a.asn]; ok && a.asn != 0 {
-		r.Evidence = append(r.Evidence, Evidence{
+		r.evidence = append(r.evidence, Evidence{
 			Source: SourceASNProfile, Snapshot: ix.srcs[v.Src].name, Type: typeOfKind[v.Kind], Provider: a.name,
 			MatchedPrefix: "AS" + strconv.FormatUint(uint64(a.asn), 10),
 		})
 	}
-	for _, ev := range r.Evidence {
-		if ev.Tag != "" && !slices.Contains(r.Tags, ev.Tag) {
-			r.Tags = append(r.Tags, ev.Tag)
+	for _, ev := range r.evidence {
+		if ev.Tag != "" && !slices.Contains(r.tags, ev.Tag) {
+			r.tags = append(r.tags, ev.Tag)
 		}
 	}
 }

@@ -141,12 +141,31 @@ func (ix *Index) Lookup(addr netip.Addr) (*Entry, bool) {
 // first within one. A prefix added twice with the same Slot is there once
 // (as Add keeps it).
 func (ix *Index) Matches(addr netip.Addr, dst []*Entry) []*Entry {
-	var set int32
+	return ix.Members(ix.SetOf(addr), dst)
+}
+
+// SetOf returns the number of the set of entries holding addr: two
+// addresses in the same prefixes have the same one.
+func (ix *Index) SetOf(addr netip.Addr) int32 {
 	if addr.Is4() {
-		set = ix.flat4.set[ix.flat4.find(ipx.U32Of(addr))]
-	} else {
-		set = ix.flat6.set[ix.flat6.find(ipx.U128Of(addr))]
+		return ix.flat4.set[ix.flat4.find(ipx.U32Of(addr))]
 	}
+	return ix.flat6.set[ix.flat6.find(ipx.U128Of(addr))]
+}
+
+// First returns the first entry of a set (SetOf): the one Lookup returns
+// for its addresses; false for the empty set.
+func (ix *Index) First(set int32) (*Entry, bool) {
+	lo, hi := ix.sets[set], ix.sets[set+1]
+	if lo == hi {
+		return nil, false
+	}
+	return &ix.entries[ix.members[lo]], true
+}
+
+// Members appends the entries of a set (SetOf) to dst, ordered as Matches
+// orders them.
+func (ix *Index) Members(set int32, dst []*Entry) []*Entry {
 	for _, m := range ix.members[ix.sets[set]:ix.sets[set+1]] {
 		dst = append(dst, &ix.entries[m])
 	}
