@@ -87,7 +87,7 @@ type evidenceMemo struct {
 }
 
 // maxEvidenceMemo bounds the memo; past it, answers build their own.
-const maxEvidenceMemo = 1 << 16
+const maxEvidenceMemo = 1 << 14
 
 type asnSetRef struct {
 	set asn.Set
