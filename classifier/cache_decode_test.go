@@ -74,6 +74,14 @@ func TestCachedAnswersDecodeExactlyAsEncodingJSONWould(t *testing.T) {
 		if r.IntN(2) == 0 {
 			res.SnapshotAt = time.Unix(r.Int64N(4e9), 0).In(time.FixedZone("x", 3600))
 		}
+		for range r.IntN(3) {
+			res.Tags = append(res.Tags, pick())
+		}
+		for range r.IntN(4) {
+			res.Evidence = append(res.Evidence, classifier.Evidence{
+				Source: pick(), Snapshot: pick(), Type: types[r.IntN(len(types))], Provider: pick(), MatchedPrefix: pick(), Tag: pick(),
+			})
+		}
 		v, err := json.Marshal(res)
 		require.NoError(t, err)
 		values = append(values, v, jsonbStyle(t, v))
@@ -86,6 +94,18 @@ func TestCachedAnswersDecodeExactlyAsEncodingJSONWould(t *testing.T) {
 		`{` + good + `,"provider":"a","provider":"b"}`, // the last wins
 		`{` + good + `,"extra":{"nested":[1,2]}}`,      // unknown keys are skipped
 		`{` + good + `,"IP_TYPE":"tor"}`,               // encoding/json matches keys case-insensitively
+		`{` + good + `,"tags":[],"evidence":[]}`,
+		`{` + good + `,"tags":null,"evidence":null}`,
+		`{` + good + `,"tags":["a"],"tags":["b","c"]}`,
+		`{` + good + `,"tags":["a",]}`,
+		`{` + good + `,"tags":[1]}`,
+		`{` + good + `,"tags":"vpn"}`,
+		`{` + good + `,"evidence":[{"source":"x","ip_type":"tor","tag":null},{}]}`,
+		`{` + good + `,"evidence":[null]}`,
+		`{` + good + `,"evidence":[{"source":"x","other":"y"}]}`,
+		`{` + good + `,"evidence":[{"source":1}]}`,
+		`{` + good + `,"evidence":[{"ip_type":"mainframe"}]}`,
+		`{` + good + `,"evidence":{"source":"x"}}`,
 		`{` + good + `,"provider":"\u00e9\n"}`,
 		`{` + good + `,"confidence":NaN}`,
 		`{` + good + `,"confidence":"0.5"}`,

@@ -34,10 +34,11 @@ type cachedRecord struct {
 }
 
 // decodeResultJSON decodes a cached answer without reflection, for the
-// shape the cache tiers hold: a flat JSON object with the keys of Result
+// shape the cache tiers hold: a JSON object with the keys of Result
 // and data_id, whose value goes to *dataID
 // (in any order, with any white space: PostgreSQL's jsonb rewrites both)
-// and string, number, boolean or null values. It reports false, leaving *r
+// and string, number, boolean or null values (tags: an array of strings;
+// evidence: an array of objects of strings). It reports false, leaving *r
 // partly written, for anything else — an unknown key, a nested value, a
 // string with an escape or invalid UTF-8, malformed JSON — and the caller
 // then uses encoding/json, so the two never disagree on what they both
@@ -186,6 +187,68 @@ func (d *jsonScan) null() bool {
 	return false
 }
 
+// array reads a JSON array, calling item for each element.
+func (d *jsonScan) array(item func() bool) bool {
+	if !d.byte('[') {
+		return false
+	}
+	if d.byte(']') {
+		return true
+	}
+	for {
+		if !item() {
+			return false
+		}
+		if d.byte(',') {
+			continue
+		}
+		return d.byte(']')
+	}
+}
+
+// evidence reads an Evidence object: string values (or null) under its
+// JSON keys.
+func (d *jsonScan) evidence(ev *Evidence) bool {
+	if !d.byte('{') {
+		return false
+	}
+	if d.byte('}') {
+		return true
+	}
+	for {
+		key, ok := d.str()
+		if !ok || !d.byte(':') {
+			return false
+		}
+		var sp *string
+		switch key {
+		case "source":
+			sp = &ev.Source
+		case "snapshot":
+			sp = &ev.Snapshot
+		case "ip_type":
+			sp = (*string)(&ev.Type)
+		case "provider":
+			sp = &ev.Provider
+		case "matched_prefix":
+			sp = &ev.MatchedPrefix
+		case "tag":
+			sp = &ev.Tag
+		default:
+			return false
+		}
+		if !d.null() {
+			if *sp, ok = d.str(); !ok {
+				return false
+			}
+		}
+		if d.byte(',') {
+			continue
+		}
+		return d.byte('}')
+	}
+}
+
 // value reads the value of key into its field of r. null leaves the field
 // as it is, as encoding/json does.
 func (d *jsonScan) value(key string, r *Result, dataID *string) bool {
@@ -251,6 +314,29 @@ func (d *jsonScan) value(key string, r *Result, dataID *string) bool {
 		n, err := strconv.ParseUint(text, 10, 32)
 		r.ASN = uint32(n)
 		return ok && err == nil
+	case "tags": // as encoding/json: null is nil, an array replaces the slice
+		if d.null() {
+			r.Tags = nil
+			return true
+		}
+		r.Tags = []string{}
+		return d.array(func() bool {
+			s, ok := d.str()
+			r.Tags = append(r.Tags, s)
+			return ok
+		})
+	case "evidence":
+		if d.null() {
+			r.Evidence = nil
+			return true
+		}
+		r.Evidence = []Evidence{}
+		return d.array(func() bool {
+			var ev Evidence
+			ok := d.evidence(&ev)
+			r.Evidence = append(r.Evidence, ev)
+			return ok
+		})
 	case "stale":
 		switch string(d.token()) {
 		case "true":

@@ -16,7 +16,9 @@ func FuzzDecodeResultJSON(f *testing.F) {
 	r := Result{IP: "198.51.100.1", Type: TypeCloud, Provider: "aws", Region: "us-east-1", Confidence: 0.99,
 		Source: "cloud_ranges_aws", ClassifiedAt: time.Date(2026, 12, 3, 1, 2, 3, 4000, time.UTC),
 		MatchedPrefix: "198.51.100.0/24", Snapshot: "cloud/aws", SnapshotAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
-		ASN: 16509, ASName: "AMAZON-02", Country: "US", ASNSource: "ip2asn"}
+		ASN: 16509, ASName: "AMAZON-02", Country: "US", ASNSource: "ip2asn", Tags: []string{"scanner:censys", "vpn"},
+		Evidence: []Evidence{{Source: "cloud_ranges_aws", Snapshot: "cloud/aws", Type: TypeCloud, Provider: "aws", MatchedPrefix: "198.51.100.0/24"},
+			{Source: SourceScanners, Snapshot: "scanners/maltrail", MatchedPrefix: "198.51.100.1/32", Tag: "scanner:censys"}}}
 	b, err := json.Marshal(r)
 	require.NoError(f, err)
 	f.Add(b)
@@ -44,13 +46,19 @@ func FuzzDecodeResultJSON(f *testing.F) {
 }
 
 // A cache record is the answer's JSON plus the data identity, and reads
-// back as both.
+// back as both, tags and evidence included (by the fast decoder).
 func TestCacheRecordRoundTrip(t *testing.T) {
 	r := Result{IP: "2001:db8::1", Type: TypeTor, Provider: "tor", Confidence: 0.95, Source: SourceTor,
-		ClassifiedAt: time.Date(2026, 12, 3, 1, 2, 3, 0, time.UTC)}
+		ClassifiedAt: time.Date(2026, 12, 3, 1, 2, 3, 0, time.UTC), Tags: []string{TagTorExit},
+		Evidence: []Evidence{{Source: SourceTor, Snapshot: "tor", Type: TypeTor, MatchedPrefix: "2001:db8::1/128", Tag: TagTorExit},
+			{Source: SourceHostingASN, Snapshot: "datacenter/x4bnet-asn", Type: TypeDatacenter, Provider: "Hetzner Online GmbH", MatchedPrefix: "AS24940"}}}
 	b, err := encodeCached(&r, "0123456789abcdef")
 	require.NoError(t, err)
 	require.True(t, json.Valid(b), "%s", b)
+	var fast Result
+	var fastID string
+	require.True(t, decodeResultJSON(b, &fast, &fastID), "the fast decoder reads tags and evidence: %s", b)
+	require.Equal(t, r, fast)
 	got, id, err := decodeCached(b)
 	require.NoError(t, err)
 	require.Equal(t, "0123456789abcdef", id)

@@ -176,7 +176,9 @@ func TestStatsCountAnswersPerTypeAndSource(t *testing.T) {
 	assert.Equal(t, 5, byName["cloud/aws"].Prefixes)
 	assert.EqualValues(t, 1, byName["cloud/aws"].Updated)
 	assert.GreaterOrEqual(t, byName["tor"].AgeSeconds, 0.0)
-	assert.Equal(t, 4+8+5+3+3+3+2+2+2+2+4+4+2, s.Prefixes, "prefix lists, Onionoo's 8 addresses included")
+	ipranges := 4 + 3 + 3 + 2 + 3 + 2 + 3 + 2 + 2 + 2 + 1 + 3 + 1 + 3 + 3 // linode … apple-proxy, both families
+	assert.Equal(t, 4+8+5+3+3+3+2+2+2+2+4+4+2+ipranges+3+11, s.Prefixes,
+		"prefix lists, Onionoo's 8 addresses, the VPN ranges and the 11 scanners included")
 	assert.Equal(t, 20+8, s.ASNRanges, "routed ranges of the ip2asn fixtures, more-specific ones split out")
 	assert.Equal(t, 7, s.HostingASNs)
 	assert.EqualValues(t, 4, s.ByASNSource["ip2asn"]+s.ByASNSource["none"])

@@ -47,6 +47,15 @@ type Config struct {
 	HostingASNURL  string `json:"hosting_asn_url,omitempty"`
 	ASNV4URL       string `json:"asn_v4_url,omitempty"`
 	ASNV6URL       string `json:"asn_v6_url,omitempty"`
+	// IPRangesBaseURL is the base of lord-alfred/ipranges
+	// ({base}/{folder}/ipv4_merged.txt, …): the providers' own lists
+	// (Linode, GitHub, crawlers, ProtonVPN, iCloud Private Relay, …).
+	// ScannerURL is maltrail's mass_scanner.txt; VPNBaseURL the base of
+	// X4BNet's VPN lists ({base}/ipv4.txt, /ipv6.txt). Environment
+	// overrides IPRANGES_BASE_URL, MASS_SCANNER_URL, VPN_RANGES_BASE_URL.
+	IPRangesBaseURL string `json:"ipranges_base_url,omitempty"`
+	ScannerURL      string `json:"scanner_url,omitempty"`
+	VPNBaseURL      string `json:"vpn_base_url,omitempty"`
 	// CloudProviders limits the cloud sources loaded (aws, azure, gcp,
 	// cloudflare, digitalocean, oracle, linode, vultr); empty means all.
 	CloudProviders []string `json:"cloud_providers,omitempty"`
@@ -84,13 +93,16 @@ type Config struct {
 	AzureServiceTagsURL string   `json:"azure_service_tags_url,omitempty"`
 
 	// Refresh intervals. Defaults: tor (bulk list and Onionoo) 1 h, cloud
-	// 24 h, jhassine datacenter list 7 d, X4BNet hosting lists (ranges and
-	// ASNs) 24 h, ip2asn tables 24 h.
+	// 24 h, jhassine datacenter list 7 d, X4BNet hosting lists (ranges,
+	// ASNs and VPN ranges) 24 h, ip2asn tables 24 h, ipranges provider
+	// lists 24 h, the mass-scanner list 24 h.
 	TorInterval        Seconds `json:"tor_interval,omitempty"`
 	CloudInterval      Seconds `json:"cloud_interval,omitempty"`
 	DatacenterInterval Seconds `json:"datacenter_interval,omitempty"`
 	HostingInterval    Seconds `json:"hosting_interval,omitempty"`
 	ASNInterval        Seconds `json:"asn_interval,omitempty"`
+	IPRangesInterval   Seconds `json:"ipranges_interval,omitempty"`
+	ScannerInterval    Seconds `json:"scanner_interval,omitempty"`
 
 	// HTTP behaviour. Defaults: 30 s timeout per attempt, 3 attempts,
 	// backoff starting at 1 s and doubling.
@@ -177,6 +189,9 @@ func (c Config) WithDefaults() Config {
 	setStr(&c.HostingASNURL, "HOSTING_ASN_URL", defaultHostingASNURL)
 	setStr(&c.ASNV4URL, "ASN_V4_URL", defaultASNV4URL)
 	setStr(&c.ASNV6URL, "ASN_V6_URL", defaultASNV6URL)
+	setStr(&c.IPRangesBaseURL, "IPRANGES_BASE_URL", defaultIPRangesBaseURL)
+	setStr(&c.ScannerURL, "MASS_SCANNER_URL", defaultScannerURL)
+	setStr(&c.VPNBaseURL, "VPN_RANGES_BASE_URL", defaultVPNBaseURL)
 	fp := c.FirstParty
 	c.FirstParty = nil
 	for _, p := range fp {
@@ -225,6 +240,8 @@ func (c Config) WithDefaults() Config {
 	setSec(&c.DatacenterInterval, 7*24*time.Hour)
 	setSec(&c.HostingInterval, 24*time.Hour)
 	setSec(&c.ASNInterval, 24*time.Hour)
+	setSec(&c.IPRangesInterval, 24*time.Hour)
+	setSec(&c.ScannerInterval, 24*time.Hour)
 	setSec(&c.HTTPTimeout, 30*time.Second)
 	setSec(&c.Backoff, time.Second)
 	setSec(&c.AutoRefreshRetry, 5*time.Minute)

@@ -23,7 +23,50 @@ const (
 	// Oracle's published location; Azure's Service Tags file has no fixed
 	// URL (its name changes weekly), so it has no default.
 	defaultOracleIPRangesURL = "https://docs.oracle.com/en-us/iaas/tools/public_ip_ranges.json"
+	// lord-alfred/ipranges: {base}/{folder}/ipv4_merged.txt and ipv6_merged.txt.
+	defaultIPRangesBaseURL = "https://raw.githubusercontent.com/lord-alfred/ipranges/main"
+	defaultScannerURL      = "https://raw.githubusercontent.com/stamparm/maltrail/master/trails/static/mass_scanner.txt"
+	defaultVPNBaseURL      = "https://raw.githubusercontent.com/X4BNet/lists_vpn/main/output/vpn"
 )
+
+// Tags an answer can carry beyond its type (Result.Tags); a source of
+// scanners or crawlers adds "scanner:<name>", "crawler:<name>",
+// "monitor:<name>".
+const (
+	TagTorExit      = "tor_exit"      // the address is a Tor exit (a Tor list matched)
+	TagVPN          = "vpn"           // a VPN exit network (X4BNet VPN ranges, ProtonVPN)
+	TagPrivacyRelay = "privacy_relay" // an iCloud Private Relay egress range
+	TagScanner      = "scanner"       // a known mass scanner; "scanner:<name>" when the list names it
+)
+
+// ipRangesProviders are the provider folders of lord-alfred/ipranges the
+// engine loads: the provider's name, the type its ranges get (cloud for a
+// cloud provider, datacenter for every other publisher's own servers) and
+// the tag every match adds. Folders that repeat a cloud list the engine
+// already loads (amazon, google, microsoft, oracle, digitalocean, vultr,
+// cloudflare) are left out.
+var ipRangesProviders = []struct {
+	Folder, Provider string
+	Type             IPType
+	Tag              string
+	V6               bool // the folder publishes IPv6 ranges too
+}{
+	{"linode", "linode", TypeCloud, "", true},
+	{"github", "github", TypeDatacenter, "", true},
+	{"facebook", "facebook", TypeDatacenter, "", true},
+	{"twitter", "twitter", TypeDatacenter, "", true},
+	{"telegram", "telegram", TypeDatacenter, "", true},
+	{"openai", "openai", TypeDatacenter, "crawler:openai", false},
+	{"googlebot", "google", TypeDatacenter, "crawler:googlebot", true},
+	{"bing", "microsoft", TypeDatacenter, "crawler:bingbot", false},
+	{"duckduckbot", "duckduckgo", TypeDatacenter, "crawler:duckduckbot", false},
+	{"duckassistbot", "duckduckgo", TypeDatacenter, "crawler:duckassistbot", false},
+	{"perplexity", "perplexity", TypeDatacenter, "crawler:perplexitybot", false},
+	{"pingdom", "pingdom", TypeDatacenter, "monitor:pingdom", true},
+	{"statuscake", "statuscake", TypeDatacenter, "monitor:statuscake", false},
+	{"protonvpn", "protonvpn", TypeDatacenter, TagVPN, false},
+	{"apple-proxy", "apple", TypeDatacenter, TagPrivacyRelay, true},
+}
 
 // Refresh groups: the names accepted by Engine.Refresh.
 const (
@@ -65,6 +108,12 @@ const (
 	// gives every answer its ASN, AS name and country when the caller did
 	// not, for the ASN list and the AS-name heuristic.
 	kindASNTable
+	// kindTags is a range list that labels nothing: an address inside one
+	// of its prefixes gets the source's Tag (and an Evidence entry), its
+	// type comes from the other sources. Known mass scanners run from
+	// universities and home lines as well as from hosting, so a scanner
+	// list must not make an address datacenter.
+	kindTags
 )
 
 // source is one downloadable list. Name is unique and stable (it names the
@@ -78,6 +127,10 @@ type source struct {
 	URL      string        // http(s):// or file://
 	Interval time.Duration // how often it is worth downloading
 	Parse    parse.Parser
+	// Tag is what a match adds to Result.Tags ("" for nothing); one ending
+	// in ':' is completed by the matched entry's provider (the scanner's
+	// name), or loses the ':' when the entry names none.
+	Tag string
 }
 
 // label returns the Result.Source text for answers from s.
@@ -87,6 +140,8 @@ func (s source) label() string {
 		return ""
 	case s.Kind == kindASNList:
 		return SourceHostingASN
+	case s.Kind == kindTags:
+		return SourceScanners
 	case s.Type == TypeTor:
 		return SourceTor
 	case s.Type == TypeCloud:
@@ -106,10 +161,10 @@ func (s source) staleAfter() time.Duration { return 3 * s.Interval }
 func (c Config) sources() []source {
 	out := []source{{
 		Name: "tor", Group: GroupTor, Type: TypeTor, URL: c.TorURL,
-		Interval: c.TorInterval.D(), Parse: parse.TorList,
+		Interval: c.TorInterval.D(), Parse: parse.TorList, Tag: TagTorExit,
 	}, {
 		Name: "tor/onionoo", Group: GroupTor, Type: TypeTor, URL: c.OnionooURL,
-		Interval: c.TorInterval.D(), Parse: parse.Onionoo,
+		Interval: c.TorInterval.D(), Parse: parse.Onionoo, Tag: TagTorExit,
 	}}
 	urls, _ := c.resolveURLs() // Open validated them
 	for _, f := range parse.RezmossFolders() {
@@ -127,6 +182,39 @@ func (c Config) sources() []source {
 		}
 		out = append(out, src)
 	}
+	// The providers' own lists come before the community lists, so a
+	// prefix both list is answered with the provider's name.
+	ipranges := strings.TrimRight(c.IPRangesBaseURL, "/")
+	for _, p := range ipRangesProviders {
+		group, typ := GroupDatacenter, p.Type
+		if typ == TypeCloud {
+			if !c.cloudEnabled(p.Provider) {
+				continue
+			}
+			group, typ = GroupCloud, c.cloudLabel(p.Provider)
+		}
+		for _, v := range []string{"ipv4", "ipv6"} {
+			if v == "ipv6" && !p.V6 {
+				continue
+			}
+			out = append(out, source{
+				Name: "ipranges/" + p.Folder + "-" + v, Group: group, Type: typ, Provider: p.Provider,
+				URL: ipranges + "/" + p.Folder + "/" + v + "_merged.txt", Interval: c.IPRangesInterval.D(),
+				Parse: parse.ProviderList, Tag: p.Tag,
+			})
+		}
+	}
+	vpn := strings.TrimRight(c.VPNBaseURL, "/")
+	for _, v := range []string{"ipv4", "ipv6"} {
+		out = append(out, source{
+			Name: "datacenter/x4bnet-vpn-" + v, Group: GroupDatacenter, Type: TypeDatacenter,
+			URL: vpn + "/" + v + ".txt", Interval: c.HostingInterval.D(), Parse: parse.CIDRList, Tag: TagVPN,
+		})
+	}
+	out = append(out, source{
+		Name: "scanners/maltrail", Group: GroupDatacenter, Kind: kindTags, URL: c.ScannerURL,
+		Interval: c.ScannerInterval.D(), Parse: parse.MassScanners, Tag: TagScanner + ":",
+	})
 	out = append(out, source{
 		Name: "datacenter/jhassine", Group: GroupDatacenter, Type: TypeDatacenter, URL: urls.datacenter,
 		Interval: c.DatacenterInterval.D(), Parse: parse.DatacenterCSV,

@@ -61,7 +61,8 @@ const (
 	SourceDatacenter = "datacenter_community_lists"
 	SourceHostingASN = "hosting_asn_list"
 	SourceASNName    = "asn_name_heuristic"
-	SourceASNProfile = "asn_profile" // the AS profile (see Config.NoASNProfile)
+	SourceASNProfile = "asn_profile"       // the AS profile (see Config.NoASNProfile)
+	SourceScanners   = "mass_scanner_list" // a scanner list: it tags, never decides (Evidence.Source only)
 	SourceNone       = "none"
 )
 
@@ -112,6 +113,35 @@ type Result struct {
 	CacheTier string `json:"cache_tier,omitempty"`
 	Country   string `json:"country"`
 	ASNSource string `json:"asn_source"`
+	// Tags say more than the type: TagTorExit, TagVPN, TagPrivacyRelay,
+	// "scanner:<name>", "crawler:<name>", "monitor:<name>" — every tag of
+	// every source that matched, each once, in Evidence order; nil for none.
+	Tags []string `json:"tags,omitempty"`
+	// Evidence lists every source that matched the address, whatever
+	// decided: the prefix lists holding it (by type priority, the most
+	// specific first within one: the deciding list first when a list
+	// decided), then the ASN-level sources (hosting-ASN lists, the AS-name
+	// rules, the AS profile) that have a verdict on its network. A Tor exit
+	// in a hosting range lists both. Nil when nothing matched.
+	//
+	// Answers from the same ranges and network share the Tags and Evidence
+	// slices: read them, do not modify them.
+	Evidence []Evidence `json:"evidence,omitempty"`
+}
+
+// Evidence is one source's verdict on an address (Result.Evidence).
+// Source is its Result.Source label (SourceScanners for a list that only
+// tags), Snapshot the source snapshot it came from (empty for the caller's
+// AS name), Type the label it gives (empty when it gives none),
+// Provider its provider or the AS name, MatchedPrefix the prefix, "AS<n>"
+// or the AS-name patterns that matched, Tag what it adds to Result.Tags.
+type Evidence struct {
+	Source        string `json:"source"`
+	Snapshot      string `json:"snapshot,omitempty"`
+	Type          IPType `json:"ip_type,omitempty"`
+	Provider      string `json:"provider,omitempty"`
+	MatchedPrefix string `json:"matched_prefix,omitempty"`
+	Tag           string `json:"tag,omitempty"`
 }
 
 // DataAge is how old the snapshot behind r was at now; zero when r came
@@ -134,6 +164,11 @@ func (r Result) Validate() error {
 	}
 	if _, err := parseIP(r.IP); err != nil {
 		return err
+	}
+	for _, e := range r.Evidence {
+		if e.Type != "" && !e.Type.Valid() {
+			return fmt.Errorf("invalid evidence ip_type %q", e.Type)
+		}
 	}
 	return nil
 }

@@ -5,7 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipclassifier/ipclassifier/classifier/internal/asn"
@@ -17,6 +20,10 @@ import (
 // listTypes are the labels that come from range lists, in priority order.
 var listTypes = [...]IPType{TypeTor, TypeCloud, TypeDatacenter}
 
+// tagSlot is the index slot of the lists that only tag (kindTags): after
+// every type, so such a prefix never decides.
+const tagSlot = uint8(len(listTypes))
+
 // srcInfo is what an answer needs to know of the snapshot it came from.
 type srcInfo struct {
 	name       string
@@ -26,6 +33,7 @@ type srcInfo struct {
 	baseline   bool // the data is the bundled baseline (Config.BaselineDir), not a download of this data directory
 	staleAfter time.Duration
 	prefixes   int
+	tag        string // source.Tag
 }
 
 // view is everything an answer is made from, as of one refresh: the prefix
@@ -48,7 +56,38 @@ type view struct {
 	// pipelines see the same few thousand names again and again. It is the
 	// engine's, shared by every view it builds.
 	names *asname.Memo
+	// evidence memoises the evidence and tags of answers (see evidenceOf).
+	evidence *evidenceMemo
 }
+
+// evidenceKey is everything an answer's evidence depends on: the set of
+// prefixes holding the address and its network (ASN, AS name and the table
+// that named it).
+type evidenceKey struct {
+	set   int32
+	asn   uint32
+	table int32
+	name  string
+}
+
+// evidenceVal is the evidence and tags of a key, shared by every answer
+// with that key (read-only).
+type evidenceVal struct {
+	evidence []Evidence
+	tags     []string
+}
+
+// evidenceMemo holds the evidence of the keys seen, up to maxEvidenceMemo:
+// answers from one range share it instead of allocating their own (a
+// batch of attackers hits a few thousand ranges and networks). A view
+// owns one; a refresh that brings new data starts a new one.
+type evidenceMemo struct {
+	mu sync.RWMutex
+	m  map[evidenceKey]evidenceVal
+}
+
+// maxEvidenceMemo bounds the memo; past it, answers build their own.
+const maxEvidenceMemo = 1 << 14
 
 type asnSetRef struct {
 	set asn.Set
@@ -92,13 +131,13 @@ func (l loaded) has() bool { return l.size() > 0 }
 // name. When two sources of one type list the same prefix, the one earlier
 // in sources keeps it.
 func buildView(sources []source, data map[string]loaded, names *asname.Memo, profile bool) *view {
-	ix := &view{names: names}
+	ix := &view{names: names, evidence: &evidenceMemo{m: map[evidenceKey]evidenceVal{}}}
 	prefixes := index.NewBuilder()
 	for si, s := range sources {
 		d := data[s.Name]
 		ix.srcs = append(ix.srcs, srcInfo{
 			name: s.Name, label: s.label(), fetchedAt: d.fetchedAt, stale: d.failed || d.baseline,
-			baseline: d.baseline, staleAfter: s.staleAfter(), prefixes: d.size(),
+			baseline: d.baseline, staleAfter: s.staleAfter(), prefixes: d.size(), tag: s.Tag,
 		})
 		switch s.Kind {
 		case kindASNTable:
@@ -112,9 +151,16 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 			}
 			continue
 		}
-		slot := uint8(typeSlot(s.Type))
+		slot := tagSlot
+		if s.Kind != kindTags {
+			slot = uint8(typeSlot(s.Type))
+		}
 		for _, e := range d.entries {
-			prefixes.Add(e.Prefix, index.Entry{Provider: e.Provider, Region: e.Region, Service: e.Service, Slot: slot, Src: si})
+			provider := e.Provider
+			if provider == "" {
+				provider = s.Provider
+			}
+			prefixes.Add(e.Prefix, index.Entry{Provider: provider, Region: e.Region, Service: e.Service, Slot: slot, Src: si})
 		}
 	}
 	ix.prefixes = prefixes.Build()
@@ -254,7 +300,9 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 		IP: text, ClassifiedAt: now.UTC(),
 		ASN: a.asn, ASName: a.name, Country: a.country, ASNSource: a.source,
 	}
-	if e, ok := ix.prefixes.Lookup(addr); ok {
+	set := ix.prefixes.SetOf(addr)
+	ix.evidenceOf(r, set, a)
+	if e, ok := ix.prefixes.First(set); ok && e.Slot < tagSlot {
 		typ := listTypes[e.Slot]
 		r.Type = typ
 		r.Provider, r.Region, r.Service = e.Provider, e.Region, e.Service
@@ -285,14 +333,7 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 			}
 		}
 	}
-	var m *asname.Match
-	switch {
-	case a.tbl != nil:
-		m = a.tbl.Verdict(a.nameIdx)
-	case a.name != "":
-		m = ix.names.Of(a.name)
-	}
-	if m != nil && m.Kind != asname.None {
+	if m := ix.asName(a); m != nil {
 		r.Type = typeOfKind[m.Kind]
 		r.Provider = a.name
 		r.Confidence = m.Confidence
@@ -317,6 +358,94 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 	return fromNothing
 }
 
+// asName is the AS-name rules' verdict on a's name, nil when they have none.
+func (ix *view) asName(a asnOf) *asname.Match {
+	var m *asname.Match
+	switch {
+	case a.tbl != nil:
+		m = a.tbl.Verdict(a.nameIdx)
+	case a.name != "":
+		m = ix.names.Of(a.name)
+	}
+	if m == nil || m.Kind == asname.None {
+		return nil
+	}
+	return m
+}
+
+// evidenceOf fills r.Evidence and r.Tags (shared with every answer of the
+// same key, from the memo when it has them): see buildEvidence.
+func (ix *view) evidenceOf(r *Result, set int32, a asnOf) {
+	key := evidenceKey{set: set, asn: a.asn, table: int32(a.table), name: a.name}
+	m := ix.evidence
+	m.mu.RLock()
+	v, ok := m.m[key]
+	m.mu.RUnlock()
+	if !ok {
+		var buf [8]*index.Entry
+		ix.buildEvidence(&v, ix.prefixes.Members(set, buf[:0]), a)
+		m.mu.Lock()
+		if len(m.m) < maxEvidenceMemo {
+			m.m[key] = v
+		}
+		m.mu.Unlock()
+	}
+	r.Evidence, r.Tags = v.evidence, v.tags
+}
+
+// buildEvidence makes the evidence and tags of an address: the prefix
+// lists holding it (matches, as Index.Matches orders them), then the
+// ASN-level sources with a verdict on a's network.
+func (ix *view) buildEvidence(r *evidenceVal, matches []*index.Entry, a asnOf) {
+	for _, m := range matches {
+		src := &ix.srcs[m.Src]
+		ev := Evidence{Source: src.label, Snapshot: src.name, Provider: m.Provider, MatchedPrefix: m.Prefix, Tag: src.tag}
+		if m.Slot < tagSlot {
+			ev.Type = listTypes[m.Slot]
+		}
+		if strings.HasSuffix(ev.Tag, ":") { // completed by the entry's name
+			if m.Provider == "" {
+				ev.Tag = ev.Tag[:len(ev.Tag)-1]
+			} else {
+				ev.Tag += m.Provider
+			}
+		}
+		r.evidence = append(r.evidence, ev)
+	}
+	if a.asn != 0 {
+		asText := ""
+		for _, h := range ix.hosting {
+			if h.set.Has(a.asn) {
+				if asText == "" {
+					asText = "AS" + strconv.FormatUint(uint64(a.asn), 10)
+				}
+				src := &ix.srcs[h.src]
+				r.evidence = append(r.evidence, Evidence{
+					Source: src.label, Snapshot: src.name, Type: TypeDatacenter, Provider: a.name, MatchedPrefix: asText, Tag: src.tag,
+				})
+			}
+		}
+	}
+	if m := ix.asName(a); m != nil {
+		ev := Evidence{Source: SourceASNName, Type: typeOfKind[m.Kind], Provider: a.name, MatchedPrefix: m.Evidence()}
+		if a.table >= 0 {
+			ev.Snapshot = ix.srcs[a.table].name
+		}
+		r.evidence = append(r.evidence, ev)
+	}
+	if v, ok := ix.profile[a.asn]; ok && a.asn != 0 {
+		r.evidence = append(r.evidence, Evidence{
+			Source: SourceASNProfile, Snapshot: ix.srcs[v.Src].name, Type: typeOfKind[v.Kind], Provider: a.name,
+			MatchedPrefix: "AS" + strconv.FormatUint(uint64(a.asn), 10),
+		})
+	}
+	for _, ev := range r.evidence {
+		if ev.Tag != "" && !slices.Contains(r.tags, ev.Tag) {
+			r.tags = append(r.tags, ev.Tag)
+		}
+	}
+}
+
 // typeOfKind is the label each kind of network the AS-name rules and the AS
 // profile recognise gets.
 var typeOfKind = [...]IPType{asname.None: TypeUnknown, asname.Residential: TypeResidential, asname.Hosting: TypeDatacenter}
@@ -331,7 +460,7 @@ func (ix *view) buildProfile() asn.Profile {
 	}
 	listed := func(a netip.Addr) bool {
 		e, ok := ix.prefixes.Lookup(a)
-		return ok && listTypes[e.Slot] != TypeTor
+		return ok && e.Slot < tagSlot && listTypes[e.Slot] != TypeTor
 	}
 	return asn.BuildProfile(ix.asnTables, listed, hosting)
 }

@@ -144,6 +144,9 @@ class FixtureServer:
             "hosting_asn_url": f"{self.url}/hosting/ASN.txt",
             "asn_v4_url": f"{self.url}/asn/ip2asn-v4.tsv.gz",
             "asn_v6_url": f"{self.url}/asn/ip2asn-v6.tsv.gz",
+            "ipranges_base_url": f"{self.url}/ipranges",
+            "scanner_url": f"{self.url}/maltrail/mass_scanner.txt",
+            "vpn_base_url": f"{self.url}/vpn",
         }
 
     def cli_options(self, data_dir: Path) -> List[str]:

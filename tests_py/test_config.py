@@ -118,6 +118,9 @@ def test_file_urls_work(tmp_path: Path) -> None:
         hosting_asn_url=(FIXTURES / "hosting" / "ASN.txt").as_uri(),
         asn_v4_url=(FIXTURES / "asn" / "ip2asn-v4.tsv").as_uri(),  # plain TSV is accepted too
         asn_v6_url=(FIXTURES / "asn" / "ip2asn-v6.tsv").as_uri(),
+        ipranges_base_url=(FIXTURES / "ipranges").as_uri(),
+        scanner_url=(FIXTURES / "maltrail" / "mass_scanner.txt").as_uri(),
+        vpn_base_url=(FIXTURES / "vpn").as_uri(),
         cloud_providers=["aws"],
     )
     with c:

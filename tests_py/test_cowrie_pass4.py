@@ -124,6 +124,7 @@ def test_never_classified_row_is_classified(spy: Spy) -> None:
     assert rec["ip_type"] == "tor" and rec["confidence"] == 0.95 and rec["source"] == "tor_bulk_list"
     assert rec["matched_prefix"] == "185.220.101.1/32" and rec["snapshot"] == "tor" and rec["stale"] is False
     assert rec["checked_at"] == NOW.isoformat()
+    assert rec["tags"] == ["tor_exit"] and "evidence" not in rec, "tags are stored, the evidence list is not"
     assert datetime.fromisoformat(rec["classified_at"]).tzinfo is not None
     assert row["enrichment"]["greynoise"] == {"noise": True}, "the other passes' data is kept"
     assert row["enrichment_updated_at"] == NOW

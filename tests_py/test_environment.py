@@ -23,6 +23,9 @@ URL_VARIABLES = {
     "hosting_asn_url": "HOSTING_ASN_URL",
     "asn_v4_url": "ASN_V4_URL",
     "asn_v6_url": "ASN_V6_URL",
+    "ipranges_base_url": "IPRANGES_BASE_URL",
+    "scanner_url": "MASS_SCANNER_URL",
+    "vpn_base_url": "VPN_RANGES_BASE_URL",
 }
 
 

@@ -25,6 +25,9 @@ const (
 	rdHostingASN   = "lists_vpn/input/datacenter/ASN.txt"
 	rdASNv4        = "asn/ip2asn-v4.tsv.gz"
 	rdASNv6        = "asn/ip2asn-v6.tsv.gz"
+	rdIPRanges     = "ipranges"
+	rdScanners     = "maltrail/mass_scanner.txt"
+	rdVPNBase      = "lists_vpn/output/vpn"
 	rdASNames      = "asn-types/bgptools/asns.csv.gz"
 	rdTags         = "asn-types/bgptools/tags"
 	rdAWS          = "aws-official/ip-ranges.json"
@@ -79,16 +82,19 @@ func RealDataConfig(dir, scratch string) (classifier.Config, []string, error) {
 	}
 	var notes []string
 	cfg := classifier.Config{
-		DataDir:        filepath.Join(scratch, "data"),
-		TorURL:         fileURL(filepath.Join(dir, rdTorBulk)),
-		CloudBaseURL:   fileURL(filepath.Join(dir, rdCloudBase)),
-		DatacenterURL:  fileURL(filepath.Join(dir, rdDatacenter)),
-		HostingBaseURL: fileURL(filepath.Join(dir, rdHostingBase)),
-		HostingASNURL:  fileURL(filepath.Join(dir, rdHostingASN)),
-		ASNV4URL:       fileURL(filepath.Join(dir, rdASNv4)),
-		ASNV6URL:       fileURL(filepath.Join(dir, rdASNv6)),
-		Attempts:       1,
-		Backoff:        0.01,
+		DataDir:         filepath.Join(scratch, "data"),
+		TorURL:          fileURL(filepath.Join(dir, rdTorBulk)),
+		CloudBaseURL:    fileURL(filepath.Join(dir, rdCloudBase)),
+		DatacenterURL:   fileURL(filepath.Join(dir, rdDatacenter)),
+		HostingBaseURL:  fileURL(filepath.Join(dir, rdHostingBase)),
+		HostingASNURL:   fileURL(filepath.Join(dir, rdHostingASN)),
+		ASNV4URL:        fileURL(filepath.Join(dir, rdASNv4)),
+		ASNV6URL:        fileURL(filepath.Join(dir, rdASNv6)),
+		IPRangesBaseURL: fileURL(filepath.Join(dir, rdIPRanges)),
+		ScannerURL:      fileURL(filepath.Join(dir, rdScanners)),
+		VPNBaseURL:      fileURL(filepath.Join(dir, rdVPNBase)),
+		Attempts:        1,
+		Backoff:         0.01,
 	}
 	if exits := filepath.Join(dir, rdTorExits); exists(exits) {
 		doc := filepath.Join(scratch, "onionoo-details.json")
@@ -126,9 +132,15 @@ func RealDataConfig(dir, scratch string) (classifier.Config, []string, error) {
 		if contains(cfg.CloudProviders, f.Provider) {
 			continue
 		}
-		if exists(filepath.Join(dir, rdCloudBase, f.Folder, f.Folder+"_ips.csv")) {
+		switch {
+		case exists(filepath.Join(dir, rdCloudBase, f.Folder, f.Folder+"_ips.csv")):
 			cfg.CloudProviders = append(cfg.CloudProviders, f.Provider)
-		} else {
+		case exists(filepath.Join(dir, rdIPRanges, f.Folder, "ipv4_merged.txt")):
+			// Only the provider's own list (ipranges): that one is loaded.
+			cfg.CloudProviders = append(cfg.CloudProviders, f.Provider)
+			cfg.DisabledSources = append(cfg.DisabledSources, "cloud/"+f.Provider)
+			notes = append(notes, "cloud/"+f.Provider+": no rezmoss CSV in the folder; its own list (ipranges) is loaded.")
+		default:
 			missing = append(missing, f.Provider)
 		}
 	}

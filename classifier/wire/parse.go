@@ -56,6 +56,20 @@ func ParseRecord(rec string) (classifier.Result, error) {
 	}
 	r.ASN = uint32(asn)
 	r.ASName, r.CacheTier, r.Country, r.ASNSource = f[14], f[15], f[16], f[17]
+	if f[18] != "" {
+		r.Tags = strings.Split(f[18], ",")
+	}
+	if f[19] != "" {
+		for _, entry := range strings.Split(f[19], string(EvidenceSep)) {
+			v := strings.Split(entry, string(EvidenceFieldSep))
+			if len(v) < len(evidenceFields) {
+				return bad("evidence", fmt.Errorf("entry of %d fields, want %d: %q", len(v), len(evidenceFields), entry))
+			}
+			r.Evidence = append(r.Evidence, classifier.Evidence{
+				Source: v[0], Snapshot: v[1], Type: classifier.IPType(v[2]), Provider: v[3], MatchedPrefix: v[4], Tag: v[5],
+			})
+		}
+	}
 	r.ClassifiedAt, r.SnapshotAt = r.ClassifiedAt.UTC(), utcOrZero(r.SnapshotAt)
 	return r, nil
 }

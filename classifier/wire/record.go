@@ -12,6 +12,10 @@
 // Python's datetime.fromisoformat reads fastest and exactly), "" for none;
 // confidence is the shortest decimal that reads back as the same float64;
 // stale is 0 or 1; asn is 0 when unknown; data_age_seconds is whole seconds.
+// tags is Result.Tags joined by ','; evidence is Result.Evidence, entries
+// separated by EvidenceSep (0x1e), the fields of one (EvidenceFields) by
+// EvidenceFieldSep (0x1f); those separators (and ',' in a tag) never stand
+// in a value: they become a space.
 // New fields are only ever appended at the end, so a reader can take the
 // fields it knows and ignore the rest.
 //
@@ -33,7 +37,23 @@ var fields = [...]string{
 	"ip", "ip_type", "provider", "region", "service", "confidence", "source",
 	"classified_at", "matched_prefix", "snapshot", "snapshot_at", "data_age_seconds",
 	"stale", "asn", "as_name", "cache_tier", "country", "asn_source",
+	"tags", "evidence",
 }
+
+// evidenceFields is the layout of one evidence entry; EvidenceFields hands
+// out copies.
+var evidenceFields = [...]string{"source", "snapshot", "ip_type", "provider", "matched_prefix", "tag"}
+
+// EvidenceFields returns the names of the fields of one evidence entry, in
+// order: the JSON keys of classifier.Evidence.
+func EvidenceFields() []string { return append([]string(nil), evidenceFields[:]...) }
+
+// The separators of the evidence field: between entries, and between the
+// fields of one.
+const (
+	EvidenceSep      = '\x1e'
+	EvidenceFieldSep = '\x1f'
+)
 
 // Fields returns the names of the record's fields, in order. They are the
 // JSON keys of classifier.Result, with data_age_seconds computed (Result has
@@ -75,7 +95,45 @@ func AppendRecord(dst []byte, r classifier.Result, now time.Time) []byte {
 	tab(r.ASName)
 	tab(r.CacheTier)
 	tab(r.Country)
-	dst = append(dst, r.ASNSource...)
+	tab(r.ASNSource)
+	for i, t := range r.Tags {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendClean(dst, t, true)
+	}
+	dst = append(dst, '\t')
+	for i := range r.Evidence {
+		ev := &r.Evidence[i]
+		if i > 0 {
+			dst = append(dst, EvidenceSep)
+		}
+		for j, s := range [...]string{ev.Source, ev.Snapshot, string(ev.Type), ev.Provider, ev.MatchedPrefix, ev.Tag} {
+			if j > 0 {
+				dst = append(dst, EvidenceFieldSep)
+			}
+			dst = appendClean(dst, s, false)
+		}
+	}
+	return dst
+}
+
+// appendClean appends s with every separator of the record (tab, newline,
+// the evidence separators, and ',' when comma) made a space.
+func appendClean(dst []byte, s string, comma bool) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\t', '\n', '\r', EvidenceSep, EvidenceFieldSep:
+			dst = append(dst, ' ')
+		case ',':
+			if comma {
+				c = ' '
+			}
+			dst = append(dst, c)
+		default:
+			dst = append(dst, c)
+		}
+	}
 	return dst
 }
 

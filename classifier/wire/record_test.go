@@ -68,7 +68,7 @@ func TestRecordTimesAndConfidenceReadBackExactly(t *testing.T) {
 func TestASNRecordAppendsCountryAndASNSourceLast(t *testing.T) {
 	n := len(wire.Fields())
 	require.GreaterOrEqual(t, n, 18)
-	assert.Equal(t, []string{"cache_tier", "country", "asn_source"}, wire.Fields()[n-3:])
+	assert.Equal(t, []string{"cache_tier", "country", "asn_source", "tags", "evidence"}, wire.Fields()[18-3:n])
 	e := fixture.Loaded(t)
 	r, err := e.Classify(context.Background(), "24.0.0.1", 0, "")
 	require.NoError(t, err)
@@ -89,5 +89,18 @@ func TestASNRecordAppendsCountryAndASNSourceLast(t *testing.T) {
 	require.NoError(t, err)
 	none := strings.Split(string(wire.AppendRecord(nil, r, now)), "\t")
 	require.Len(t, none, n)
-	assert.Equal(t, []string{"", "", ""}, none[n-3:])
+	assert.Equal(t, []string{"", "", "", "", ""}, none[n-5:])
+}
+
+// A Tor exit on a hosting ASN: the record's tags and evidence fields say
+// both, in the documented separators.
+func TestRecordCarriesTagsAndEvidence(t *testing.T) {
+	e := fixture.Loaded(t)
+	r, err := e.Classify(context.Background(), "185.220.101.1", 0, "")
+	require.NoError(t, err)
+	rec := strings.Split(string(wire.AppendRecord(nil, r, time.Now())), "\t")
+	n := len(rec)
+	assert.Equal(t, "tor_exit", rec[n-2])
+	assert.Equal(t, "tor_bulk_list\x1ftor\x1ftor\x1f\x1f185.220.101.1/32\x1ftor_exit"+
+		"\x1ehosting_asn_list\x1fdatacenter/x4bnet-asn\x1fdatacenter\x1fF3NETZE-AS F3 Netze e.V.\x1fAS205100\x1f", rec[n-1])
 }

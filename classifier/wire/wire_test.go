@@ -58,7 +58,41 @@ func randomResult(r *rand.Rand) classifier.Result {
 	if r.IntN(2) == 0 {
 		res.SnapshotAt = at.Add(-time.Duration(r.Int64N(1e6)) * time.Second)
 	}
+	for range r.IntN(3) {
+		res.Tags = append(res.Tags, []string{"tor_exit", "vpn", "scanner:censys", "crawler:googlebot"}[r.IntN(4)])
+	}
+	for range r.IntN(4) {
+		res.Evidence = append(res.Evidence, classifier.Evidence{
+			Source: text("datacenter_community_lists"), Snapshot: text("ipranges/github-ipv4"), Type: types[r.IntN(len(types))],
+			Provider: text("Hetzner, Online; GmbH"), MatchedPrefix: text("AS24940"), Tag: text("scanner:censys"),
+		})
+	}
 	return res
+}
+
+// One name per evidence field: the JSON keys of classifier.Evidence, in
+// order.
+func TestEvidenceJSONKeysAreTheEvidenceFields(t *testing.T) {
+	var keys []string
+	rt := reflect.TypeOf(classifier.Evidence{})
+	for i := range rt.NumField() {
+		tag, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+		keys = append(keys, tag)
+	}
+	assert.Equal(t, EvidenceFields(), keys)
+}
+
+// No value can break the record: separators inside tags and evidence
+// become spaces, so the record keeps its fields and entries.
+func TestSeparatorsInTagsAndEvidenceBecomeSpaces(t *testing.T) {
+	res := classifier.Result{
+		IP: "192.0.2.1", Type: classifier.TypeDatacenter, ClassifiedAt: time.Now(), Tags: []string{"a,b", "c\td"},
+		Evidence: []classifier.Evidence{{Source: "x\x1ey", Provider: "p\x1fq\nr", Tag: "t,u"}},
+	}
+	got, err := ParseRecord(string(AppendRecord(nil, res, time.Now())))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a b", "c d"}, got.Tags)
+	assert.Equal(t, []classifier.Evidence{{Source: "x y", Provider: "p q r", Tag: "t,u"}}, got.Evidence)
 }
 
 // What AppendRecord writes, ParseRecord reads back as the same answer.

@@ -21,7 +21,7 @@ from .classifier import (
     classification_disabled,
     create_ip_classifier,
 )
-from .types import CacheClearReport, IPClassification, IPType
+from .types import CacheClearReport, Evidence, IPClassification, IPType
 
 __all__ = [
     "IPType",
@@ -32,6 +32,7 @@ __all__ = [
     "classification_disabled",
     "ClassifierError",
     "CacheClearReport",
+    "Evidence",
     "SourceUpdateError",
     "UPSTREAM_CLOUD_PROVIDERS",
     "__version__",

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
 from ._errors import ClassifierError
-from .types import IPClassification, IPType
+from .types import Evidence, IPClassification, IPType
 
 __all__ = ["FIELDS", "ERROR_MARK", "TYPES", "decode", "decode_batch", "values"]
 
@@ -24,6 +24,7 @@ FIELDS = (
     "ip", "ip_type", "provider", "region", "service", "confidence", "source",
     "classified_at", "matched_prefix", "snapshot", "snapshot_at", "data_age_seconds",
     "stale", "asn", "as_name", "cache_tier", "country", "asn_source",
+    "tags", "evidence",
 )  # fmt: skip
 _N = len(FIELDS)
 
@@ -37,6 +38,31 @@ _UTC = timezone.utc
 _fromiso = datetime.fromisoformat
 _new = object.__new__
 TYPES: Dict[str, IPType] = {t.value: t for t in IPType}
+
+_EVIDENCE_SEP = "\x1e"  # between evidence entries (wire.EvidenceSep)
+_EVIDENCE_FIELD_SEP = "\x1f"  # between the fields of one (wire.EvidenceFieldSep)
+_evidence_cache: Dict[str, Tuple[Evidence, ...]] = {}
+_EVIDENCE_CACHE_MAX = 4096
+
+
+def _evidence(text: str) -> Tuple[Evidence, ...]:
+    """The evidence field → Evidence tuples (memoised: answers from one
+    prefix share it)."""
+    ev = _evidence_cache.get(text)
+    if ev is None:
+        if len(_evidence_cache) >= _EVIDENCE_CACHE_MAX:
+            _evidence_cache.clear()
+        entries = []
+        for entry in text.split(_EVIDENCE_SEP):
+            f = entry.split(_EVIDENCE_FIELD_SEP)
+            if len(f) < 6:
+                raise ClassifierError(f"malformed evidence from libipclassifier: {entry!r}")
+            src, snap, t, prov, matched, tag = f[:6]
+            typ = TYPES[t] if t else None
+            entries.append(Evidence(src, snap or None, typ, prov or None, matched or None, tag or None))
+        ev = _evidence_cache[text] = tuple(entries)
+    return ev
+
 
 # Timestamps repeat: every answer from a snapshot shares its snapshot_at
 # (memoised by text in _ts_cache) and every answer of a batch shares its
@@ -63,7 +89,8 @@ def values(rec: str) -> Tuple[Any, ...]:
         if len(f) < _N:
             raise ClassifierError(f"malformed record from libipclassifier: {rec!r}")
         f = f[:_N]  # fields appended by a newer engine
-    ip, t, prov, region, service, conf, src, cat, matched, snap, snap_at, age, stale, asn, as_name, tier, cc, asrc = f
+    (ip, t, prov, region, service, conf, src, cat, matched, snap, snap_at, age, stale, asn, as_name, tier, cc, asrc,
+     tags, ev) = f  # fmt: skip
     global _last_classified
     last_cat, classified_at = _last_classified
     if cat != last_cat:  # a batch shares one classified_at; single calls never repeat
@@ -88,6 +115,8 @@ def values(rec: str) -> Tuple[Any, ...]:
         tier or None,
         cc or None,
         asrc or None,
+        tuple(tags.split(",")) if tags else (),
+        _evidence(ev) if ev else (),
     )
 
 
@@ -124,6 +153,8 @@ class _Draft:
     cache_tier: Optional[str]
     country: Optional[str]
     asn_source: Optional[str]
+    tags: Tuple[str, ...]
+    evidence: Tuple[Evidence, ...]
 
 
 def _store(o: Any, values: Tuple[Any, ...]) -> None:
@@ -132,7 +163,7 @@ def _store(o: Any, values: Tuple[Any, ...]) -> None:
     (
         o.ip_type, o.provider, o.confidence, o.source, o.classified_at, o.ip, o.region, o.service,
         o.matched_prefix, o.snapshot, o.snapshot_at, o.data_age_seconds, o.stale, o.asn, o.as_name,
-        o.cache_tier, o.country, o.asn_source,
+        o.cache_tier, o.country, o.asn_source, o.tags, o.evidence,
     ) = values  # fmt: skip
 
 

@@ -13,9 +13,9 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any, Dict, Optional, TypedDict
+from typing import Any, Dict, NamedTuple, Optional, Tuple, TypedDict
 
-__all__ = ["IPType", "IPClassification", "CacheClearReport"]
+__all__ = ["IPType", "IPClassification", "Evidence", "CacheClearReport"]
 
 
 class IPType(str, Enum):
@@ -30,6 +30,36 @@ class IPType(str, Enum):
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+class Evidence(NamedTuple):
+    """One source that matched an address (``IPClassification.evidence``).
+
+    Attributes:
+        source: its ``source`` label (``tor_bulk_list``, ``cloud_ranges_aws``,
+            ``datacenter_community_lists``, ``hosting_asn_list``,
+            ``asn_name_heuristic``, ``asn_profile``, or ``mass_scanner_list``
+            for a list that only tags).
+        snapshot: the source snapshot it came from (``tor``,
+            ``scanners/maltrail``, …), None for the caller's AS name.
+        ip_type: the label it gives, None for a list that only tags.
+        provider: its provider or the AS name, None when it names none.
+        matched_prefix: the prefix, ``AS<n>`` or AS-name patterns that matched.
+        tag: what it adds to ``IPClassification.tags``, None for nothing.
+    """
+
+    source: str
+    snapshot: Optional[str]
+    ip_type: Optional[IPType]
+    provider: Optional[str]
+    matched_prefix: Optional[str]
+    tag: Optional[str]
+
+    def to_dict(self) -> Dict[str, Any]:
+        """A JSON-ready dict (the enum as its value)."""
+        d = self._asdict()
+        d["ip_type"] = self.ip_type.value if self.ip_type else None
+        return d
 
 
 def _utcnow() -> datetime:
@@ -73,6 +103,13 @@ class IPClassification:
         country: ISO country code of the network (from the IP-to-ASN table).
         asn_source: where asn/as_name/country came from: ``caller``,
             ``ip2asn`` or None.
+        tags: what the answer is beyond its type: ``tor_exit``, ``vpn``,
+            ``privacy_relay``, ``scanner:<name>``, ``crawler:<name>``,
+            ``monitor:<name>`` (every tag of every source that matched).
+        evidence: every source that matched (:class:`Evidence`), whatever
+            decided: the deciding list first when a list decided, then the
+            other lists holding the address, then the ASN-level verdicts. A
+            Tor exit on a hosting network lists both.
 
     Raises:
         ValueError: if confidence is not between 0.0 and 1.0.
@@ -96,6 +133,8 @@ class IPClassification:
     cache_tier: Optional[str] = None
     country: Optional[str] = None
     asn_source: Optional[str] = None
+    tags: Tuple[str, ...] = ()
+    evidence: Tuple[Evidence, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.confidence <= 1.0:
@@ -124,6 +163,8 @@ class IPClassification:
             "cache_tier": self.cache_tier,
             "country": self.country,
             "asn_source": self.asn_source,
+            "tags": list(self.tags),
+            "evidence": [e.to_dict() for e in self.evidence],
         }
 
 

@@ -39,9 +39,11 @@ type entry struct {
 
 // The sources in the baseline: the Tor list, the rezmoss cloud CSVs that
 // are complete in the copy (its azure file is a 60-line sample; it has no
-// oracle or linode folder), the X4BNet hosting lists. Left out: the
-// jhassine datacenter list (no license), Onionoo (no copy in its format),
-// the ip2asn tables (8 MB: over the wheel budget with the rest).
+// oracle or linode folder), the X4BNet hosting and VPN lists, maltrail's
+// mass scanners, and (added by providerEntries) every lord-alfred/ipranges
+// list the engine loads. Left out: the jhassine datacenter list (no
+// license), Onionoo (no copy in its format), the ip2asn tables (8 MB: over
+// the wheel budget with the rest).
 var entries = []entry{
 	{"tor", "tor/torbulkexitlist.2026-08-22", "2026-08-22",
 		"the Tor Project's bulk exit list, as archived by github.com/idleadmin/ThreatFeed (tor-exit-nodes.list)",
@@ -54,6 +56,26 @@ var entries = []entry{
 	{"datacenter/x4bnet-ipv4", "lists_vpn/output/datacenter/ipv4.txt", "2026-08-22", x4bnet, "MIT"},
 	{"datacenter/x4bnet-ipv6", "lists_vpn/output/datacenter/ipv6.txt", "2026-08-15", x4bnet, "MIT"},
 	{"datacenter/x4bnet-asn", "lists_vpn/input/datacenter/ASN.txt", "2026-07-26", x4bnet, "MIT"},
+	{"datacenter/x4bnet-vpn-ipv4", "lists_vpn/output/vpn/ipv4.txt", "2026-08-22", x4bnet, "MIT"},
+	{"datacenter/x4bnet-vpn-ipv6", "lists_vpn/output/vpn/ipv6.txt", "2026-08-15", x4bnet, "MIT"},
+	{"scanners/maltrail", "maltrail/mass_scanner.txt", "2026-08-23",
+		"github.com/stamparm/maltrail (trails/static/mass_scanner.txt)", "MIT"},
+}
+
+// providerEntries are the entries of the ipranges sources among names (the
+// engine's source names "ipranges/<folder>-ipv4|ipv6"), in order.
+func providerEntries(names []string) []entry {
+	var out []entry
+	for _, name := range names {
+		rest, ok := strings.CutPrefix(name, "ipranges/")
+		if !ok {
+			continue
+		}
+		i := strings.LastIndexByte(rest, '-')
+		out = append(out, entry{name, "ipranges/" + rest[:i] + "/" + rest[i+1:] + "_merged.txt", "2026-08-22",
+			"github.com/lord-alfred/ipranges (each provider's own publication)", "CC0-1.0"})
+	}
+	return out
 }
 
 const (
@@ -78,18 +100,22 @@ func build(data, out string) error {
 	if err := os.RemoveAll(out); err != nil {
 		return err
 	}
-	public, err := publicURLs()
+	public, names, err := publicURLs()
 	if err != nil {
 		return err
 	}
 	var notice strings.Builder
 	notice.WriteString(noticeHead)
-	for _, en := range entries {
+	for _, en := range append(slices.Clone(entries), providerEntries(names)...) {
 		if err := buildOne(data, out, en, public); err != nil {
 			return fmt.Errorf("%s: %w", en.source, err)
 		}
 		fmt.Fprintf(&notice, "\n%s (%s)\n  file: %s\n  from: %s\n  license: %s\n  upstream URL: %s\n",
-			en.source, en.date, filepath.Base(en.file), en.origin, en.license, public[en.source])
+			en.source, en.date, en.file, en.origin, en.license, public[en.source])
+	}
+	// The engine's refresh lock is no part of the data.
+	if err := os.Remove(filepath.Join(out, "snapshots", ".refresh.lock")); err != nil && !os.IsNotExist(err) {
+		return err
 	}
 	return os.WriteFile(filepath.Join(out, "NOTICE"), []byte(notice.String()), 0o644)
 }
@@ -100,18 +126,21 @@ their real age; the first good refresh replaces it. Built by 'make baseline' (sc
 Each snapshot is the file below, byte for byte, with the engine's metadata beside it.
 `
 
-// publicURLs gives each source's default public URL.
-func publicURLs() (map[string]string, error) {
+// publicURLs gives each source's default public URL, and the source names
+// in the engine's order.
+func publicURLs() (map[string]string, []string, error) {
 	e, err := classifier.Open(classifier.Config{DataDir: mustTemp(), LookupEnv: noEnv})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer e.Close()
 	m := map[string]string{}
+	var names []string
 	for _, s := range e.Stats().Sources {
 		m[s.Name] = s.URL
+		names = append(names, s.Name)
 	}
-	return m, nil
+	return m, names, nil
 }
 
 // buildOne refreshes one source from its file, with the clock at its date.
@@ -134,18 +163,19 @@ func buildOne(data, out string, en entry, public map[string]string) error {
 	file := (&url.URL{Scheme: "file", Path: filepath.Join(data, en.file)}).String()
 	cfg := classifier.Config{
 		DataDir: out, LookupEnv: noEnv, DisabledSources: others,
-		TorURL: file, DatacenterURL: file, HostingASNURL: file,
-		CloudBaseURL:   base + "/cloud-provider-ip-addresses",
-		HostingBaseURL: strings.TrimSuffix(file, "/"+filepath.Base(en.file)),
-		Now:            func() time.Time { return date },
+		TorURL: file, DatacenterURL: file, HostingASNURL: file, ScannerURL: file,
+		CloudBaseURL:    base + "/cloud-provider-ip-addresses",
+		HostingBaseURL:  strings.TrimSuffix(file, "/"+filepath.Base(en.file)),
+		VPNBaseURL:      strings.TrimSuffix(file, "/"+filepath.Base(en.file)),
+		IPRangesBaseURL: base + "/ipranges",
+		Now:             func() time.Time { return date },
 	}
 	e, err := classifier.Open(cfg)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	group := strings.SplitN(en.source, "/", 2)[0]
-	rep, err := e.Refresh(context.Background(), group, true)
+	rep, err := e.Refresh(context.Background(), classifier.GroupAll, true) // the others are disabled
 	if err != nil {
 		return err
 	}

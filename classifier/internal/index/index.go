@@ -1,7 +1,8 @@
 // Package index is the engine's prefix index: one patricia tree
 // (kentik/patricia) per address family holding every prefix list, each
 // prefix tagged with an Entry, and each tree flattened into a sorted
-// interval table for lookups. A lookup collects the entries on the
+// interval table for lookups (Lookup: the deciding entry; Matches: every
+// entry holding an address). A lookup collects the entries on the
 // address's path and keeps the one of the best (lowest) Slot, the deepest
 // (most specific) within that slot. An Index is built once by a Builder and
 // never written after, so reads need no lock.
@@ -83,9 +84,11 @@ func (b *Builder) Add(pfx netip.Prefix, e Entry) bool {
 
 // Build returns the Index of the prefixes added. The Builder is spent.
 func (b *Builder) Build() *Index {
+	b.ix.sets, b.ix.setIDs = []uint32{0}, map[string]int32{}
 	b.ix.flat4 = buildFlatV4(b.ix, b.cuts4)
 	b.ix.flat6 = buildFlatV6(b.ix, b.cuts6)
 	ix := b.ix
+	ix.setIDs = nil
 	b.ix, b.cuts4, b.cuts6 = nil, nil, nil
 	return ix
 }
@@ -97,6 +100,12 @@ type Index struct {
 	flat4   *flatV4 // the v4 tree flattened: what IPv4 lookups use
 	flat6   *flatV6 // the v6 tree flattened: what IPv6 lookups use
 	entries []Entry
+	// sets holds, for every distinct set of prefixes an interval of the
+	// flat tables lies in, the positions of their entries (see Matches):
+	// set k is members[sets[k]:sets[k+1]].
+	sets    []uint32
+	members []int32
+	setIDs  map[string]int32 // build time only: a set's members as bytes → k
 }
 
 // Len counts the entries (prefixes kept).
@@ -117,14 +126,82 @@ func (ix *Index) Prefixes() []netip.Prefix {
 func (ix *Index) Lookup(addr netip.Addr) (*Entry, bool) {
 	var i int
 	if addr.Is4() {
-		i = ix.flat4.find(ipx.U32Of(addr))
+		i = int(ix.flat4.entry[ix.flat4.find(ipx.U32Of(addr))])
 	} else {
-		i = ix.flat6.find(ipx.U128Of(addr))
+		i = int(ix.flat6.entry[ix.flat6.find(ipx.U128Of(addr))])
 	}
 	if i < 0 {
 		return nil, false
 	}
 	return &ix.entries[i], true
+}
+
+// Matches appends to dst every entry whose prefix holds addr — the one
+// Lookup returns and all it outranks — ordered by Slot, the most specific
+// first within one. A prefix added twice with the same Slot is there once
+// (as Add keeps it).
+func (ix *Index) Matches(addr netip.Addr, dst []*Entry) []*Entry {
+	return ix.Members(ix.SetOf(addr), dst)
+}
+
+// SetOf returns the number of the set of entries holding addr: two
+// addresses in the same prefixes have the same one.
+func (ix *Index) SetOf(addr netip.Addr) int32 {
+	if addr.Is4() {
+		return ix.flat4.set[ix.flat4.find(ipx.U32Of(addr))]
+	}
+	return ix.flat6.set[ix.flat6.find(ipx.U128Of(addr))]
+}
+
+// First returns the first entry of a set (SetOf): the one Lookup returns
+// for its addresses; false for the empty set.
+func (ix *Index) First(set int32) (*Entry, bool) {
+	lo, hi := ix.sets[set], ix.sets[set+1]
+	if lo == hi {
+		return nil, false
+	}
+	return &ix.entries[ix.members[lo]], true
+}
+
+// Members appends the entries of a set (SetOf) to dst, ordered as Matches
+// orders them.
+func (ix *Index) Members(set int32, dst []*Entry) []*Entry {
+	for _, m := range ix.members[ix.sets[set]:ix.sets[set+1]] {
+		dst = append(dst, &ix.entries[m])
+	}
+	return dst
+}
+
+// matchSet returns the entry deciding addr (-1 for none) and the number of
+// the set of every entry holding it (see Matches), adding that set to ix
+// when it is new. Only Build calls it.
+func (ix *Index) matchSet(addr netip.Addr) (best, set int32) {
+	var buf [16]uint32
+	var tags []uint32
+	if addr.Is4() {
+		tags = ix.v4.FindTagsAppend(buf[:0], v4Key(addr, 32))
+	} else {
+		tags = ix.v6.FindTagsAppend(buf[:0], v6Key(addr, 128))
+	}
+	best = int32(ix.pick(tags))
+	// tags are root first: a stable sort by slot of the reversed list puts
+	// the most specific first within each slot.
+	slices.Reverse(tags)
+	slices.SortStableFunc(tags, func(a, b uint32) int { return int(ix.entries[a].Slot) - int(ix.entries[b].Slot) })
+	key := make([]byte, 0, 4*len(tags))
+	for _, t := range tags {
+		key = binary.LittleEndian.AppendUint32(key, t)
+	}
+	id, ok := ix.setIDs[string(key)]
+	if !ok {
+		id = int32(len(ix.sets) - 1)
+		ix.setIDs[string(key)] = id
+		for _, t := range tags {
+			ix.members = append(ix.members, int32(t))
+		}
+		ix.sets = append(ix.sets, uint32(len(ix.members)))
+	}
+	return best, id
 }
 
 // TreeLookup is Lookup by a walk of the trees: the reference the flat
@@ -146,6 +223,11 @@ func (ix *Index) treeLookup(addr netip.Addr) int {
 	} else {
 		tags = ix.v6.FindTagsAppend(buf[:0], v6Key(addr, 128))
 	}
+	return ix.pick(tags)
+}
+
+// pick returns the deciding one of tags (root first), -1 for none.
+func (ix *Index) pick(tags []uint32) int {
 	best := -1
 	for _, tag := range tags { // root first, so a later tag of the same slot is deeper
 		if best < 0 || ix.entries[tag].Slot <= ix.entries[best].Slot {
@@ -169,8 +251,8 @@ func v6Key(a netip.Addr, bits int) patricia.IPv6Address {
 
 // flatV4 is the IPv4 half of the index flattened for lookups: the address
 // space cut at every prefix start and end into intervals, each holding the
-// entry the tree answers for it (-1 for none), adjacent intervals with the
-// same answer merged. Between two cuts every address lies in the same
+// entry the tree answers for it (-1 for none) and the set of every entry
+// holding it (Matches), adjacent intervals in the same prefixes merged. Between two cuts every address lies in the same
 // prefixes, so one tree lookup at the interval start is the answer for all
 // of it: the table agrees with the tree by construction. A lookup is a
 // binary search within a 16-bit bucket, like asn.Table's: a few cache
@@ -180,6 +262,7 @@ func v6Key(a netip.Addr, bits int) patricia.IPv6Address {
 type flatV4 struct {
 	start  []uint32 // interval starts, ascending; start[0] == 0
 	entry  []int32  // position in Index.entries, -1 = no prefix
+	set    []int32  // the set of every entry holding the interval (Index.sets)
 	bucket []uint32 // bucket[h] = first interval whose start>>16 >= h; len 1<<16+1
 }
 
@@ -191,14 +274,15 @@ func buildFlatV4(ix *Index, cuts []uint32) *flatV4 {
 	cuts = slices.Compact(cuts)
 	f := &flatV4{start: make([]uint32, 0, len(cuts)), entry: make([]int32, 0, len(cuts))}
 	for _, c := range cuts {
-		e := int32(ix.treeLookup(ipx.U32Addr(c)))
-		if n := len(f.entry); n > 0 && f.entry[n-1] == e {
-			continue // same answer as the interval before: merge
+		e, set := ix.matchSet(ipx.U32Addr(c))
+		if n := len(f.entry); n > 0 && f.set[n-1] == set {
+			continue // the same prefixes as the interval before: merge
 		}
 		f.start = append(f.start, c)
 		f.entry = append(f.entry, e)
+		f.set = append(f.set, set)
 	}
-	f.start, f.entry = slices.Clip(f.start), slices.Clip(f.entry)
+	f.start, f.entry, f.set = slices.Clip(f.start), slices.Clip(f.entry), slices.Clip(f.set)
 	f.bucket = make([]uint32, 1<<16+1)
 	i := 0
 	for h := range f.bucket {
@@ -210,7 +294,7 @@ func buildFlatV4(ix *Index, cuts []uint32) *flatV4 {
 	return f
 }
 
-// find returns the entry position deciding x, -1 for none.
+// find returns the position of the interval holding x.
 func (f *flatV4) find(x uint32) int {
 	// The first interval in [lo, hi) starting after x; the one before it
 	// holds x (it may start in an earlier bucket; start[0] == 0).
@@ -223,7 +307,7 @@ func (f *flatV4) find(x uint32) int {
 			hi = m
 		}
 	}
-	return int(f.entry[lo-1])
+	return lo - 1
 }
 
 // flatV6 is flatV4 for IPv6: the same intervals and merging, 128-bit
@@ -233,6 +317,7 @@ func (f *flatV4) find(x uint32) int {
 type flatV6 struct {
 	start  []ipx.U128 // interval starts, ascending; start[0] is ::
 	entry  []int32    // position in Index.entries, -1 = no prefix
+	set    []int32    // the set of every entry holding the interval (Index.sets)
 	bucket []uint32   // bucket[h] = first interval whose start.Hi>>48 >= h; len 1<<16+1
 }
 
@@ -244,14 +329,15 @@ func buildFlatV6(ix *Index, cuts []ipx.U128) *flatV6 {
 	cuts = slices.Compact(cuts)
 	f := &flatV6{start: make([]ipx.U128, 0, len(cuts)), entry: make([]int32, 0, len(cuts))}
 	for _, c := range cuts {
-		e := int32(ix.treeLookup(c.Addr()))
-		if n := len(f.entry); n > 0 && f.entry[n-1] == e {
-			continue // same answer as the interval before: merge
+		e, set := ix.matchSet(c.Addr())
+		if n := len(f.entry); n > 0 && f.set[n-1] == set {
+			continue // the same prefixes as the interval before: merge
 		}
 		f.start = append(f.start, c)
 		f.entry = append(f.entry, e)
+		f.set = append(f.set, set)
 	}
-	f.start, f.entry = slices.Clip(f.start), slices.Clip(f.entry)
+	f.start, f.entry, f.set = slices.Clip(f.start), slices.Clip(f.entry), slices.Clip(f.set)
 	f.bucket = make([]uint32, 1<<16+1)
 	i := 0
 	for h := range f.bucket {
@@ -263,7 +349,7 @@ func buildFlatV6(ix *Index, cuts []ipx.U128) *flatV6 {
 	return f
 }
 
-// find returns the entry position deciding x, -1 for none.
+// find returns the position of the interval holding x.
 func (f *flatV6) find(x ipx.U128) int {
 	h := x.Hi >> 48
 	lo, hi := int(f.bucket[h]), int(f.bucket[h+1])
@@ -275,5 +361,5 @@ func (f *flatV6) find(x ipx.U128) int {
 			hi = m
 		}
 	}
-	return int(f.entry[lo-1])
+	return lo - 1
 }

@@ -1,8 +1,10 @@
 package index
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,6 +16,7 @@ import (
 // with a slow reference — among the prefixes holding the address, the best
 // slot, then the longest, then the first added — at every prefix boundary,
 // either side of it, and at random addresses; IPv6 likewise from the tree.
+// Matches lists every prefix holding the address, by slot, the longest first.
 func TestLookupMatchesASlowReference(t *testing.T) {
 	type added struct {
 		pfx  netip.Prefix
@@ -54,7 +57,37 @@ func TestLookupMatchesASlowReference(t *testing.T) {
 		}
 		return all[best].src
 	}
+	referenceAll := func(a netip.Addr) []int {
+		var in []added
+		for _, x := range all {
+			if x.pfx.Contains(a) {
+				in = append(in, x)
+			}
+		}
+		slices.SortFunc(in, func(x, y added) int {
+			return cmp.Or(cmp.Compare(x.slot, y.slot), cmp.Compare(y.pfx.Bits(), x.pfx.Bits()))
+		})
+		var out []int
+		for _, x := range in {
+			out = append(out, x.src)
+		}
+		return out
+	}
+	var buf []*Entry
+	checks := 0
 	check := func(a netip.Addr) {
+		buf = ix.Matches(a, buf[:0])
+		var srcs []int
+		for _, e := range buf {
+			srcs = append(srcs, e.Src)
+		}
+		if checks++; checks%4 == 0 { // the slow reference for a quarter of the addresses (race builds)
+			require.Equal(t, referenceAll(a), srcs, "%s", a)
+		}
+		if len(buf) > 0 {
+			best, _ := ix.Lookup(a)
+			require.Equal(t, best, buf[0], "%s: Matches starts with the deciding entry", a)
+		}
 		got, ok := ix.Lookup(a)
 		tree, tok := ix.TreeLookup(a)
 		want := reference(a)

@@ -5,29 +5,34 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
 )
 
 // The file formats the engine reads, by name: the registry For and Detect
 // use, so other packages (the validate harness) read a file with the same
 // parser the engine would.
 const (
-	FormatTorList    = "tor-list"    // bulk exit list: one address per line
-	FormatOnionoo    = "onionoo"     // Onionoo details JSON
-	FormatRezmossCSV = "rezmoss-csv" // rezmoss/cloud-provider-ip-addresses {folder}_ips.csv
-	FormatAWSJSON    = "aws-json"    // AWS ip-ranges.json
-	FormatGCPJSON    = "gcp-json"    // Google cloud.json
-	FormatOracleJSON = "oracle-json" // Oracle public_ip_ranges.json
-	FormatAzureJSON  = "azure-json"  // Azure ServiceTags_Public JSON
-	FormatDatacenter = "datacenter"  // jhassine datacenters.csv
-	FormatCIDRList   = "cidr-list"   // X4BNet lists_vpn ipv4.txt / ipv6.txt
-	FormatASNList    = "asn-list"    // X4BNet lists_vpn input/datacenter/ASN.txt
-	FormatIP2ASN     = "ip2asn"      // iptoasn.com ip2asn-v4/v6 TSV
+	FormatTorList    = "tor-list"      // bulk exit list: one address per line
+	FormatOnionoo    = "onionoo"       // Onionoo details JSON
+	FormatRezmossCSV = "rezmoss-csv"   // rezmoss/cloud-provider-ip-addresses {folder}_ips.csv
+	FormatAWSJSON    = "aws-json"      // AWS ip-ranges.json
+	FormatGCPJSON    = "gcp-json"      // Google cloud.json
+	FormatOracleJSON = "oracle-json"   // Oracle public_ip_ranges.json
+	FormatAzureJSON  = "azure-json"    // Azure ServiceTags_Public JSON
+	FormatDatacenter = "datacenter"    // jhassine datacenters.csv
+	FormatCIDRList   = "cidr-list"     // X4BNet lists_vpn ipv4.txt / ipv6.txt
+	FormatASNList    = "asn-list"      // X4BNet lists_vpn input/datacenter/ASN.txt
+	FormatIP2ASN     = "ip2asn"        // iptoasn.com ip2asn-v4/v6 TSV
+	FormatProviders  = "provider-list" // lord-alfred/ipranges lists, RFC 8805 geofeeds
+	FormatScanners   = "mass-scanner"  // maltrail mass_scanner.txt
 )
 
 // formats lists every name For accepts; Formats hands out copies.
 var formats = [...]string{
 	FormatTorList, FormatOnionoo, FormatRezmossCSV, FormatAWSJSON, FormatGCPJSON, FormatOracleJSON,
 	FormatAzureJSON, FormatDatacenter, FormatCIDRList, FormatASNList, FormatIP2ASN,
+	FormatProviders, FormatScanners,
 }
 
 // Formats returns every name For accepts.
@@ -65,6 +70,10 @@ func For(format, provider string) (Parser, error) {
 		return ASNList, nil
 	case FormatIP2ASN:
 		return IP2ASN, nil
+	case FormatProviders:
+		return ProviderList, nil
+	case FormatScanners:
+		return MassScanners, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(formats[:], ", "))
 }
@@ -99,8 +108,9 @@ func CloudProvider(name string) string {
 
 // Detect guesses the format of a file from its content (plain or
 // gzip): the JSON documents by their keys, CSVs by their header, an ip2asn
-// table by its tab-separated rows, an ASN list or a CIDR list by its first
-// line, else a list of addresses (FormatTorList). It returns "" for an
+// table by its tab-separated rows, an ASN list, a mass-scanner list
+// ("address # name"), a geofeed (a comma) or a CIDR list by its first line,
+// else a list of addresses (FormatTorList). It returns "" for an
 // empty file or one it cannot read.
 func Detect(data []byte) string {
 	body, err := Gunzip(data)
@@ -138,6 +148,10 @@ func Detect(data []byte) string {
 		return FormatIP2ASN
 	case isASNLine(lower):
 		return FormatASNList
+	case bytes.Contains(first, []byte("#")):
+		return FormatScanners
+	case isGeofeedLine(first):
+		return FormatProviders
 	case bytes.Contains(first, []byte("/")):
 		return FormatCIDRList
 	case len(first) > 0:
@@ -157,6 +171,14 @@ func firstLine(b []byte) []byte {
 		}
 	}
 	return nil
+}
+
+// isGeofeedLine reports whether a line is an RFC 8805 row: a prefix, a
+// comma, more fields.
+func isGeofeedLine(line []byte) bool {
+	prefix, _, ok := bytes.Cut(line, []byte(","))
+	_, valid := ipx.ParsePrefix(string(prefix))
+	return ok && valid
 }
 
 // isASNLine reports whether a (lower-case) line is "as64500 …" or a bare

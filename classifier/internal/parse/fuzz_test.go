@@ -85,3 +85,20 @@ func FuzzDetect(f *testing.F) {
 		}
 	})
 }
+
+func FuzzProviderList(f *testing.F) {
+	fuzzParser(f, ProviderList, "ipranges/linode/ipv4_merged.txt", "ipranges/protonvpn/ipv4.txt", "ipranges/linode/geofeed.csv")
+}
+func FuzzMassScanners(f *testing.F) { fuzzParser(f, MassScanners, "maltrail/mass_scanner.txt") }
+
+// ScannerName never panics and yields only tag-safe text.
+func FuzzScannerName(f *testing.F) {
+	for _, s := range []string{"censys.io", "kiwi.census.shodan.io.", "ANSSI", "x.ac.uk", ".", "1.2.3.4"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := ScannerName(s)
+		require.Regexp(t, `^[a-z0-9-]*$`, n)
+		require.LessOrEqual(t, len(n), maxScannerName)
+	})
+}

@@ -44,7 +44,9 @@ __all__ = ["register"]
 
 _CHUNK = 10_000  # stdin is classified this many lines per engine call
 
-_TABLE_COLUMNS = ("ip", "ip_type", "provider", "region", "service", "confidence", "source", "matched_prefix", "stale")
+_TABLE_COLUMNS = (
+    "ip", "ip_type", "provider", "region", "service", "confidence", "source", "matched_prefix", "stale", "tags",
+)  # fmt: skip
 _CSV_COLUMNS = (
     "ip",
     "ip_type",
@@ -64,6 +66,8 @@ _CSV_COLUMNS = (
     "cache_tier",
     "country",
     "asn_source",
+    "tags",  # comma-separated
+    "evidence",  # a JSON list of objects
 )
 
 
@@ -117,6 +121,10 @@ def _cell(value: Any, table: bool = False) -> str:
         return str(value.isoformat())
     if hasattr(value, "value"):
         return str(value.value)
+    if isinstance(value, (list, tuple)):
+        if value and isinstance(value[0], dict):
+            return json.dumps(value)
+        return ",".join(str(v) for v in value)
     return str(value)
 
 

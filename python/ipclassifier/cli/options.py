@@ -43,6 +43,9 @@ _GLOBAL_OPTIONS: Tuple[Tuple[str, str, str], ...] = (
     ("--hosting-asn-url", "URL", "X4BNet list of hosting ASNs (ASN.txt)"),
     ("--asn-v4-url", "URL", "iptoasn ip2asn-v4.tsv(.gz)"),
     ("--asn-v6-url", "URL", "iptoasn ip2asn-v6.tsv(.gz)"),
+    ("--ipranges-base-url", "URL", "base of lord-alfred/ipranges (providers' own lists)"),
+    ("--scanner-url", "URL", "maltrail mass_scanner.txt (known scanners: tags only)"),
+    ("--vpn-base-url", "URL", "base of the X4BNet VPN ipv4.txt/ipv6.txt"),
     (
         "--cloud-providers",
         "LIST",

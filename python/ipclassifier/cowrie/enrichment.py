@@ -247,7 +247,10 @@ def classification_record(
     The upstream keys (``ip_type``, ``provider``, ``confidence``, ``source``,
     ``classified_at``) first, then the evidence (region, service,
     matched_prefix, snapshot, snapshot_at, data_age_seconds, stale), the AS
-    inputs the engine used (asn, as_name, asn_source), what this pass gave
+    inputs the engine used (asn, as_name, asn_source), the tags (``tor_exit``,
+    ``scanner:censys``, …; the evidence list is not stored: it would add a
+    few hundred bytes to every session and the classifier gives it again),
+    what this pass gave
     it (input_asn, input_as_name) and where that came from (input_source:
     maxmind, cymru or current_asn), and ``checked_at``: when this pass stored the answer (the
     24-hour freshness rule uses it; ``classified_at`` may be older when the
@@ -255,6 +258,7 @@ def classification_record(
     """
     d = answer.to_dict()
     d.pop("ip", None)
+    d.pop("evidence", None)
     tier = d.pop("cache_tier", None)
     record: Dict[str, Any] = {
         "ip_type": d.pop("ip_type"),
