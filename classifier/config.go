@@ -64,10 +64,18 @@ type Config struct {
 	// fetch them. Default: $IPCLASSIFIER_DISABLED_SOURCES, comma-separated.
 	DisabledSources []string `json:"disabled_sources,omitempty"`
 
-	// NoASNProfile turns the AS profile off (see SourceASNProfile): an ASN
-	// that no list names and whose AS name says nothing is then unknown.
-	// Default: false (profile on), unless $IPCLASSIFIER_NO_ASN_PROFILE is
-	// set to a true value (1, true, yes).
+	// ASNProfile turns the AS profile on (see SourceASNProfile): an ASN
+	// that no list names and whose AS name says nothing is then labelled
+	// by how much it looks like the networks the engine can label. Default:
+	// false (profile off: such an ASN is unknown), unless
+	// $IPCLASSIFIER_ASN_PROFILE is set to a true value (1, true, yes). It is
+	// off by default because its answers were right only about half the
+	// time on the IPv4 ranges of bgp.tools-tagged networks
+	// (docs/validation.md).
+	ASNProfile bool `json:"asn_profile,omitempty"`
+	// NoASNProfile keeps the AS profile off even when ASNProfile or the
+	// environment turn it on; also $IPCLASSIFIER_NO_ASN_PROFILE (a true
+	// value). It is what turned the profile off when it was on by default.
 	NoASNProfile bool `json:"no_asn_profile,omitempty"`
 
 	// FirstParty lists the providers (aws, gcp, oracle, azure) whose own
@@ -208,12 +216,8 @@ func (c Config) WithDefaults() Config {
 			}
 		}
 	}
-	if !c.NoASNProfile {
-		switch strings.ToLower(strings.TrimSpace(getenv("IPCLASSIFIER_NO_ASN_PROFILE"))) {
-		case "1", "true", "yes":
-			c.NoASNProfile = true
-		}
-	}
+	c.ASNProfile = c.ASNProfile || envTrue(getenv("IPCLASSIFIER_ASN_PROFILE"))
+	c.NoASNProfile = c.NoASNProfile || envTrue(getenv("IPCLASSIFIER_NO_ASN_PROFILE"))
 	setStr(&c.UserAgent, "IPCLASSIFIER_USER_AGENT", "ipclassifier/"+Version)
 	setSec := func(p *Seconds, def time.Duration) {
 		if *p <= 0 {
@@ -236,6 +240,18 @@ func (c Config) WithDefaults() Config {
 	}
 	return c
 }
+
+// envTrue reports whether an environment value says yes (1, true, yes).
+func envTrue(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes":
+		return true
+	}
+	return false
+}
+
+// profileOn reports whether the AS profile answers (see ASNProfile).
+func (c Config) profileOn() bool { return c.ASNProfile && !c.NoASNProfile }
 
 // validate reports a configuration that cannot work: an unusable source
 // URL, an unknown cloud provider in CloudLabelProviders, an unknown

@@ -61,7 +61,7 @@ const (
 	SourceDatacenter = "datacenter_community_lists"
 	SourceHostingASN = "hosting_asn_list"
 	SourceASNName    = "asn_name_heuristic"
-	SourceASNProfile = "asn_profile" // the AS profile (see Config.NoASNProfile)
+	SourceASNProfile = "asn_profile" // the AS profile (off by default: see Config.ASNProfile)
 	SourceNone       = "none"
 )
 

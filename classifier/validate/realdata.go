@@ -41,6 +41,8 @@ const (
 	RealASNamesIP2ASN  = "ip2asn names, held-out half (odd ASNs)"
 	RealResidentialV6  = "IPv6 of residential-tagged ASNs (dsl+mobile, not vpsh+cdn)"
 	RealHostingV6      = "IPv6 of hosting-tagged ASNs (vpsh+cdn, not dsl+mobile)"
+	RealResidentialV4  = "IPv4 of residential-tagged ASNs (dsl+mobile, not vpsh+cdn)"
+	RealHostingV4      = "IPv4 of hosting-tagged ASNs (vpsh+cdn, not dsl+mobile)"
 	realTorBulkOrigin  = "tor bulk exit list"
 	realTorExitsOrigin = "tor exit relays (Onionoo)"
 )
@@ -279,6 +281,24 @@ func RealDataSpec(dir string) Spec {
 		TargetSpec{Name: "the same, tuning even ASNs: datacenter or cloud", Origin: RealHostingV6 + " v6", Metric: SplitEven},
 		TargetSpec{Name: "the same, held-out odd ASNs: residential", Origin: RealResidentialV6 + " v6", Metric: SplitOdd},
 		TargetSpec{Name: "the same, held-out odd ASNs: datacenter or cloud", Origin: RealHostingV6 + " v6", Metric: SplitOdd},
+	)
+	if v4 := filepath.Join(dir, rdASNv4); exists(v4) {
+		// The same on IPv4 (the folder's IPv4 table is a reconstruction in
+		// iptoasn's format, SOURCES.md §8): reported, and the precision of
+		// each rule of the engine over all the ASN-tagged samples.
+		s.Samplers = append(s.Samplers,
+			SamplerSpec{Kind: KindASNTags, Name: RealResidentialV4, IP2ASN: v4, Tags: res, ExcludeTags: host, Type: classifier.TypeResidential, Family: "v4"},
+			SamplerSpec{Kind: KindASNTags, Name: RealHostingV4, IP2ASN: v4, Tags: host, ExcludeTags: res, Type: classifier.TypeDatacenter, Family: "v4"},
+		)
+		s.Targets = append(s.Targets,
+			TargetSpec{Name: "IPv4 of residential ASNs → residential", Origin: RealResidentialV4 + " v4"},
+			TargetSpec{Name: "IPv4 of hosting ASNs → datacenter or cloud", Origin: RealHostingV4 + " v4"},
+		)
+	}
+	s.Targets = append(s.Targets,
+		TargetSpec{Name: "precision of the AS-name heuristic's answers", Source: classifier.SourceASNName},
+		TargetSpec{Name: "precision of the hosting-ASN list's answers", Source: classifier.SourceHostingASN},
+		TargetSpec{Name: "precision of the AS profile's answers", Source: classifier.SourceASNProfile},
 	)
 	for _, fp := range realFirstParty(dir) {
 		name := "cloud " + fp.provider + " (" + filepath.Base(fp.path) + ")"

@@ -35,12 +35,15 @@ type Spec struct {
 // TargetSpec is a figure to check. Origin names a sampler origin (or a
 // truth file's), whose share of right answers is the figure (with Metric
 // "even" or "odd": the share among the truths of that half,
-// OriginScore.Halves); or ASNames names an AS-name run (its label) and
-// Metric the figure (see ASNamesScore.Metric). Min nil only reports the
-// figure.
+// OriginScore.Halves); or Source names a rule of the engine (a
+// Result.Source such as "asn_profile"), whose precision over every truth
+// is the figure (SourceScore); or ASNames names an AS-name run (its label)
+// and Metric the figure (see ASNamesScore.Metric). Min nil only reports
+// the figure.
 type TargetSpec struct {
 	Name    string   `json:"name"`
 	Origin  string   `json:"origin,omitempty"`
+	Source  string   `json:"source,omitempty"`
 	ASNames string   `json:"asn_names,omitempty"`
 	Metric  string   `json:"metric,omitempty"`
 	Min     *float64 `json:"min,omitempty"`
@@ -185,6 +188,10 @@ func checkTargets(specs []TargetSpec, out Outcome) []TargetResult {
 		r := TargetResult{Name: ts.Name, Min: ts.Min}
 		found := false
 		switch {
+		case ts.Source != "" && out.Report != nil:
+			if src, ok := out.Report.Source(ts.Source); ok {
+				r.Value, r.N, found = src.Precision, src.N, true
+			}
 		case ts.Origin != "" && out.Report != nil:
 			if o, ok := out.Report.Origin(ts.Origin); ok && ts.Metric == "" {
 				r.Value, r.N, found = o.Share, o.N, true
