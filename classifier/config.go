@@ -34,7 +34,7 @@ type Config struct {
 	// Source locations (http, https or file URLs). Defaults: the real public
 	// lists; environment overrides TOR_BULK_LIST_URL, ONIONOO_URL,
 	// CLOUD_RANGES_BASE_URL, DATACENTER_RANGES_URL, HOSTING_RANGES_BASE_URL,
-	// HOSTING_ASN_URL, ASN_V4_URL and ASN_V6_URL. CloudBaseURL is the base
+	// HOSTING_ASN_URL, ASN_V4_URL, ASN_V6_URL and PEERINGDB_URL. CloudBaseURL is the base
 	// of the rezmoss layout ({base}/{folder}/{folder}_ips.csv), one of its
 	// files, or a template naming {folder} or {provider}; DatacenterURL is
 	// the jhassine CSV itself or its repository base (+
@@ -47,6 +47,9 @@ type Config struct {
 	HostingASNURL  string `json:"hosting_asn_url,omitempty"`
 	ASNV4URL       string `json:"asn_v4_url,omitempty"`
 	ASNV6URL       string `json:"asn_v6_url,omitempty"`
+	// PeeringDBURL is PeeringDB's network list (api/net JSON): the networks
+	// that declare themselves access (Cable/DSL/ISP) or content networks.
+	PeeringDBURL string `json:"peeringdb_url,omitempty"`
 	// CloudProviders limits the cloud sources loaded (aws, azure, gcp,
 	// cloudflare, digitalocean, oracle, linode, vultr); empty means all.
 	CloudProviders []string `json:"cloud_providers,omitempty"`
@@ -93,12 +96,13 @@ type Config struct {
 
 	// Refresh intervals. Defaults: tor (bulk list and Onionoo) 1 h, cloud
 	// 24 h, jhassine datacenter list 7 d, X4BNet hosting lists (ranges and
-	// ASNs) 24 h, ip2asn tables 24 h.
+	// ASNs) 24 h, ip2asn tables 24 h, PeeringDB networks 7 d.
 	TorInterval        Seconds `json:"tor_interval,omitempty"`
 	CloudInterval      Seconds `json:"cloud_interval,omitempty"`
 	DatacenterInterval Seconds `json:"datacenter_interval,omitempty"`
 	HostingInterval    Seconds `json:"hosting_interval,omitempty"`
 	ASNInterval        Seconds `json:"asn_interval,omitempty"`
+	PeeringDBInterval  Seconds `json:"peeringdb_interval,omitempty"`
 
 	// HTTP behaviour. Defaults: 30 s timeout per attempt, 3 attempts,
 	// backoff starting at 1 s and doubling.
@@ -185,6 +189,7 @@ func (c Config) WithDefaults() Config {
 	setStr(&c.HostingASNURL, "HOSTING_ASN_URL", defaultHostingASNURL)
 	setStr(&c.ASNV4URL, "ASN_V4_URL", defaultASNV4URL)
 	setStr(&c.ASNV6URL, "ASN_V6_URL", defaultASNV6URL)
+	setStr(&c.PeeringDBURL, "PEERINGDB_URL", defaultPeeringDBURL)
 	fp := c.FirstParty
 	c.FirstParty = nil
 	for _, p := range fp {
@@ -229,6 +234,7 @@ func (c Config) WithDefaults() Config {
 	setSec(&c.DatacenterInterval, 7*24*time.Hour)
 	setSec(&c.HostingInterval, 24*time.Hour)
 	setSec(&c.ASNInterval, 24*time.Hour)
+	setSec(&c.PeeringDBInterval, 7*24*time.Hour)
 	setSec(&c.HTTPTimeout, 30*time.Second)
 	setSec(&c.Backoff, time.Second)
 	setSec(&c.AutoRefreshRetry, 5*time.Minute)

@@ -48,6 +48,7 @@ func (c Config) resolveURLs() (sourceURLs, error) {
 		{"tor_url", c.TorURL}, {"onionoo_url", c.OnionooURL}, {"cloud_base_url", c.CloudBaseURL},
 		{"datacenter_url", c.DatacenterURL}, {"hosting_base_url", c.HostingBaseURL},
 		{"hosting_asn_url", c.HostingASNURL}, {"asn_v4_url", c.ASNV4URL}, {"asn_v6_url", c.ASNV6URL},
+		{"peeringdb_url", c.PeeringDBURL},
 		{"aws_ip_ranges_url", c.AWSIPRangesURL}, {"gcp_ip_ranges_url", c.GCPIPRangesURL},
 		{"oracle_ip_ranges_url", c.OracleIPRangesURL}, {"azure_service_tags_url", c.AzureServiceTagsURL},
 	} {

@@ -254,10 +254,11 @@ _PROFILE_TABLE = Path(__file__).resolve().parent.parent / "tests_go" / "testdata
 @pytest.mark.parametrize(
     "overrides, ip_type, source, confidence",
     [
-        ({}, IPType.DATACENTER, "asn_profile", 0.3),
-        ({"no_asn_profile": True}, IPType.UNKNOWN, "none", 0.0),
+        ({"asn_profile": True}, IPType.DATACENTER, "asn_profile", 0.3),
+        ({}, IPType.UNKNOWN, "none", 0.0),
+        ({"asn_profile": True, "no_asn_profile": True}, IPType.UNKNOWN, "none", 0.0),
     ],
-    ids=["profile on: a small NL network is datacenter", "no_asn_profile: unknown"],
+    ids=["asn_profile: a small NL network is datacenter", "off by default: unknown", "no_asn_profile wins"],
 )
 def test_as_profile_labels_a_network_whose_name_says_nothing(
     make_classifier: Any, overrides: Dict[str, Any], ip_type: IPType, source: str, confidence: float

@@ -118,6 +118,7 @@ def test_file_urls_work(tmp_path: Path) -> None:
         hosting_asn_url=(FIXTURES / "hosting" / "ASN.txt").as_uri(),
         asn_v4_url=(FIXTURES / "asn" / "ip2asn-v4.tsv").as_uri(),  # plain TSV is accepted too
         asn_v6_url=(FIXTURES / "asn" / "ip2asn-v6.tsv").as_uri(),
+        peeringdb_url=(FIXTURES / "peeringdb" / "net.json").as_uri(),
         cloud_providers=["aws"],
     )
     with c:

@@ -23,6 +23,7 @@ URL_VARIABLES = {
     "hosting_asn_url": "HOSTING_ASN_URL",
     "asn_v4_url": "ASN_V4_URL",
     "asn_v6_url": "ASN_V6_URL",
+    "peeringdb_url": "PEERINGDB_URL",
 }
 
 

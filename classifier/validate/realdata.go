@@ -25,6 +25,7 @@ const (
 	rdHostingASN   = "lists_vpn/input/datacenter/ASN.txt"
 	rdASNv4        = "asn/ip2asn-v4.tsv.gz"
 	rdASNv6        = "asn/ip2asn-v6.tsv.gz"
+	rdPeeringDB    = "peeringdb/net.json"
 	rdASNames      = "asn-types/bgptools/asns.csv.gz"
 	rdTags         = "asn-types/bgptools/tags"
 	rdAWS          = "aws-official/ip-ranges.json"
@@ -91,6 +92,12 @@ func RealDataConfig(dir, scratch string) (classifier.Config, []string, error) {
 		ASNV6URL:       fileURL(filepath.Join(dir, rdASNv6)),
 		Attempts:       1,
 		Backoff:        0.01,
+	}
+	if pdb := filepath.Join(dir, rdPeeringDB); exists(pdb) {
+		cfg.PeeringDBURL = fileURL(pdb)
+	} else {
+		cfg.DisabledSources = append(cfg.DisabledSources, "asn/peeringdb")
+		notes = append(notes, "PeeringDB: no snapshot in the folder ("+rdPeeringDB+"), not loaded: its access and content networks are not measured.")
 	}
 	if exits := filepath.Join(dir, rdTorExits); exists(exits) {
 		doc := filepath.Join(scratch, "onionoo-details.json")

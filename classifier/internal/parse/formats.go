@@ -22,12 +22,13 @@ const (
 	FormatCIDRList   = "cidr-list"   // X4BNet lists_vpn ipv4.txt / ipv6.txt
 	FormatASNList    = "asn-list"    // X4BNet lists_vpn input/datacenter/ASN.txt
 	FormatIP2ASN     = "ip2asn"      // iptoasn.com ip2asn-v4/v6 TSV
+	FormatPeeringDB  = "peeringdb"   // PeeringDB api/net JSON
 )
 
 // formats lists every name For accepts; Formats hands out copies.
 var formats = [...]string{
 	FormatTorList, FormatOnionoo, FormatRezmossCSV, FormatAWSJSON, FormatGCPJSON, FormatOracleJSON,
-	FormatAzureJSON, FormatDatacenter, FormatCIDRList, FormatASNList, FormatIP2ASN,
+	FormatAzureJSON, FormatDatacenter, FormatCIDRList, FormatASNList, FormatIP2ASN, FormatPeeringDB,
 }
 
 // Formats returns every name For accepts.
@@ -65,6 +66,8 @@ func For(format, provider string) (Parser, error) {
 		return ASNList, nil
 	case FormatIP2ASN:
 		return IP2ASN, nil
+	case FormatPeeringDB:
+		return PeeringDBNet, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(formats[:], ", "))
 }
@@ -124,6 +127,8 @@ func Detect(data []byte) string {
 			return FormatAWSJSON
 		case doc["prefixes"] != nil:
 			return FormatGCPJSON
+		case doc["data"] != nil:
+			return FormatPeeringDB
 		}
 		return ""
 	}

@@ -43,6 +43,7 @@ _GLOBAL_OPTIONS: Tuple[Tuple[str, str, str], ...] = (
     ("--hosting-asn-url", "URL", "X4BNet list of hosting ASNs (ASN.txt)"),
     ("--asn-v4-url", "URL", "iptoasn ip2asn-v4.tsv(.gz)"),
     ("--asn-v6-url", "URL", "iptoasn ip2asn-v6.tsv(.gz)"),
+    ("--peeringdb-url", "URL", "PeeringDB network list (api/net JSON)"),
     (
         "--cloud-providers",
         "LIST",
