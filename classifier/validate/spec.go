@@ -21,10 +21,13 @@ type Spec struct {
 	// Count is the count of samplers that set none (see SamplerSpec).
 	Count int `json:"count,omitempty"`
 	// Truth lists labelled CSVs (ip,expected_type[,expected_provider]).
-	Truth    []string      `json:"truth,omitempty"`
-	Samplers []SamplerSpec `json:"samplers,omitempty"`
-	ASNames  []ASNamesSpec `json:"asn_names,omitempty"`
-	Targets  []TargetSpec  `json:"targets,omitempty"`
+	Truth []string `json:"truth,omitempty"`
+	// Addresses lists plain address lists (one a line, no truth): each is
+	// surveyed (Survey: coverage, types, sources, lists, confidence).
+	Addresses []string      `json:"addresses,omitempty"`
+	Samplers  []SamplerSpec `json:"samplers,omitempty"`
+	ASNames   []ASNamesSpec `json:"asn_names,omitempty"`
+	Targets   []TargetSpec  `json:"targets,omitempty"`
 	// RealData is a folder laid out as ../shared/data (see its SOURCES.md):
 	// Run then measures an engine of its own, loaded from that folder, not
 	// the caller's; and when the spec lists nothing to measure, it runs the
@@ -66,6 +69,7 @@ type Outcome struct {
 	RealData string         `json:"real_data,omitempty"`
 	Samples  []SampleInfo   `json:"samples,omitempty"`
 	Report   *Report        `json:"report,omitempty"`
+	Surveys  []Survey       `json:"surveys,omitempty"`
 	ASNames  []ASNamesScore `json:"asn_names,omitempty"`
 	Targets  []TargetResult `json:"targets,omitempty"`
 	// TargetsMissed counts targets with a minimum not reached (or not
@@ -91,14 +95,14 @@ func ParseSpec(data []byte) (Spec, error) {
 
 // empty reports whether the spec lists nothing to measure.
 func (s Spec) empty() bool {
-	return len(s.Truth) == 0 && len(s.Samplers) == 0 && len(s.ASNames) == 0
+	return len(s.Truth) == 0 && len(s.Addresses) == 0 && len(s.Samplers) == 0 && len(s.ASNames) == 0
 }
 
 // NeedsEngine reports whether Run needs the caller's engine for spec: it
-// does for labelled CSVs and samplers, unless spec.RealData gives an engine
-// of its own; AS-name runs score names alone.
+// does for labelled CSVs, address lists and samplers, unless spec.RealData
+// gives an engine of its own; AS-name runs score names alone.
 func (s Spec) NeedsEngine() bool {
-	return s.RealData == "" && (len(s.Truth) > 0 || len(s.Samplers) > 0)
+	return s.RealData == "" && (len(s.Truth) > 0 || len(s.Addresses) > 0 || len(s.Samplers) > 0)
 }
 
 // Run measures what spec lists against e (or, in real-data mode, against
@@ -108,7 +112,7 @@ func (s Spec) NeedsEngine() bool {
 func Run(ctx context.Context, e *classifier.Engine, spec Spec) (Outcome, error) {
 	out := Outcome{Seed: spec.Seed}
 	if e == nil && spec.NeedsEngine() {
-		return out, specErr("no engine to measure: truth and samplers need one (or real_data)")
+		return out, specErr("no engine to measure: truth, address lists and samplers need one (or real_data)")
 	}
 	if spec.RealData != "" {
 		dir, err := filepath.Abs(spec.RealData)
@@ -164,6 +168,13 @@ func Run(ctx context.Context, e *classifier.Engine, spec Spec) (Outcome, error) 
 			return out, err
 		}
 		out.Report = &rep
+	}
+	for _, path := range spec.Addresses {
+		s, err := SurveyFile(ctx, e, path)
+		if err != nil {
+			return out, err
+		}
+		out.Surveys = append(out.Surveys, s)
 	}
 	for _, a := range spec.ASNames {
 		s, err := ScoreASNames(a)
@@ -253,6 +264,9 @@ func (o Outcome) markdown() string {
 	if o.Report != nil {
 		b.WriteString(o.Report.Markdown())
 		b.WriteString("\n")
+	}
+	for _, s := range o.Surveys {
+		b.WriteString(s.Markdown())
 	}
 	if len(o.Engine) > 0 {
 		fmt.Fprintf(&b, "### Engine measured (loaded from %s)\n\n", o.RealData)
