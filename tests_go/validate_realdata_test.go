@@ -38,6 +38,8 @@ func TestValidateRealDataSuite(t *testing.T) {
 		"the same, held-out odd ASNs: datacenter or cloud": testkit.FloorHostingV6,
 		"IPv4 of residential ASNs → residential":           testkit.FloorResidentialV4,
 		"IPv4 of hosting ASNs → datacenter or cloud":       testkit.FloorHostingV4,
+		"IPv4 space of residential ASNs → residential":     testkit.FloorResidentialV4Space,
+		"IPv4 space of hosting ASNs → datacenter or cloud": testkit.FloorHostingV4Space,
 		"precision of the AS-name heuristic's answers":     testkit.FloorPrecisionASName,
 		"precision of the hosting-ASN list's answers":      testkit.FloorPrecisionHostingASN,
 	}
@@ -59,7 +61,7 @@ func TestValidateRealDataSuite(t *testing.T) {
 		assert.Positive(t, r.N, r.Name)
 	}
 	assert.Equal(t, len(floors), seen)
-	assert.Len(t, out.Targets, 4+6+2+3+7+3, "AS-name, IPv6 (all, even and odd ASNs), IPv4, rule precisions, cloud (aws, gcp, azure v4+v6, oracle v4), Tor")
+	assert.Len(t, out.Targets, 4+6+4+3+7+3, "AS-name, IPv6 (all, even and odd ASNs), IPv4 (by range and by size), rule precisions, cloud (aws, gcp, azure v4+v6, oracle v4), Tor")
 	var failed []string
 	for _, l := range out.Engine {
 		if strings.Contains(l, "failed") {

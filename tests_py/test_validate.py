@@ -247,7 +247,7 @@ def test_validate_real_data_suite(fixture_server: FixtureServer, tmp_path: Path)
     outcome = json.loads(out)
     assert rc == (1 if outcome["targets_missed"] else 0), err
     targets = {t["name"]: t for t in outcome["targets"]}
-    assert len(targets) == 25
+    assert len(targets) == 27
     for name, t in targets.items():
         if name.startswith(("aws", "gcp", "oracle", "azure", "Tor", "IPv6 of residential")):
             assert t["met"], t

@@ -44,6 +44,10 @@ const (
 	RealHostingV6      = "IPv6 of hosting-tagged ASNs (vpsh+cdn, not dsl+mobile)"
 	RealResidentialV4  = "IPv4 of residential-tagged ASNs (dsl+mobile, not vpsh+cdn)"
 	RealHostingV4      = "IPv4 of hosting-tagged ASNs (vpsh+cdn, not dsl+mobile)"
+	RealResidentialV4S = "IPv4 space of residential-tagged ASNs, by size"
+	RealHostingV4S     = "IPv4 space of hosting-tagged ASNs, by size"
+	// realSpaceCount is how many addresses the by-size samplers draw.
+	realSpaceCount = 20000
 	realTorBulkOrigin  = "tor bulk exit list"
 	realTorExitsOrigin = "tor exit relays (Onionoo)"
 )
@@ -296,10 +300,16 @@ func RealDataSpec(dir string) Spec {
 		s.Samplers = append(s.Samplers,
 			SamplerSpec{Kind: KindASNTags, Name: RealResidentialV4, IP2ASN: v4, Tags: res, ExcludeTags: host, Type: classifier.TypeResidential, Family: "v4"},
 			SamplerSpec{Kind: KindASNTags, Name: RealHostingV4, IP2ASN: v4, Tags: host, ExcludeTags: res, Type: classifier.TypeDatacenter, Family: "v4"},
+			// Per address rather than per range: a national ISP's /12 weighs
+			// what it holds.
+			SamplerSpec{Kind: KindASNTags, Name: RealResidentialV4S, IP2ASN: v4, Tags: res, ExcludeTags: host, Type: classifier.TypeResidential, Family: "v4", Count: realSpaceCount, Weight: WeightSize},
+			SamplerSpec{Kind: KindASNTags, Name: RealHostingV4S, IP2ASN: v4, Tags: host, ExcludeTags: res, Type: classifier.TypeDatacenter, Family: "v4", Count: realSpaceCount, Weight: WeightSize},
 		)
 		s.Targets = append(s.Targets,
 			TargetSpec{Name: "IPv4 of residential ASNs → residential", Origin: RealResidentialV4 + " v4"},
 			TargetSpec{Name: "IPv4 of hosting ASNs → datacenter or cloud", Origin: RealHostingV4 + " v4"},
+			TargetSpec{Name: "IPv4 space of residential ASNs → residential", Origin: RealResidentialV4S + " v4"},
+			TargetSpec{Name: "IPv4 space of hosting ASNs → datacenter or cloud", Origin: RealHostingV4S + " v4"},
 		)
 	}
 	s.Targets = append(s.Targets,
