@@ -47,7 +47,7 @@ const (
 	RealResidentialV4S = "IPv4 space of residential-tagged ASNs, by size"
 	RealHostingV4S     = "IPv4 space of hosting-tagged ASNs, by size"
 	// realSpaceCount is how many addresses the by-size samplers draw.
-	realSpaceCount = 20000
+	realSpaceCount     = 20000
 	realTorBulkOrigin  = "tor bulk exit list"
 	realTorExitsOrigin = "tor exit relays (Onionoo)"
 )

@@ -15,8 +15,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"sort"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
