@@ -164,9 +164,10 @@ func TestASNTablesPersistAndRefreshAsTheirOwnGroup(t *testing.T) {
 	e := fixture.Open(t, cfg)
 	rep, err := e.Refresh(context.Background(), classifier.GroupASN, false)
 	require.NoError(t, err)
-	require.Len(t, rep.Sources, 2)
+	require.Len(t, rep.Sources, 3)
 	assert.Equal(t, "asn/ip2asn-v4", rep.Sources[0].Source)
 	assert.Equal(t, "asn/ip2asn-v6", rep.Sources[1].Source)
+	assert.Equal(t, "asn/peeringdb", rep.Sources[2].Source)
 	for _, s := range rep.Sources {
 		assert.Equal(t, classifier.StatusUpdated, s.Status, s.Error)
 		assert.Equal(t, "asn", s.Group)

@@ -21,6 +21,7 @@ func profileEngine(t *testing.T, mutate func(*classifier.Config)) *classifier.En
 	t.Helper()
 	cfg := fixture.Config(t, fixture.Server(t).URL)
 	cfg.ASNV4URL = fixture.Server(t).URL + "/asnprofile/ip2asn-v4.tsv"
+	cfg.ASNProfile = true
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -76,23 +77,33 @@ func TestASNProfileNeverOverridesWhatTheCallerSays(t *testing.T) {
 	assert.Equal(t, classifier.TypeUnknown, r.Type, "AS64802 has a name of its own the caller did not pass, and no profile")
 }
 
-func TestASNProfileCanBeTurnedOff(t *testing.T) {
+func TestASNProfileIsOffUnlessTurnedOn(t *testing.T) {
 	tests := []struct {
-		name   string
-		mutate func(*classifier.Config)
-		env    string
+		name          string
+		mutate        func(*classifier.Config)
+		onEnv, offEnv string
+		wantProfileOn bool
 	}{
-		{"config key", func(c *classifier.Config) { c.NoASNProfile = true }, ""},
-		{"environment", nil, "1"},
+		{"default: off", func(c *classifier.Config) { c.ASNProfile = false }, "", "", false},
+		{"config key on", nil, "", "", true},
+		{"environment on", func(c *classifier.Config) { c.ASNProfile = false }, "1", "", true},
+		{"no_asn_profile wins over the config key", func(c *classifier.Config) { c.NoASNProfile = true }, "", "", false},
+		{"IPCLASSIFIER_NO_ASN_PROFILE wins over the environment", func(c *classifier.Config) { c.ASNProfile = false }, "yes", "1", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("IPCLASSIFIER_NO_ASN_PROFILE", tt.env)
+			t.Setenv("IPCLASSIFIER_ASN_PROFILE", tt.onEnv)
+			t.Setenv("IPCLASSIFIER_NO_ASN_PROFILE", tt.offEnv)
 			e := profileEngine(t, tt.mutate)
 			r := fixture.Classify(t, e, "151.100.0.7")
+			assert.Equal(t, uint32(64601), r.ASN, "the ASN is found either way")
+			if tt.wantProfileOn {
+				assert.Equal(t, classifier.TypeDatacenter, r.Type)
+				assert.Equal(t, "asn_profile", r.Source)
+				return
+			}
 			assert.Equal(t, classifier.TypeUnknown, r.Type)
 			assert.Equal(t, "none", r.Source)
-			assert.Equal(t, uint32(64601), r.ASN, "the ASN is still found")
 		})
 	}
 }

@@ -90,6 +90,6 @@ func TestDataIdentityIsTheDataAndTheRules(t *testing.T) {
 	assert.Equal(t, one.Stats().DataID, two.Stats().DataID)
 	upstream := open(func(c *classifier.Config) { c.CloudLabelProviders = []string{"aws", "azure", "gcp", "cloudflare"} })
 	assert.NotEqual(t, one.Stats().DataID, upstream.Stats().DataID)
-	noProfile := open(func(c *classifier.Config) { c.NoASNProfile = true })
-	assert.NotEqual(t, one.Stats().DataID, noProfile.Stats().DataID)
+	profile := open(func(c *classifier.Config) { c.ASNProfile = true })
+	assert.NotEqual(t, one.Stats().DataID, profile.Stats().DataID)
 }

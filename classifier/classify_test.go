@@ -180,7 +180,9 @@ func TestStatsCountAnswersPerTypeAndSource(t *testing.T) {
 	assert.Equal(t, 4+8+5+3+3+3+2+2+2+2+4+4+2+ipranges+3+11, s.Prefixes,
 		"prefix lists, Onionoo's 8 addresses, the VPN ranges and the 11 scanners included")
 	assert.Equal(t, 20+8, s.ASNRanges, "routed ranges of the ip2asn fixtures, more-specific ones split out")
-	assert.Equal(t, 7, s.HostingASNs)
+	assert.Equal(t, 7+1, s.HostingASNs, "X4BNet's list and PeeringDB's content network")
+	assert.Equal(t, 2, s.AccessASNs, "PeeringDB's access networks")
+	assert.Equal(t, 3, byName["asn/peeringdb"].Prefixes)
 	assert.EqualValues(t, 4, s.ByASNSource["ip2asn"]+s.ByASNSource["none"])
 }
 

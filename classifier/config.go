@@ -34,7 +34,7 @@ type Config struct {
 	// Source locations (http, https or file URLs). Defaults: the real public
 	// lists; environment overrides TOR_BULK_LIST_URL, ONIONOO_URL,
 	// CLOUD_RANGES_BASE_URL, DATACENTER_RANGES_URL, HOSTING_RANGES_BASE_URL,
-	// HOSTING_ASN_URL, ASN_V4_URL and ASN_V6_URL. CloudBaseURL is the base
+	// HOSTING_ASN_URL, ASN_V4_URL, ASN_V6_URL and PEERINGDB_URL. CloudBaseURL is the base
 	// of the rezmoss layout ({base}/{folder}/{folder}_ips.csv), one of its
 	// files, or a template naming {folder} or {provider}; DatacenterURL is
 	// the jhassine CSV itself or its repository base (+
@@ -56,6 +56,9 @@ type Config struct {
 	IPRangesBaseURL string `json:"ipranges_base_url,omitempty"`
 	ScannerURL      string `json:"scanner_url,omitempty"`
 	VPNBaseURL      string `json:"vpn_base_url,omitempty"`
+	// PeeringDBURL is PeeringDB's network list (api/net JSON): the networks
+	// that declare themselves access (Cable/DSL/ISP) or content networks.
+	PeeringDBURL string `json:"peeringdb_url,omitempty"`
 	// CloudProviders limits the cloud sources loaded (aws, azure, gcp,
 	// cloudflare, digitalocean, oracle, linode, vultr); empty means all.
 	CloudProviders []string `json:"cloud_providers,omitempty"`
@@ -73,10 +76,18 @@ type Config struct {
 	// fetch them. Default: $IPCLASSIFIER_DISABLED_SOURCES, comma-separated.
 	DisabledSources []string `json:"disabled_sources,omitempty"`
 
-	// NoASNProfile turns the AS profile off (see SourceASNProfile): an ASN
-	// that no list names and whose AS name says nothing is then unknown.
-	// Default: false (profile on), unless $IPCLASSIFIER_NO_ASN_PROFILE is
-	// set to a true value (1, true, yes).
+	// ASNProfile turns the AS profile on (see SourceASNProfile): an ASN
+	// that no list names and whose AS name says nothing is then labelled
+	// by how much it looks like the networks the engine can label. Default:
+	// false (profile off: such an ASN is unknown), unless
+	// $IPCLASSIFIER_ASN_PROFILE is set to a true value (1, true, yes). It is
+	// off by default because its answers were right only about half the
+	// time on the IPv4 ranges of bgp.tools-tagged networks
+	// (docs/validation.md).
+	ASNProfile bool `json:"asn_profile,omitempty"`
+	// NoASNProfile keeps the AS profile off even when ASNProfile or the
+	// environment turn it on; also $IPCLASSIFIER_NO_ASN_PROFILE (a true
+	// value). It is what turned the profile off when it was on by default.
 	NoASNProfile bool `json:"no_asn_profile,omitempty"`
 
 	// FirstParty lists the providers (aws, gcp, oracle, azure) whose own
@@ -95,7 +106,7 @@ type Config struct {
 	// Refresh intervals. Defaults: tor (bulk list and Onionoo) 1 h, cloud
 	// 24 h, jhassine datacenter list 7 d, X4BNet hosting lists (ranges,
 	// ASNs and VPN ranges) 24 h, ip2asn tables 24 h, ipranges provider
-	// lists 24 h, the mass-scanner list 24 h.
+	// lists 24 h, the mass-scanner list 24 h, PeeringDB networks 7 d.
 	TorInterval        Seconds `json:"tor_interval,omitempty"`
 	CloudInterval      Seconds `json:"cloud_interval,omitempty"`
 	DatacenterInterval Seconds `json:"datacenter_interval,omitempty"`
@@ -103,6 +114,7 @@ type Config struct {
 	ASNInterval        Seconds `json:"asn_interval,omitempty"`
 	IPRangesInterval   Seconds `json:"ipranges_interval,omitempty"`
 	ScannerInterval    Seconds `json:"scanner_interval,omitempty"`
+	PeeringDBInterval  Seconds `json:"peeringdb_interval,omitempty"`
 
 	// HTTP behaviour. Defaults: 30 s timeout per attempt, 3 attempts,
 	// backoff starting at 1 s and doubling.
@@ -192,6 +204,7 @@ func (c Config) WithDefaults() Config {
 	setStr(&c.IPRangesBaseURL, "IPRANGES_BASE_URL", defaultIPRangesBaseURL)
 	setStr(&c.ScannerURL, "MASS_SCANNER_URL", defaultScannerURL)
 	setStr(&c.VPNBaseURL, "VPN_RANGES_BASE_URL", defaultVPNBaseURL)
+	setStr(&c.PeeringDBURL, "PEERINGDB_URL", defaultPeeringDBURL)
 	fp := c.FirstParty
 	c.FirstParty = nil
 	for _, p := range fp {
@@ -223,12 +236,8 @@ func (c Config) WithDefaults() Config {
 			}
 		}
 	}
-	if !c.NoASNProfile {
-		switch strings.ToLower(strings.TrimSpace(getenv("IPCLASSIFIER_NO_ASN_PROFILE"))) {
-		case "1", "true", "yes":
-			c.NoASNProfile = true
-		}
-	}
+	c.ASNProfile = c.ASNProfile || envTrue(getenv("IPCLASSIFIER_ASN_PROFILE"))
+	c.NoASNProfile = c.NoASNProfile || envTrue(getenv("IPCLASSIFIER_NO_ASN_PROFILE"))
 	setStr(&c.UserAgent, "IPCLASSIFIER_USER_AGENT", "ipclassifier/"+Version)
 	setSec := func(p *Seconds, def time.Duration) {
 		if *p <= 0 {
@@ -242,6 +251,7 @@ func (c Config) WithDefaults() Config {
 	setSec(&c.ASNInterval, 24*time.Hour)
 	setSec(&c.IPRangesInterval, 24*time.Hour)
 	setSec(&c.ScannerInterval, 24*time.Hour)
+	setSec(&c.PeeringDBInterval, 7*24*time.Hour)
 	setSec(&c.HTTPTimeout, 30*time.Second)
 	setSec(&c.Backoff, time.Second)
 	setSec(&c.AutoRefreshRetry, 5*time.Minute)
@@ -253,6 +263,18 @@ func (c Config) WithDefaults() Config {
 	}
 	return c
 }
+
+// envTrue reports whether an environment value says yes (1, true, yes).
+func envTrue(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes":
+		return true
+	}
+	return false
+}
+
+// profileOn reports whether the AS profile answers (see ASNProfile).
+func (c Config) profileOn() bool { return c.ASNProfile && !c.NoASNProfile }
 
 // validate reports a configuration that cannot work: an unusable source
 // URL, an unknown cloud provider in CloudLabelProviders, an unknown

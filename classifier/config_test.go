@@ -29,6 +29,7 @@ func TestWithDefaultsReadsEveryOverrideThroughLookupEnv(t *testing.T) {
 		"AWS_IP_RANGES_URL":             "http://host/ip-ranges.json",
 		"IPCLASSIFIER_DISABLED_SOURCES": "tor/onionoo, asn/ip2asn-v6",
 		"IPCLASSIFIER_NO_ASN_PROFILE":   "yes",
+		"IPCLASSIFIER_ASN_PROFILE":      "1",
 		"IPCLASSIFIER_USER_AGENT":       "sensor-7",
 	})}.WithDefaults()
 	assert.Equal(t, "/srv/ipc", c.DataDir)
@@ -44,6 +45,7 @@ func TestWithDefaultsReadsEveryOverrideThroughLookupEnv(t *testing.T) {
 	assert.Equal(t, []string{"aws"}, c.FirstParty, "a first-party URL in the environment selects its provider")
 	assert.Equal(t, []string{"tor/onionoo", "asn/ip2asn-v6"}, c.DisabledSources)
 	assert.True(t, c.NoASNProfile)
+	assert.True(t, c.ASNProfile)
 	assert.Equal(t, "sensor-7", c.UserAgent)
 }
 

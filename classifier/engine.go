@@ -93,7 +93,7 @@ func Open(cfg Config) (*Engine, error) {
 	for _, name := range damaged {
 		e.stats.damaged(name)
 	}
-	e.idx.Store(buildView(e.sources, e.current, e.names, !e.cfg.NoASNProfile))
+	e.idx.Store(buildView(e.sources, e.current, e.names, e.cfg.profileOn()))
 	e.publishMetas()
 	if len(e.current) > 0 {
 		debug.FreeOSMemory() // the snapshots' parsing garbage: see Refresh

@@ -26,6 +26,7 @@ func fixtureConfig(dataDir string) classifier.Config {
 		HostingASNURL:  base + "/hosting/ASN.txt",
 		ASNV4URL:       base + "/asn/ip2asn-v4.tsv.gz",
 		ASNV6URL:       base + "/asn/ip2asn-v6.tsv",
+		PeeringDBURL:   base + "/peeringdb/net.json",
 	}
 }
 

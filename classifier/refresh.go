@@ -142,7 +142,7 @@ func (e *Engine) refreshLocked(ctx context.Context, group string, todo []int, fo
 		// so a refused download costs no rebuild either.
 		e.idx.Store(e.idx.Load().restamped(e.sources, e.current))
 	case changed:
-		e.idx.Store(buildView(e.sources, e.current, e.names, !e.cfg.NoASNProfile))
+		e.idx.Store(buildView(e.sources, e.current, e.names, e.cfg.profileOn()))
 	}
 	if changed {
 		// The downloads (refused ones too), the parsers' garbage and the old

@@ -27,6 +27,7 @@ const (
 	defaultIPRangesBaseURL = "https://raw.githubusercontent.com/lord-alfred/ipranges/main"
 	defaultScannerURL      = "https://raw.githubusercontent.com/stamparm/maltrail/master/trails/static/mass_scanner.txt"
 	defaultVPNBaseURL      = "https://raw.githubusercontent.com/X4BNet/lists_vpn/main/output/vpn"
+	defaultPeeringDBURL    = "https://www.peeringdb.com/api/net"
 )
 
 // Tags an answer can carry beyond its type (Result.Tags); a source of
@@ -102,7 +103,9 @@ const (
 	kindPrefixes sourceKind = iota
 	// kindASNList is a list of ASNs: an address announced by one of them
 	// (by the caller's ASN or the ip2asn table) gets the source's Type, at
-	// ConfidenceHostingASN.
+	// ConfidenceHostingASN. A list whose parser also yields access networks
+	// (PeeringDB's) answers those TypeResidential, at ConfidenceAccessASN,
+	// and overrules the sources marked WholeASN for them.
 	kindASNList
 	// kindASNTable is an IP-to-ASN table: it labels nothing itself; it
 	// gives every answer its ASN, AS name and country when the caller did
@@ -131,6 +134,11 @@ type source struct {
 	// in ':' is completed by the matched entry's provider (the scanner's
 	// name), or loses the ':' when the entry names none.
 	Tag string
+	// WholeASN marks a list built from whole networks (every range of an
+	// ASN it deems hosting) rather than from the operator's own
+	// publication: a network that declares itself an access network
+	// (PeeringDB Cable/DSL/ISP) overrules it.
+	WholeASN bool
 }
 
 // label returns the Result.Source text for answers from s.
@@ -223,18 +231,21 @@ func (c Config) sources() []source {
 	for _, v := range []string{"ipv4", "ipv6"} {
 		out = append(out, source{
 			Name: "datacenter/x4bnet-" + v, Group: GroupDatacenter, Type: TypeDatacenter,
-			URL: hosting + "/" + v + ".txt", Interval: c.HostingInterval.D(), Parse: parse.CIDRList,
+			URL: hosting + "/" + v + ".txt", Interval: c.HostingInterval.D(), Parse: parse.CIDRList, WholeASN: true,
 		})
 	}
 	out = append(out, source{
 		Name: "datacenter/x4bnet-asn", Group: GroupDatacenter, Kind: kindASNList, Type: TypeDatacenter,
-		URL: c.HostingASNURL, Interval: c.HostingInterval.D(), Parse: parse.ASNList,
+		URL: c.HostingASNURL, Interval: c.HostingInterval.D(), Parse: parse.ASNList, WholeASN: true,
 	}, source{
 		Name: "asn/ip2asn-v4", Group: GroupASN, Kind: kindASNTable, URL: c.ASNV4URL,
 		Interval: c.ASNInterval.D(), Parse: parse.IP2ASN,
 	}, source{
 		Name: "asn/ip2asn-v6", Group: GroupASN, Kind: kindASNTable, URL: c.ASNV6URL,
 		Interval: c.ASNInterval.D(), Parse: parse.IP2ASN,
+	}, source{
+		Name: "asn/peeringdb", Group: GroupASN, Kind: kindASNList, Type: TypeDatacenter,
+		URL: c.PeeringDBURL, Interval: c.PeeringDBInterval.D(), Parse: parse.PeeringDBNet,
 	})
 	return slices.DeleteFunc(out, func(s source) bool { return slices.Contains(c.DisabledSources, s.Name) })
 }

@@ -19,10 +19,12 @@ type Stats struct {
 	ByASNSource map[string]int64 `json:"by_asn_source"`
 	// Prefixes counts the prefixes of the range lists, ASNRanges the routed
 	// ranges of the ip2asn tables, HostingASNs the ASNs of the hosting-ASN
-	// lists.
+	// lists (PeeringDB's content networks included), AccessASNs the
+	// networks that declare themselves access networks (PeeringDB).
 	Prefixes    int           `json:"prefixes"`
 	ASNRanges   int           `json:"asn_ranges"`
 	HostingASNs int           `json:"hosting_asns"`
+	AccessASNs  int           `json:"access_asns"`
 	Sources     []SourceStats `json:"sources"`
 	Cache       CacheStats    `json:"cache"`
 	// DataID names the data answers are computed from now (see
@@ -79,6 +81,7 @@ type counters struct {
 func (c *counters) init(sources []source) {
 	c.bySource = map[string]*atomic.Int64{
 		SourceASNName: new(atomic.Int64), SourceASNProfile: new(atomic.Int64), SourceNone: new(atomic.Int64),
+		SourceAccessASN: new(atomic.Int64),
 	}
 	c.refresh = map[string]*[4]atomic.Int64{}
 	for _, s := range sources {
@@ -128,6 +131,8 @@ func (c *counters) countFrom(r *Result, from int) {
 		n = c.bySource[SourceASNProfile]
 	case from == fromNothing:
 		n = c.noSource
+	case from == fromAccess:
+		n = c.bySource[SourceAccessASN]
 	}
 	if n != nil {
 		n.Add(1)
@@ -219,7 +224,8 @@ func (e *Engine) Stats() Stats {
 		case kindASNTable:
 			s.ASNRanges += info.prefixes
 		case kindASNList:
-			s.HostingASNs += info.prefixes
+			s.HostingASNs += info.prefixes - info.access
+			s.AccessASNs += info.access
 		default:
 			s.Prefixes += info.prefixes
 		}

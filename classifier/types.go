@@ -51,6 +51,11 @@ const (
 	// ASN is on a hosting-ASN list: below the prefix lists, since a hoster's
 	// ASN may also carry some office or access space.
 	ConfidenceHostingASN = 0.6
+	// ConfidenceAccessASN is a residential answer because the announcing
+	// network declares itself an access network (PeeringDB Cable/DSL/ISP):
+	// the operator's own word, but some such networks also sell business
+	// lines and colocation.
+	ConfidenceAccessASN = 0.7
 	// ConfidenceASNProfile is the confidence of an AS-profile answer: the
 	// lowest of any label, below the AS-name heuristic's (0.5 to 0.8).
 	ConfidenceASNProfile = 0.3
@@ -60,8 +65,9 @@ const (
 	SourceCloudPrefx = "cloud_ranges_" // followed by the provider, e.g. cloud_ranges_aws
 	SourceDatacenter = "datacenter_community_lists"
 	SourceHostingASN = "hosting_asn_list"
+	SourceAccessASN  = "access_asn_list" // a network that declares itself an access network (PeeringDB)
 	SourceASNName    = "asn_name_heuristic"
-	SourceASNProfile = "asn_profile"       // the AS profile (see Config.NoASNProfile)
+	SourceASNProfile = "asn_profile"       // the AS profile (off by default: see Config.ASNProfile)
 	SourceScanners   = "mass_scanner_list" // a scanner list: it tags, never decides (Evidence.Source only)
 	SourceNone       = "none"
 )

@@ -49,6 +49,7 @@ func (c Config) resolveURLs() (sourceURLs, error) {
 		{"datacenter_url", c.DatacenterURL}, {"hosting_base_url", c.HostingBaseURL},
 		{"hosting_asn_url", c.HostingASNURL}, {"asn_v4_url", c.ASNV4URL}, {"asn_v6_url", c.ASNV6URL},
 		{"ipranges_base_url", c.IPRangesBaseURL}, {"scanner_url", c.ScannerURL}, {"vpn_base_url", c.VPNBaseURL},
+		{"peeringdb_url", c.PeeringDBURL},
 		{"aws_ip_ranges_url", c.AWSIPRangesURL}, {"gcp_ip_ranges_url", c.GCPIPRangesURL},
 		{"oracle_ip_ranges_url", c.OracleIPRangesURL}, {"azure_service_tags_url", c.AzureServiceTagsURL},
 	} {

@@ -34,6 +34,8 @@ type srcInfo struct {
 	staleAfter time.Duration
 	prefixes   int
 	tag        string // source.Tag
+	access     int    // of prefixes, the access networks (PeeringDB Cable/DSL/ISP)
+	wholeASN   bool   // source.WholeASN: an access network's declaration overrules it
 }
 
 // view is everything an answer is made from, as of one refresh: the prefix
@@ -47,6 +49,7 @@ type view struct {
 	srcs      []srcInfo
 	asnTables []asn.TableRef // in source order: the first that knows an address answers
 	hosting   []asnSetRef
+	access    []asnSetRef // networks that declare themselves access networks
 	profile   asn.Profile // nil when disabled or not learnable
 	// dataID names the data every answer of this view is computed from:
 	// see dataIdentity. A cached answer is served only under the dataID it
@@ -98,6 +101,7 @@ type asnSetRef struct {
 type loaded struct {
 	entries   []parse.Entry
 	asns      asn.Set
+	access    asn.Set
 	table     *asn.Table
 	fetchedAt time.Time
 	failed    bool // the newest refresh attempt failed
@@ -112,12 +116,12 @@ type loaded struct {
 // loadedFrom keeps what a parser yielded from size uncompressed bytes whose
 // SHA-256 is sum.
 func loadedFrom(p parse.Parsed, size int, fetchedAt time.Time, failed bool, sum string) loaded {
-	return loaded{entries: p.Entries, asns: p.ASNs, table: p.Table, fetchedAt: fetchedAt, failed: failed, bytes: size, sha256: sum}
+	return loaded{entries: p.Entries, asns: p.ASNs, access: p.Access, table: p.Table, fetchedAt: fetchedAt, failed: failed, bytes: size, sha256: sum}
 }
 
 // size counts the prefixes, ASNs or ranges held.
 func (l loaded) size() int {
-	n := len(l.entries) + len(l.asns)
+	n := len(l.entries) + len(l.asns) + len(l.access)
 	if l.table != nil {
 		n += l.table.Len()
 	}
@@ -138,6 +142,7 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 		ix.srcs = append(ix.srcs, srcInfo{
 			name: s.Name, label: s.label(), fetchedAt: d.fetchedAt, stale: d.failed || d.baseline,
 			baseline: d.baseline, staleAfter: s.staleAfter(), prefixes: d.size(), tag: s.Tag,
+			access: len(d.access), wholeASN: s.WholeASN,
 		})
 		switch s.Kind {
 		case kindASNTable:
@@ -148,6 +153,9 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 		case kindASNList:
 			if len(d.asns) > 0 {
 				ix.hosting = append(ix.hosting, asnSetRef{d.asns, si})
+			}
+			if len(d.access) > 0 {
+				ix.access = append(ix.access, asnSetRef{d.access, si})
 			}
 			continue
 		}
@@ -210,7 +218,9 @@ func (v *view) restamped(sources []source, data map[string]loaded) *view {
 // equal data: the same arrays).
 func sameLoaded(a, b loaded) bool {
 	return a.table == b.table && len(a.entries) == len(b.entries) && len(a.asns) == len(b.asns) &&
-		(len(a.entries) == 0 || &a.entries[0] == &b.entries[0]) && (len(a.asns) == 0 || &a.asns[0] == &b.asns[0])
+		len(a.access) == len(b.access) &&
+		(len(a.entries) == 0 || &a.entries[0] == &b.entries[0]) && (len(a.asns) == 0 || &a.asns[0] == &b.asns[0]) &&
+		(len(a.access) == 0 || &a.access[0] == &b.access[0])
 }
 
 func typeSlot(t IPType) int {
@@ -274,8 +284,10 @@ func (ix *view) fromSource(r *Result, si int, now time.Time) {
 }
 
 // classify answers for addr: the prefix lists (tor, cloud, datacenter), then
-// the hosting-ASN lists, then the AS-name heuristic, then the AS profile,
-// else unknown.
+// the networks that declare themselves access networks, then the
+// hosting-ASN lists, then the AS-name heuristic, then the AS profile, else
+// unknown. An access network's declaration overrules the lists built from
+// whole ASNs (source.WholeASN), prefix lists included.
 func (ix *view) classify(addr netip.Addr, callerASN uint32, callerName string, now time.Time) Result {
 	var r Result
 	ix.answer(&r, addr, addr.String(), callerASN, callerName, now)
@@ -288,12 +300,13 @@ const (
 	fromASName  = -1 - iota // the AS-name heuristic
 	fromProfile             // the AS profile
 	fromNothing             // unknown
+	fromAccess              // a network's declaration as an access network (Snapshot names its list)
 )
 
 // answer is classify into *r (overwritten whole) for callers that already
 // have the canonical text of addr (text, which becomes Result.IP). It
 // returns the position in srcs of the source that decided, or fromASName,
-// fromProfile or fromNothing, for the engine's counters.
+// fromProfile, fromNothing or fromAccess, for the engine's counters.
 func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32, callerName string, now time.Time) int {
 	a := ix.resolveASN(addr, callerASN, callerName)
 	*r = Result{
@@ -301,8 +314,9 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 		ASN: a.asn, ASName: a.name, Country: a.country, ASNSource: a.source,
 	}
 	set := ix.prefixes.SetOf(addr)
+	access := ix.accessSrc(a.asn)
 	ix.evidenceOf(r, set, a)
-	if e, ok := ix.prefixes.First(set); ok && e.Slot < tagSlot {
+	if e, ok := ix.decidingEntry(set, access >= 0); ok {
 		typ := listTypes[e.Slot]
 		r.Type = typ
 		r.Provider, r.Region, r.Service = e.Provider, e.Region, e.Service
@@ -319,6 +333,15 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 			r.Confidence = ConfidenceDatacenter
 		}
 		return e.Src
+	}
+	if access >= 0 {
+		r.Type = TypeResidential
+		r.Provider = a.name
+		r.Confidence = ConfidenceAccessASN
+		r.Source = SourceAccessASN
+		r.MatchedPrefix = "AS" + strconv.FormatUint(uint64(a.asn), 10)
+		ix.fromSource(r, access, now)
+		return fromAccess
 	}
 	if a.asn != 0 {
 		for _, h := range ix.hosting {
@@ -395,7 +418,8 @@ func (ix *view) evidenceOf(r *Result, set int32, a asnOf) {
 
 // buildEvidence makes the evidence and tags of an address: the prefix
 // lists holding it (matches, as Index.Matches orders them), then the
-// ASN-level sources with a verdict on a's network.
+// ASN-level sources with a verdict on a's network (hosting-ASN lists, an
+// access declaration, the AS-name rules, the AS profile).
 func (ix *view) buildEvidence(r *evidenceVal, matches []*index.Entry, a asnOf) {
 	for _, m := range matches {
 		src := &ix.srcs[m.Src]
@@ -426,6 +450,12 @@ func (ix *view) buildEvidence(r *evidenceVal, matches []*index.Entry, a asnOf) {
 			}
 		}
 	}
+	if src := ix.accessSrc(a.asn); src >= 0 {
+		r.evidence = append(r.evidence, Evidence{
+			Source: SourceAccessASN, Snapshot: ix.srcs[src].name, Type: TypeResidential, Provider: a.name,
+			MatchedPrefix: "AS" + strconv.FormatUint(uint64(a.asn), 10), Tag: ix.srcs[src].tag,
+		})
+	}
 	if m := ix.asName(a); m != nil {
 		ev := Evidence{Source: SourceASNName, Type: typeOfKind[m.Kind], Provider: a.name, MatchedPrefix: m.Evidence()}
 		if a.table >= 0 {
@@ -444,6 +474,41 @@ func (ix *view) buildEvidence(r *evidenceVal, matches []*index.Entry, a asnOf) {
 			r.tags = append(r.tags, ev.Tag)
 		}
 	}
+}
+
+// decidingEntry is the prefix list entry that decides an address of set:
+// the first (by type priority, most specific first) that is not a tag-only
+// list, skipping the lists built from whole ASNs when the network declares
+// itself an access network (access).
+func (ix *view) decidingEntry(set int32, access bool) (*index.Entry, bool) {
+	e, ok := ix.prefixes.First(set)
+	if !ok || e.Slot >= tagSlot {
+		return nil, false
+	}
+	if !access || !ix.srcs[e.Src].wholeASN {
+		return e, true
+	}
+	var buf [8]*index.Entry
+	for _, m := range ix.prefixes.Members(set, buf[:0]) {
+		if m.Slot < tagSlot && !ix.srcs[m.Src].wholeASN {
+			return m, true
+		}
+	}
+	return nil, false
+}
+
+// accessSrc returns the position in srcs of the first list that names asn
+// an access network, or -1 (also for asn 0).
+func (ix *view) accessSrc(asn uint32) int {
+	if asn == 0 {
+		return -1
+	}
+	for _, ref := range ix.access {
+		if ref.set.Has(asn) {
+			return ref.src
+		}
+	}
+	return -1
 }
 
 // typeOfKind is the label each kind of network the AS-name rules and the AS

@@ -29,8 +29,8 @@ export AWS_IP_RANGES_URL="$base/aws-official/ip-ranges.json"
 export GCP_IP_RANGES_URL="$base/gcp-official/cloud.json"
 export ORACLE_IP_RANGES_URL="$base/oracle-official/public_ip_ranges.json"
 export AZURE_SERVICE_TAGS_URL="$base/azure-official/ServiceTags_Public.2026-05-06.json.gz"
-# The mirror has no Onionoo document and no linode CSV.
-export IPCLASSIFIER_DISABLED_SOURCES="tor/onionoo,cloud/linode"
+# The mirror has no Onionoo document, no linode CSV and no PeeringDB snapshot.
+export IPCLASSIFIER_DISABLED_SOURCES="tor/onionoo,cloud/linode,asn/peeringdb"
 export PYTHONPATH="$root/python${PYTHONPATH:+:$PYTHONPATH}"
 "$py" -m ipclassifier --data-dir "$work" refresh all --summary || true
 "$py" -m ipclassifier --data-dir "$work" classify - < "${EXAMPLE:-$root/examples/attackers.txt}"

@@ -42,7 +42,7 @@ var hostileScenarios = []struct {
 	{"endless bodies for every source", classifier.GroupAll, func(c *classifier.Config, b string) {
 		c.TorURL, c.OnionooURL, c.CloudBaseURL = b+"/endless", b+"/endless", b+"/endless"
 		c.DatacenterURL, c.HostingBaseURL, c.HostingASNURL = b+"/endless", b+"/endless", b+"/endless"
-		c.ASNV4URL, c.ASNV6URL = b+"/endless", b+"/endless"
+		c.ASNV4URL, c.ASNV6URL, c.PeeringDBURL = b+"/endless", b+"/endless", b+"/endless"
 	}, false},
 	{"endless body as the tor list, first download", classifier.GroupTor, func(c *classifier.Config, b string) { c.TorURL = b + "/endless" }, true},
 	{"gzip bomb as ip2asn-v4, first download", classifier.GroupASN, func(c *classifier.Config, b string) { c.ASNV4URL = b + "/bomb.tsv.gz" }, true},

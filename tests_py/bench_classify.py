@@ -402,6 +402,7 @@ def main() -> int:
             # no Onionoo snapshot in the folder: fails fast against the local server
             onionoo_url=f"{url}/tor/onionoo-details.json",
             cloud_providers=providers(),
+            disabled_sources=["asn/peeringdb"],  # no PeeringDB snapshot in the folder
             attempts=1,
         )
         c = create_ip_classifier(enable_cache=False, **source_opts)

@@ -38,7 +38,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(PYTHON_DIR), os.envir
 for _var in (
     "TOR_BULK_LIST_URL", "ONIONOO_URL", "CLOUD_RANGES_BASE_URL", "DATACENTER_RANGES_URL", "HOSTING_RANGES_BASE_URL",
     "HOSTING_ASN_URL", "ASN_V4_URL", "ASN_V6_URL", "AWS_IP_RANGES_URL", "GCP_IP_RANGES_URL", "ORACLE_IP_RANGES_URL",
-    "AZURE_SERVICE_TAGS_URL", "IPCLASSIFIER_DATA_DIR",
+    "AZURE_SERVICE_TAGS_URL", "PEERINGDB_URL", "IPCLASSIFIER_DATA_DIR", "IPCLASSIFIER_ASN_PROFILE",
 ):  # fmt: skip
     os.environ.pop(_var, None)
 # No background downloads behind a test's back: the tests of the background
@@ -147,6 +147,7 @@ class FixtureServer:
             "ipranges_base_url": f"{self.url}/ipranges",
             "scanner_url": f"{self.url}/maltrail/mass_scanner.txt",
             "vpn_base_url": f"{self.url}/vpn",
+            "peeringdb_url": f"{self.url}/peeringdb/net.json",
         }
 
     def cli_options(self, data_dir: Path) -> List[str]:

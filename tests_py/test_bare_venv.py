@@ -60,7 +60,7 @@ def test_classify_refresh_stats_and_cache_need_no_third_party_package(
     data = tmp_path / "data"
     p = bare.ipclassifier(fixture_server, data, "refresh", "--summary")
     assert p.returncode == 0, p.stderr
-    assert "35 updated" in p.stdout  # 11 lists + 22 provider lists + 2 VPN lists + the scanners
+    assert "36 updated" in p.stdout  # 12 lists + 22 provider lists + 2 VPN lists + the scanners
     p = bare.ipclassifier(fixture_server, data, "classify", "-f", "jsonl", "185.220.101.1", "1.1.1.1")
     assert p.returncode == 0, p.stderr
     answers = [json.loads(line) for line in p.stdout.splitlines()]

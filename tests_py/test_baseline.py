@@ -29,6 +29,7 @@ OFFLINE = {
         "hosting_asn_url",
         "asn_v4_url",
         "asn_v6_url",
+        "peeringdb_url",
     )
 }
 

@@ -111,6 +111,16 @@ def test_hosting_asn_address_is_datacenter(loaded: Any) -> None:
     assert 0.0 < r.confidence < 0.75
 
 
+def test_a_network_that_declares_itself_an_access_network_is_residential(loaded: Any) -> None:
+    # fixtures/peeringdb/net.json: AS65200 "Cable/DSL/ISP", AS65201 "Content".
+    r = loaded.classify("203.0.113.9", asn=65200)
+    assert (r.ip_type, r.source, r.confidence, r.matched_prefix) == (
+        IPType.RESIDENTIAL, "access_asn_list", 0.7, "AS65200")
+    assert r.snapshot == "asn/peeringdb"
+    r = loaded.classify("203.0.113.9", asn=65201)
+    assert (r.ip_type, r.source, r.confidence) == (IPType.DATACENTER, "hosting_asn_list", 0.6)
+
+
 def test_onionoo_exit_addresses_are_tor(loaded: Any) -> None:
     v6 = loaded.classify("2a0b:f4c2:2::1")
     assert (v6.ip_type, v6.source, v6.snapshot) == (IPType.TOR, "tor_bulk_list", "tor/onionoo")
@@ -254,10 +264,11 @@ _PROFILE_TABLE = Path(__file__).resolve().parent.parent / "tests_go" / "testdata
 @pytest.mark.parametrize(
     "overrides, ip_type, source, confidence",
     [
-        ({}, IPType.DATACENTER, "asn_profile", 0.3),
-        ({"no_asn_profile": True}, IPType.UNKNOWN, "none", 0.0),
+        ({"asn_profile": True}, IPType.DATACENTER, "asn_profile", 0.3),
+        ({}, IPType.UNKNOWN, "none", 0.0),
+        ({"asn_profile": True, "no_asn_profile": True}, IPType.UNKNOWN, "none", 0.0),
     ],
-    ids=["profile on: a small NL network is datacenter", "no_asn_profile: unknown"],
+    ids=["asn_profile: a small NL network is datacenter", "off by default: unknown", "no_asn_profile wins"],
 )
 def test_as_profile_labels_a_network_whose_name_says_nothing(
     make_classifier: Any, overrides: Dict[str, Any], ip_type: IPType, source: str, confidence: float

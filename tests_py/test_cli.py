@@ -33,7 +33,7 @@ def test_refresh_prints_one_line_per_source_and_exits_0(fixture_server: Any, tmp
     lines = p.stdout.splitlines()
     assert any(line.startswith("tor ") and "updated" in line for line in lines)
     assert any(line.startswith("cloud/aws") for line in lines)
-    assert lines[-1].startswith("35 sources, 0 failed")
+    assert lines[-1].startswith("36 sources, 0 failed")
 
 
 def test_refresh_exits_1_when_a_source_fails(fixture_server: Any, tmp_path: Path) -> None:

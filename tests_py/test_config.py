@@ -121,6 +121,7 @@ def test_file_urls_work(tmp_path: Path) -> None:
         ipranges_base_url=(FIXTURES / "ipranges").as_uri(),
         scanner_url=(FIXTURES / "maltrail" / "mass_scanner.txt").as_uri(),
         vpn_base_url=(FIXTURES / "vpn").as_uri(),
+        peeringdb_url=(FIXTURES / "peeringdb" / "net.json").as_uri(),
         cloud_providers=["aws"],
     )
     with c:

@@ -26,6 +26,7 @@ URL_VARIABLES = {
     "ipranges_base_url": "IPRANGES_BASE_URL",
     "scanner_url": "MASS_SCANNER_URL",
     "vpn_base_url": "VPN_RANGES_BASE_URL",
+    "peeringdb_url": "PEERINGDB_URL",
 }
 
 

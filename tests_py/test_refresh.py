@@ -33,6 +33,7 @@ SOURCES = [
     "datacenter/x4bnet-asn",
     "asn/ip2asn-v4",
     "asn/ip2asn-v6",
+    "asn/peeringdb",
 ]
 
 
@@ -46,6 +47,7 @@ def test_update_all_sources_reports_every_source(classifier: Any) -> None:
     assert by_name["tor"]["entries"] == 4
     assert by_name["cloud/aws"]["entries"] == 3  # 3.5.140.0/22 twice in the file, once here
     assert by_name["datacenter/x4bnet-ipv6"]["entries"] == 1
+    assert by_name["asn/peeringdb"]["entries"] == 2  # one access, one content network; NSP says nothing
     assert classifier.classify("185.220.101.1").ip_type is IPType.TOR
 
 

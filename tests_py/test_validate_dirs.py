@@ -133,3 +133,4 @@ def test_needs_classifier_follows_the_spec() -> None:
     assert _harness.needs_classifier(spec)
     assert not _harness.needs_classifier({**spec, "real_data": "/somewhere"})
     assert not _harness.needs_classifier({"asn_names": [{}]})
+    assert _harness.needs_classifier({"addresses": ["/a/list.txt"]})

@@ -28,6 +28,7 @@ const (
 	rdIPRanges     = "ipranges"
 	rdScanners     = "maltrail/mass_scanner.txt"
 	rdVPNBase      = "lists_vpn/output/vpn"
+	rdPeeringDB    = "peeringdb/net.json"
 	rdASNames      = "asn-types/bgptools/asns.csv.gz"
 	rdTags         = "asn-types/bgptools/tags"
 	rdAWS          = "aws-official/ip-ranges.json"
@@ -44,6 +45,12 @@ const (
 	RealASNamesIP2ASN  = "ip2asn names, held-out half (odd ASNs)"
 	RealResidentialV6  = "IPv6 of residential-tagged ASNs (dsl+mobile, not vpsh+cdn)"
 	RealHostingV6      = "IPv6 of hosting-tagged ASNs (vpsh+cdn, not dsl+mobile)"
+	RealResidentialV4  = "IPv4 of residential-tagged ASNs (dsl+mobile, not vpsh+cdn)"
+	RealHostingV4      = "IPv4 of hosting-tagged ASNs (vpsh+cdn, not dsl+mobile)"
+	RealResidentialV4S = "IPv4 space of residential-tagged ASNs, by size"
+	RealHostingV4S     = "IPv4 space of hosting-tagged ASNs, by size"
+	// realSpaceCount is how many addresses the by-size samplers draw.
+	realSpaceCount     = 20000
 	realTorBulkOrigin  = "tor bulk exit list"
 	realTorExitsOrigin = "tor exit relays (Onionoo)"
 )
@@ -95,6 +102,12 @@ func RealDataConfig(dir, scratch string) (classifier.Config, []string, error) {
 		VPNBaseURL:      fileURL(filepath.Join(dir, rdVPNBase)),
 		Attempts:        1,
 		Backoff:         0.01,
+	}
+	if pdb := filepath.Join(dir, rdPeeringDB); exists(pdb) {
+		cfg.PeeringDBURL = fileURL(pdb)
+	} else {
+		cfg.DisabledSources = append(cfg.DisabledSources, "asn/peeringdb")
+		notes = append(notes, "PeeringDB: no snapshot in the folder ("+rdPeeringDB+"), not loaded: its access and content networks are not measured.")
 	}
 	if exits := filepath.Join(dir, rdTorExits); exists(exits) {
 		doc := filepath.Join(scratch, "onionoo-details.json")
@@ -291,6 +304,30 @@ func RealDataSpec(dir string) Spec {
 		TargetSpec{Name: "the same, tuning even ASNs: datacenter or cloud", Origin: RealHostingV6 + " v6", Metric: SplitEven},
 		TargetSpec{Name: "the same, held-out odd ASNs: residential", Origin: RealResidentialV6 + " v6", Metric: SplitOdd},
 		TargetSpec{Name: "the same, held-out odd ASNs: datacenter or cloud", Origin: RealHostingV6 + " v6", Metric: SplitOdd},
+	)
+	if v4 := filepath.Join(dir, rdASNv4); exists(v4) {
+		// The same on IPv4 (the folder's IPv4 table is a reconstruction in
+		// iptoasn's format, SOURCES.md §8): reported, and the precision of
+		// each rule of the engine over all the ASN-tagged samples.
+		s.Samplers = append(s.Samplers,
+			SamplerSpec{Kind: KindASNTags, Name: RealResidentialV4, IP2ASN: v4, Tags: res, ExcludeTags: host, Type: classifier.TypeResidential, Family: "v4"},
+			SamplerSpec{Kind: KindASNTags, Name: RealHostingV4, IP2ASN: v4, Tags: host, ExcludeTags: res, Type: classifier.TypeDatacenter, Family: "v4"},
+			// Per address rather than per range: a national ISP's /12 weighs
+			// what it holds.
+			SamplerSpec{Kind: KindASNTags, Name: RealResidentialV4S, IP2ASN: v4, Tags: res, ExcludeTags: host, Type: classifier.TypeResidential, Family: "v4", Count: realSpaceCount, Weight: WeightSize},
+			SamplerSpec{Kind: KindASNTags, Name: RealHostingV4S, IP2ASN: v4, Tags: host, ExcludeTags: res, Type: classifier.TypeDatacenter, Family: "v4", Count: realSpaceCount, Weight: WeightSize},
+		)
+		s.Targets = append(s.Targets,
+			TargetSpec{Name: "IPv4 of residential ASNs → residential", Origin: RealResidentialV4 + " v4"},
+			TargetSpec{Name: "IPv4 of hosting ASNs → datacenter or cloud", Origin: RealHostingV4 + " v4"},
+			TargetSpec{Name: "IPv4 space of residential ASNs → residential", Origin: RealResidentialV4S + " v4"},
+			TargetSpec{Name: "IPv4 space of hosting ASNs → datacenter or cloud", Origin: RealHostingV4S + " v4"},
+		)
+	}
+	s.Targets = append(s.Targets,
+		TargetSpec{Name: "precision of the AS-name heuristic's answers", Source: classifier.SourceASNName},
+		TargetSpec{Name: "precision of the hosting-ASN list's answers", Source: classifier.SourceHostingASN},
+		TargetSpec{Name: "precision of the AS profile's answers", Source: classifier.SourceASNProfile},
 	)
 	for _, fp := range realFirstParty(dir) {
 		name := "cloud " + fp.provider + " (" + filepath.Base(fp.path) + ")"

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ipclassifier/ipclassifier/classifier"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 	"github.com/ipclassifier/ipclassifier/classifier/validate"
 	"github.com/ipclassifier/ipclassifier/tests_go/testkit"
@@ -147,4 +148,49 @@ func TestValidateWriteOnionooFromExits(t *testing.T) {
 		got = append(got, e.Prefix.String())
 	}
 	assert.ElementsMatch(t, []string{"204.8.96.141/32", "2620:7:6003::141/128", "185.220.101.1/32", "2a0b:f4c2:2::1/128"}, got)
+}
+
+// TestValidateSurveysAPlainAddressList classifies an address list with no
+// truth and counts the answers: each distinct address once, invalid lines
+// counted apart.
+func TestValidateSurveysAPlainAddressList(t *testing.T) {
+	e := fixture.Loaded(t)
+	spec := validate.Spec{Addresses: []string{testkit.Testdata("validate/addresses.txt")}}
+	require.True(t, spec.NeedsEngine())
+	out, err := validate.Run(context.Background(), e, spec)
+	require.NoError(t, err)
+	require.Len(t, out.Surveys, 1)
+	s := out.Surveys[0]
+	assert.Equal(t, "addresses.txt", s.File)
+	assert.Equal(t, 9, s.Lines, "comments and blank lines are not lines of addresses")
+	assert.Equal(t, 7, s.Addresses, "24.0.0.1 twice counts once")
+	assert.Equal(t, 1, s.Invalid)
+	assert.Equal(t, []string{"not-an-ip"}, s.InvalidExamples)
+	assert.Equal(t, 6, s.IPv4)
+	assert.Equal(t, 1, s.IPv6)
+	assert.Equal(t, 5, s.Covered)
+	assert.InDelta(t, 5.0/7, s.Coverage, 1e-9)
+	assert.Equal(t, map[classifier.IPType]int{
+		classifier.TypeTor: 1, classifier.TypeCloud: 1, classifier.TypeDatacenter: 1,
+		classifier.TypeResidential: 2, classifier.TypeUnknown: 2,
+	}, s.ByType)
+	assert.Equal(t, map[string]int{
+		classifier.SourceTor: 1, "cloud_ranges_aws": 1, classifier.SourceDatacenter: 1,
+		classifier.SourceASNName: 2, classifier.SourceNone: 2,
+	}, s.BySource)
+	assert.Equal(t, 1, s.BySnapshot["datacenter/x4bnet-ipv4"])
+	assert.Equal(t, 2, s.BySnapshot["asn/ip2asn-v4"], "the AS-name answers name the table their name came from")
+	bands := map[string]int{}
+	for _, b := range s.Confidence {
+		bands[b.Label] = b.N
+	}
+	assert.Equal(t, map[string]int{"0": 2, "(0, 0.5)": 0, "[0.5, 0.7)": 0, "[0.7, 0.9)": 3, "[0.9, 1]": 2}, bands)
+	assert.Contains(t, out.Markdown, "### Survey of addresses.txt (no truth)")
+	assert.Contains(t, out.Markdown, "**Coverage: 71.4%** (5 labelled, 2 unknown)")
+}
+
+func TestValidateSurveyOfAMissingFileIsASpecError(t *testing.T) {
+	_, err := validate.Run(context.Background(), fixture.Loaded(t), validate.Spec{Addresses: []string{filepath.Join(t.TempDir(), "none.txt")}})
+	require.Error(t, err)
+	assert.True(t, validate.IsSpecError(err))
 }

@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,8 +42,11 @@ const FormatExitsCSV = "exits-csv"
 // a Tor list, one random address in every prefix of a cloud file, and one
 // random address in every range of a tagged ASN; Count N takes N (per
 // address family) at random: N addresses of a Tor list, N addresses each in
-// a prefix (or range) picked at random. Family limits the draw to "v4" or
-// "v6"; either way each family is reported as its own origin.
+// a prefix (or range) picked at random — each range alike, or, for an
+// asn_tags sampler with Weight "size", in proportion to its size: N
+// addresses drawn uniformly over the tagged networks' address space. Family
+// limits the draw to "v4" or "v6"; either way each family is reported as
+// its own origin.
 type SamplerSpec struct {
 	Kind string `json:"kind"`
 	// Name is the origin's label (" v4"/" v6" is appended); default: made
@@ -69,7 +73,17 @@ type SamplerSpec struct {
 	// Type is the expected type of an asn_tags sample: residential, or
 	// datacenter (cloud counts as right too).
 	Type classifier.IPType `json:"type,omitempty"`
+	// Weight is how an asn_tags sampler with a Count picks its ranges:
+	// WeightRange ("" or "range": each range alike) or WeightSize ("size":
+	// by the number of addresses it holds).
+	Weight string `json:"weight,omitempty"`
 }
+
+// The weights of an asn_tags sampler (SamplerSpec.Weight).
+const (
+	WeightRange = "range"
+	WeightSize  = "size"
+)
 
 // SampleInfo describes what a sampler drew.
 type SampleInfo struct {
@@ -426,6 +440,24 @@ func lastAddr(pfx netip.Prefix) netip.Addr {
 	return a
 }
 
+// bySize returns a picker of ranges of pool in proportion to their size
+// (addresses held, as a float64: exact for IPv4, close enough for IPv6).
+func bySize(pool []asn.Range, rng *rand.Rand) func() asn.Range {
+	cum := make([]float64, len(pool))
+	total := 0.0
+	for i, r := range pool {
+		s, e := r.Start.As16(), r.End.As16()
+		size := new(big.Int).Sub(new(big.Int).SetBytes(e[:]), new(big.Int).SetBytes(s[:]))
+		f, _ := new(big.Float).SetInt(size.Add(size, big.NewInt(1))).Float64()
+		total += f
+		cum[i] = total
+	}
+	return func() asn.Range {
+		i, _ := slices.BinarySearch(cum, rng.Float64()*total)
+		return pool[min(i, len(pool)-1)]
+	}
+}
+
 // randomIn returns a pseudo-random address in [start, end] (same family).
 func randomIn(start, end netip.Addr, rng *rand.Rand) netip.Addr {
 	s, e := start.As16(), end.As16()
@@ -456,6 +488,15 @@ func sampleASNTags(s SamplerSpec, seed uint64) ([]Truth, SampleInfo, error) {
 	}
 	if s.IP2ASN == "" || len(s.Tags) == 0 {
 		return nil, SampleInfo{}, specErr("asn_tags sampler: needs an ip2asn table and at least one tag file")
+	}
+	switch s.Weight {
+	case "", WeightRange:
+	case WeightSize:
+		if s.Count == 0 {
+			return nil, SampleInfo{}, specErr("asn_tags sampler: weight %q needs a count", WeightSize)
+		}
+	default:
+		return nil, SampleInfo{}, specErr("asn_tags sampler: weight %q (want %s or %s)", s.Weight, WeightRange, WeightSize)
 	}
 	asns, err := TaggedASNs(s.Tags, s.ExcludeTags)
 	if err != nil {
@@ -514,8 +555,12 @@ func sampleASNTags(s SamplerSpec, seed uint64) ([]Truth, SampleInfo, error) {
 			}
 			continue
 		}
+		pick := func() asn.Range { return pool[rng.IntN(len(pool))] }
+		if s.Weight == WeightSize {
+			pick = bySize(pool, rng)
+		}
 		for range s.Count {
-			add(pool[rng.IntN(len(pool))])
+			add(pick())
 		}
 	}
 	info.ASNs = len(seenASN)

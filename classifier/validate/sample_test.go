@@ -302,3 +302,42 @@ func TestValidateDetectFormat(t *testing.T) {
 	_, err = parse.For(parse.FormatRezmossCSV, "")
 	assert.Error(t, err)
 }
+
+// TestSampleASNTagsWeightedBySizeDrawsUniformlyOverTheAddressSpace draws
+// from the hosting-only IPv4 ranges of the fixture table: AS16509's /14
+// (262,144 addresses), AS24940's two /16s and AS50673's /19 (8,192): 65.3%
+// and 2.0% of the 401,408 addresses, a quarter each by range.
+func TestSampleASNTagsWeightedBySizeDrawsUniformlyOverTheAddressSpace(t *testing.T) {
+	res, host := testkit.Testdata("validate/tags-res.csv"), testkit.Testdata("validate/tags-host.csv")
+	share := func(weight string) (big, small float64) {
+		truths, _, err := validate.Sample(validate.SamplerSpec{
+			Kind: validate.KindASNTags, Name: "h", IP2ASN: testkit.Testdata("asn/ip2asn-v4.tsv.gz"), Tags: []string{host},
+			ExcludeTags: []string{res}, Type: classifier.TypeDatacenter, Count: 4000, Weight: weight,
+		}, 7)
+		require.NoError(t, err)
+		require.Len(t, truths, 4000)
+		var nBig, nSmall int
+		for _, tr := range truths {
+			a := netip.MustParseAddr(tr.IP)
+			switch {
+			case netip.MustParsePrefix("13.32.0.0/14").Contains(a):
+				nBig++
+			case netip.MustParsePrefix("46.249.32.0/19").Contains(a):
+				nSmall++
+			}
+		}
+		return float64(nBig) / 4000, float64(nSmall) / 4000
+	}
+	big, small := share(validate.WeightSize)
+	assert.InDelta(t, 0.653, big, 0.03)
+	assert.InDelta(t, 0.020, small, 0.01)
+	big, small = share("")
+	assert.InDelta(t, 0.25, big, 0.03)
+	assert.InDelta(t, 0.25, small, 0.03)
+
+	_, _, err := validate.Sample(validate.SamplerSpec{
+		Kind: validate.KindASNTags, IP2ASN: testkit.Testdata("asn/ip2asn-v4.tsv.gz"), Tags: []string{host},
+		Type: classifier.TypeDatacenter, Weight: validate.WeightSize,
+	}, 7)
+	assert.True(t, validate.IsSpecError(err), "weight size without a count: %v", err)
+}

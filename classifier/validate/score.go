@@ -110,6 +110,17 @@ type Miss struct {
 // topMisses is how many Miss groups an origin reports.
 const topMisses = 8
 
+// SourceScore is how the answers of one rule of the engine (their
+// Result.Source: "asn_profile", "asn_name_heuristic", "hosting_asn_list", …)
+// fared: N answers, Right of them right by their origin's rule (see
+// OriginScore), Precision = Right / N.
+type SourceScore struct {
+	Source    string  `json:"source"`
+	N         int     `json:"n"`
+	Right     int     `json:"right"`
+	Precision float64 `json:"precision"`
+}
+
 // Report is the outcome of Score.
 type Report struct {
 	Total     int                                             `json:"total"`
@@ -117,7 +128,18 @@ type Report struct {
 	Types     []TypeScore                                     `json:"types"`
 	Providers []ProviderScore                                 `json:"providers"`
 	Origins   []OriginScore                                   `json:"origins"`
+	Sources   []SourceScore                                   `json:"sources"`
 	Confusion map[classifier.IPType]map[classifier.IPType]int `json:"confusion"` // expected → got → count
+}
+
+// Source returns the score of the answers from one rule (Result.Source).
+func (r Report) Source(name string) (SourceScore, bool) {
+	for _, s := range r.Sources {
+		if s.Source == name {
+			return s, true
+		}
+	}
+	return SourceScore{}, false
 }
 
 // Origin returns the score of the named origin.
@@ -172,6 +194,7 @@ func scoreResults(truths []Truth, results []classifier.Result, errs []error) Rep
 	origins := map[string]*OriginScore{}
 	var order []string
 	misses := map[string]map[Miss]int{}
+	sources := map[string]*SourceScore{}
 	for i, t := range truths {
 		if errs[i] != nil {
 			rep.Invalid = append(rep.Invalid, t.IP)
@@ -197,6 +220,16 @@ func scoreResults(truths []Truth, results []classifier.Result, errs []error) Rep
 		}
 		provider := parse.CloudProvider(t.Provider)
 		providerOK := provider == "" || strings.EqualFold(got.Provider, provider)
+		right := (got.Type == t.Type || containsType(t.Also, got.Type)) && providerOK
+		src := sources[got.Source]
+		if src == nil {
+			src = &SourceScore{Source: got.Source}
+			sources[got.Source] = src
+		}
+		src.N++
+		if right {
+			src.Right++
+		}
 		if provider != "" {
 			p := providers[provider]
 			if p == nil {
@@ -220,7 +253,6 @@ func scoreResults(truths []Truth, results []classifier.Result, errs []error) Rep
 			}
 			o.N++
 			o.Got[got.Type]++
-			right := (got.Type == t.Type || containsType(t.Also, got.Type)) && providerOK
 			if t.Half != "" {
 				if o.Halves == nil {
 					o.Halves = map[string]HalfScore{}
@@ -281,6 +313,14 @@ func scoreResults(truths []Truth, results []classifier.Result, errs []error) Rep
 		rep.Providers = append(rep.Providers, *p)
 	}
 	sort.Slice(rep.Providers, func(i, j int) bool { return rep.Providers[i].Provider < rep.Providers[j].Provider })
+	for _, s := range sources {
+		s.Precision = ratio(s.Right, s.N)
+		rep.Sources = append(rep.Sources, *s)
+	}
+	sort.Slice(rep.Sources, func(i, j int) bool {
+		a, b := rep.Sources[i], rep.Sources[j]
+		return a.N > b.N || a.N == b.N && a.Source < b.Source
+	})
 	return rep
 }
 
@@ -385,6 +425,12 @@ func (r Report) Markdown() string {
 				fmt.Fprintf(&b, "%s → %s ×%d", m.Label, m.Got, m.Count)
 			}
 			b.WriteString("\n")
+		}
+	}
+	if len(r.Sources) > 0 {
+		b.WriteString("\n| answered by (source) | answers | right | precision |\n|---|---:|---:|---:|\n")
+		for _, s := range r.Sources {
+			fmt.Fprintf(&b, "| %s | %d | %d | %s |\n", s.Source, s.N, s.Right, pct(s.Precision, s.N))
 		}
 	}
 	b.WriteString("\nConfusion (rows expected, columns got):\n\n| expected \\ got |")

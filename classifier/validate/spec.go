@@ -21,10 +21,13 @@ type Spec struct {
 	// Count is the count of samplers that set none (see SamplerSpec).
 	Count int `json:"count,omitempty"`
 	// Truth lists labelled CSVs (ip,expected_type[,expected_provider]).
-	Truth    []string      `json:"truth,omitempty"`
-	Samplers []SamplerSpec `json:"samplers,omitempty"`
-	ASNames  []ASNamesSpec `json:"asn_names,omitempty"`
-	Targets  []TargetSpec  `json:"targets,omitempty"`
+	Truth []string `json:"truth,omitempty"`
+	// Addresses lists plain address lists (one a line, no truth): each is
+	// surveyed (Survey: coverage, types, sources, lists, confidence).
+	Addresses []string      `json:"addresses,omitempty"`
+	Samplers  []SamplerSpec `json:"samplers,omitempty"`
+	ASNames   []ASNamesSpec `json:"asn_names,omitempty"`
+	Targets   []TargetSpec  `json:"targets,omitempty"`
 	// RealData is a folder laid out as ../shared/data (see its SOURCES.md):
 	// Run then measures an engine of its own, loaded from that folder, not
 	// the caller's; and when the spec lists nothing to measure, it runs the
@@ -35,12 +38,15 @@ type Spec struct {
 // TargetSpec is a figure to check. Origin names a sampler origin (or a
 // truth file's), whose share of right answers is the figure (with Metric
 // "even" or "odd": the share among the truths of that half,
-// OriginScore.Halves); or ASNames names an AS-name run (its label) and
-// Metric the figure (see ASNamesScore.Metric). Min nil only reports the
-// figure.
+// OriginScore.Halves); or Source names a rule of the engine (a
+// Result.Source such as "asn_profile"), whose precision over every truth
+// is the figure (SourceScore); or ASNames names an AS-name run (its label)
+// and Metric the figure (see ASNamesScore.Metric). Min nil only reports
+// the figure.
 type TargetSpec struct {
 	Name    string   `json:"name"`
 	Origin  string   `json:"origin,omitempty"`
+	Source  string   `json:"source,omitempty"`
 	ASNames string   `json:"asn_names,omitempty"`
 	Metric  string   `json:"metric,omitempty"`
 	Min     *float64 `json:"min,omitempty"`
@@ -63,6 +69,7 @@ type Outcome struct {
 	RealData string         `json:"real_data,omitempty"`
 	Samples  []SampleInfo   `json:"samples,omitempty"`
 	Report   *Report        `json:"report,omitempty"`
+	Surveys  []Survey       `json:"surveys,omitempty"`
 	ASNames  []ASNamesScore `json:"asn_names,omitempty"`
 	Targets  []TargetResult `json:"targets,omitempty"`
 	// TargetsMissed counts targets with a minimum not reached (or not
@@ -88,14 +95,14 @@ func ParseSpec(data []byte) (Spec, error) {
 
 // empty reports whether the spec lists nothing to measure.
 func (s Spec) empty() bool {
-	return len(s.Truth) == 0 && len(s.Samplers) == 0 && len(s.ASNames) == 0
+	return len(s.Truth) == 0 && len(s.Addresses) == 0 && len(s.Samplers) == 0 && len(s.ASNames) == 0
 }
 
 // NeedsEngine reports whether Run needs the caller's engine for spec: it
-// does for labelled CSVs and samplers, unless spec.RealData gives an engine
-// of its own; AS-name runs score names alone.
+// does for labelled CSVs, address lists and samplers, unless spec.RealData
+// gives an engine of its own; AS-name runs score names alone.
 func (s Spec) NeedsEngine() bool {
-	return s.RealData == "" && (len(s.Truth) > 0 || len(s.Samplers) > 0)
+	return s.RealData == "" && (len(s.Truth) > 0 || len(s.Addresses) > 0 || len(s.Samplers) > 0)
 }
 
 // Run measures what spec lists against e (or, in real-data mode, against
@@ -105,7 +112,7 @@ func (s Spec) NeedsEngine() bool {
 func Run(ctx context.Context, e *classifier.Engine, spec Spec) (Outcome, error) {
 	out := Outcome{Seed: spec.Seed}
 	if e == nil && spec.NeedsEngine() {
-		return out, specErr("no engine to measure: truth and samplers need one (or real_data)")
+		return out, specErr("no engine to measure: truth, address lists and samplers need one (or real_data)")
 	}
 	if spec.RealData != "" {
 		dir, err := filepath.Abs(spec.RealData)
@@ -162,6 +169,13 @@ func Run(ctx context.Context, e *classifier.Engine, spec Spec) (Outcome, error) 
 		}
 		out.Report = &rep
 	}
+	for _, path := range spec.Addresses {
+		s, err := SurveyFile(ctx, e, path)
+		if err != nil {
+			return out, err
+		}
+		out.Surveys = append(out.Surveys, s)
+	}
 	for _, a := range spec.ASNames {
 		s, err := ScoreASNames(a)
 		if err != nil {
@@ -185,6 +199,10 @@ func checkTargets(specs []TargetSpec, out Outcome) []TargetResult {
 		r := TargetResult{Name: ts.Name, Min: ts.Min}
 		found := false
 		switch {
+		case ts.Source != "" && out.Report != nil:
+			if src, ok := out.Report.Source(ts.Source); ok {
+				r.Value, r.N, found = src.Precision, src.N, true
+			}
 		case ts.Origin != "" && out.Report != nil:
 			if o, ok := out.Report.Origin(ts.Origin); ok && ts.Metric == "" {
 				r.Value, r.N, found = o.Share, o.N, true
@@ -246,6 +264,9 @@ func (o Outcome) markdown() string {
 	if o.Report != nil {
 		b.WriteString(o.Report.Markdown())
 		b.WriteString("\n")
+	}
+	for _, s := range o.Surveys {
+		b.WriteString(s.Markdown())
 	}
 	if len(o.Engine) > 0 {
 		fmt.Fprintf(&b, "### Engine measured (loaded from %s)\n\n", o.RealData)

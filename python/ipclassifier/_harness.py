@@ -30,11 +30,12 @@ def program_path() -> str:
 
 def needs_classifier(spec: Mapping[str, Any]) -> bool:
     """Whether measuring ``spec`` needs a classifier of the caller's: it does
-    for labelled CSVs (``truth``) and ``samplers``, unless ``real_data``
+    for labelled CSVs (``truth``), address lists (``addresses``) and
+    ``samplers``, unless ``real_data``
     names a folder (measured with an engine of its own); ``asn_names`` runs
     score names alone. (validate.Spec.NeedsEngine in Go, which decides:
     this only lets a caller skip building a configuration.)"""
-    return not spec.get("real_data") and bool(spec.get("truth") or spec.get("samplers"))
+    return not spec.get("real_data") and bool(spec.get("truth") or spec.get("addresses") or spec.get("samplers"))
 
 
 def run(spec: Mapping[str, Any], config: Optional[Mapping[str, Any]] = None, refresh: bool = False) -> Dict[str, Any]:

@@ -79,10 +79,13 @@ class IPClassification:
         provider: cloud provider (``aws``, ``azure``, ``gcp``, …) or None.
         confidence: 0.0 to 1.0 (tor 0.95, cloud 0.99, datacenter 0.75 from
             the prefix lists, 0.6 from a hosting-ASN list, 0.5 from the AS
-            name; residential 0.5 to 0.8; 0.3 from the AS profile; unknown 0.0).
+            name; residential 0.7 from a network's own access declaration,
+            0.5 to 0.8 from the AS name; 0.3 from the AS profile, which is
+            off unless turned on; unknown 0.0).
         source: where the answer came from: ``tor_bulk_list``,
             ``cloud_ranges_{provider}``, ``datacenter_community_lists``,
-            ``hosting_asn_list``, ``asn_name_heuristic``, ``asn_profile``,
+            ``hosting_asn_list``, ``access_asn_list`` (PeeringDB
+            Cable/DSL/ISP), ``asn_name_heuristic``, ``asn_profile``,
             ``none`` (or ``invalid_ip`` for an input
             kept by ``bulk_classify(errors="unknown")``).
         classified_at: when the answer was computed (tz-aware UTC); defaults

@@ -19,6 +19,7 @@ import (
 //  1. Hosting: hosting words in several languages (host, server, cloud,
 //     datacenter, colocation, VPS, CDN, IDC, hospedagem, rechenzentrum, …)
 //     and hosting brands make it a datacenter at low confidence (0.5).
+//     IDC glued to a brand or a number counts too ("NEWIDC", "IDC1").
 //     Hosting is checked first, so it beats every residential word: a name
 //     with both "hosting" and "telecom" is a hoster that also sells lines
 //     (the exclusions of the upstream heuristic), and a wrong "datacenter"
@@ -34,7 +35,9 @@ import (
 //     small-ISP legal form (LTDA, ME, PVT, JSC, PT, …) or in a two-word name
 //     ("Brava Internet") — unless an IT-company word (solutions,
 //     technology, …) is there too. "Networks" counts only beside a legal
-//     form ("Fasthook Networks Pvt Ltd", not "Sage Networks").
+//     form ("Fasthook Networks Pvt Ltd", not "Sage Networks"); a lone
+//     "network" does not make a two-word name an ISP ("INT-NETWORK" is a
+//     hoster's handle).
 //
 // Strong also: a one-word telco brand ending in -tel or -kom (Spintel,
 // Sudatel, Netkom; not hotel or Intel) when nothing else is strong.
@@ -42,8 +45,8 @@ import (
 // Measured on bgp.tools' tags (residential = dsl ∪ mobile, hosting = vpsh
 // ∪ cdn, ASNs in both left out), tuned on even ASNs and checked on odd ones
 // (`python -m ipclassifier validate --real-data ../shared/data`,
-// docs/validation.md): on the held-out half, residential recall 65.7% at
-// precision 95.3%, hosting recall 30.8% at precision 96.5%.
+// docs/validation.md): on the held-out half, residential recall 65.6% at
+// precision 95.2%, hosting recall 30.9% at precision 96.5%.
 const (
 	confResidentialStrong2 = 0.8
 	confResidentialStrong1 = 0.7
@@ -159,7 +162,7 @@ var residentialBrands = []string{
 	"nos comunicacoes", "meo", "movistar", "euskaltel", "masmovil", "jazztel", "uni2", "lcprl",
 	"bezeq", "pelephone", "cellcom", "tet", "bite", "lattelecom", "telemaxx", "telemach", "cetin",
 	"one hungary", "lifecell", "kcom", "eolo", "nowo", "cgates", "toya", "solcon", "kaisanet",
-	"eidsiva", "svorka", "silknet", "magticom", "ucom", "comcor", "rtcomm", "liberty global",
+	"eidsiva", "svorka", "silknet", "magticom", "ucom", "comcor", "liberty global",
 	"liberty communications", "free mobile", "sky uk", "sky italia", "wind hellas", "tim s p a", "tim sa",
 	"tim s a",
 	"partner communications", "salt mobile", "ee limited", "h3g",
@@ -328,6 +331,9 @@ func matchASName(asName string) Match {
 	if w := found.in(listHostingWords); len(w) > 0 {
 		return hosting(w[0])
 	}
+	if w := idcWord(norm); w != "" {
+		return hosting(w)
+	}
 	if w := found.in(listHostingBrands); len(w) > 0 {
 		return hosting(w[0])
 	}
@@ -368,7 +374,7 @@ func matchASName(asName string) Match {
 		forms := found.in(listSmallISPForms)
 		formOnly := found.in(listFormHints)
 		it := len(found.in(listITWords)) > 0
-		short := strings.Count(norm, " ") <= 3 // "Brava Internet", "Litoral Net": a brand and one hint
+		short := strings.Count(norm, " ") <= 3 && !slices.Equal(hints, []string{"network"}) // "Brava Internet", "Litoral Net": a brand and one hint
 		if !it && (len(hints) >= 2 || len(hints) == 1 && (len(forms) > 0 || short) || len(formOnly) > 0 && len(forms) > 0) {
 			weak = append(append(hints, formOnly...), forms...)
 		}
@@ -503,6 +509,22 @@ func (f foundPhrases) in(list int) []string {
 		out = append(out, asNamePhrases.all[f[i]])
 	}
 	return out
+}
+
+// idcWord returns "idc" when a word of the normalised name is IDC (Internet
+// Data Center) glued to a brand or a number, as Chinese, Thai and
+// Vietnamese operators write their data-center networks: "NEWIDC",
+// "HDTIDC", "IDC1", "popidc1" (the bare word "idc" is one of hostingWords).
+// It is a data-center word, so it wins over the telecom words beside it
+// ("CHINATELECOM-FUJIAN-FUZHOU-IDC1"). Else "".
+func idcWord(norm string) string {
+	for _, w := range strings.Fields(norm) {
+		w = strings.TrimRight(w, "0123456789")
+		if strings.HasSuffix(w, "idc") {
+			return "idc"
+		}
+	}
+	return ""
 }
 
 // telcoSuffixes end the one-word brands of many telephone companies

@@ -38,6 +38,22 @@ func TestOfHandPickedNames(t *testing.T) {
 		{"Telecom Data Center SRL", Hosting, 0.5},
 		{"Cheap VPS Fiber Ltd", Hosting, 0.5},
 		{"China Telecom Wenzhou IDC Network", Hosting, 0.5},
+		// Data-center words win over telecom words, also when IDC is glued
+		// to a brand or a number (the real names of telecoms' IDC networks).
+		{"China Telecom Shanghai IDC Network", Hosting, 0.5},
+		{"VNPT IDC", Hosting, 0.5},
+		{"CHINATELECOM-FUJIAN-FUZHOU-IDC1 Fuzhou", Hosting, 0.5},
+		{"CHINANET-ANHUI-WUHU-NEWIDC China Telecom", Hosting, 0.5},
+		{"CHINANET Yunnan province IDC1 network", Hosting, 0.5},
+		{"IDC ShanXi China Mobile communications corporation", Hosting, 0.5},
+		{"True Internet Data Center Company Limited", Hosting, 0.5},
+		{"HDTIDC LIMITED", Hosting, 0.5},
+		{"Midcontinent Communications", Residential, 0.7},
+		// A backbone and hoster with a telecom-style name, and a hoster's
+		// bare handle: not access networks.
+		{"RTCOMM-AS", None, 0},
+		{"JSC RTComm.RU", None, 0},
+		{"INT-NETWORK", None, 0},
 		{"SEEWEB Web hosting, colocation and cloud services", Hosting, 0.5},
 		{"STAYBOX SERVICOS DE HOSPEDAGEM NA INTERNET LTDA", Hosting, 0.5},
 		{"AMAZON-02", Hosting, 0.5},
@@ -46,6 +62,7 @@ func TestOfHandPickedNames(t *testing.T) {
 		// brand and one hint.
 		{"NOVALINK INTERNET LTDA", Residential, 0.5},
 		{"Brava Internet", Residential, 0.5},
+		{"Litoral Net", Residential, 0.5},
 		{"Example Internet Service Co", Residential, 0.5},
 		// "Networks" only beside a legal form; -tel and -kom telco brands.
 		{"Fasthook Networks Pvt Ltd", Residential, 0.5},

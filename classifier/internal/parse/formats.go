@@ -26,13 +26,14 @@ const (
 	FormatIP2ASN     = "ip2asn"        // iptoasn.com ip2asn-v4/v6 TSV
 	FormatProviders  = "provider-list" // lord-alfred/ipranges lists, RFC 8805 geofeeds
 	FormatScanners   = "mass-scanner"  // maltrail mass_scanner.txt
+	FormatPeeringDB  = "peeringdb"     // PeeringDB api/net JSON
 )
 
 // formats lists every name For accepts; Formats hands out copies.
 var formats = [...]string{
 	FormatTorList, FormatOnionoo, FormatRezmossCSV, FormatAWSJSON, FormatGCPJSON, FormatOracleJSON,
 	FormatAzureJSON, FormatDatacenter, FormatCIDRList, FormatASNList, FormatIP2ASN,
-	FormatProviders, FormatScanners,
+	FormatProviders, FormatScanners, FormatPeeringDB,
 }
 
 // Formats returns every name For accepts.
@@ -74,6 +75,8 @@ func For(format, provider string) (Parser, error) {
 		return ProviderList, nil
 	case FormatScanners:
 		return MassScanners, nil
+	case FormatPeeringDB:
+		return PeeringDBNet, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(formats[:], ", "))
 }
@@ -134,6 +137,8 @@ func Detect(data []byte) string {
 			return FormatAWSJSON
 		case doc["prefixes"] != nil:
 			return FormatGCPJSON
+		case doc["data"] != nil:
+			return FormatPeeringDB
 		}
 		return ""
 	}

@@ -26,7 +26,13 @@ func checkParsed(t *testing.T, p Parsed) {
 	for i := 1; i < len(p.ASNs); i++ {
 		require.Less(t, p.ASNs[i-1], p.ASNs[i], "ASNs sorted, each once")
 	}
-	n := len(p.Entries) + len(p.ASNs)
+	for i := 1; i < len(p.Access); i++ {
+		require.Less(t, p.Access[i-1], p.Access[i], "access ASNs sorted, each once")
+	}
+	for _, a := range p.Access {
+		require.False(t, p.ASNs.Has(a), "AS%d both access and content", a)
+	}
+	n := len(p.Entries) + len(p.ASNs) + len(p.Access)
 	if p.Table != nil {
 		n += p.Table.Len()
 	}
@@ -54,10 +60,13 @@ func fuzzParser(f *testing.F, parse Parser, fixtures ...string) {
 	})
 }
 
-func FuzzTorList(f *testing.F)     { fuzzParser(f, TorList, "torbulkexitlist") }
-func FuzzCIDRList(f *testing.F)    { fuzzParser(f, CIDRList, "hosting/ipv4.txt", "hosting/ipv6.txt") }
-func FuzzASNList(f *testing.F)     { fuzzParser(f, ASNList, "hosting/ASN.txt") }
-func FuzzDatacenter(f *testing.F)  { fuzzParser(f, DatacenterCSV, "datacenters.csv") }
+func FuzzTorList(f *testing.F)    { fuzzParser(f, TorList, "torbulkexitlist") }
+func FuzzCIDRList(f *testing.F)   { fuzzParser(f, CIDRList, "hosting/ipv4.txt", "hosting/ipv6.txt") }
+func FuzzASNList(f *testing.F)    { fuzzParser(f, ASNList, "hosting/ASN.txt") }
+func FuzzDatacenter(f *testing.F) { fuzzParser(f, DatacenterCSV, "datacenters.csv") }
+func FuzzPeeringDBNet(f *testing.F) {
+	fuzzParser(f, PeeringDBNet, "peeringdb/net.json", "peeringdb/net-info-type.json")
+}
 func FuzzOnionoo(f *testing.F)     { fuzzParser(f, Onionoo, "onionoo/details.json") }
 func FuzzAWSIPRanges(f *testing.F) { fuzzParser(f, AWSIPRanges, "firstparty/ip-ranges.json") }
 func FuzzGCPCloudJSON(f *testing.F) {
@@ -75,7 +84,7 @@ func FuzzRezmossCSV(f *testing.F) {
 
 // Detect never panics, and what it names For can parse.
 func FuzzDetect(f *testing.F) {
-	for _, name := range []string{"torbulkexitlist", "onionoo/details.json", "firstparty/ip-ranges.json", "datacenters.csv", "hosting/ASN.txt", "asn/ip2asn-v6.tsv"} {
+	for _, name := range []string{"torbulkexitlist", "onionoo/details.json", "firstparty/ip-ranges.json", "datacenters.csv", "hosting/ASN.txt", "asn/ip2asn-v6.tsv", "peeringdb/net.json"} {
 		f.Add(testkit.ReadTestdata(f, name))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -35,10 +35,12 @@ type Entry struct {
 // dropped as bogons (documentation, private or reserved space).
 //
 // A prefix list fills Entries; an ASN list (ASNList) fills ASNs; an
-// IP-to-ASN table (IP2ASN) fills Table.
+// IP-to-ASN table (IP2ASN) fills Table; PeeringDB's network list
+// (PeeringDBNet) fills ASNs (content networks) and Access.
 type Parsed struct {
 	Entries   []Entry
 	ASNs      asn.Set // sorted, unique
+	Access    asn.Set // access networks by their own declaration; sorted, unique
 	Table     *asn.Table
 	Records   int
 	Malformed int
@@ -47,7 +49,7 @@ type Parsed struct {
 
 // Len counts what the parser kept: prefixes, ASNs or ASN ranges.
 func (p Parsed) Len() int {
-	n := len(p.Entries) + len(p.ASNs)
+	n := len(p.Entries) + len(p.ASNs) + len(p.Access)
 	if p.Table != nil {
 		n += p.Table.Len()
 	}

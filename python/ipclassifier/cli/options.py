@@ -46,6 +46,7 @@ _GLOBAL_OPTIONS: Tuple[Tuple[str, str, str], ...] = (
     ("--ipranges-base-url", "URL", "base of lord-alfred/ipranges (providers' own lists)"),
     ("--scanner-url", "URL", "maltrail mass_scanner.txt (known scanners: tags only)"),
     ("--vpn-base-url", "URL", "base of the X4BNet VPN ipv4.txt/ipv6.txt"),
+    ("--peeringdb-url", "URL", "PeeringDB network list (api/net JSON)"),
     (
         "--cloud-providers",
         "LIST",

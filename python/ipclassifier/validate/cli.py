@@ -12,9 +12,11 @@ the confusion matrix with matplotlib (imported only for ``--plot``).
     ipclassifier validate --asn-names asns.csv.gz --positive-tags tags-dsl.csv,tags-mobile.csv \\
         --negative-tags tags-vpsh.csv,tags-cdn.csv --split odd
     ipclassifier validate --real-data ../shared/data [--plot confusion.png]
+    ipclassifier validate --addresses attackers.txt [--real-data ../shared/data]   # no truth: a survey
 
-Only labelled CSVs and samplers measure the classifier the global options
-describe; it is opened just for them. ``--real-data`` measures an engine of
+Only labelled CSVs, address lists and samplers measure the classifier the
+global options describe; it is opened just for them (with ``--real-data``,
+an address list is classified by the engine of its own instead). ``--real-data`` measures an engine of
 its own (snapshots in a temporary directory) and ``--asn-names`` alone
 scores names: those runs open no classifier of the user's, so they create
 and touch no data or cache directory (``--refresh`` is then ignored, with a
@@ -75,6 +77,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     t = p.add_argument_group("truth")
     t.add_argument("--truth", action="append", default=[], metavar="FILE.csv",
                    help="labelled CSV ip,expected_type[,expected_provider] (repeatable)")
+    t.add_argument("--addresses", action="append", default=[], metavar="FILE",
+                   help="a plain list of addresses, one a line, no truth: report coverage, types, sources, lists "
+                        "and confidence (repeatable)")
     t.add_argument("--sample-tor", action="append", default=[], metavar="FILE",
                    help="every address of a Tor list: bulk exit list, Onionoo JSON or exits CSV (repeatable)")
     t.add_argument("--sample-cloud", action="append", default=[], metavar="PROVIDER=FILE",
@@ -133,6 +138,8 @@ def build_spec(args: argparse.Namespace) -> Dict[str, Any]:
         spec["real_data"] = args.real_data  # shown as given; the engine runs in this process's directory
     if args.truth:
         spec["truth"] = [os.path.abspath(t) for t in args.truth]
+    if args.addresses:
+        spec["addresses"] = [os.path.abspath(a) for a in args.addresses]
     samplers: List[Dict[str, Any]] = []
     for path in args.sample_tor:
         samplers.append({"kind": "tor", "file": os.path.abspath(path)})
@@ -168,8 +175,10 @@ def build_spec(args: argparse.Namespace) -> Dict[str, Any]:
             "split": args.split,
             "examples": args.examples,
         }]
-    if not any(k in spec for k in ("truth", "samplers", "asn_names", "real_data")):
-        raise SpecError("nothing to measure: give --truth, a --sample-* option, --asn-names, --real-data or --spec")
+    if not any(k in spec for k in ("truth", "addresses", "samplers", "asn_names", "real_data")):
+        raise SpecError(
+            "nothing to measure: give --truth, --addresses, a --sample-* option, --asn-names, --real-data or --spec"
+        )
     return spec
 
 
