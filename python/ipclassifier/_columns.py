@@ -213,7 +213,7 @@ class Columns:
 
                 t = (None,) + tuple(IPType(v) for v in t[1:])
             try:
-                return [t[c] for c in col.bufs[0]]
+                return list(map(t.__getitem__, col.bufs[0]))  # a loop in C
             except IndexError:
                 raise _fail(f"column {name}: a code beyond its table") from None
         if col.kind == STR:
