@@ -51,8 +51,8 @@ def test_bulk_matches_single_classify(loaded: Any) -> None:
 
 
 def test_bulk_makes_one_native_call(loaded: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    counter = CountingCall(loaded._lib.classify_columns)
-    monkeypatch.setattr(loaded._lib, "classify_columns", counter)
+    counter = CountingCall(loaded._lib.classify_batch)
+    monkeypatch.setattr(loaded._lib, "classify_batch", counter)
     single = CountingCall(loaded._lib.classify)
     monkeypatch.setattr(loaded, "_fn", single)
     out = loaded.bulk_classify([f"203.0.113.{i}" for i in range(200)] + ["185.220.101.1"], as_list=True)

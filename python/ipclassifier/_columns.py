@@ -37,11 +37,6 @@ CODE, STR, U32, F64, I64, BOOL = 1, 2, 3, 4, 5, 6
 _FORMAT = {U32: "I", F64: "d", I64: "q", BOOL: "B"}
 _TIMES = ("classified_at", "snapshot_at")  # int64 µs since the epoch; snapshot_at 0 = none
 _UTC = timezone.utc
-# IPClassification's fields but ip, in its order: what _wire.new_answer takes.
-_ANSWER_FIELDS = (
-    "ip_type", "provider", "confidence", "source", "classified_at", "region", "service", "matched_prefix",
-    "snapshot", "snapshot_at", "data_age_seconds", "stale", "asn", "as_name", "cache_tier", "country", "asn_source",
-)  # fmt: skip
 _EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
 
 
@@ -247,74 +242,6 @@ class Columns:
 
     def __iter__(self) -> Iterator[str]:
         return iter(COLUMNS)
-
-    def answers(self) -> Tuple[List[Any], int]:
-        """One IPClassification per row (the error message, a str, for a
-        row whose input failed) and the number of those: what
-        bulk_classify returns, each distinct answer decoded once."""
-        from ._wire import _Draft, new_answer
-        from .types import IPClassification
-
-        c = self._cols
-        group = c["answer"].bufs[0]
-        errors = self.table("error")
-        err_codes = self.codes("error")
-        # The first row of every answer number (loops in C: the later rows of a number are overwritten).
-        first = dict(zip(reversed(group), range(self._rows - 1, -1, -1)))
-        if len(first) and max(first) != len(first) - 1:
-            raise _fail("answer numbers are not 0 to n-1")
-        firsts = list(map(first.__getitem__, range(len(first))))
-        protos: List[Any] = list(zip(*(self.column_at(name, firsts) for name in _ANSWER_FIELDS)))
-        for k, row in enumerate(firsts):
-            if err_codes[row]:
-                try:
-                    protos[k] = errors[err_codes[row]]
-                except IndexError:
-                    raise _fail("column error: a code beyond its table") from None
-        ips = self.column("ip")
-        failed = sum(1 for p in protos if type(p) is str)
-        if failed:
-            failed = 0
-            out: List[Any] = []
-            for ip, g in zip(ips, group):
-                p = protos[g]
-                if type(p) is str:
-                    out.append(p)
-                    failed += 1
-                else:
-                    out.append(new_answer(p, ip))
-            return out, failed
-        # The hot loop of bulk_classify: new_answer inlined (see _wire._Draft).
-        new, draft, cls = object.__new__, _Draft, IPClassification
-        out = []
-        append = out.append
-        for ip, g in zip(ips, group):
-            o = new(draft)
-            (
-                o.ip_type, o.provider, o.confidence, o.source, o.classified_at, o.region, o.service,
-                o.matched_prefix, o.snapshot, o.snapshot_at, o.data_age_seconds, o.stale, o.asn, o.as_name,
-                o.cache_tier, o.country, o.asn_source,
-            ) = protos[g]  # fmt: skip
-            o.ip = ip
-            o.__class__ = cls  # type: ignore[assignment]
-            append(o)
-        return out, 0
-
-    def column_at(self, name: str, rows: List[int]) -> List[Any]:
-        """column(name) at the given rows only."""
-        col = self._col(name)
-        if col.kind == CODE:
-            t = self.table(name)
-            if name == "ip_type":
-                from .types import IPType
-
-                t = (None,) + tuple(IPType(v) for v in t[1:])
-            try:
-                return list(map(t.__getitem__, map(col.bufs[0].__getitem__, rows)))
-            except IndexError:
-                raise _fail(f"column {name}: a code beyond its table") from None
-        sub = _Column(name, col.kind, [memoryview(array(_FORMAT[col.kind], map(col.bufs[0].__getitem__, rows)))])
-        return Columns(len(rows), {name: sub}).column(name)
 
     # -- frames ------------------------------------------------------------
 

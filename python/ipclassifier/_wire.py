@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ._errors import ClassifierError
 from .types import IPClassification, IPType
 
-__all__ = ["FIELDS", "ERROR_MARK", "TYPES", "decode", "new_answer", "values"]
+__all__ = ["FIELDS", "ERROR_MARK", "TYPES", "decode", "decode_batch", "values"]
 
 #: The record's fields in order (wire.Fields in Go). A newer engine only
 #: appends fields, which are ignored here.
@@ -136,23 +136,30 @@ def _store(o: Any, values: Tuple[Any, ...]) -> None:
     ) = values  # fmt: skip
 
 
-def new_answer(vals: Tuple[Any, ...], ip: str) -> IPClassification:
-    """An IPClassification of ip from the values of its other fields, in
-    field order without ip (the row path of the columnar batch)."""
-    o = _new(_Draft)
-    (
-        o.ip_type, o.provider, o.confidence, o.source, o.classified_at, o.region, o.service,
-        o.matched_prefix, o.snapshot, o.snapshot_at, o.data_age_seconds, o.stale, o.asn, o.as_name,
-        o.cache_tier, o.country, o.asn_source,
-    ) = vals  # fmt: skip
-    o.ip = ip
-    o.__class__ = IPClassification  # type: ignore[assignment]
-    return o  # type: ignore[return-value]
-
-
 def decode(rec: str) -> IPClassification:
     """One record → IPClassification."""
     o = _new(_Draft)
     _store(o, values(rec))
     o.__class__ = IPClassification  # type: ignore[assignment]
     return o  # type: ignore[return-value]
+
+
+def decode_batch(records: List[str]) -> List[IPClassification]:
+    """Decode the records of one batch. Answers from the same prefix
+    differ only in their ip (the first field), so the rest of a record is
+    decoded once per batch and reused."""
+    out: List[IPClassification] = []
+    append = out.append
+    seen: Dict[str, Tuple[Any, ...]] = {}
+    new, draft, store, read, cls = _new, _Draft, _store, values, IPClassification
+    for rec in records:
+        ip, rest = rec.split("\t", 1)
+        vals = seen.get(rest)
+        if vals is None:
+            vals = seen[rest] = read(rec)
+        o = new(draft)
+        store(o, vals)
+        o.ip = ip
+        o.__class__ = cls  # type: ignore[assignment]
+        append(o)  # type: ignore[arg-type]
+    return out

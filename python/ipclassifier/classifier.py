@@ -33,7 +33,7 @@ from . import _logs, _native
 from ._columns import Columns, decode_columns
 from ._errors import source_update_error
 from ._native import BUFFER_TOO_SMALL, OK, PARTIAL, ClassifierError
-from ._wire import TYPES, decode
+from ._wire import ERROR_MARK, TYPES, decode, decode_batch
 from .types import CacheClearReport, IPClassification, IPType
 
 __all__ = [
@@ -695,11 +695,28 @@ class IPClassifier:
         ips, payload = self._payload(items, bad, strict_asn)
         if not ips:
             return ips, [], 0
-        answers, failed = self._columns_call(h, payload, len(ips)).answers()
-        for i, msg in bad.items():  # refused here: the engine's answer (an error too) is replaced
-            if not isinstance(answers[i], str):
+        out, partial = self._batch_call(h, payload, len(ips))
+        records = out.split("\n")
+        if len(records) != len(ips):
+            raise ClassifierError(f"libipclassifier returned {len(records)} records for {len(ips)} inputs")
+        answers: List[Union[IPClassification, str]]
+        if not partial and not bad:  # every record is an answer
+            return ips, decode_batch(records), 0  # type: ignore[return-value]
+        answers = []
+        append = answers.append
+        failed = 0
+        for i, rec in enumerate(records):
+            if bad and i in bad:
+                append(bad[i])
                 failed += 1
-            answers[i] = msg
+                continue
+            if "\t!" in rec:  # maybe an error record "input\t!error\tmessage"
+                f = rec.split("\t", 2)
+                if len(f) == 3 and f[1] == ERROR_MARK:
+                    append(f[2])
+                    failed += 1
+                    continue
+            append(decode(rec))
         return ips, answers, failed
 
     @staticmethod
@@ -748,6 +765,22 @@ class IPClassifier:
                 lines.append(ip)
         lines.append("")  # every line ends with "\n", so a last empty IP is still a line
         return ips, "\n".join(lines).encode("utf-8", "replace")
+
+    def _batch_call(self, h: c_int64, payload: bytes, count: int) -> Tuple[str, bool]:
+        """The records of a ClassifyBatch call, and whether some are error
+        records (PARTIAL)."""
+        # Records echo the IP and AS name and add < 400 bytes of evidence.
+        size = len(payload) + count * 400 + 1024
+        buf = _batch_buf(size)
+        fn = self._lib.classify_batch
+        rc = fn(h, payload, len(payload), buf.arr, len(buf.raw), buf.n)
+        if rc == BUFFER_TOO_SMALL:  # rare: retry once with the exact size
+            buf = _batch_buf(buf.n.value)
+            rc = fn(h, payload, len(payload), buf.arr, len(buf.raw), buf.n)
+        data = buf.raw[: buf.n.value]
+        if rc not in (OK, PARTIAL):
+            self._raise(rc, bytes(data))
+        return data.decode("utf-8", "replace"), rc == PARTIAL
 
     # -- sources, stats, cache ---------------------------------------------
 
