@@ -32,7 +32,7 @@ package main
 
 // Status codes returned by every export (IPC_ABI_VERSION changes when an
 // export, a code or the record layout changes incompatibly).
-#define IPC_ABI_VERSION 2
+#define IPC_ABI_VERSION 3
 #define IPC_OK 0                 // success
 #define IPC_PARTIAL 1            // success, but some items failed (Refresh: a source; ClassifyBatch: an input line; CacheCleanup, CacheClear: a tier)
 #define IPC_INVALID_ARGUMENT -1  // NULL pointer with a length, negative length, bad group or type, bad JSON config
@@ -399,6 +399,41 @@ func ClassifyBatch(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outCap
 	return C.int32_t(codeOK)
 }
 
+// ClassifyColumns is ClassifyBatch answering in columns: it takes the same
+// input and writes the columnar batch of wire.AppendColumns (typed
+// columns, strings interned per column; rows in input order, an input that
+// failed as a row with its message in the "error" column and PARTIAL
+// returned). Other codes as for ClassifyBatch; on BUFFER_TOO_SMALL nothing
+// is written and *outLen is the size needed (the batch was classified:
+// call again with that size).
+//
+//export ClassifyColumns
+func ClassifyColumns(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			rc = failAfterPanic(out, outCap, outLen, r)
+		}
+	}()
+	if !validOut(out, outCap, outLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "ClassifyColumns: bad output buffer")
+	}
+	if !validIn(in, inLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "ClassifyColumns: NULL pointer or negative length")
+	}
+	e := lookup(h)
+	if e == nil {
+		return fail(out, outCap, outLen, codeInvalidHandle, "ClassifyColumns: invalid handle "+strconv.FormatInt(int64(h), 10))
+	}
+	data, partial, err := wire.AppendColumns(context.Background(), nil, e, goString(in, inLen), time.Now())
+	if err != nil {
+		return engineError(out, outCap, outLen, err)
+	}
+	if partial {
+		return writeOut(out, outCap, outLen, data, codePartial)
+	}
+	return writeOut(out, outCap, outLen, data, codeOK)
+}
+
 // Refresh downloads the sources of group ("tor", "cloud", "datacenter" or
 // "all"; empty means "all") that are due, or all of them when force is
 // non-zero, and writes the JSON report. Returns OK, PARTIAL (some source
@@ -506,14 +541,18 @@ type abiInfo struct {
 	ABI       int              `json:"abi"`
 	Version   string           `json:"version"`
 	Fields    []string         `json:"fields"`
+	Columns   []string         `json:"columns"`
+	Magic     string           `json:"columns_magic"`
 	ErrorMark string           `json:"error_mark"`
 	Codes     map[string]int32 `json:"codes"`
 }
 
 // AbiInfo writes, as JSON, what a caller checks at load: the ABI version
 // (IPC_ABI_VERSION), the engine version, the record's field names in order
-// (wire.Fields), the error record's mark and every status code by name:
-// {"abi":2,"version":"…","fields":["ip",…],"error_mark":"!error","codes":{"OK":0,…}}.
+// (wire.Fields), the columns of ClassifyColumns in order (wire.ColumnNames)
+// and its magic, the error record's mark and every status code by name:
+// {"abi":3,"version":"…","fields":["ip",…],"columns":["ip",…],"columns_magic":"IPCOLS\u0000\u0001",
+// "error_mark":"!error","codes":{"OK":0,…}}.
 // Returns OK, INVALID_ARGUMENT (bad output buffer), BUFFER_TOO_SMALL or
 // INTERNAL.
 //
@@ -527,7 +566,7 @@ func AbiInfo(out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
 	if !validOut(out, outCap, outLen) {
 		return fail(out, outCap, outLen, codeInvalidArg, "AbiInfo: bad output buffer")
 	}
-	info := abiInfo{ABI: C.IPC_ABI_VERSION, Version: classifier.Version, Fields: wire.Fields(), ErrorMark: wire.ErrorMark, Codes: map[string]int32{}}
+	info := abiInfo{ABI: C.IPC_ABI_VERSION, Version: classifier.Version, Fields: wire.Fields(), Columns: wire.ColumnNames(), Magic: wire.ColumnsMagic, ErrorMark: wire.ErrorMark, Codes: map[string]int32{}}
 	for _, c := range codes {
 		info.Codes[c.name] = c.code
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/ipclassifier/ipclassifier/classifier/internal/asn"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/asname"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/index"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 )
 
@@ -48,9 +49,13 @@ type view struct {
 	prefixes  *index.Index // every prefix list; Entry.Slot is the position of its type in listTypes
 	srcs      []srcInfo
 	asnTables []asn.TableRef // in source order: the first that knows an address answers
-	hosting   []asnSetRef
-	access    []asnSetRef // networks that declare themselves access networks
-	profile   asn.Profile // nil when disabled or not learnable
+	// listASN says, by index.Entry.Pos, what the ip2asn tables know of
+	// every address of a list prefix, when that is the same for all of
+	// them: a list answer then needs no ip2asn lookup of its own.
+	listASN []prefixASN
+	hosting []asnSetRef
+	access  []asnSetRef // networks that declare themselves access networks
+	profile asn.Profile // nil when disabled or not learnable
 	// dataID names the data every answer of this view is computed from:
 	// see dataIdentity. A cached answer is served only under the dataID it
 	// was computed with.
@@ -172,6 +177,7 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 		}
 	}
 	ix.prefixes = prefixes.Build()
+	ix.listASN = ix.buildListASN()
 	if profile {
 		ix.profile = ix.buildProfile()
 	}
@@ -246,31 +252,84 @@ type asnOf struct {
 	table   int
 }
 
+// prefixASN is what the ip2asn tables say of every address of one list
+// prefix: table is the position in asnTables of the first table knowing
+// them and info what it says; noTable when no table knows any of them,
+// perAddress when it differs inside the prefix (the address is looked up).
+type prefixASN struct {
+	info  asn.Info
+	table int32
+}
+
+const (
+	noTable    = -1
+	perAddress = -2
+)
+
+// buildListASN computes prefixASN for every list prefix (by Entry.Pos).
+// The first table holding any address of a prefix must hold all of it in
+// one range; otherwise the addresses are looked up one by one, as
+// lookupASN would, so the answer is the same either way.
+func (ix *view) buildListASN() []prefixASN {
+	pfxs := ix.prefixes.Prefixes()
+	out := make([]prefixASN, len(pfxs))
+	for i, p := range pfxs {
+		out[i] = prefixASN{table: noTable}
+		first := p.Masked().Addr()
+		last := ipx.LastOf(p)
+		for k, ref := range ix.asnTables {
+			info, cov := ref.T.Span(first, last)
+			if cov == asn.CoversNone {
+				continue
+			}
+			if cov == asn.CoversWhole {
+				out[i] = prefixASN{info: info, table: int32(k)}
+			} else {
+				out[i].table = perAddress
+			}
+			break
+		}
+	}
+	return out
+}
+
+// lookupASN finds the first ip2asn table that knows addr: its position in
+// asnTables and what it says, or noTable.
+func (ix *view) lookupASN(addr netip.Addr) (int, asn.Info) {
+	for k, ref := range ix.asnTables {
+		if info, ok := ref.T.Lookup(addr); ok {
+			return k, info
+		}
+	}
+	return noTable, asn.Info{}
+}
+
 // resolveASN merges the caller's ASN data with the ip2asn tables' (see
 // Result for the rules).
 func (ix *view) resolveASN(addr netip.Addr, callerASN uint32, callerName string) asnOf {
+	k, info := ix.lookupASN(addr)
+	return ix.mergeASN(k, info, callerASN, callerName)
+}
+
+// mergeASN is resolveASN once the table (k, noTable for none) and what it
+// says are known.
+func (ix *view) mergeASN(k int, info asn.Info, callerASN uint32, callerName string) asnOf {
 	a := asnOf{asn: callerASN, name: callerName, table: -1}
 	if callerASN != 0 || callerName != "" {
 		a.source = ASNFromCaller
 	}
-	for _, ref := range ix.asnTables {
-		info, ok := ref.T.Lookup(addr)
-		if !ok {
-			continue
-		}
-		if callerASN != 0 && callerASN != info.ASN {
-			break // the caller knows better; do not mix two networks' data
-		}
-		a.asn = info.ASN
-		a.country = ref.T.Country(info)
-		if a.source == "" {
-			a.source = ASNFromIP2ASN
-		}
-		if callerName == "" {
-			a.name = ref.T.Name(info)
-			a.tbl, a.nameIdx, a.table = ref.T, info.NameID(), ref.Src
-		}
-		break
+	if k < 0 || (callerASN != 0 && callerASN != info.ASN) {
+		return a // nobody knows, or the caller knows better: do not mix two networks' data
+	}
+	ref := ix.asnTables[k]
+	a.asn = info.ASN
+	a.country = ref.T.Country(info)
+	if a.source == "" {
+		a.source = ASNFromIP2ASN
+	}
+	if callerName == "" {
+		a.name = ref.T.Name(info)
+		a.tbl, a.nameIdx, a.table = ref.T, info.NameID(), ref.Src
 	}
 	return a
 }
@@ -308,12 +367,19 @@ const (
 // returns the position in srcs of the source that decided, or fromASName,
 // fromProfile, fromNothing or fromAccess, for the engine's counters.
 func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32, callerName string, now time.Time) int {
-	a := ix.resolveASN(addr, callerASN, callerName)
+	set := ix.prefixes.SetOf(addr)
+	first, hit := ix.prefixes.First(set)
+	k, info := noTable, asn.Info{}
+	if hit && ix.listASN[first.Pos].table != perAddress {
+		k, info = int(ix.listASN[first.Pos].table), ix.listASN[first.Pos].info // known for the whole prefix
+	} else {
+		k, info = ix.lookupASN(addr)
+	}
+	a := ix.mergeASN(k, info, callerASN, callerName)
 	*r = Result{
 		IP: text, ClassifiedAt: now.UTC(),
 		ASN: a.asn, ASName: a.name, Country: a.country, ASNSource: a.source,
 	}
-	set := ix.prefixes.SetOf(addr)
 	access := ix.accessSrc(a.asn)
 	ix.evidenceOf(r, set, a)
 	if e, ok := ix.decidingEntry(set, access >= 0); ok {

@@ -93,13 +93,14 @@ def test_abi_info_is_what_the_package_speaks() -> None:
     import dataclasses
     import re
 
-    from ipclassifier import IPClassification, _native, _wire
+    from ipclassifier import IPClassification, _columns, _native, _wire
 
     lib = _native.load()
     info = lib.abi_info()
     assert info["abi"] == _native.ABI_VERSION
     assert _native.abi_mismatches(info) == []
     assert tuple(info["fields"]) == _wire.FIELDS
+    assert tuple(info["columns"]) == _columns.COLUMNS and info["columns_magic"].encode("latin-1") == _columns.MAGIC
     assert set(_wire.FIELDS) == {f.name for f in dataclasses.fields(IPClassification)}
     header = Path(lib.path).with_suffix(".h").read_text()
     defines = dict(re.findall(r"#define IPC_([A-Z_]+) (-?\d+)", header))
@@ -107,9 +108,10 @@ def test_abi_info_is_what_the_package_speaks() -> None:
     assert {k: int(v) for k, v in defines.items()} == info["codes"]
     assert {v: k for k, v in _native.CODE_NAMES.items()} == info["codes"]
     # What the loader says of a library that disagrees.
-    other = dict(info, abi=1, fields=info["fields"][:5], codes=dict(info["codes"], CLOSED=-8))
+    other = dict(info, abi=1, fields=info["fields"][:5], codes=dict(info["codes"], CLOSED=-8), columns=["ip"])
     problems = _native.abi_mismatches(other)
-    assert any("ABI 1, want 2" in p for p in problems)
+    assert any(f"ABI 1, want {_native.ABI_VERSION}" in p for p in problems)
+    assert any("columns ['ip']" in p for p in problems)
     assert any("status CLOSED is -8, want -7" in p for p in problems)
     assert any("record fields" in p for p in problems)
     # A newer library may append fields.

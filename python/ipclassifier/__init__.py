@@ -12,6 +12,7 @@ The library (libipclassifier.so) is loaded on first use, not at import.
 
 from typing import Any
 
+from ._columns import Columns
 from ._native import ClassifierError
 from ._version import __version__
 from .classifier import (
@@ -27,6 +28,7 @@ __all__ = [
     "IPType",
     "IPClassification",
     "IPClassifier",
+    "Columns",
     "create_ip_classifier",
     "build_config",
     "classification_disabled",

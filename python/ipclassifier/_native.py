@@ -30,7 +30,7 @@ from ctypes import POINTER, c_char, c_char_p, c_int32, c_int64
 from importlib import resources
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Protocol, Tuple
 
-from . import _wire
+from . import _columns, _wire
 from ._errors import ClassifierError
 from ._version import __version__
 
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 #: The C ABI version this package speaks (IPC_ABI_VERSION in the header).
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 # Status codes of the C ABI (IPC_* in the header); checked at load.
 OK = 0
@@ -113,6 +113,7 @@ class Library:
             "Classify", c_int64, c_char_p, c_int64, c_int64, c_char_p, c_int64, _OUT, c_int64, _P64
         )
         self.classify_batch: _Func = self._fn("ClassifyBatch", c_int64, c_char_p, c_int64, _OUT, c_int64, _P64)
+        self.classify_columns: _Func = self._fn("ClassifyColumns", c_int64, c_char_p, c_int64, _OUT, c_int64, _P64)
         self.refresh: _Func = self._fn("Refresh", c_int64, c_char_p, c_int64, c_int32, _OUT, c_int64, _P64)
         self.stats: _Func = self._fn("Stats", c_int64, _OUT, c_int64, _P64)
         self.cache_cleanup: _Func = self._fn("CacheCleanup", c_int64, _OUT, c_int64, _P64)
@@ -153,7 +154,8 @@ class Library:
 
     def abi_info(self) -> Dict[str, Any]:
         """What the library says of itself: ``abi``, ``version``,
-        ``fields`` (the record layout), ``error_mark`` and ``codes``."""
+        ``fields`` (the record layout), ``columns`` and ``columns_magic``
+        (the columnar batch), ``error_mark`` and ``codes``."""
         _, data = call(self.abi_info_)
         info: Dict[str, Any] = json.loads(data)
         return info
@@ -269,6 +271,11 @@ def abi_mismatches(info: Dict[str, Any]) -> List[str]:
     fields = tuple(info.get("fields") or ())
     if fields[: len(_wire.FIELDS)] != _wire.FIELDS:
         problems.append(f"record fields {list(fields)}, want {list(_wire.FIELDS)} first")
+    columns = tuple(info.get("columns") or ())
+    if columns[: len(_columns.COLUMNS)] != _columns.COLUMNS:
+        problems.append(f"columns {list(columns)}, want {list(_columns.COLUMNS)} first")
+    if info.get("columns_magic", "").encode("latin-1") != _columns.MAGIC:
+        problems.append(f"columns magic {info.get('columns_magic')!r}, want {_columns.MAGIC!r}")
     if info.get("error_mark") != _wire.ERROR_MARK:
         problems.append(f"error mark {info.get('error_mark')!r}, want {_wire.ERROR_MARK!r}")
     return problems

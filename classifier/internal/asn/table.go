@@ -85,30 +85,83 @@ func (t *Table) Names() int { return len(t.names) }
 // Lookup returns what the range holding addr says.
 func (t *Table) Lookup(addr netip.Addr) (Info, bool) {
 	if addr.Is4() {
-		if len(t.v4Start) == 0 {
-			return Info{}, false
-		}
 		x := ipx.U32Of(addr)
-		lo, hi := int(t.v4Bucket[x>>16]), int(t.v4Bucket[x>>16+1])
-		// First range in [lo, hi) starting after x; the one before it is
-		// the only candidate (it may come from an earlier bucket).
-		for lo < hi {
-			m := int(uint(lo+hi) >> 1)
-			if t.v4Start[m] <= x {
-				lo = m + 1
-			} else {
-				hi = m
-			}
-		}
-		if i := lo - 1; i >= 0 && t.v4Rec[i].end >= x {
+		if i := t.floor4(x); i >= 0 && t.v4Rec[i].end >= x {
 			return t.v4Rec[i].info, true
 		}
 		return Info{}, false
 	}
-	if len(t.v6Start) == 0 {
-		return Info{}, false
-	}
 	x := ipx.U128Of(addr)
+	if i := t.floor6(x); i >= 0 && !t.v6Rec[i].end.Less(x) {
+		return t.v6Rec[i].info, true
+	}
+	return Info{}, false
+}
+
+// Coverage is how the ranges of a Table cover a block of addresses (see
+// Span).
+type Coverage uint8
+
+// The answers of Span.
+const (
+	CoversNone  Coverage = iota // no range holds any address of the block
+	CoversWhole                 // one range holds every address of the block
+	CoversPart                  // some addresses are held, by one range or several, others maybe not
+)
+
+// Span tells how the table covers the block of addresses from first to
+// last (inclusive, one family, first <= last) and, when one range holds it
+// whole, what that range says: every Lookup inside the block then answers
+// that Info. The engine asks it once per prefix of its lists, so an address
+// those decide needs no lookup of its own.
+func (t *Table) Span(first, last netip.Addr) (Info, Coverage) {
+	if first.Is4() {
+		lo, hi := ipx.U32Of(first), ipx.U32Of(last)
+		i := t.floor4(hi) // the last range starting at or before the block's end
+		switch {
+		case i < 0 || t.v4Rec[i].end < lo:
+			return Info{}, CoversNone
+		case t.v4Start[i] <= lo && t.v4Rec[i].end >= hi:
+			return t.v4Rec[i].info, CoversWhole
+		}
+		return Info{}, CoversPart
+	}
+	lo, hi := ipx.U128Of(first), ipx.U128Of(last)
+	i := t.floor6(hi)
+	switch {
+	case i < 0 || t.v6Rec[i].end.Less(lo):
+		return Info{}, CoversNone
+	case !lo.Less(t.v6Start[i]) && !t.v6Rec[i].end.Less(hi):
+		return t.v6Rec[i].info, CoversWhole
+	}
+	return Info{}, CoversPart
+}
+
+// floor4 is the position of the last IPv4 range starting at or before x,
+// -1 for none.
+func (t *Table) floor4(x uint32) int {
+	if len(t.v4Start) == 0 {
+		return -1
+	}
+	lo, hi := int(t.v4Bucket[x>>16]), int(t.v4Bucket[x>>16+1])
+	// First range in [lo, hi) starting after x; the one before it is the
+	// answer (it may come from an earlier bucket).
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if t.v4Start[m] <= x {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo - 1
+}
+
+// floor6 is floor4 for IPv6.
+func (t *Table) floor6(x ipx.U128) int {
+	if len(t.v6Start) == 0 {
+		return -1
+	}
 	// The last sample <= x picks a block of v6SampleEvery ranges.
 	lo, hi := 0, len(t.v6Sample)
 	for lo < hi {
@@ -120,7 +173,7 @@ func (t *Table) Lookup(addr netip.Addr) (Info, bool) {
 		}
 	}
 	if lo == 0 {
-		return Info{}, false
+		return -1
 	}
 	lo, hi = (lo-1)*v6SampleEvery, min(lo*v6SampleEvery, len(t.v6Start))
 	for lo < hi {
@@ -131,10 +184,7 @@ func (t *Table) Lookup(addr netip.Addr) (Info, bool) {
 			hi = m
 		}
 	}
-	if i := lo - 1; i >= 0 && !t.v6Rec[i].end.Less(x) {
-		return t.v6Rec[i].info, true
-	}
-	return Info{}, false
+	return lo - 1
 }
 
 // Name is the AS name of a range.

@@ -28,6 +28,9 @@ type Entry struct {
 	Service  string
 	Slot     uint8 // priority of the entry's label: lower wins
 	Src      int   // the caller's position of the source it came from
+	// Pos is the entry's position in the index (0 to Len()-1), set by
+	// Add: a key for what the caller keeps beside each entry.
+	Pos int32
 }
 
 // Builder gathers prefixes into an Index. The zero value is not usable:
@@ -51,6 +54,7 @@ func (b *Builder) Add(pfx netip.Prefix, e Entry) bool {
 	sameSlot := func(a, c uint32) bool { return ix.entries[a].Slot == ix.entries[c].Slot }
 	e.Prefix = pfx.String()
 	tag := uint32(len(ix.entries))
+	e.Pos = int32(tag)
 	ix.entries = append(ix.entries, e)
 	var added bool
 	if pfx.Addr().Is4() {
@@ -111,7 +115,8 @@ type Index struct {
 // Len counts the entries (prefixes kept).
 func (ix *Index) Len() int { return len(ix.entries) }
 
-// Prefixes returns the prefixes kept, in the order they were added.
+// Prefixes returns the prefixes kept, in the order they were added (by
+// Entry.Pos).
 func (ix *Index) Prefixes() []netip.Prefix {
 	out := make([]netip.Prefix, len(ix.entries))
 	for i := range ix.entries {

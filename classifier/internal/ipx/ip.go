@@ -122,3 +122,19 @@ func U32Addr(x uint32) netip.Addr {
 	binary.BigEndian.PutUint32(b[:], x)
 	return netip.AddrFrom4(b)
 }
+
+// LastOf is the last address of p (p's family; IPv4 stays IPv4).
+func LastOf(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr()
+	if a.Is4() {
+		return U32Addr(U32Of(a) | uint32(1<<(32-p.Bits())-1))
+	}
+	x := U128Of(a)
+	if bits := p.Bits(); bits < 64 {
+		x.Hi |= 1<<(64-bits) - 1
+		x.Lo = 1<<64 - 1
+	} else {
+		x.Lo |= 1<<(128-bits) - 1
+	}
+	return x.Addr()
+}

@@ -1,0 +1,446 @@
+package wire
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"math"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/field"
+)
+
+// The columnar batch: the answers of a batch as typed columns, for hosts
+// that want arrays (a DataFrame, Arrow) rather than one object per answer.
+// Little-endian throughout; every block starts at a multiple of 8 bytes
+// from the start, so each buffer can be viewed in place as an array.
+//
+//	header   ColumnsMagic (8 bytes), rows uint64, columns uint64
+//	column   kind uint8, buffers uint8, name length uint16, 4 zero bytes,
+//	         the name (UTF-8, padded to 8), then per buffer:
+//	         its length in bytes uint64 and its bytes (padded to 8)
+//
+// The kinds and their buffers (offsets are int32, as Arrow's):
+//
+//	KindCode  codes uint32[rows]; table offsets int32[n+1]; table bytes —
+//	          code k is the k-th string of the table; code 0 is "" (none)
+//	KindStr   offsets int32[rows+1]; bytes — one string per row
+//	KindU32   uint32[rows]
+//	KindF64   float64[rows]
+//	KindI64   int64[rows]
+//	KindBool  uint8[rows], 0 or 1
+//
+// A reader skips columns of a kind it does not know (a list-valued column
+// is a kind of its own: offsets int32[rows+1] and codes into a table), and
+// finds columns by name, so columns may be added. ColumnNames lists them.
+const ColumnsMagic = "IPCOLS\x00\x01"
+
+// The column kinds of the columnar batch.
+const (
+	KindCode uint8 = 1
+	KindStr  uint8 = 2
+	KindU32  uint8 = 3
+	KindF64  uint8 = 4
+	KindI64  uint8 = 5
+	KindBool uint8 = 6
+)
+
+// column is one column of the columnar batch, in order: the record's
+// fields, then "error".
+type column struct {
+	name string
+	kind uint8
+}
+
+// columns is the layout AppendColumns writes. Times are microseconds since
+// the Unix epoch (snapshot_at 0 = none), data_age_seconds NaN when the
+// answer came from no snapshot, asn 0 = unknown; "error" is the message of
+// a row whose input failed ("" = none; its ip is the input, its ip_type
+// code 0). "answer" numbers the distinct answers of the batch in order of
+// first appearance: rows equal in every column but ip share the number, so
+// a host building one object per row decodes each answer once. "tags" is
+// an answer's tags joined by ',' as in the record (few distinct sets, so a
+// code column); the evidence list is in the records only.
+var columns = [...]column{
+	{"ip", KindStr}, {"ip_type", KindCode}, {"provider", KindCode}, {"region", KindCode},
+	{"service", KindCode}, {"confidence", KindF64}, {"source", KindCode}, {"classified_at", KindI64},
+	{"matched_prefix", KindCode}, {"snapshot", KindCode}, {"snapshot_at", KindI64},
+	{"data_age_seconds", KindF64}, {"stale", KindBool}, {"asn", KindU32}, {"as_name", KindCode},
+	{"cache_tier", KindCode}, {"country", KindCode}, {"asn_source", KindCode}, {"error", KindCode},
+	{"answer", KindU32}, {"tags", KindCode},
+}
+
+// ColumnNames returns the names of the columns AppendColumns writes, in
+// order (a new slice each call).
+func ColumnNames() []string {
+	out := make([]string, len(columns))
+	for i, c := range columns {
+		out[i] = c.name
+	}
+	return out
+}
+
+// maxColumnBytes bounds a string buffer: offsets are int32.
+const maxColumnBytes = math.MaxInt32
+
+// errColumnsTooBig is returned for a batch whose strings overflow int32
+// offsets.
+var errColumnsTooBig = errors.New("columnar batch: a string column exceeds 2 GiB; split the batch")
+
+// AppendColumns classifies every line of a batch (the input of
+// AppendBatch) in one engine call and appends the columnar batch of the
+// answers, one row per line in input order, to dst. partial is true when
+// some row holds an error. now is the time data_age_seconds is measured at.
+// It returns classifier.ErrClosed when the engine was closed during the
+// call.
+func AppendColumns(ctx context.Context, dst []byte, e *classifier.Engine, text string, now time.Time) (out []byte, partial bool, err error) {
+	b := readBatch(text)
+	c := newColumnBuilder(len(b.inputs))
+	closed := false
+	next := 0
+	failedLines := func(upto int) {
+		for ; next < upto; next++ {
+			c.addError(b.inputs[next], b.lineErr[next])
+			partial = true
+		}
+	}
+	e.ClassifyEach(ctx, b.queries, func(k int, r *classifier.Result, err error) {
+		i := b.line[k]
+		failedLines(i)
+		if err != nil {
+			closed = closed || errors.Is(err, classifier.ErrClosed)
+			c.addError(b.inputs[i], err)
+			partial = true
+		} else {
+			c.add(r, now)
+		}
+		next = i + 1
+	})
+	failedLines(len(b.inputs))
+	if closed {
+		return dst, partial, classifier.ErrClosed
+	}
+	out, err = c.appendTo(dst)
+	return out, partial, err
+}
+
+// dict interns the strings of one code column. Most strings an answer
+// holds are shared with the index (a provider, a prefix, an AS name of the
+// ip2asn table), so a small cache keyed by the string's address answers
+// them without hashing the text.
+type dict struct {
+	codes  map[string]uint32
+	offs   []int32
+	bytes  []byte
+	recent [512]struct {
+		p    *byte
+		n    int
+		code uint32
+	}
+}
+
+func newDict() *dict {
+	return &dict{codes: map[string]uint32{"": 0}, offs: []int32{0, 0}}
+}
+
+// code returns the code of s, adding it to the table when new.
+func (d *dict) code(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	p := unsafe.StringData(s)
+	slot := &d.recent[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(s)))&(uintptr(len(d.recent))-1)]
+	if slot.p == p && slot.n == len(s) {
+		return slot.code
+	}
+	c, ok := d.codes[s]
+	if !ok {
+		c = uint32(len(d.offs) - 1)
+		d.codes[s] = c
+		d.bytes = append(d.bytes, s...)
+		d.offs = append(d.offs, int32(min(len(d.bytes), maxColumnBytes)))
+	}
+	slot.p, slot.n, slot.code = p, len(s), c
+	return c
+}
+
+// columnBuilder gathers the rows of a columnar batch.
+type columnBuilder struct {
+	ipOffs                       []int32
+	ipBytes                      []byte
+	codes                        [len(columns)][]uint32 // by column position, for code columns
+	dicts                        [len(columns)]*dict
+	confidence, age              []float64
+	classifiedAt, snapshotAt     []int64
+	stale                        []uint8
+	asn                          []uint32
+	answer                       []uint32
+	answers                      map[uint64]uint32 // answer number by hash of its key
+	keys                         []answerKey       // by answer number
+	lastAt                       time.Time         // classifiedAt's last time and its value: a batch shares one
+	lastAtMicro                  int64
+	tooBig                       bool
+	colType, colProv, colRegion  int
+	colService, colSource        int
+	colMatched, colSnap, colName int
+	colTier, colCC, colASNSrc    int
+	colError, colTags            int
+	// tagText memoizes the joined text of a tags slice by its first
+	// element's address: answers share their tags slices with the index.
+	tagText map[*string]string
+}
+
+func newColumnBuilder(rows int) *columnBuilder {
+	c := &columnBuilder{
+		ipOffs: make([]int32, 1, rows+1), confidence: make([]float64, 0, rows), age: make([]float64, 0, rows),
+		classifiedAt: make([]int64, 0, rows), snapshotAt: make([]int64, 0, rows), stale: make([]uint8, 0, rows),
+		asn: make([]uint32, 0, rows), answer: make([]uint32, 0, rows), answers: map[uint64]uint32{},
+	}
+	pos := map[string]int{}
+	for i, col := range columns {
+		pos[col.name] = i
+		if col.kind == KindCode {
+			c.codes[i] = make([]uint32, 0, rows)
+			c.dicts[i] = newDict()
+		}
+	}
+	c.colType, c.colProv, c.colRegion, c.colService, c.colSource = pos["ip_type"], pos["provider"], pos["region"], pos["service"], pos["source"]
+	c.colMatched, c.colSnap, c.colName, c.colTier, c.colCC = pos["matched_prefix"], pos["snapshot"], pos["as_name"], pos["cache_tier"], pos["country"]
+	c.colASNSrc, c.colError, c.colTags = pos["asn_source"], pos["error"], pos["tags"]
+	c.tagText = map[*string]string{}
+	return c
+}
+
+func (c *columnBuilder) str(col int, s string) {
+	c.codes[col] = append(c.codes[col], c.dicts[col].code(s))
+}
+
+func (c *columnBuilder) ip(s string) {
+	c.ipBytes = append(c.ipBytes, s...)
+	if len(c.ipBytes) > maxColumnBytes {
+		c.tooBig = true
+	}
+	c.ipOffs = append(c.ipOffs, int32(min(len(c.ipBytes), maxColumnBytes)))
+}
+
+// answerKey is every column of a row but ip.
+type answerKey struct {
+	codes          [len(columns)]uint32
+	confidence     float64
+	age            uint64 // the bits: NaN equals NaN
+	at, snapshotAt int64
+	asn            uint32
+	stale          uint8
+}
+
+// endRow numbers the answer of the row just appended: by a 64-bit hash
+// of its key, the key itself compared on a hit (a collision gets a number
+// of its own, never another answer's).
+func (c *columnBuilder) endRow() {
+	i := len(c.asn) - 1
+	k := answerKey{
+		confidence: c.confidence[i], age: math.Float64bits(c.age[i]), at: c.classifiedAt[i],
+		snapshotAt: c.snapshotAt[i], asn: c.asn[i], stale: c.stale[i],
+	}
+	h := uint64(k.asn)<<8 | uint64(k.stale)
+	mix := func(v uint64) { h = (h ^ v) * 0x9E3779B97F4A7C15; h ^= h >> 29 }
+	mix(math.Float64bits(k.confidence))
+	mix(k.age)
+	mix(uint64(k.at))
+	mix(uint64(k.snapshotAt))
+	for col := range c.codes {
+		if c.codes[col] != nil {
+			k.codes[col] = c.codes[col][i]
+			mix(uint64(k.codes[col]))
+		}
+	}
+	for {
+		n, ok := c.answers[h]
+		if !ok {
+			n = uint32(len(c.keys))
+			c.answers[h] = n
+			c.keys = append(c.keys, k)
+		} else if c.keys[n] != k {
+			h++ // a collision: the next slot
+			continue
+		}
+		c.answer = append(c.answer, n)
+		return
+	}
+}
+
+// add appends the row of an answer.
+func (c *columnBuilder) add(r *classifier.Result, now time.Time) {
+	c.ip(r.IP)
+	c.str(c.colType, string(r.Type))
+	c.str(c.colProv, r.Provider)
+	c.str(c.colRegion, r.Region)
+	c.str(c.colService, r.Service)
+	c.confidence = append(c.confidence, r.Confidence)
+	c.str(c.colSource, r.Source)
+	if !r.ClassifiedAt.Equal(c.lastAt) {
+		c.lastAt, c.lastAtMicro = r.ClassifiedAt, r.ClassifiedAt.UnixMicro()
+	}
+	c.classifiedAt = append(c.classifiedAt, c.lastAtMicro)
+	c.str(c.colMatched, r.MatchedPrefix)
+	c.str(c.colSnap, r.Snapshot)
+	if r.SnapshotAt.IsZero() {
+		c.snapshotAt = append(c.snapshotAt, 0)
+	} else {
+		c.snapshotAt = append(c.snapshotAt, r.SnapshotAt.UnixMicro())
+	}
+	if r.Snapshot == "" {
+		c.age = append(c.age, math.NaN())
+	} else {
+		c.age = append(c.age, float64(r.DataAge(now).Round(time.Second)/time.Second))
+	}
+	var stale uint8
+	if r.Stale {
+		stale = 1
+	}
+	c.stale = append(c.stale, stale)
+	c.asn = append(c.asn, r.ASN)
+	c.str(c.colName, r.ASName)
+	c.str(c.colTier, r.CacheTier)
+	c.str(c.colCC, r.Country)
+	c.str(c.colASNSrc, r.ASNSource)
+	c.str(c.colError, "")
+	c.str(c.colTags, c.joinTags(r.Tags))
+	c.endRow()
+}
+
+// joinTags returns tags joined by ',', from the memo when the same slice
+// was joined before.
+func (c *columnBuilder) joinTags(tags []string) string {
+	switch len(tags) {
+	case 0:
+		return ""
+	case 1:
+		return tags[0]
+	}
+	if s, ok := c.tagText[&tags[0]]; ok && strings.Count(s, ",") == len(tags)-1 {
+		return s
+	}
+	s := strings.Join(tags, ",")
+	c.tagText[&tags[0]] = s
+	return s
+}
+
+// addError appends the row of an input that failed: its ip is the input,
+// every other column empty, and error the message.
+func (c *columnBuilder) addError(input string, err error) {
+	c.ip(strings.ToValidUTF8(field.Clean(input), "\uFFFD"))
+	for i, col := range columns {
+		if col.kind == KindCode && i != c.colError {
+			c.codes[i] = append(c.codes[i], 0)
+		}
+	}
+	c.str(c.colError, strings.ToValidUTF8(field.Clean(err.Error()), "\uFFFD"))
+	c.confidence = append(c.confidence, 0)
+	c.classifiedAt = append(c.classifiedAt, 0)
+	c.snapshotAt = append(c.snapshotAt, 0)
+	c.age = append(c.age, math.NaN())
+	c.stale = append(c.stale, 0)
+	c.asn = append(c.asn, 0)
+	c.endRow()
+}
+
+// appendTo writes the columnar batch to dst.
+func (c *columnBuilder) appendTo(dst []byte) ([]byte, error) {
+	if c.tooBig {
+		return dst, errColumnsTooBig
+	}
+	rows := len(c.ipOffs) - 1
+	base := len(dst)
+	dst = append(dst, ColumnsMagic...)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(rows))
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(columns)))
+	buf := func(b []byte) {
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(len(b)))
+		dst = append(dst, b...)
+		dst = pad8(dst, base)
+	}
+	for i, col := range columns {
+		var bufs [][]byte
+		switch col.kind {
+		case KindCode:
+			d := c.dicts[i]
+			if len(d.bytes) > maxColumnBytes {
+				return dst, errColumnsTooBig
+			}
+			bufs = [][]byte{u32Bytes(c.codes[i]), i32Bytes(d.offs), d.bytes}
+		case KindStr:
+			bufs = [][]byte{i32Bytes(c.ipOffs), c.ipBytes}
+		}
+		switch col.name {
+		case "confidence":
+			bufs = [][]byte{f64Bytes(c.confidence)}
+		case "data_age_seconds":
+			bufs = [][]byte{f64Bytes(c.age)}
+		case "classified_at":
+			bufs = [][]byte{i64Bytes(c.classifiedAt)}
+		case "snapshot_at":
+			bufs = [][]byte{i64Bytes(c.snapshotAt)}
+		case "stale":
+			bufs = [][]byte{c.stale}
+		case "asn":
+			bufs = [][]byte{u32Bytes(c.asn)}
+		case "answer":
+			bufs = [][]byte{u32Bytes(c.answer)}
+		}
+		dst = append(dst, col.kind, uint8(len(bufs)))
+		dst = binary.LittleEndian.AppendUint16(dst, uint16(len(col.name)))
+		dst = append(dst, 0, 0, 0, 0)
+		dst = append(dst, col.name...)
+		dst = pad8(dst, base)
+		for _, b := range bufs {
+			buf(b)
+		}
+	}
+	return dst, nil
+}
+
+// pad8 pads dst with zeros to a multiple of 8 bytes from base.
+func pad8(dst []byte, base int) []byte {
+	for (len(dst)-base)%8 != 0 {
+		dst = append(dst, 0)
+	}
+	return dst
+}
+
+// The numeric buffers in little-endian byte order.
+
+func u32Bytes(v []uint32) []byte {
+	out := make([]byte, 0, 4*len(v))
+	for _, x := range v {
+		out = binary.LittleEndian.AppendUint32(out, x)
+	}
+	return out
+}
+
+func i32Bytes(v []int32) []byte {
+	out := make([]byte, 0, 4*len(v))
+	for _, x := range v {
+		out = binary.LittleEndian.AppendUint32(out, uint32(x))
+	}
+	return out
+}
+
+func i64Bytes(v []int64) []byte {
+	out := make([]byte, 0, 8*len(v))
+	for _, x := range v {
+		out = binary.LittleEndian.AppendUint64(out, uint64(x))
+	}
+	return out
+}
+
+func f64Bytes(v []float64) []byte {
+	out := make([]byte, 0, 8*len(v))
+	for _, x := range v {
+		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(x))
+	}
+	return out
+}

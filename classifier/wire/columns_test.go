@@ -1,0 +1,212 @@
+package wire
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
+)
+
+// testColumn is one column read back by readColumns.
+type testColumn struct {
+	kind uint8
+	bufs [][]byte
+}
+
+// readColumns is a reader of the columnar batch written from its format
+// comment, checking every length and the 8-byte alignment.
+func readColumns(b []byte) (rows int, cols map[string]testColumn, order []string, err error) {
+	if len(b) < 24 || string(b[:8]) != ColumnsMagic {
+		return 0, nil, nil, errors.New("bad header")
+	}
+	rows, n := int(binary.LittleEndian.Uint64(b[8:])), int(binary.LittleEndian.Uint64(b[16:]))
+	pos := 24
+	cols = map[string]testColumn{}
+	for range n {
+		if pos%8 != 0 || pos+8 > len(b) {
+			return 0, nil, nil, fmt.Errorf("column header at %d", pos)
+		}
+		kind, nbuf, nlen := b[pos], int(b[pos+1]), int(binary.LittleEndian.Uint16(b[pos+2:]))
+		pos += 8
+		name := string(b[pos : pos+nlen])
+		pos += (nlen + 7) &^ 7
+		c := testColumn{kind: kind}
+		for range nbuf {
+			size := int(binary.LittleEndian.Uint64(b[pos:]))
+			pos += 8
+			c.bufs = append(c.bufs, b[pos:pos+size])
+			pos += (size + 7) &^ 7
+		}
+		cols[name] = c
+		order = append(order, name)
+	}
+	if pos != len(b) {
+		return 0, nil, nil, fmt.Errorf("%d bytes after the last column", len(b)-pos)
+	}
+	return rows, cols, order, nil
+}
+
+// cell renders the value of column name at row as the record's text of
+// that field would read (times as Unix microseconds).
+func (c testColumn) cell(t *testing.T, row int) string {
+	u32 := func(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[4*i:]) }
+	u64 := func(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[8*i:]) }
+	switch c.kind {
+	case KindCode:
+		code := int(u32(c.bufs[0], row))
+		require.Less(t, code, len(c.bufs[1])/4-1)
+		return string(c.bufs[2][u32(c.bufs[1], code):u32(c.bufs[1], code+1)])
+	case KindStr:
+		return string(c.bufs[1][u32(c.bufs[0], row):u32(c.bufs[0], row+1)])
+	case KindU32:
+		return strconv.FormatUint(uint64(u32(c.bufs[0], row)), 10)
+	case KindF64:
+		return strconv.FormatFloat(math.Float64frombits(u64(c.bufs[0], row)), 'g', -1, 64)
+	case KindI64:
+		return strconv.FormatInt(int64(u64(c.bufs[0], row)), 10)
+	case KindBool:
+		return strconv.Itoa(int(c.bufs[0][row]))
+	}
+	t.Fatalf("kind %d", c.kind)
+	return ""
+}
+
+// The columns hold, row by row, what the records of the same batch say;
+// rows with the same answer but for ip share an answer number, numbered
+// in order of first appearance.
+func TestColumnsHoldWhatTheRecordsSay(t *testing.T) {
+	e, err := classifier.Open(classifier.Config{DataDir: t.TempDir()})
+	require.NoError(t, err)
+	defer e.Close()
+	text := "192.0.2.1\nnot-an-ip\n2001:db8::1\t64496\tSOME-NET\n10.0.0.1\tAS1\n192.0.2.2\n\n::ffff:192.0.2.3\n"
+	now := time.Now()
+	recs, partial, err := AppendBatch(context.Background(), nil, e, text, now)
+	require.NoError(t, err)
+	require.True(t, partial)
+	out, partial, err := AppendColumns(context.Background(), []byte("keep"), e, text, now)
+	require.NoError(t, err)
+	require.True(t, partial)
+	require.Equal(t, "keep", string(out[:4]), "appended to dst")
+	rows, cols, order, err := readColumns(out[4:])
+	require.NoError(t, err)
+	require.Equal(t, ColumnNames(), order)
+	lines := strings.Split(string(recs), "\n")
+	require.Equal(t, len(lines), rows)
+	var answers []string
+	for i, line := range lines {
+		if f := strings.Split(line, "\t"); f[1] == ErrorMark {
+			assert.Equal(t, f[0], cols["ip"].cell(t, i))
+			assert.Equal(t, f[2], cols["error"].cell(t, i))
+			assert.Equal(t, "", cols["ip_type"].cell(t, i))
+			answers = append(answers, cols["answer"].cell(t, i))
+			continue
+		}
+		r, err := ParseRecord(line)
+		require.NoError(t, err)
+		assert.Equal(t, "", cols["error"].cell(t, i))
+		for name, want := range map[string]string{
+			"ip": r.IP, "ip_type": string(r.Type), "provider": r.Provider, "source": r.Source,
+			"confidence": strconv.FormatFloat(r.Confidence, 'g', -1, 64), "asn": strconv.FormatUint(uint64(r.ASN), 10),
+			"as_name": r.ASName, "asn_source": r.ASNSource, "data_age_seconds": "NaN", "snapshot_at": "0",
+			"stale": "0",
+		} {
+			assert.Equal(t, want, cols[name].cell(t, i), "%s of %q", name, line)
+		}
+		at, err := strconv.ParseInt(cols["classified_at"].cell(t, i), 10, 64)
+		require.NoError(t, err)
+		assert.WithinDuration(t, r.ClassifiedAt, time.UnixMicro(at), time.Minute, "two calls: two times")
+		answers = append(answers, cols["answer"].cell(t, i))
+	}
+	// 192.0.2.1, 192.0.2.2 and ::ffff:192.0.2.3 (answered as 192.0.2.3) are the same unknown answer
+	assert.Equal(t, []string{"0", "1", "2", "3", "0", "4", "0"}, answers)
+	assert.Equal(t, "192.0.2.3", cols["ip"].cell(t, 6))
+	assert.Equal(t, `invalid asn "AS1"`, cols["error"].cell(t, 3))
+
+	out, partial, err = AppendColumns(context.Background(), nil, e, "", now)
+	require.NoError(t, err)
+	assert.False(t, partial)
+	rows, _, _, err = readColumns(out)
+	require.NoError(t, err)
+	assert.Zero(t, rows)
+	require.NoError(t, e.Close())
+	_, _, err = AppendColumns(context.Background(), nil, e, "192.0.2.1", now)
+	assert.ErrorIs(t, err, classifier.ErrClosed)
+}
+
+// The interning: a string table holds each string once whatever its
+// origin (two copies of one text share a code), and code 0 is "".
+func TestDictInternsByText(t *testing.T) {
+	d := newDict()
+	a := "provider"
+	b := strings.Clone(a)
+	assert.Equal(t, uint32(0), d.code(""))
+	assert.Equal(t, uint32(1), d.code(a))
+	assert.Equal(t, uint32(1), d.code(b))
+	assert.Equal(t, uint32(2), d.code("other"))
+	assert.Equal(t, uint32(1), d.code(a))
+	assert.Equal(t, []int32{0, 0, 8, 13}, d.offs)
+	assert.Equal(t, "providerother", string(d.bytes))
+}
+
+// AppendColumns never panics on any batch text and always writes a block
+// the reader accepts, one row per line, every code within its table.
+func FuzzAppendColumns(f *testing.F) {
+	for _, s := range []string{"", "\n", "192.0.2.1\n::1\t5\tNAME\n", "x\t99999999999", "\t\t\t", "1.2.3.4\t0\t\xff\xfe"} {
+		f.Add(s)
+	}
+	e, err := classifier.Open(classifier.Config{DataDir: f.TempDir()})
+	require.NoError(f, err)
+	f.Cleanup(func() { _ = e.Close() })
+	f.Fuzz(func(t *testing.T, text string) {
+		out, _, err := AppendColumns(context.Background(), nil, e, text, time.Now())
+		require.NoError(t, err)
+		rows, cols, _, err := readColumns(out)
+		require.NoError(t, err)
+		require.Equal(t, len(readBatch(text).inputs), rows)
+		for name, c := range cols {
+			for i := range rows {
+				v := c.cell(t, i)
+				if name == "ip" || name == "error" {
+					require.NotContains(t, v, "\t", name)
+				}
+			}
+		}
+	})
+}
+
+// The tags column holds each answer's tags joined by ',' as the record's
+// tags field does; answers without tags hold "".
+func TestColumnsCarryTheTags(t *testing.T) {
+	e := fixture.Loaded(t)
+	text := "185.220.101.1\n62.224.10.20\n192.0.2.1\n185.220.101.1\n"
+	now := time.Now()
+	recs, _, err := AppendBatch(context.Background(), nil, e, text, now)
+	require.NoError(t, err)
+	out, _, err := AppendColumns(context.Background(), nil, e, text, now)
+	require.NoError(t, err)
+	_, cols, _, err := readColumns(out)
+	require.NoError(t, err)
+	var got, want []string
+	for i, line := range strings.Split(string(recs), "\n") {
+		r, err := ParseRecord(line)
+		require.NoError(t, err)
+		want = append(want, strings.Join(r.Tags, ","))
+		got = append(got, cols["tags"].cell(t, i))
+	}
+	assert.Equal(t, want, got)
+	assert.Contains(t, got[0], classifier.TagTorExit)
+	assert.Equal(t, "scanner:example-uni", got[1])
+	assert.Equal(t, "", got[2])
+	assert.Equal(t, got[0], got[3])
+}

@@ -1,0 +1,362 @@
+"""The columnar batch: what :meth:`IPClassifier.classify_columns` returns.
+
+The engine writes the answers of a batch as typed columns (Go package
+classifier/wire, ``AppendColumns``: its comment is the format). This module
+reads that block without one Python object per answer: every column is a
+``memoryview`` over the block (small integer codes plus a string table per
+text column, float64, int64 microseconds, uint32, uint8), and the
+converters hand those buffers to pyarrow, pandas or polars without a copy
+per row when those libraries are installed.
+"""
+
+from __future__ import annotations
+
+import struct
+from array import array
+from datetime import datetime, timezone
+from operator import le
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from ._errors import ClassifierError
+
+__all__ = ["Columns", "COLUMNS", "MAGIC", "decode_columns"]
+
+#: The block's first 8 bytes (wire.ColumnsMagic); checked at load.
+MAGIC = b"IPCOLS\x00\x01"
+
+#: The columns this package reads, in order (wire.ColumnNames): the record
+#: fields but evidence, ``error`` (the message of a row whose input failed),
+#: ``answer`` and ``tags``.
+COLUMNS = (
+    "ip", "ip_type", "provider", "region", "service", "confidence", "source",
+    "classified_at", "matched_prefix", "snapshot", "snapshot_at", "data_age_seconds",
+    "stale", "asn", "as_name", "cache_tier", "country", "asn_source", "error", "answer", "tags",
+)  # fmt: skip
+
+# Column kinds (wire.Kind*) and the memoryview format of their values.
+CODE, STR, U32, F64, I64, BOOL = 1, 2, 3, 4, 5, 6
+_FORMAT = {U32: "I", F64: "d", I64: "q", BOOL: "B"}
+_TIMES = ("classified_at", "snapshot_at")  # int64 µs since the epoch; snapshot_at 0 = none
+_UTC = timezone.utc
+_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
+
+
+class _Column:
+    """One column of the block: its kind and its buffers."""
+
+    __slots__ = ("name", "kind", "bufs", "_table")
+
+    def __init__(self, name: str, kind: int, bufs: List[memoryview]) -> None:
+        self.name, self.kind, self.bufs = name, kind, bufs
+        self._table: Optional[Tuple[Optional[str], ...]] = None
+
+
+def _fail(why: str) -> ClassifierError:
+    return ClassifierError(f"malformed columnar batch from libipclassifier: {why}")
+
+
+def decode_columns(data: bytes) -> "Columns":
+    """Read a columnar batch (checks every length and offset it relies on;
+    raises ClassifierError on a block it cannot read)."""
+    mv = memoryview(data)
+    if len(mv) < 24 or bytes(mv[:8]) != MAGIC:
+        raise _fail("bad header")
+    rows, ncols = struct.unpack_from("<QQ", mv, 8)
+    if rows > len(mv) or ncols > 1024:
+        raise _fail(f"{rows} rows, {ncols} columns")
+    pos = 24
+    cols: Dict[str, _Column] = {}
+    for _ in range(ncols):
+        if pos + 8 > len(mv):
+            raise _fail("truncated column header")
+        kind, nbuf, nlen = struct.unpack_from("<BBH", mv, pos)
+        pos += 8
+        if pos + nlen > len(mv):
+            raise _fail("truncated column name")
+        try:
+            name = bytes(mv[pos : pos + nlen]).decode()
+        except UnicodeDecodeError:
+            raise _fail("column name is not UTF-8") from None
+        pos += (nlen + 7) & ~7
+        bufs = []
+        for _ in range(nbuf):
+            if pos + 8 > len(mv):
+                raise _fail(f"column {name}: truncated buffer")
+            (n,) = struct.unpack_from("<Q", mv, pos)
+            pos += 8
+            if n > len(mv) - pos:
+                raise _fail(f"column {name}: buffer of {n} bytes")
+            bufs.append(mv[pos : pos + n])
+            pos += (n + 7) & ~7
+        col = _Column(name, kind, bufs)
+        _check(col, rows)
+        cols[name] = col
+    missing = [c for c in COLUMNS if c not in cols]
+    if missing:
+        raise _fail(f"no column {', '.join(missing)}")
+    return Columns(rows, cols)
+
+
+def _offsets(col: _Column, buf: memoryview, n: int, data: memoryview) -> memoryview:
+    """The n+1 int32 offsets of a string buffer, checked against data."""
+    if len(buf) != 4 * (n + 1):
+        raise _fail(f"column {col.name}: {len(buf)} bytes of offsets for {n} strings")
+    offs = buf.cast("i")
+    if offs[0] != 0 or offs[n] != len(data):
+        raise _fail(f"column {col.name}: offsets do not span its text")
+    if not all(map(le, offs[:-1], offs[1:])):  # a loop in C: a few ns per string
+        raise _fail(f"column {col.name}: offsets go back")
+    return offs
+
+
+def _check(col: _Column, rows: int) -> None:
+    """Check the buffers of a column this package knows; others are kept
+    unread (a newer engine may add kinds)."""
+    b = col.bufs
+    if col.kind == CODE:
+        if len(b) != 3 or len(b[0]) != 4 * rows or len(b[1]) < 8 or len(b[1]) % 4:
+            raise _fail(f"column {col.name}: bad code buffers")
+        n = len(b[1]) // 4 - 1
+        b[1] = _offsets(col, b[1], n, b[2])
+        b[0] = b[0].cast("I")  # codes are checked where they are used: a bad one never reaches a frame
+    elif col.kind == STR:
+        if len(b) != 2:
+            raise _fail(f"column {col.name}: bad string buffers")
+        b[0] = _offsets(col, b[0], rows, b[1])
+    elif col.kind in _FORMAT:
+        size = struct.calcsize(_FORMAT[col.kind])
+        if len(b) != 1 or len(b[0]) != size * rows:
+            raise _fail(f"column {col.name}: {len(b[0]) if b else 0} bytes for {rows} rows")
+        b[0] = b[0].cast(_FORMAT[col.kind])  # type: ignore[call-overload]
+
+
+class Columns:
+    """The answers of one batch as typed columns, one row per input in
+    input order (from :meth:`IPClassifier.classify_columns`).
+
+    Columns (``names``): those of :class:`IPClassification` — ``ip``,
+    ``ip_type``, ``provider``, ``region``, ``service``, ``confidence``,
+    ``source``, ``classified_at``, ``matched_prefix``, ``snapshot``,
+    ``snapshot_at``, ``data_age_seconds``, ``stale``, ``asn``, ``as_name``,
+    ``cache_tier``, ``country``, ``asn_source``, ``tags`` — ``error``: the
+    message of a row whose input failed (its ``ip`` is the input, the other
+    columns are empty), None elsewhere, and ``answer``, a number shared by
+    rows equal in all but ``ip``. ``failed`` counts the failed rows. The
+    ``tags`` column is a text column of the tags joined by "," (few
+    distinct sets); :meth:`column` gives tuples, as ``IPClassification.tags``
+    does, and frames the joined text. ``evidence`` is in the rows only.
+
+    Text columns other than ``ip`` are codes into a string table
+    (:meth:`codes`, :meth:`table`; code 0 is None); numbers are typed
+    buffers (:meth:`values`: ``confidence`` and ``data_age_seconds`` float64,
+    NaN for none; ``classified_at`` and ``snapshot_at`` int64 microseconds
+    since the epoch, 0 for none; ``asn`` uint32, 0 for none; ``stale``
+    uint8). :meth:`column` and :meth:`to_pydict` build Python values;
+    :meth:`to_arrow`, :meth:`to_pandas` and :meth:`to_polars` build frames
+    from the buffers (those libraries are optional).
+    """
+
+    __slots__ = ("_rows", "_cols")
+
+    def __init__(self, rows: int, cols: Dict[str, _Column]) -> None:
+        self._rows, self._cols = rows, cols
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def __repr__(self) -> str:
+        return f"<Columns {self._rows} rows, {self.failed} failed>"
+
+    @property
+    def names(self) -> Tuple[str, ...]:
+        """The column names, in the engine's order."""
+        return tuple(self._cols)
+
+    @property
+    def failed(self) -> int:
+        """How many rows hold an error instead of an answer."""
+        return self._rows - array("I", self.codes("error")).count(0)
+
+    def _col(self, name: str, *kinds: int) -> _Column:
+        col = self._cols.get(name)
+        if col is None:
+            raise KeyError(f"no column {name!r}; columns: {', '.join(self._cols)}")
+        if kinds and col.kind not in kinds:
+            raise TypeError(f"column {name!r} is not of that kind")
+        return col
+
+    def codes(self, name: str) -> memoryview:
+        """The uint32 codes of a text column (format "I"), one per row."""
+        return self._col(name, CODE).bufs[0]
+
+    def table(self, name: str) -> Tuple[Optional[str], ...]:
+        """The strings a text column's codes index; entry 0 is None."""
+        col = self._col(name, CODE)
+        if col._table is None:
+            offs, data = col.bufs[1], bytes(col.bufs[2])
+            col._table = (None,) + tuple(data[offs[i] : offs[i + 1]].decode() for i in range(1, len(offs) - 1))
+        return col._table
+
+    def values(self, name: str) -> memoryview:
+        """The typed buffer of a numeric column (float64 "d", int64 "q",
+        uint32 "I" or uint8 "B"), one value per row."""
+        return self._col(name, U32, F64, I64, BOOL).bufs[0]
+
+    def column(self, name: str) -> List[Any]:
+        """A column as Python values, as IPClassification's attributes
+        would hold them (None for none; times as UTC datetimes)."""
+        col = self._col(name)
+        if col.kind == CODE:
+            t: Tuple[Any, ...] = self.table(name)
+            if name == "ip_type":
+                from .types import IPType
+
+                t = (None,) + tuple(IPType(v) for v in t[1:])
+            elif name == "tags":  # the joined text → IPClassification.tags' tuple
+                t = ((),) + tuple(tuple(str(v).split(",")) for v in t[1:])
+            try:
+                return list(map(t.__getitem__, col.bufs[0]))  # a loop in C
+            except IndexError:
+                raise _fail(f"column {name}: a code beyond its table") from None
+        if col.kind == STR:
+            offs, data = col.bufs[0].tolist(), bytes(col.bufs[1])
+            text = data.decode()
+            if len(text) == len(data):  # ASCII, as addresses are: byte offsets are text offsets
+                return [text[a:b] for a, b in zip(offs, offs[1:])]
+            return [data[a:b].decode() for a, b in zip(offs, offs[1:])]
+        vals = col.bufs[0]
+        if name in _TIMES:
+            cache: Dict[int, Optional[datetime]] = {0: None}
+            out = []
+            for v in vals:
+                dt = cache.get(v, _EPOCH)
+                if dt is _EPOCH:
+                    dt = cache[v] = datetime.fromtimestamp(v // 1_000_000, _UTC).replace(microsecond=v % 1_000_000)
+                out.append(dt)
+            return out
+        if col.kind == BOOL:
+            return [v != 0 for v in vals]
+        if name == "asn":
+            return [v or None for v in vals]
+        if name == "data_age_seconds":
+            return [None if v != v else v for v in vals]
+        return list(vals)
+
+    def to_pydict(self) -> Dict[str, List[Any]]:
+        """Every column as a list of Python values (one object per cell:
+        for small batches and tests; prefer a frame for big ones)."""
+        return {name: self.column(name) for name in COLUMNS}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COLUMNS)
+
+    # -- frames ------------------------------------------------------------
+
+    def to_arrow(self) -> Any:
+        """A ``pyarrow.Table``: text columns as dictionary arrays over the
+        codes, numbers and the ip strings over the block's buffers (no copy
+        per row); none is null. Needs pyarrow."""
+        import pyarrow as pa  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        import pyarrow.compute as pc  # type: ignore[import-untyped, import-not-found, unused-ignore]
+
+        n = self._rows
+        arrays, names = [], []
+        for name in COLUMNS:
+            col = self._cols[name]
+            b = col.bufs
+            arr: Any
+            if col.kind == CODE:
+                k = len(b[1]) - 1
+                # entry 0 ("", none) is a null of the dictionary: the codes stay as they are
+                valid = pa.py_buffer(b"\xfe" + b"\xff" * (k // 8))
+                table = pa.Array.from_buffers(pa.string(), k, [valid, pa.py_buffer(b[1]), pa.py_buffer(b[2])])
+                idx = pa.Array.from_buffers(pa.uint32(), n, [None, pa.py_buffer(b[0])])
+                if n and pc.max(idx).as_py() >= k:
+                    raise _fail(f"column {name}: a code beyond its table")
+                arr = pa.DictionaryArray.from_arrays(idx, table)
+            elif col.kind == STR:
+                arr = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(b[0]), pa.py_buffer(b[1])])
+            elif name in _TIMES:
+                raw = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(b[0])])
+                ts = pa.Array.from_buffers(pa.timestamp("us", tz="UTC"), n, [None, pa.py_buffer(b[0])])
+                arr = pc.if_else(pc.equal(raw, 0), pa.scalar(None, ts.type), ts) if name == "snapshot_at" else ts
+            elif col.kind == F64:
+                raw = pa.Array.from_buffers(pa.float64(), n, [None, pa.py_buffer(b[0])])
+                none = pa.scalar(None, pa.float64())
+                arr = pc.if_else(pc.is_nan(raw), none, raw) if name == "data_age_seconds" else raw
+            elif col.kind == U32:
+                raw = pa.Array.from_buffers(pa.uint32(), n, [None, pa.py_buffer(b[0])])
+                arr = pc.if_else(pc.equal(raw, 0), pa.scalar(None, pa.uint32()), raw) if name == "asn" else raw
+            else:  # BOOL
+                arr = pc.not_equal(pa.Array.from_buffers(pa.uint8(), n, [None, pa.py_buffer(b[0])]), 0)
+            arrays.append(arr)
+            names.append(name)
+        return pa.Table.from_arrays(arrays, names=names)
+
+    def to_pandas(self) -> Any:
+        """A ``pandas.DataFrame``: text columns categorical (from the codes
+        and tables, with numpy), numbers from the block's buffers. Needs
+        pandas."""
+        import numpy as np  # type: ignore[import-not-found, unused-ignore]
+        import pandas as pd  # type: ignore[import-untyped, import-not-found, unused-ignore]
+
+        data: Dict[str, Any] = {}
+        for name in COLUMNS:
+            col = self._cols[name]
+            if col.kind == CODE:
+                codes = np.frombuffer(col.bufs[0], dtype="<u4").astype(np.int64) - 1  # code 0 (none) → NaN
+                if len(codes) and codes.max() >= len(col.bufs[1]) - 2:
+                    raise _fail(f"column {name}: a code beyond its table")
+                data[name] = pd.Categorical.from_codes(codes, categories=list(self.table(name)[1:]))
+            elif col.kind == STR:
+                data[name] = self.column(name)
+            elif name in _TIMES:
+                us = np.frombuffer(col.bufs[0], dtype="<i8")
+                ts = pd.to_datetime(us, unit="us", utc=True)
+                data[name] = ts.where(us != 0) if name == "snapshot_at" else ts
+            elif col.kind == U32:
+                data[name] = pd.array(np.frombuffer(col.bufs[0], dtype="<u4"), dtype="UInt32")
+                if name == "asn":
+                    data[name][data[name] == 0] = pd.NA
+            elif col.kind == BOOL:
+                data[name] = np.frombuffer(col.bufs[0], dtype=np.uint8) != 0
+            else:
+                data[name] = np.frombuffer(col.bufs[0], dtype="<f8")
+        return pd.DataFrame(data)
+
+    def to_polars(self) -> Any:
+        """A ``polars.DataFrame`` (through pyarrow when it is installed,
+        else with numpy). Needs polars."""
+        import polars as pl  # type: ignore[import-untyped, import-not-found, unused-ignore]
+
+        try:
+            import pyarrow  # noqa: F401  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        except ImportError:
+            pass
+        else:
+            return pl.from_arrow(self.to_arrow())
+        import numpy as np  # type: ignore[import-not-found, unused-ignore]
+
+        series: List[Any] = []
+        for name in COLUMNS:
+            col = self._cols[name]
+            if col.kind == CODE:
+                table = pl.Series(name, list(self.table(name)), dtype=pl.Utf8)
+                s = table.gather(pl.Series(np.frombuffer(col.bufs[0], dtype="<u4")))
+                series.append(s.cast(pl.Categorical).alias(name))
+            elif col.kind == STR:
+                series.append(pl.Series(name, self.column(name)))
+            elif name in _TIMES:
+                s = pl.Series(name, np.frombuffer(col.bufs[0], dtype="<i8")).cast(pl.Datetime("us", "UTC"))
+                if name == "snapshot_at":
+                    s = pl.select(pl.when(s.cast(pl.Int64) != 0).then(s)).to_series().alias(name)
+                series.append(s)
+            elif col.kind == U32:
+                s = pl.Series(name, np.frombuffer(col.bufs[0], dtype="<u4"))
+                series.append(pl.select(pl.when(s != 0).then(s)).to_series().alias(name) if name == "asn" else s)
+            elif col.kind == BOOL:
+                series.append(pl.Series(name, np.frombuffer(col.bufs[0], dtype=np.uint8) != 0))
+            else:
+                s = pl.Series(name, np.frombuffer(col.bufs[0], dtype="<f8"))
+                series.append(s.fill_nan(None) if name == "data_age_seconds" else s)
+        return pl.DataFrame(series)
