@@ -48,6 +48,9 @@ type view struct {
 	// pipelines see the same few thousand names again and again. It is the
 	// engine's, shared by every view it builds.
 	names *asname.Memo
+	// pinned holds the past snapshots a view of a past time is built from
+	// (shared with other such views: see historyState.parsed).
+	pinned []*loaded
 }
 
 type asnSetRef struct {

@@ -1,0 +1,486 @@
+package classifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"weak"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/snapshot"
+)
+
+// The history: dated snapshots of every source (internal/snapshot.History)
+// and answers as of a past time (Query.At, ClassifyAt) made from the
+// snapshot of each source in force then. See docs/history.md.
+
+// Default history policy per refresh group (Config.HistoryRetention
+// overrides the retention).
+var historyDefaults = map[string]snapshot.Policy{
+	GroupTor:        {Retention: 90 * 24 * time.Hour, Granularity: time.Hour},
+	GroupCloud:      {Retention: 365 * 24 * time.Hour, Granularity: 24 * time.Hour},
+	GroupDatacenter: {Retention: 365 * 24 * time.Hour, Granularity: 24 * time.Hour},
+	GroupASN:        {Retention: 180 * 24 * time.Hour, Granularity: 30 * 24 * time.Hour},
+}
+
+// historyViews bounds the views of past times kept built: each holds the
+// parsed lists that differ from today's (a Tor list or a cloud file; the
+// lists that did not change are today's own arrays), so a backfill walking
+// through its sessions in time order builds each view once.
+const historyViews = 4
+
+// ImportReport is the outcome of ImportSnapshot.
+type ImportReport struct {
+	Source  string    `json:"source"`
+	Date    time.Time `json:"date"`
+	SHA256  string    `json:"sha256"`
+	Bytes   int       `json:"bytes"`
+	Entries int       `json:"entries"`
+	// Added is false when the history already held these bytes in force
+	// at Date.
+	Added bool `json:"added"`
+}
+
+// historyPolicy is the policy of source s under the configuration.
+func (e *Engine) historyPolicy(s source) snapshot.Policy {
+	p := historyDefaults[s.Group]
+	if r, ok := e.cfg.HistoryRetention[s.Group]; ok && r != 0 {
+		p.Retention = max(r.D(), 0)
+	}
+	return p
+}
+
+// timeline is every source's dated snapshots as the history path reads
+// them: built after Open, a refresh or an import, never written after.
+type timeline struct {
+	entries [][]histEntry // by source position, in date order
+	epochs  []time.Time   // every entry's date, sorted, unique
+	current map[string]loaded
+	errs    []string // sources whose history could not be read
+}
+
+// histEntry is one dated snapshot; current is set for the snapshot the
+// engine serves now when the history holds no entry of its bytes (the
+// history is off for its group, or it is the bundled baseline).
+type histEntry struct {
+	snapshot.Entry
+	current bool
+}
+
+// atView is the view of one epoch with what it cannot vouch for.
+type atView struct {
+	v        *view
+	lo, hi   time.Time // the epoch: at in [lo, hi)
+	shortAt  int       // the lowest rank of a source whose snapshot postdates the epoch (rankNone: none)
+	timeline *timeline
+}
+
+// Answer ranks: an answer can only depend on sources of its rank or a
+// lower one (a Tor answer on the Tor lists; an unknown on everything).
+const (
+	rankASNList = 3 // the hosting-ASN lists
+	rankASN     = 4 // the ip2asn tables, the AS-name rules, the AS profile, unknown
+	rankNone    = 5
+)
+
+// rank is the rank of source s.
+func (s source) rank() int {
+	switch s.Kind {
+	case kindASNTable:
+		return rankASN
+	case kindASNList:
+		return rankASNList
+	}
+	return typeSlot(s.Type)
+}
+
+// historyState is the engine's history: the files, the timeline and the
+// views of past times.
+type historyState struct {
+	store *snapshot.History
+	tl    sync.Mutex // guards line (swapped by rebuild)
+	line  *timeline
+	mu    sync.Mutex // guards views and parsed; one view is built at a time
+	views []*keyedView
+	// parsed shares the lists of past snapshots between views: one copy
+	// per snapshot, alive while a view holds it.
+	parsed map[string]weak.Pointer[loaded]
+}
+
+type keyedView struct {
+	key string
+	v   *view
+}
+
+// openHistory opens the history of the data directory and seeds it with
+// the snapshots the engine holds that it lacks (a data directory of an
+// older version, or a history turned on later). Errors are logged: the
+// engine serves today's answers without a history.
+func (e *Engine) openHistory() {
+	h, err := snapshot.OpenHistory(e.cfg.DataDir)
+	if err != nil {
+		slog.Warn("history not available: answers as of a past time are flagged history_short", "err", err)
+	}
+	e.hist = &historyState{store: h, parsed: map[string]weak.Pointer[loaded]{}}
+	if h != nil {
+		for _, s := range e.sources {
+			d, m := e.current[s.Name], e.metas[s.Name]
+			p := e.historyPolicy(s)
+			if !d.has() || d.baseline || p.Retention <= 0 {
+				continue
+			}
+			if es, err := h.List(s.Name); err != nil || slices.ContainsFunc(es, func(x snapshot.Entry) bool { return x.SHA256 == d.sha256 }) {
+				continue
+			}
+			b, err := e.store.ReadData(s.Name)
+			if err == nil && snapshot.SHA256Hex(b) == d.sha256 {
+				_, err = h.Add(s.Name, snapshot.Entry{Date: m.FetchedAt, Entries: d.size()}, b, p, e.cfg.Now())
+			}
+			if err != nil {
+				slog.Warn("history: the current snapshot not recorded", "source", s.Name, "err", err)
+			}
+		}
+	}
+	e.rebuildTimeline()
+}
+
+// recordHistory adds a good download of src to the history (refreshOne).
+func (e *Engine) recordHistory(src source, date time.Time, body []byte, entries int) {
+	if e.hist == nil || e.hist.store == nil {
+		return
+	}
+	if _, err := e.hist.store.Add(src.Name, snapshot.Entry{Date: date, Entries: entries}, body, e.historyPolicy(src), date); err != nil {
+		slog.Warn("history: download not recorded", "source", src.Name, "err", err)
+	}
+}
+
+// rebuildTimeline reads every source's history again and forgets the
+// views of past times; the caller holds refreshMu or is Open.
+func (e *Engine) rebuildTimeline() {
+	tl := &timeline{entries: make([][]histEntry, len(e.sources)), current: make(map[string]loaded, len(e.current))}
+	for k, v := range e.current {
+		tl.current[k] = v
+	}
+	var dates []time.Time
+	for si, s := range e.sources {
+		var es []snapshot.Entry
+		if e.hist.store != nil {
+			var err error
+			if es, err = e.hist.store.List(s.Name); err != nil {
+				tl.errs = append(tl.errs, s.Name)
+				slog.Warn("history: index not read; answers as of a past time are flagged history_short", "source", s.Name, "err", err)
+			}
+		}
+		hs := make([]histEntry, 0, len(es)+1)
+		for _, x := range es {
+			hs = append(hs, histEntry{Entry: x})
+		}
+		if d := e.current[s.Name]; d.has() && !slices.ContainsFunc(es, func(x snapshot.Entry) bool { return x.SHA256 == d.sha256 }) {
+			date := e.metas[s.Name].FetchedAt.UTC()
+			if date.IsZero() {
+				date = d.fetchedAt.UTC()
+			}
+			i, _ := slices.BinarySearchFunc(hs, date, func(x histEntry, t time.Time) int { return x.Date.Compare(t) })
+			hs = slices.Insert(hs, i, histEntry{Entry: snapshot.Entry{Date: date, SHA256: d.sha256, Entries: d.size()}, current: true})
+		}
+		tl.entries[si] = hs
+		for _, x := range hs {
+			dates = append(dates, x.Date)
+		}
+	}
+	slices.SortFunc(dates, time.Time.Compare)
+	tl.epochs = slices.CompactFunc(dates, time.Time.Equal)
+	e.hist.tl.Lock()
+	e.hist.line = tl
+	e.hist.tl.Unlock()
+	e.hist.mu.Lock()
+	e.hist.views = nil
+	e.hist.mu.Unlock()
+}
+
+// viewAt returns the view of the epoch holding at: for each source, its
+// newest snapshot dated at or before at, else its oldest (the history does
+// not reach back: the answers it decides are flagged).
+func (e *Engine) viewAt(at time.Time) atView {
+	e.hist.tl.Lock()
+	tl := e.hist.line
+	e.hist.tl.Unlock()
+	k, _ := slices.BinarySearchFunc(tl.epochs, at, func(t, at time.Time) int {
+		if t.After(at) {
+			return 1
+		}
+		return -1
+	}) // k epochs are at or before at
+	av := atView{shortAt: rankNone, timeline: tl}
+	if k > 0 {
+		av.lo = tl.epochs[k-1]
+	}
+	av.hi = time.Unix(1<<62, 0)
+	if k < len(tl.epochs) {
+		av.hi = tl.epochs[k]
+	}
+	pick := make([]int, len(e.sources)) // entry of each source, -1 none
+	var key strings.Builder
+	for si, s := range e.sources {
+		es := tl.entries[si]
+		i := 0
+		for i+1 < len(es) && !es[i+1].Date.After(at) {
+			i++
+		}
+		pick[si] = -1
+		if len(es) > 0 {
+			pick[si] = i
+			key.WriteString(es[i].SHA256)
+			if es[i].Date.After(at) {
+				av.shortAt = min(av.shortAt, s.rank())
+			}
+		}
+		if len(es) == 0 && slices.Contains(tl.errs, s.Name) {
+			av.shortAt = min(av.shortAt, s.rank())
+		}
+		key.WriteByte('|')
+	}
+	av.v = e.hist.view(e, tl, pick, key.String(), &av)
+	return av
+}
+
+// view returns the view of the snapshots pick names, built once and kept
+// among the historyViews most recently used.
+func (h *historyState) view(e *Engine, tl *timeline, pick []int, key string, av *atView) *view {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, kv := range h.views {
+		if kv.key == key {
+			copy(h.views[1:i+1], h.views[:i])
+			h.views[0] = kv
+			return kv.v
+		}
+	}
+	data := make(map[string]loaded, len(e.sources))
+	var pinned []*loaded
+	for si, s := range e.sources {
+		if pick[si] < 0 {
+			continue
+		}
+		x := tl.entries[si][pick[si]]
+		if cur := tl.current[s.Name]; cur.has() && cur.sha256 == x.SHA256 {
+			data[s.Name] = cur
+		} else if l, err := h.load(e, s, x); err == nil {
+			pinned = append(pinned, l)
+			data[s.Name] = *l
+		} else {
+			av.shortAt = min(av.shortAt, s.rank())
+			slog.Warn("history: snapshot not loaded; answers that depend on it are flagged history_short",
+				"source", s.Name, "date", x.Date, "err", err)
+		}
+		d := data[s.Name]
+		d.fetchedAt, d.failed, d.baseline = x.Date, false, false
+		data[s.Name] = d
+	}
+	v := buildView(e.sources, data, e.names, !e.cfg.NoASNProfile)
+	v.pinned = pinned
+	e.stats.historyViews.Add(1)
+	h.views = slices.Insert(h.views, 0, &keyedView{key, v})
+	if len(h.views) > historyViews {
+		h.views[historyViews] = nil
+		h.views = h.views[:historyViews]
+	}
+	return v
+}
+
+// load parses a past snapshot of s, sharing it with the views that hold it
+// already; the caller holds h.mu.
+func (h *historyState) load(e *Engine, s source, x histEntry) (*loaded, error) {
+	key := s.Name + " " + x.SHA256
+	if l := h.parsed[key].Value(); l != nil {
+		return l, nil
+	}
+	if h.store == nil || x.current {
+		return nil, errors.New("no history")
+	}
+	b, err := h.store.Read(s.Name, x.Entry)
+	if err != nil {
+		return nil, err
+	}
+	p, size, err := parseSnapshot(s, b)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s at %s: %w", s.Name, x.Date.Format(time.RFC3339), err)
+	}
+	l := loadedFrom(p, size, x.Date, false, x.SHA256)
+	lp := &l
+	for k, w := range h.parsed { // forget the snapshots no view holds any more
+		if w.Value() == nil {
+			delete(h.parsed, k)
+		}
+	}
+	h.parsed[key] = weak.Make(lp)
+	return lp, nil
+}
+
+// answerAt is view.answer as of at: the answer of the epoch's view, with
+// ClassifiedAt now, AsOf at and HistoryShort set when a source the answer
+// depends on has no snapshot that old.
+func (av *atView) answerAt(e *Engine, r *Result, addr netip.Addr, text string, asn uint32, asName string, at, now time.Time) int {
+	from := av.v.answer(r, addr, text, asn, asName, at)
+	r.ClassifiedAt, r.AsOf = now.UTC(), at.UTC()
+	rank := rankASN
+	if from >= 0 {
+		rank = e.sources[from].rank()
+	}
+	r.HistoryShort = rank >= av.shortAt
+	return from
+}
+
+// ClassifyAt is Classify as of the time at: the answer is made from the
+// snapshot of each source in force at that time (see the history,
+// docs/history.md), with that snapshot's date in SnapshotAt and AsOf set
+// to at. When the history does not reach back that far for a source the
+// answer depends on, the answer comes from that source's oldest snapshot
+// and HistoryShort is set (DataAge is then negative). Answers as of a past
+// time are neither read from nor written to the cache tiers. A zero at is
+// Classify.
+func (e *Engine) ClassifyAt(ctx context.Context, ip string, asn uint32, asName string, at time.Time) (Result, error) {
+	if at.IsZero() {
+		return e.Classify(ctx, ip, asn, asName)
+	}
+	if e.closed.Load() {
+		return Result{}, ErrClosed
+	}
+	var r Result
+	var err error
+	e.classifyEachAt([]Query{{IP: ip, ASN: asn, ASName: asName, At: at}}, func(_ int, res *Result, rerr error) {
+		if rerr != nil {
+			err = rerr
+			return
+		}
+		r = *res
+	})
+	return r, err
+}
+
+// classifyEachAt is ClassifyEach for a batch holding some query with a
+// time: those are answered as of their time, the others from the current
+// view; none goes through the cache tiers. Queries in time order share
+// one view per epoch.
+func (e *Engine) classifyEachAt(qs []Query, emit func(i int, r *Result, err error)) {
+	idx := e.idx.Load()
+	now := e.cfg.Now()
+	var r Result
+	var av atView
+	for i := range qs {
+		q := &qs[i]
+		addr, err := parseIP(q.IP)
+		if err != nil {
+			e.stats.invalid.Add(1)
+			emit(i, nil, err)
+			continue
+		}
+		text, name := canonicalText(addr, q.IP), cleanASName(q.ASName)
+		if q.At.IsZero() {
+			e.stats.countFrom(&r, idx.answer(&r, addr, text, q.ASN, name, now))
+			emit(i, &r, nil)
+			continue
+		}
+		if av.v == nil || q.At.Before(av.lo) || !q.At.Before(av.hi) || av.timeline != e.currentTimeline() {
+			av = e.viewAt(q.At)
+		}
+		e.stats.countFrom(&r, av.answerAt(e, &r, addr, text, q.ASN, name, q.At, now))
+		e.stats.historyLookups.Add(1)
+		if r.HistoryShort {
+			e.stats.historyShort.Add(1)
+		}
+		emit(i, &r, nil)
+	}
+}
+
+func (e *Engine) currentTimeline() *timeline {
+	e.hist.tl.Lock()
+	defer e.hist.tl.Unlock()
+	return e.hist.line
+}
+
+// ImportSnapshot adds data, a file of source (a name as in Stats: "tor",
+// "cloud/aws-official", …) as it was on date, to the history, so answers
+// as of that time can be made from it (an operator seeds the history from
+// archives). The bytes are parsed and checked as a download is; the data
+// answered now is not changed. Imported snapshots are never pruned.
+func (e *Engine) ImportSnapshot(ctx context.Context, sourceName string, date time.Time, data []byte) (ImportReport, error) {
+	if e.closed.Load() {
+		return ImportReport{}, ErrClosed
+	}
+	i := slices.IndexFunc(e.sources, func(s source) bool { return s.Name == sourceName })
+	if i < 0 {
+		names := make([]string, len(e.sources))
+		for k, s := range e.sources {
+			names[k] = s.Name
+		}
+		return ImportReport{}, fmt.Errorf("import: unknown source %q (want one of %s)", sourceName, strings.Join(names, ", "))
+	}
+	src := e.sources[i]
+	switch {
+	case date.IsZero():
+		return ImportReport{}, errors.New("import: no date")
+	case date.After(e.cfg.Now()):
+		return ImportReport{}, fmt.Errorf("import: date %s is in the future", date.UTC().Format(time.RFC3339))
+	case e.hist.store == nil:
+		return ImportReport{}, errors.New("import: the history directory is not available")
+	}
+	p, _, err := parseSnapshot(src, data)
+	if err != nil {
+		return ImportReport{}, fmt.Errorf("import %s: %w", sourceName, err)
+	}
+	e.refreshMu.Lock()
+	defer e.refreshMu.Unlock()
+	unlock, err := e.store.Lock(ctx)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	defer unlock()
+	added, err := e.hist.store.Add(src.Name, snapshot.Entry{Date: date, Entries: p.Len(), Imported: true}, data, e.historyPolicy(src), e.cfg.Now())
+	if err != nil {
+		return ImportReport{}, fmt.Errorf("import %s: %w", sourceName, err)
+	}
+	e.rebuildTimeline()
+	return ImportReport{Source: src.Name, Date: date.UTC(), SHA256: snapshot.SHA256Hex(data), Bytes: len(data), Entries: p.Len(), Added: added}, nil
+}
+
+// HistoryStats describes one source's history.
+type HistoryStats struct {
+	Entries  int       `json:"entries"`    // dated snapshots held
+	From     time.Time `json:"from"`       // the oldest one's date (zero: none)
+	Imported int       `json:"imported"`   // of them, imported
+	Bytes    int64     `json:"disk_bytes"` // on disk
+}
+
+// historyStats is the history part of Stats, by source name.
+func (e *Engine) historyStats() (map[string]HistoryStats, int64) {
+	out := map[string]HistoryStats{}
+	var total int64
+	tl := e.currentTimeline()
+	for si, s := range e.sources {
+		var hs HistoryStats
+		for _, x := range tl.entries[si] {
+			if x.current {
+				continue
+			}
+			if hs.Entries == 0 {
+				hs.From = x.Date
+			}
+			hs.Entries++
+			if x.Imported {
+				hs.Imported++
+			}
+		}
+		if e.hist.store != nil {
+			hs.Bytes = e.hist.store.DiskBytes(s.Name)
+		}
+		total += hs.Bytes
+		out[s.Name] = hs
+	}
+	return out, total
+}
