@@ -56,6 +56,19 @@ func ParseRecord(rec string) (classifier.Result, error) {
 	}
 	r.ASN = uint32(asn)
 	r.ASName, r.CacheTier, r.Country, r.ASNSource = f[14], f[15], f[16], f[17]
+	if f[18] != "" {
+		if r.AsOf, err = time.Parse(time.RFC3339Nano, f[18]); err != nil {
+			return bad("as_of", err)
+		}
+		r.AsOf = r.AsOf.UTC()
+	}
+	switch f[19] {
+	case "0":
+	case "1":
+		r.HistoryShort = true
+	default:
+		return bad("history_short", fmt.Errorf("%q is not 0 or 1", f[19]))
+	}
 	r.ClassifiedAt, r.SnapshotAt = r.ClassifiedAt.UTC(), utcOrZero(r.SnapshotAt)
 	return r, nil
 }

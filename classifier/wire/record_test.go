@@ -65,10 +65,10 @@ func TestRecordTimesAndConfidenceReadBackExactly(t *testing.T) {
 	}
 }
 
-func TestASNRecordAppendsCountryAndASNSourceLast(t *testing.T) {
+func TestASNRecordAppendsCountryAndASNSource(t *testing.T) {
 	n := len(wire.Fields())
 	require.GreaterOrEqual(t, n, 18)
-	assert.Equal(t, []string{"cache_tier", "country", "asn_source"}, wire.Fields()[n-3:])
+	assert.Equal(t, []string{"cache_tier", "country", "asn_source"}, wire.Fields()[15:18])
 	e := fixture.Loaded(t)
 	r, err := e.Classify(context.Background(), "24.0.0.1", 0, "")
 	require.NoError(t, err)
@@ -89,5 +89,34 @@ func TestASNRecordAppendsCountryAndASNSourceLast(t *testing.T) {
 	require.NoError(t, err)
 	none := strings.Split(string(wire.AppendRecord(nil, r, now)), "\t")
 	require.Len(t, none, n)
-	assert.Equal(t, []string{"", "", ""}, none[n-3:])
+	assert.Equal(t, []string{"", "", ""}, none[15:18])
+}
+
+func TestRecordAppendsAsOfAndHistoryShortLast(t *testing.T) {
+	fields := wire.Fields()
+	field := func(rec []byte, name string) string {
+		for i, f := range fields {
+			if f == name {
+				return strings.Split(string(rec), "\t")[i]
+			}
+		}
+		t.Fatalf("no record field %s", name)
+		return ""
+	}
+	assert.Equal(t, []string{"as_of", "history_short"}, fields[len(fields)-2:])
+	at := time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
+	snap := at.Add(24 * time.Hour)
+	r := classifier.Result{IP: "192.0.2.1", Type: classifier.TypeTor, Confidence: 0.95, ClassifiedAt: time.Now().UTC(),
+		SnapshotAt: snap, AsOf: at, HistoryShort: true}
+	rec := wire.AppendRecord(nil, r, time.Now())
+	assert.Equal(t, "2026-03-15T12:00:00.000000+00:00", field(rec, "as_of"))
+	assert.Equal(t, "1", field(rec, "history_short"))
+	assert.Equal(t, "-86400", field(rec, "data_age_seconds"), "measured at as_of: the snapshot is a day younger")
+	back, err := wire.ParseRecord(string(rec))
+	require.NoError(t, err)
+	assert.Equal(t, at, back.AsOf)
+	assert.True(t, back.HistoryShort)
+	now := wire.AppendRecord(nil, classifier.Result{IP: "192.0.2.1", Type: classifier.TypeUnknown}, time.Now())
+	assert.Equal(t, "", field(now, "as_of"))
+	assert.Equal(t, "0", field(now, "history_short"))
 }

@@ -73,6 +73,14 @@ class IPClassification:
         country: ISO country code of the network (from the IP-to-ASN table).
         asn_source: where asn/as_name/country came from: ``caller``,
             ``ip2asn`` or None.
+        as_of: for an answer as of a past time (``classify(..., at=…)``),
+            that time (UTC); None for an answer as of now. snapshot_at is
+            then the date of the snapshot in force at as_of and
+            data_age_seconds its age at as_of.
+        history_short: True when the history held no snapshot that old of
+            a source the answer depends on: the oldest one answered, and
+            data_age_seconds is negative (the snapshot is younger than
+            as_of).
 
     Raises:
         ValueError: if confidence is not between 0.0 and 1.0.
@@ -96,6 +104,8 @@ class IPClassification:
     cache_tier: Optional[str] = None
     country: Optional[str] = None
     asn_source: Optional[str] = None
+    as_of: Optional[datetime] = None
+    history_short: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.confidence <= 1.0:
@@ -124,6 +134,8 @@ class IPClassification:
             "cache_tier": self.cache_tier,
             "country": self.country,
             "asn_source": self.asn_source,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "history_short": self.history_short,
         }
 
 
