@@ -7,3 +7,10 @@ import "net/netip"
 func PrefixSet(e *Engine) []netip.Prefix {
 	return e.idx.Load().prefixes.Prefixes()
 }
+
+// HistoryViewsHeld counts the views of past times e keeps built.
+func HistoryViewsHeld(e *Engine) int {
+	e.hist.mu.Lock()
+	defer e.hist.mu.Unlock()
+	return len(e.hist.views)
+}

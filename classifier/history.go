@@ -72,16 +72,22 @@ type histEntry struct {
 	current bool
 }
 
-// atView is the view of one epoch with what it cannot vouch for.
+// atView is the view of one epoch with what it cannot vouch for: the
+// sources whose snapshot postdates the epoch (or that could not be read),
+// "short" of history.
 type atView struct {
 	v        *view
 	lo, hi   time.Time // the epoch: at in [lo, hi)
-	shortAt  int       // the lowest rank of a source whose snapshot postdates the epoch (rankNone: none)
+	short    []bool    // by source position
+	shortAt  int       // the lowest rank of a short source (rankNone: none)
+	asnShort bool      // some ip2asn table is short
 	timeline *timeline
 }
 
-// Answer ranks: an answer can only depend on sources of its rank or a
-// lower one (a Tor answer on the Tor lists; an unknown on everything).
+// Answer ranks: the type of an answer can only change with its own source
+// or a source of a lower rank (one that outranks it: a Tor list for a
+// cloud answer); an answer from no source (the AS name, the AS profile,
+// unknown) depends on every source.
 const (
 	rankASNList = 3 // the hosting-ASN lists
 	rankASN     = 4 // the ip2asn tables, the AS-name rules, the AS profile, unknown
@@ -216,7 +222,7 @@ func (e *Engine) viewAt(at time.Time) atView {
 		}
 		return -1
 	}) // k epochs are at or before at
-	av := atView{shortAt: rankNone, timeline: tl}
+	av := atView{short: make([]bool, len(e.sources)), shortAt: rankNone, timeline: tl}
 	if k > 0 {
 		av.lo = tl.epochs[k-1]
 	}
@@ -237,20 +243,31 @@ func (e *Engine) viewAt(at time.Time) atView {
 			pick[si] = i
 			key.WriteString(es[i].SHA256)
 			if es[i].Date.After(at) {
-				av.shortAt = min(av.shortAt, s.rank())
+				av.markShort(e.sources, si)
 			}
 		}
 		if len(es) == 0 && slices.Contains(tl.errs, s.Name) {
-			av.shortAt = min(av.shortAt, s.rank())
+			av.markShort(e.sources, si)
 		}
 		key.WriteByte('|')
 	}
-	av.v = e.hist.view(e, tl, pick, key.String(), &av)
+	v := e.hist.view(e, tl, pick, key.String(), &av)
+	// The view may have been built for another epoch with the same bytes:
+	// the snapshot dates are this epoch's.
+	nv := *v
+	nv.srcs = slices.Clone(v.srcs)
+	for si := range nv.srcs {
+		if pick[si] >= 0 {
+			nv.srcs[si].fetchedAt = tl.entries[si][pick[si]].Date
+		}
+	}
+	av.v = &nv
 	return av
 }
 
-// view returns the view of the snapshots pick names, built once and kept
-// among the historyViews most recently used.
+// view returns the view of the bytes pick names (key), built once and
+// kept among the historyViews most recently used; its snapshot dates are
+// those of the epoch it was first built for.
 func (h *historyState) view(e *Engine, tl *timeline, pick []int, key string, av *atView) *view {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -274,7 +291,7 @@ func (h *historyState) view(e *Engine, tl *timeline, pick []int, key string, av 
 			pinned = append(pinned, l)
 			data[s.Name] = *l
 		} else {
-			av.shortAt = min(av.shortAt, s.rank())
+			av.markShort(e.sources, si)
 			slog.Warn("history: snapshot not loaded; answers that depend on it are flagged history_short",
 				"source", s.Name, "date", x.Date, "err", err)
 		}
@@ -322,17 +339,31 @@ func (h *historyState) load(e *Engine, s source, x histEntry) (*loaded, error) {
 	return lp, nil
 }
 
+// markShort records that source si has no snapshot in force at the epoch.
+func (av *atView) markShort(sources []source, si int) {
+	av.short[si] = true
+	av.shortAt = min(av.shortAt, sources[si].rank())
+	av.asnShort = av.asnShort || sources[si].Kind == kindASNTable
+}
+
+// shortFor reports whether an answer decided by from (a source position,
+// or fromASName, fromProfile, fromNothing) depends on a short source.
+func (av *atView) shortFor(sources []source, from int, r *Result) bool {
+	if from < 0 {
+		return av.shortAt < rankNone
+	}
+	s := sources[from]
+	return av.short[from] || av.shortAt < s.rank() ||
+		(s.Kind == kindASNList && av.asnShort && r.ASNSource == ASNFromIP2ASN)
+}
+
 // answerAt is view.answer as of at: the answer of the epoch's view, with
 // ClassifiedAt now, AsOf at and HistoryShort set when a source the answer
 // depends on has no snapshot that old.
 func (av *atView) answerAt(e *Engine, r *Result, addr netip.Addr, text string, asn uint32, asName string, at, now time.Time) int {
 	from := av.v.answer(r, addr, text, asn, asName, at)
 	r.ClassifiedAt, r.AsOf = now.UTC(), at.UTC()
-	rank := rankASN
-	if from >= 0 {
-		rank = e.sources[from].rank()
-	}
-	r.HistoryShort = rank >= av.shortAt
+	r.HistoryShort = av.shortFor(e.sources, from, r)
 	return from
 }
 
