@@ -162,8 +162,9 @@ func (h *History) Read(source string, e Entry) ([]byte, error) {
 // SHA256, Bytes and Stored are computed here) and applies p, with now the
 // present time for the retention. It reports whether the index changed.
 // Unchanged content adds nothing: when the entry before e.Date has the
-// same bytes, or the one after it does (it then starts at e.Date). An
-// entry at the same date as an existing one replaces it.
+// same bytes. (Content equal to the entry after e.Date is still added, so
+// an entry imported between the two later keeps them apart; the blob is
+// shared.) An entry at the same date as an existing one replaces it.
 func (h *History) Add(source string, e Entry, data []byte, p Policy, now time.Time) (bool, error) {
 	if p.Retention <= 0 && !e.Imported {
 		return false, nil
@@ -182,10 +183,6 @@ func (h *History) Add(source string, e Entry, data []byte, p Policy, now time.Ti
 		}
 	case i > 0 && es[i-1].SHA256 == e.SHA256:
 		return false, nil // in force since an earlier date already
-	case i < len(es) && es[i].SHA256 == e.SHA256:
-		es[i].Date = e.Date // the same content, known from earlier now
-		es[i].Imported = es[i].Imported || e.Imported
-		return true, h.writeIndex(source, es)
 	case !e.Imported && i > 0 && i == len(es) && !es[i-1].Imported && p.Granularity > 0 &&
 		e.Date.Truncate(p.Granularity).Equal(es[i-1].Date.Truncate(p.Granularity)):
 		i-- // the same slot: the newer list replaces the older

@@ -83,18 +83,21 @@ func TestHistoryPrunesDownloadsPastRetentionButNotImports(t *testing.T) {
 	assert.Len(t, blobs, 5, "the pruned list's blob is removed")
 }
 
-func TestHistoryImportOfKnownContentMovesItsDateBack(t *testing.T) {
+func TestHistoryImportsBetweenEntriesOfTheSameContentKeepThemApart(t *testing.T) {
 	h, err := snapshot.OpenHistory(t.TempDir())
 	require.NoError(t, err)
 	add(t, h, day0, "a\n", hourly, day0)
-	added, err := h.Add("tor", snapshot.Entry{Date: day0.Add(-24 * time.Hour), Imported: true}, []byte("a\n"), hourly, day0)
-	require.NoError(t, err)
-	assert.True(t, added)
-	es, err := h.List("tor")
-	require.NoError(t, err)
-	require.Len(t, es, 1)
-	assert.Equal(t, day0.Add(-24*time.Hour), es[0].Date)
-	assert.True(t, es[0].Imported)
+	imp := func(d time.Duration, data string) {
+		_, err := h.Add("tor", snapshot.Entry{Date: day0.Add(d), Imported: true}, []byte(data), hourly, day0)
+		require.NoError(t, err)
+	}
+	imp(-48*time.Hour, "a\n") // a was in force two days earlier already…
+	imp(-24*time.Hour, "b\n") // …then b, then a again (day0's download)
+	dates, contents := list(t, h)
+	assert.Equal(t, []time.Time{day0.Add(-48 * time.Hour), day0.Add(-24 * time.Hour), day0}, dates)
+	assert.Equal(t, []string{"a\n", "b\n", "a\n"}, contents)
+	blobs, _ := filepath.Glob(filepath.Join(h.DiskPath("tor"), "*.gz"))
+	assert.Len(t, blobs, 2)
 }
 
 func TestHistoryKeepsGzipBytesAsTheyAre(t *testing.T) {
