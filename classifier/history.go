@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"weak"
 
@@ -116,6 +117,9 @@ type historyState struct {
 	// parsed shares the lists of past snapshots between views: one copy
 	// per snapshot, alive while a view holds it.
 	parsed map[string]weak.Pointer[loaded]
+	// last is the epoch of the last lookup: single lookups (ClassifyAt) of
+	// one epoch in a row skip finding it again.
+	last atomic.Pointer[atView]
 }
 
 type keyedView struct {
@@ -216,6 +220,9 @@ func (e *Engine) viewAt(at time.Time) atView {
 	e.hist.tl.Lock()
 	tl := e.hist.line
 	e.hist.tl.Unlock()
+	if last := e.hist.last.Load(); last != nil && last.timeline == tl && !at.Before(last.lo) && at.Before(last.hi) {
+		return *last
+	}
 	k, _ := slices.BinarySearchFunc(tl.epochs, at, func(t, at time.Time) int {
 		if t.After(at) {
 			return 1
@@ -262,6 +269,7 @@ func (e *Engine) viewAt(at time.Time) atView {
 		}
 	}
 	av.v = &nv
+	e.hist.last.Store(&av)
 	return av
 }
 

@@ -949,11 +949,13 @@ def _check_ip_type(ip_type: Union[IPType, str, None]) -> str:
 def _at_text(at: Any, i: int = 0) -> str:
     """A time to answer as of, as the batch input takes it (RFC 3339 UTC);
     a naive datetime is UTC."""
-    if not isinstance(at, datetime):
+    if type(at) is not datetime and not isinstance(at, datetime):
         raise TypeError(f"item {i}: at must be a datetime, got {type(at).__name__} {at!r}")
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return at.isoformat() + "Z"
+    if at.utcoffset() is None:  # a tzinfo that knows no offset: as naive
+        return at.replace(tzinfo=None).isoformat() + "Z"
+    return at.isoformat()
 
 
 def _check_as_name(as_name: Any) -> Optional[str]:

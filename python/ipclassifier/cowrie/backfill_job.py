@@ -452,7 +452,8 @@ def _session_days(conn: Connection, host: _Host, include_unknown: bool) -> List[
     ses, tmp = host.ses, host.tmp
     if host.pg:
         conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # date() of a timestamptz: the UTC day
-    day = sa.func.date(ses.c.first_event_at, type_=sa.Date)
+    # SQLite: the day as date() gives it, text, passed back as it is.
+    day = sa.func.date(ses.c.first_event_at, type_=sa.String if host.sqlite else sa.Date)
     q = (
         sa.select(ses.c.source_ip, day, sa.func.min(ses.c.first_event_at))
         .where(ses.c.source_ip.in_(sa.select(tmp.c.ip)), host.untyped(include_unknown), ses.c.first_event_at.is_not(None))
@@ -465,7 +466,7 @@ def _update_sessions_at(conn: Connection, host: _Host, include_unknown: bool) ->
     """Set snapshot_ip_type from tmp_at: the type of the session's IP on
     its day."""
     ses, tat = host.ses, host.tmp_at
-    day = sa.func.date(ses.c.first_event_at, type_=sa.Date)
+    day = sa.func.date(ses.c.first_event_at, type_=sa.String if host.sqlite else sa.Date)
     untyped = host.untyped(include_unknown)
     if host.update_from:
         stmt = sa.update(ses).values({ses.c.snapshot_ip_type: tat.c.ip_type})
@@ -715,7 +716,13 @@ class _Backfill:
             r.as_of_history_short += answer.history_short
         t = time.perf_counter()
         conn.execute(sa.delete(host.tmp_at))
-        conn.execute(sa.insert(host.tmp_at), rows)
+        if host.sqlite:  # a million rows: the driver's executemany, without SQLAlchemy's per-row work
+            conn.exec_driver_sql(
+                f"INSERT INTO {_TMP_AT} (ip, day, ip_type) VALUES (?, ?, ?)",
+                [(row["ip"], row["day"], row["ip_type"]) for row in rows],
+            )
+        else:
+            conn.execute(sa.insert(host.tmp_at), rows)
         r.temp_seconds += time.perf_counter() - t
         t = time.perf_counter()
         n = _update_sessions_at(conn, host, self.include_unknown)
