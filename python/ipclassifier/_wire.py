@@ -64,7 +64,8 @@ def values(rec: str) -> Tuple[Any, ...]:
         if len(f) < _N:
             raise ClassifierError(f"malformed record from libipclassifier: {rec!r}")
         f = f[:_N]  # fields appended by a newer engine
-    ip, t, prov, region, service, conf, src, cat, matched, snap, snap_at, age, stale, asn, as_name, tier, cc, asrc, as_of, short = f
+    (ip, t, prov, region, service, conf, src, cat, matched, snap, snap_at, age, stale, asn, as_name, tier, cc, asrc,
+     as_of, short) = f  # fmt: skip
     global _last_classified
     last_cat, classified_at = _last_classified
     if cat != last_cat:  # a batch shares one classified_at; single calls never repeat

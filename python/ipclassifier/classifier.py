@@ -799,7 +799,9 @@ class IPClassifier:
         report["failed"] = sum(1 for s in report.get("sources") or () if s.get("status") == "failed")
         return report
 
-    def import_snapshot(self, source: str, data: Union[bytes, str, "os.PathLike[str]"], date: datetime) -> Dict[str, Any]:
+    def import_snapshot(
+        self, source: str, data: Union[bytes, str, "os.PathLike[str]"], date: datetime
+    ) -> Dict[str, Any]:
         """Add a dated file of one source to the history, so answers as of
         that time (``classify(..., at=…)``) come from it: an operator seeds
         the history from archives. source names the source as in

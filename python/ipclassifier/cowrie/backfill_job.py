@@ -456,7 +456,11 @@ def _session_days(conn: Connection, host: _Host, include_unknown: bool) -> List[
     day = sa.func.date(ses.c.first_event_at, type_=sa.String if host.sqlite else sa.Date)
     q = (
         sa.select(ses.c.source_ip, day, sa.func.min(ses.c.first_event_at))
-        .where(ses.c.source_ip.in_(sa.select(tmp.c.ip)), host.untyped(include_unknown), ses.c.first_event_at.is_not(None))
+        .where(
+            ses.c.source_ip.in_(sa.select(tmp.c.ip)),
+            host.untyped(include_unknown),
+            ses.c.first_event_at.is_not(None),
+        )
         .group_by(ses.c.source_ip, day)
     )
     return list(conn.execute(q).all())
