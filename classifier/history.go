@@ -13,6 +13,8 @@ import (
 	"time"
 	"weak"
 
+	"github.com/ipclassifier/ipclassifier/classifier/internal/asn"
+	"github.com/ipclassifier/ipclassifier/classifier/internal/index"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/snapshot"
 )
 
@@ -110,13 +112,16 @@ func (s source) rank() int {
 // views of past times.
 type historyState struct {
 	store *snapshot.History
-	tl    sync.Mutex // guards line (swapped by rebuild)
-	line  *timeline
-	mu    sync.Mutex // guards views and parsed; one view is built at a time
+	line  atomic.Pointer[timeline] // swapped whole by rebuildTimeline
+	mu    sync.Mutex               // guards views and parsed; one view is built at a time
 	views []*keyedView
 	// parsed shares the lists of past snapshots between views: one copy
-	// per snapshot, alive while a view holds it.
-	parsed map[string]weak.Pointer[loaded]
+	// per snapshot, alive while a view holds it; indexes and profiles, the
+	// per-type prefix indexes and the AS profiles of those views, by the
+	// content they are built from.
+	parsed   map[string]weak.Pointer[loaded]
+	indexes  map[string]weak.Pointer[index.Index]
+	profiles map[string]weak.Pointer[asn.Profile]
 	// last is the epoch of the last lookup: single lookups (ClassifyAt) of
 	// one epoch in a row skip finding it again.
 	last atomic.Pointer[atView]
@@ -136,7 +141,10 @@ func (e *Engine) openHistory() {
 	if err != nil {
 		slog.Warn("history not available: answers as of a past time are flagged history_short", "err", err)
 	}
-	e.hist = &historyState{store: h, parsed: map[string]weak.Pointer[loaded]{}}
+	e.hist = &historyState{
+		store: h, parsed: map[string]weak.Pointer[loaded]{},
+		indexes: map[string]weak.Pointer[index.Index]{}, profiles: map[string]weak.Pointer[asn.Profile]{},
+	}
 	if h != nil {
 		for _, s := range e.sources {
 			d, m := e.current[s.Name], e.metas[s.Name]
@@ -205,9 +213,7 @@ func (e *Engine) rebuildTimeline() {
 	}
 	slices.SortFunc(dates, time.Time.Compare)
 	tl.epochs = slices.CompactFunc(dates, time.Time.Equal)
-	e.hist.tl.Lock()
-	e.hist.line = tl
-	e.hist.tl.Unlock()
+	e.hist.line.Store(tl)
 	e.hist.mu.Lock()
 	e.hist.views = nil
 	e.hist.mu.Unlock()
@@ -217,9 +223,7 @@ func (e *Engine) rebuildTimeline() {
 // newest snapshot dated at or before at, else its oldest (the history does
 // not reach back: the answers it decides are flagged).
 func (e *Engine) viewAt(at time.Time) atView {
-	e.hist.tl.Lock()
-	tl := e.hist.line
-	e.hist.tl.Unlock()
+	tl := e.hist.line.Load()
 	if last := e.hist.last.Load(); last != nil && last.timeline == tl && !at.Before(last.lo) && at.Before(last.hi) {
 		return *last
 	}
@@ -287,7 +291,7 @@ func (h *historyState) view(e *Engine, tl *timeline, pick []int, key string, av 
 		}
 	}
 	data := make(map[string]loaded, len(e.sources))
-	var pinned []*loaded
+	var pinned []any
 	for si, s := range e.sources {
 		if pick[si] < 0 {
 			continue
@@ -307,8 +311,7 @@ func (h *historyState) view(e *Engine, tl *timeline, pick []int, key string, av 
 		d.fetchedAt, d.failed, d.baseline = x.Date, false, false
 		data[s.Name] = d
 	}
-	v := buildView(e.sources, data, e.names, !e.cfg.NoASNProfile)
-	v.pinned = pinned
+	v := h.build(e, data, pick, key, pinned)
 	e.stats.historyViews.Add(1)
 	h.views = slices.Insert(h.views, 0, &keyedView{key, v})
 	if len(h.views) > historyViews {
@@ -316,6 +319,63 @@ func (h *historyState) view(e *Engine, tl *timeline, pick []int, key string, av 
 		h.views = h.views[:historyViews]
 	}
 	return v
+}
+
+// build is buildView for a past epoch, with the prefix lists as one index
+// per type and each index, and the AS profile, shared with the views that
+// were built from the same lists (an epoch where only the Tor lists
+// differ builds only a Tor index). key names the content of every source
+// (its parts are separated by '|', in source order); the caller holds h.mu.
+func (h *historyState) build(e *Engine, data map[string]loaded, pick []int, key string, pinned []any) *view {
+	parts := strings.Split(key, "|")
+	keyOf := func(keep func(s source) bool) string {
+		var b strings.Builder
+		for si, s := range e.sources {
+			if keep(s) {
+				b.WriteString(s.Name + "=" + parts[si] + "|")
+			}
+		}
+		return b.String()
+	}
+	v := newView(e.sources, data, e.names)
+	v.byType = make([]*index.Index, len(listTypes))
+	for slot := range listTypes {
+		k := keyOf(func(s source) bool { return s.Kind == kindPrefixes && typeSlot(s.Type) == slot })
+		ix := h.indexes[k].Value()
+		if ix == nil {
+			ix = prefixIndex(e.sources, data, slot)
+			h.indexes[k] = weak.Make(ix)
+		}
+		v.byType[slot] = ix
+		pinned = append(pinned, ix)
+	}
+	if !e.cfg.NoASNProfile {
+		// The profile learns from the cloud and datacenter lists, the
+		// hosting-ASN lists and the ip2asn tables (not the Tor lists).
+		k := keyOf(func(s source) bool { return s.Kind != kindPrefixes || s.Type != TypeTor })
+		p := h.profiles[k].Value()
+		if p == nil {
+			built := v.buildProfile()
+			p = &built
+			h.profiles[k] = weak.Make(p)
+		}
+		v.profile = *p
+		pinned = append(pinned, p)
+	}
+	v.dataID = dataIdentity(e.sources, data, !e.cfg.NoASNProfile)
+	v.pinned = pinned
+	forget(h.indexes)
+	forget(h.profiles)
+	return v
+}
+
+// forget drops the entries of m whose value was collected.
+func forget[T any](m map[string]weak.Pointer[T]) {
+	for k, w := range m {
+		if w.Value() == nil {
+			delete(m, k)
+		}
+	}
 }
 
 // load parses a past snapshot of s, sharing it with the views that hold it
@@ -338,11 +398,7 @@ func (h *historyState) load(e *Engine, s source, x histEntry) (*loaded, error) {
 	}
 	l := loadedFrom(p, size, x.Date, false, x.SHA256)
 	lp := &l
-	for k, w := range h.parsed { // forget the snapshots no view holds any more
-		if w.Value() == nil {
-			delete(h.parsed, k)
-		}
-	}
+	forget(h.parsed)
 	h.parsed[key] = weak.Make(lp)
 	return lp, nil
 }
@@ -437,11 +493,7 @@ func (e *Engine) classifyEachAt(qs []Query, emit func(i int, r *Result, err erro
 	}
 }
 
-func (e *Engine) currentTimeline() *timeline {
-	e.hist.tl.Lock()
-	defer e.hist.tl.Unlock()
-	return e.hist.line
-}
+func (e *Engine) currentTimeline() *timeline { return e.hist.line.Load() }
 
 // ImportSnapshot adds data, a file of source (a name as in Stats: "tor",
 // "cloud/aws-official", …) as it was on date, to the history, so answers

@@ -35,7 +35,12 @@ type srcInfo struct {
 // is built once and never written after, so reads need no lock; a refresh
 // swaps in a new one.
 type view struct {
-	prefixes  *index.Index // every prefix list; Entry.Slot is the position of its type in listTypes
+	prefixes *index.Index // every prefix list; Entry.Slot is the position of its type in listTypes
+	// byType, in a view of a past epoch only (prefixes is then nil), holds
+	// the prefix lists as one index per type in listTypes order, so the
+	// views of several epochs share the indexes of the types whose lists
+	// did not change between them (see historyState.view).
+	byType    []*index.Index
 	srcs      []srcInfo
 	asnTables []asn.TableRef // in source order: the first that knows an address answers
 	hosting   []asnSetRef
@@ -48,9 +53,10 @@ type view struct {
 	// pipelines see the same few thousand names again and again. It is the
 	// engine's, shared by every view it builds.
 	names *asname.Memo
-	// pinned holds the past snapshots a view of a past time is built from
-	// (shared with other such views: see historyState.parsed).
-	pinned []*loaded
+	// pinned holds what a view of a past epoch shares with other such
+	// views (see historyState.view): its past snapshots, its per-type
+	// indexes and its AS profile.
+	pinned []any
 }
 
 type asnSetRef struct {
@@ -95,8 +101,18 @@ func (l loaded) has() bool { return l.size() > 0 }
 // name. When two sources of one type list the same prefix, the one earlier
 // in sources keeps it.
 func buildView(sources []source, data map[string]loaded, names *asname.Memo, profile bool) *view {
+	ix := newView(sources, data, names)
+	ix.prefixes = prefixIndex(sources, data, -1)
+	if profile {
+		ix.profile = ix.buildProfile()
+	}
+	ix.dataID = dataIdentity(sources, data, profile)
+	return ix
+}
+
+// newView is a view of data without its prefix index and AS profile.
+func newView(sources []source, data map[string]loaded, names *asname.Memo) *view {
 	ix := &view{names: names}
-	prefixes := index.NewBuilder()
 	for si, s := range sources {
 		d := data[s.Name]
 		ix.srcs = append(ix.srcs, srcInfo{
@@ -108,24 +124,43 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 			if d.table != nil {
 				ix.asnTables = append(ix.asnTables, asn.TableRef{T: d.table, Src: si})
 			}
-			continue
 		case kindASNList:
 			if len(d.asns) > 0 {
 				ix.hosting = append(ix.hosting, asnSetRef{d.asns, si})
 			}
+		}
+	}
+	return ix
+}
+
+// prefixIndex indexes the prefix lists of data whose type is listTypes[slot]
+// (all of them for slot -1).
+func prefixIndex(sources []source, data map[string]loaded, slot int) *index.Index {
+	prefixes := index.NewBuilder()
+	for si, s := range sources {
+		if s.Kind != kindPrefixes || (slot >= 0 && typeSlot(s.Type) != slot) {
 			continue
 		}
-		slot := uint8(typeSlot(s.Type))
-		for _, e := range d.entries {
-			prefixes.Add(e.Prefix, index.Entry{Provider: e.Provider, Region: e.Region, Service: e.Service, Slot: slot, Src: si})
+		sl := uint8(typeSlot(s.Type))
+		for _, e := range data[s.Name].entries {
+			prefixes.Add(e.Prefix, index.Entry{Provider: e.Provider, Region: e.Region, Service: e.Service, Slot: sl, Src: si})
 		}
 	}
-	ix.prefixes = prefixes.Build()
-	if profile {
-		ix.profile = ix.buildProfile()
+	return prefixes.Build()
+}
+
+// lookup finds the entry that decides addr among the prefix lists: the
+// one of the best type, the most specific within it.
+func (ix *view) lookup(addr netip.Addr) (*index.Entry, bool) {
+	if ix.byType == nil {
+		return ix.prefixes.Lookup(addr)
 	}
-	ix.dataID = dataIdentity(sources, data, profile)
-	return ix
+	for _, t := range ix.byType {
+		if e, ok := t.Lookup(addr); ok {
+			return e, ok
+		}
+	}
+	return nil, false
 }
 
 // dataIdentity names what a view answers from: the engine version, whether
@@ -257,7 +292,7 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 		IP: text, ClassifiedAt: now.UTC(),
 		ASN: a.asn, ASName: a.name, Country: a.country, ASNSource: a.source,
 	}
-	if e, ok := ix.prefixes.Lookup(addr); ok {
+	if e, ok := ix.lookup(addr); ok {
 		typ := listTypes[e.Slot]
 		r.Type = typ
 		r.Provider, r.Region, r.Service = e.Provider, e.Region, e.Service
@@ -333,7 +368,7 @@ func (ix *view) buildProfile() asn.Profile {
 		hosting[i] = h.set
 	}
 	listed := func(a netip.Addr) bool {
-		e, ok := ix.prefixes.Lookup(a)
+		e, ok := ix.lookup(a)
 		return ok && listTypes[e.Slot] != TypeTor
 	}
 	return asn.BuildProfile(ix.asnTables, listed, hosting)
