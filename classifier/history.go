@@ -214,6 +214,7 @@ func (e *Engine) rebuildTimeline() {
 	slices.SortFunc(dates, time.Time.Compare)
 	tl.epochs = slices.CompactFunc(dates, time.Time.Equal)
 	e.hist.line.Store(tl)
+	e.hist.last.Store(nil) // it would keep the replaced data alive
 	e.hist.mu.Lock()
 	e.hist.views = nil
 	e.hist.mu.Unlock()
