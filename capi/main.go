@@ -32,7 +32,7 @@ package main
 
 // Status codes returned by every export (IPC_ABI_VERSION changes when an
 // export, a code or the record layout changes incompatibly).
-#define IPC_ABI_VERSION 3
+#define IPC_ABI_VERSION 4
 #define IPC_OK 0                 // success
 #define IPC_PARTIAL 1            // success, but some items failed (Refresh: a source; ClassifyBatch: an input line; CacheCleanup, CacheClear: a tier)
 #define IPC_INVALID_ARGUMENT -1  // NULL pointer with a length, negative length, bad group or type, bad JSON config
@@ -462,6 +462,35 @@ func Refresh(h C.int64_t, group *C.char, groupLen C.int64_t, force C.int32_t, ou
 	})
 }
 
+// ImportSnapshot adds (data, dataLen), a file of the source named by
+// (source, sourceLen) ("tor", "cloud/aws-official", … as in Stats) as it
+// was at (date, dateLen) (RFC 3339), to the engine's history, and writes
+// the JSON report ({"source","date","sha256","bytes","entries","added"}).
+// Returns OK, INVALID_ARGUMENT (bad pointers, unknown source, bad or
+// future date, bytes that are not a good list of that source, or the
+// history cannot be written: the message says which), INVALID_HANDLE,
+// BUFFER_TOO_SMALL (the import did happen), CLOSED or INTERNAL.
+//
+//export ImportSnapshot
+func ImportSnapshot(h C.int64_t, source *C.char, sourceLen C.int64_t, date *C.char, dateLen C.int64_t,
+	data *C.char, dataLen C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) C.int32_t {
+	return jsonCall("ImportSnapshot", h, out, outCap, outLen, func(e *classifier.Engine) (any, int32, error) {
+		if !validIn(source, sourceLen) || !validIn(date, dateLen) || !validIn(data, dataLen) {
+			return nil, codeInvalidArg, errors.New("ImportSnapshot: NULL pointer or negative length")
+		}
+		text := goString(date, dateLen)
+		at, err := time.Parse(time.RFC3339Nano, text)
+		if err != nil {
+			return nil, codeInvalidArg, errors.New("ImportSnapshot: invalid date " + strconv.Quote(text) + " (want RFC 3339)")
+		}
+		rep, err := e.ImportSnapshot(context.Background(), goString(source, sourceLen), at, goBytes(data, dataLen))
+		if err != nil {
+			return nil, errCode(err, codeInvalidArg), err
+		}
+		return rep, codeOK, nil
+	})
+}
+
 // Stats writes the engine's counters as JSON.
 //
 //export Stats
@@ -551,7 +580,7 @@ type abiInfo struct {
 // (IPC_ABI_VERSION), the engine version, the record's field names in order
 // (wire.Fields), the columns of ClassifyColumns in order (wire.ColumnNames)
 // and its magic, the error record's mark and every status code by name:
-// {"abi":3,"version":"…","fields":["ip",…],"columns":["ip",…],"columns_magic":"IPCOLS\u0000\u0001",
+// {"abi":4,"version":"…","fields":["ip",…],"columns":["ip",…],"columns_magic":"IPCOLS\u0000\u0001",
 // "error_mark":"!error","codes":{"OK":0,…}}.
 // Returns OK, INVALID_ARGUMENT (bad output buffer), BUFFER_TOO_SMALL or
 // INTERNAL.

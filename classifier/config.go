@@ -143,6 +143,14 @@ type Config struct {
 	// Default 5 minutes.
 	AutoRefreshRetry Seconds `json:"auto_refresh_retry,omitempty"`
 
+	// HistoryRetention is how long the downloaded snapshots of each
+	// refresh group (GroupTor, GroupCloud, GroupDatacenter, GroupASN) are
+	// kept in the history (see ClassifyAt); a group missing or zero takes
+	// its default (tor 90 d, cloud and datacenter 365 d, asn 180 d), a
+	// negative value keeps no downloaded history for it. Imported
+	// snapshots (ImportSnapshot) are kept whatever the retention.
+	HistoryRetention map[string]Seconds `json:"history_retention,omitempty"`
+
 	// Cache configures the L1/L2/L3 answer cache; its zero value disables
 	// every tier.
 	Cache CacheConfig `json:"cache"`
@@ -287,6 +295,11 @@ func (c Config) validate() error {
 	for _, p := range c.CloudLabelProviders {
 		if !slices.ContainsFunc(parse.RezmossFolders(), func(f parse.Folder) bool { return f.Provider == p }) {
 			return fmt.Errorf("cloud_label_providers: unknown provider %q (want some of %s)", p, strings.Join(cloudProviderNames(), ", "))
+		}
+	}
+	for g := range c.HistoryRetention {
+		if !slices.Contains(groups, g) {
+			return fmt.Errorf("history_retention: unknown group %q (want some of %s)", g, strings.Join(groups, ", "))
 		}
 	}
 	for _, p := range c.FirstParty {

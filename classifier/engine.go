@@ -46,6 +46,7 @@ type Engine struct {
 	stats     counters
 	names     *asname.Memo   // the AS-name heuristic's memo, shared by every index
 	auto      *autoRefresher // the background refresh; nil when off
+	hist      *historyState  // dated snapshots and the views of past times
 	closed    atomic.Bool
 }
 
@@ -95,6 +96,7 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	e.idx.Store(buildView(e.sources, e.current, e.names, e.cfg.profileOn()))
 	e.publishMetas()
+	e.openHistory()
 	if len(e.current) > 0 {
 		debug.FreeOSMemory() // the snapshots' parsing garbage: see Refresh
 	}
@@ -178,13 +180,21 @@ func (e *Engine) ClassifyBatch(ctx context.Context, qs []Query) (results []Resul
 // (r nil): an *InvalidIPError, or ErrClosed for every query of a closed
 // engine. r points to a variable reused for the next query: copy *r to keep
 // it. The cache tiers are read once per tier before the first emit and
-// written once per tier after the last.
+// written once per tier after the last. A batch holding a query with a
+// time (Query.At) is answered without the cache tiers: those queries as of
+// their time (see ClassifyAt), the others from the current data.
 func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, r *Result, err error)) {
 	if e.closed.Load() {
 		for i := range qs {
 			emit(i, nil, ErrClosed)
 		}
 		return
+	}
+	for i := range qs {
+		if !qs[i].At.IsZero() {
+			e.classifyEachAt(qs, emit)
+			return
+		}
 	}
 	idx := e.idx.Load()
 	now := e.cfg.Now()

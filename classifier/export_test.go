@@ -15,3 +15,10 @@ func ASNByLookup(e *Engine, addr netip.Addr, asn uint32, asName string) (uint32,
 	a := e.idx.Load().resolveASN(addr, asn, asName)
 	return a.asn, a.name, a.country, a.source
 }
+
+// HistoryViewsHeld counts the views of past times e keeps built.
+func HistoryViewsHeld(e *Engine) int {
+	e.hist.mu.Lock()
+	defer e.hist.mu.Unlock()
+	return len(e.hist.views)
+}

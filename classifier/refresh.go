@@ -145,6 +145,9 @@ func (e *Engine) refreshLocked(ctx context.Context, group string, todo []int, fo
 		e.idx.Store(buildView(e.sources, e.current, e.names, e.cfg.profileOn()))
 	}
 	if changed {
+		e.rebuildTimeline()
+	}
+	if changed {
 		// The downloads (refused ones too), the parsers' garbage and the old
 		// index are tens of MB the runtime would otherwise keep mapped until
 		// it next needs them: give them back now (one full GC, tens of ms,
@@ -260,6 +263,7 @@ func (e *Engine) refreshOne(ctx context.Context, src source, meta snapshotMeta, 
 		// Keep serving the new data from memory; the next start reloads the old.
 		meta.LastError = err.Error()
 	}
+	e.recordHistory(src, now, got.Body, p.Len())
 	prev = loadedFrom(p, size, now, false, meta.SHA256)
 	sr.Entries, sr.SnapshotAt = p.Len(), now
 	return done(StatusUpdated, nil)

@@ -33,6 +33,15 @@ type Stats struct {
 	// changed a snapshot, or by a process holding other snapshots).
 	DataID        string `json:"data_id"`
 	CacheOutdated int64  `json:"cache_outdated"`
+	// History describes the dated snapshots of each source (by source
+	// name) and HistoryBytes their total size on disk; HistoryLookups
+	// counts the answers as of a past time, HistoryShort those of them
+	// flagged history_short, HistoryViews the views of past times built.
+	History        map[string]HistoryStats `json:"history"`
+	HistoryBytes   int64                   `json:"history_disk_bytes"`
+	HistoryLookups int64                   `json:"history_lookups"`
+	HistoryShort   int64                   `json:"history_short"`
+	HistoryViews   int64                   `json:"history_views_built"`
 	// AutoRefresh describes the background refresh (Config.AutoRefresh).
 	AutoRefresh AutoRefreshStats `json:"auto_refresh"`
 	// SQLite is the SQLite library of this build (whether it is the
@@ -69,13 +78,16 @@ type SourceStats struct {
 type counters struct {
 	lookups  atomic.Int64
 	invalid  atomic.Int64
-	outdated atomic.Int64    // cached answers from other data, not served
-	byType   [5]atomic.Int64 // by typeIndex
-	bySource map[string]*atomic.Int64
-	bySrc    []*atomic.Int64             // bySource by source position (nil: no label)
-	noSource *atomic.Int64               // bySource[SourceNone]
-	byASNSrc [3]atomic.Int64             // caller, ip2asn, none
-	refresh  map[string]*[4]atomic.Int64 // updated, not modified, failed, snapshot damaged
+	outdated atomic.Int64 // cached answers from other data, not served
+	// answers as of a past time, those flagged history_short, views of
+	// past times built
+	historyLookups, historyShort, historyViews atomic.Int64
+	byType                                     [5]atomic.Int64 // by typeIndex
+	bySource                                   map[string]*atomic.Int64
+	bySrc                                      []*atomic.Int64             // bySource by source position (nil: no label)
+	noSource                                   *atomic.Int64               // bySource[SourceNone]
+	byASNSrc                                   [3]atomic.Int64             // caller, ip2asn, none
+	refresh                                    map[string]*[4]atomic.Int64 // updated, not modified, failed, snapshot damaged
 }
 
 func (c *counters) init(sources []source) {
@@ -200,6 +212,9 @@ func (e *Engine) Stats() Stats {
 	for i, t := range allTypes {
 		s.ByType[string(t)] = e.stats.byType[i].Load()
 	}
+	s.History, s.HistoryBytes = e.historyStats()
+	s.HistoryLookups, s.HistoryShort = e.stats.historyLookups.Load(), e.stats.historyShort.Load()
+	s.HistoryViews = e.stats.historyViews.Load()
 	for src, n := range e.stats.bySource {
 		s.BySource[src] = n.Load()
 	}

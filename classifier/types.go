@@ -133,6 +133,13 @@ type Result struct {
 	// Answers from the same ranges and network share the Tags and Evidence
 	// slices: read them, do not modify them.
 	Evidence []Evidence `json:"evidence,omitempty"`
+	// AsOf is the time an answer as of a past time (Query.At) was asked
+	// for, zero for an answer as of now. SnapshotAt is then the date of the
+	// snapshot in force at AsOf, and HistoryShort is set when the history
+	// held no snapshot that old of a source the answer depends on (the
+	// oldest one answered: its SnapshotAt is after AsOf).
+	AsOf         time.Time `json:"as_of,omitzero"`
+	HistoryShort bool      `json:"history_short,omitempty"`
 }
 
 // Evidence is one source's verdict on an address (Result.Evidence).
@@ -150,11 +157,15 @@ type Evidence struct {
 	Tag           string `json:"tag,omitempty"`
 }
 
-// DataAge is how old the snapshot behind r was at now; zero when r came
-// from no snapshot.
+// DataAge is how old the snapshot behind r was at now, or at AsOf for an
+// answer as of a past time (negative when HistoryShort: the snapshot is
+// younger than AsOf); zero when r came from no snapshot.
 func (r Result) DataAge(now time.Time) time.Duration {
 	if r.SnapshotAt.IsZero() {
 		return 0
+	}
+	if !r.AsOf.IsZero() {
+		now = r.AsOf
 	}
 	return now.Sub(r.SnapshotAt)
 }
@@ -180,9 +191,11 @@ func (r Result) Validate() error {
 }
 
 // Query is one input of a batch: the IP text and, when the caller knows them,
-// the ASN (0 = unknown) and AS name ("" = unknown).
+// the ASN (0 = unknown) and AS name ("" = unknown). At, when set, asks for
+// the answer as of that time (see Engine.ClassifyAt); zero means now.
 type Query struct {
 	IP     string
 	ASN    uint32
 	ASName string
+	At     time.Time
 }

@@ -46,7 +46,12 @@ type srcInfo struct {
 // is built once and never written after, so reads need no lock; a refresh
 // swaps in a new one.
 type view struct {
-	prefixes  *index.Index // every prefix list; Entry.Slot is the position of its type in listTypes
+	prefixes *index.Index // every prefix list; Entry.Slot is the position of its type in listTypes
+	// byType, in a view of a past epoch only (prefixes is then nil), holds
+	// the prefix lists as one index per type in listTypes order, so the
+	// views of several epochs share the indexes of the types whose lists
+	// did not change between them (see historyState.view).
+	byType    []*index.Index
 	srcs      []srcInfo
 	asnTables []asn.TableRef // in source order: the first that knows an address answers
 	// listASN says, by index.Entry.Pos, what the ip2asn tables know of
@@ -66,6 +71,10 @@ type view struct {
 	names *asname.Memo
 	// evidence memoises the evidence and tags of answers (see evidenceOf).
 	evidence *evidenceMemo
+	// pinned holds what a view of a past epoch shares with other such
+	// views (see historyState.view): its past snapshots, its per-type
+	// indexes and its AS profile.
+	pinned []any
 }
 
 // evidenceKey is everything an answer's evidence depends on: the set of
@@ -140,8 +149,19 @@ func (l loaded) has() bool { return l.size() > 0 }
 // name. When two sources of one type list the same prefix, the one earlier
 // in sources keeps it.
 func buildView(sources []source, data map[string]loaded, names *asname.Memo, profile bool) *view {
+	ix := newView(sources, data, names)
+	ix.prefixes = prefixIndex(sources, data, -1)
+	ix.listASN = ix.buildListASN()
+	if profile {
+		ix.profile = ix.buildProfile()
+	}
+	ix.dataID = dataIdentity(sources, data, profile)
+	return ix
+}
+
+// newView is a view of data without its prefix index and AS profile.
+func newView(sources []source, data map[string]loaded, names *asname.Memo) *view {
 	ix := &view{names: names, evidence: &evidenceMemo{m: map[evidenceKey]evidenceVal{}}}
-	prefixes := index.NewBuilder()
 	for si, s := range sources {
 		d := data[s.Name]
 		ix.srcs = append(ix.srcs, srcInfo{
@@ -154,7 +174,6 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 			if d.table != nil {
 				ix.asnTables = append(ix.asnTables, asn.TableRef{T: d.table, Src: si})
 			}
-			continue
 		case kindASNList:
 			if len(d.asns) > 0 {
 				ix.hosting = append(ix.hosting, asnSetRef{d.asns, si})
@@ -162,27 +181,55 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 			if len(d.access) > 0 {
 				ix.access = append(ix.access, asnSetRef{d.access, si})
 			}
+		}
+	}
+	return ix
+}
+
+// sourceSlot is the index slot of the entries of a prefix or tag list:
+// its type's position in listTypes, tagSlot for a list that only tags.
+func sourceSlot(s source) uint8 {
+	if s.Kind == kindTags {
+		return tagSlot
+	}
+	return uint8(typeSlot(s.Type))
+}
+
+// prefixIndex indexes the prefix and tag lists of data whose slot (see
+// sourceSlot) is slot, all of them for slot -1.
+func prefixIndex(sources []source, data map[string]loaded, slot int) *index.Index {
+	prefixes := index.NewBuilder()
+	for si, s := range sources {
+		if s.Kind == kindASNTable || s.Kind == kindASNList {
 			continue
 		}
-		slot := tagSlot
-		if s.Kind != kindTags {
-			slot = uint8(typeSlot(s.Type))
+		sl := sourceSlot(s)
+		if slot >= 0 && int(sl) != slot {
+			continue
 		}
-		for _, e := range d.entries {
+		for _, e := range data[s.Name].entries {
 			provider := e.Provider
 			if provider == "" {
 				provider = s.Provider
 			}
-			prefixes.Add(e.Prefix, index.Entry{Provider: provider, Region: e.Region, Service: e.Service, Slot: slot, Src: si})
+			prefixes.Add(e.Prefix, index.Entry{Provider: provider, Region: e.Region, Service: e.Service, Slot: sl, Src: si})
 		}
 	}
-	ix.prefixes = prefixes.Build()
-	ix.listASN = ix.buildListASN()
-	if profile {
-		ix.profile = ix.buildProfile()
+	return prefixes.Build()
+}
+
+// lookup finds the entry of the best slot holding addr, the most specific
+// within it (a tag-only list's when no other holds it).
+func (ix *view) lookup(addr netip.Addr) (*index.Entry, bool) {
+	if ix.byType == nil {
+		return ix.prefixes.Lookup(addr)
 	}
-	ix.dataID = dataIdentity(sources, data, profile)
-	return ix
+	for _, t := range ix.byType {
+		if e, ok := t.Lookup(addr); ok {
+			return e, ok
+		}
+	}
+	return nil, false
 }
 
 // dataIdentity names what a view answers from: the engine version, whether
@@ -367,10 +414,27 @@ const (
 // returns the position in srcs of the source that decided, or fromASName,
 // fromProfile, fromNothing or fromAccess, for the engine's counters.
 func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32, callerName string, now time.Time) int {
-	set := ix.prefixes.SetOf(addr)
-	first, hit := ix.prefixes.First(set)
+	var (
+		set     int32
+		first   *index.Entry
+		hit     bool
+		buf     [8]*index.Entry
+		matches []*index.Entry // a past epoch's view: every entry holding addr, in slot order
+	)
+	if ix.byType == nil {
+		set = ix.prefixes.SetOf(addr)
+		first, hit = ix.prefixes.First(set)
+	} else {
+		matches = buf[:0]
+		for _, t := range ix.byType {
+			matches = t.Matches(addr, matches)
+		}
+		if hit = len(matches) > 0; hit {
+			first = matches[0]
+		}
+	}
 	k, info := noTable, asn.Info{}
-	if hit && ix.listASN[first.Pos].table != perAddress {
+	if hit && ix.listASN != nil && ix.listASN[first.Pos].table != perAddress {
 		k, info = int(ix.listASN[first.Pos].table), ix.listASN[first.Pos].info // known for the whole prefix
 	} else {
 		k, info = ix.lookupASN(addr)
@@ -381,8 +445,18 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 		ASN: a.asn, ASName: a.name, Country: a.country, ASNSource: a.source,
 	}
 	access := ix.accessSrc(a.asn)
-	ix.evidenceOf(r, set, a)
-	if e, ok := ix.decidingEntry(set, access >= 0); ok {
+	var e *index.Entry
+	var ok bool
+	if ix.byType == nil {
+		ix.evidenceOf(r, set, a)
+		e, ok = ix.decidingEntry(set, access >= 0)
+	} else { // a past epoch's view: no memo (its answers are not cached either)
+		var v evidenceVal
+		ix.buildEvidence(&v, matches, a)
+		r.Evidence, r.Tags = v.evidence, v.tags
+		e, ok = ix.decideAmong(matches, access >= 0)
+	}
+	if ok {
 		typ := listTypes[e.Slot]
 		r.Type = typ
 		r.Provider, r.Region, r.Service = e.Provider, e.Region, e.Service
@@ -555,8 +629,14 @@ func (ix *view) decidingEntry(set int32, access bool) (*index.Entry, bool) {
 		return e, true
 	}
 	var buf [8]*index.Entry
-	for _, m := range ix.prefixes.Members(set, buf[:0]) {
-		if m.Slot < tagSlot && !ix.srcs[m.Src].wholeASN {
+	return ix.decideAmong(ix.prefixes.Members(set, buf[:0]), access)
+}
+
+// decideAmong is decidingEntry among matches, every entry holding an
+// address in slot order.
+func (ix *view) decideAmong(matches []*index.Entry, access bool) (*index.Entry, bool) {
+	for _, m := range matches {
+		if m.Slot < tagSlot && !(access && ix.srcs[m.Src].wholeASN) {
 			return m, true
 		}
 	}
@@ -590,7 +670,7 @@ func (ix *view) buildProfile() asn.Profile {
 		hosting[i] = h.set
 	}
 	listed := func(a netip.Addr) bool {
-		e, ok := ix.prefixes.Lookup(a)
+		e, ok := ix.lookup(a)
 		return ok && e.Slot < tagSlot && listTypes[e.Slot] != TypeTor
 	}
 	return asn.BuildProfile(ix.asnTables, listed, hosting)

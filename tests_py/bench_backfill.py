@@ -18,6 +18,13 @@ Not collected by pytest (not named test_*). Usage:
     python tests_py/bench_backfill.py                   # full scale, SQLite + PostgreSQL
     python tests_py/bench_backfill.py --ips 5000 --sessions 200000 --backends sqlite
     python tests_py/bench_backfill.py --json .bench/backfill.json
+    python tests_py/bench_backfill.py --backends sqlite --as-of-session-time
+
+--as-of-session-time runs the backfill with that flag after importing the
+four dated Tor lists of ../shared/data into the history at four dates
+spread over the demo's session window (2024-11 to 2025-11: the real lists
+are of 2026, after every demo session, which would leave one epoch), so
+the sessions fall into four epochs as they would on a seeded history.
 """
 
 from __future__ import annotations
@@ -90,6 +97,25 @@ def refresh(options: List[str], data_dir: Path) -> Dict[str, Any]:
     return {"seconds": round(t, 2), "exit": p.returncode, "output": p.stdout}
 
 
+# The four dated Tor lists and the stand-in dates inside the demo window
+# they are imported at with --as-of-session-time.
+TOR_LISTS = (
+    ("tor/torbulkexitlist", "2025-01-15T00:00:00Z"),
+    ("tor/torbulkexitlist.2026-04-30", "2025-04-15T00:00:00Z"),
+    ("tor/torbulkexitlist.2026-06-15", "2025-07-15T00:00:00Z"),
+    ("tor/torbulkexitlist.2026-08-22", "2025-10-15T00:00:00Z"),
+)
+
+
+def import_history(options: List[str], data_dir: Path, data: Path) -> None:
+    for rel, date in TOR_LISTS:
+        _, p = cli(["--data-dir", str(data_dir), *options, "--no-cache", "refresh", "tor",
+                    "--import", str(data / rel), "--date", date])  # fmt: skip
+        print(p.stdout.rstrip() or p.stderr.rstrip())
+        if p.returncode != 0:
+            raise SystemExit(f"import of {rel} failed")
+
+
 def postgres_url() -> Tuple[Optional[str], str, Any]:
     env = os.environ.get("IPCLASSIFIER_TEST_POSTGRES_URL")
     if env:
@@ -134,6 +160,8 @@ def bench_backend(name: str, url: str, args: argparse.Namespace, options: List[s
     cache_dir = work / f"cache-{name}"
     common = ["--data-dir", str(data_dir), *options, "backfill", "--db", url, "--cache-dir", str(cache_dir),
               "--batch-size", str(args.batch_size), "--no-refresh", "--json"]  # fmt: skip
+    if args.as_of_session_time:
+        common.append("--as-of-session-time")
     for label in ("backfill", "rerun"):
         print(f"-- {label}: ipclassifier backfill --db … --cache-dir … --batch-size {args.batch_size} --progress",
               flush=True)  # fmt: skip
@@ -144,7 +172,8 @@ def bench_backend(name: str, url: str, args: argparse.Namespace, options: List[s
         r = json.loads(p.stdout)
         res[label] = {"wall_seconds": round(t, 2), **{k: r[k] for k in (
             "seconds", "classify_seconds", "temp_seconds", "inventory_seconds", "sessions_seconds", "commit_seconds",
-            "classified", "fresh", "sessions_updated", "sessions_known_ip", "coverage", "batches")}}  # fmt: skip
+            "classified", "fresh", "sessions_updated", "sessions_known_ip", "coverage", "batches",
+            "as_of_groups", "as_of_history_short", "sessions_as_of")}}  # fmt: skip
         res[label]["ip_types"] = r["ip_types"]
         res[label]["session_types"] = r["session_types"]
         print(f"{label}: {t:.1f} s wall ({r['seconds']:.1f} s in backfill: classify {r['classify_seconds']:.2f}, "
@@ -172,6 +201,8 @@ def main() -> int:
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--json", type=Path, help="write the figures here")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (databases)")
+    ap.add_argument("--as-of-session-time", action="store_true",
+                    help="backfill with --as-of-session-time over a history of four dated Tor lists")  # fmt: skip
     args = ap.parse_args()
     if not (args.data / "tor" / "torbulkexitlist").is_file():
         print(f"bench_backfill: {args.data} does not hold the real data (see ../shared/data/SOURCES.md)",
@@ -191,6 +222,9 @@ def main() -> int:
     try:
         print("== refresh of the real lists (served from", args.data, ")", flush=True)
         results["refresh"] = refresh(options, data_dir)
+        results["as_of_session_time"] = args.as_of_session_time
+        if args.as_of_session_time:
+            import_history(options, data_dir, args.data)
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             if backend == "sqlite":
                 import sqlite3

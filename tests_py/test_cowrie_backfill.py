@@ -323,3 +323,49 @@ def test_old_sqlite_without_update_from(loaded: Any, sqlite_url: str, monkeypatc
     rep = backfill(sqlite_url, loaded, batch_size=128)
     assert rep.complete and rep.unwritable == 0
     assert final_state(sqlite_url) == want
+
+
+def test_as_of_session_time_types_each_session_from_the_list_of_its_day(loaded: Any, db_url: str) -> None:
+    """An address on a March Tor list and on none now: its March sessions
+    are tor, its later ones are not; an orphan IP too; a session with no
+    first_event_at gets today's answer."""
+    march = datetime(2026, 3, 15, 13, 0, tzinfo=timezone.utc)
+    loaded.import_snapshot("tor", b"91.203.5.77\n185.220.101.1\n", march)
+    loaded.import_snapshot("tor", b"185.220.101.1\n", march + timedelta(days=10))
+    create_host_schema(db_url, foreign_keys=False)
+    insert_inventory(db_url, [{"ip_address": "91.203.5.77"}, {"ip_address": "185.220.101.1"}])
+    day = timedelta(days=1)
+    insert_sessions(db_url, [
+        {"session_id": "before", "source_ip": "91.203.5.77", "first_event_at": march - day},
+        {"session_id": "march1", "source_ip": "91.203.5.77", "first_event_at": march + timedelta(hours=2)},
+        {"session_id": "march2", "source_ip": "91.203.5.77", "first_event_at": march + timedelta(hours=5)},
+        {"session_id": "april", "source_ip": "91.203.5.77", "first_event_at": march + 20 * day},
+        {"session_id": "no-time", "source_ip": "91.203.5.77", "first_event_at": None},
+        {"session_id": "exit", "source_ip": "185.220.101.1", "first_event_at": march + 20 * day},
+        {"session_id": "orphan", "source_ip": "91.203.5.77 ", "first_event_at": march + timedelta(hours=3)},
+    ])  # fmt: skip
+    rep = backfill(db_url, loaded, as_of_session_time=True)
+    now = loaded.classify("91.203.5.77").ip_type.value
+    assert now != "tor"
+    types = session_types(db_url)
+    assert types == {
+        "before": "tor",  # before the history: the oldest list, counted as history_short
+        "march1": "tor", "march2": "tor", "orphan": "tor",
+        "april": now, "no-time": now, "exit": "tor",
+    }  # fmt: skip
+    assert rep.sessions_as_of == 6 and rep.as_of_groups == 5 and rep.as_of_history_short >= 1
+    assert rep.complete and rep.coverage == 1.0
+    assert inventory_enrichment(db_url)["91.203.5.77"]["ip_classification"]["ip_type"] == now, "Pass 4's answer: now"
+    assert "as of session time: 6 sessions" in format_report(rep)
+
+
+def test_as_of_session_time_needs_first_event_at(loaded: Any, sqlite_url: str) -> None:
+    import sqlalchemy as sa
+
+    eng = sa.create_engine(sqlite_url)
+    with eng.begin() as c:
+        c.exec_driver_sql("CREATE TABLE ip_inventory (ip_address TEXT PRIMARY KEY, enrichment JSON)")
+        c.exec_driver_sql("CREATE TABLE session_summaries (source_ip TEXT, snapshot_ip_type TEXT)")
+    eng.dispose()
+    with pytest.raises(BackfillError, match="first_event_at"):
+        backfill(sqlite_url, loaded, as_of_session_time=True)

@@ -30,6 +30,7 @@ def test_classification_fields_start_with_the_upstream_five() -> None:
     assert names[5:] == [
         "ip", "region", "service", "matched_prefix", "snapshot", "snapshot_at",
         "data_age_seconds", "stale", "asn", "as_name", "cache_tier", "country", "asn_source", "tags", "evidence",
+        "as_of", "history_short",
     ]  # fmt: skip
 
 

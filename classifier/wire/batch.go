@@ -10,8 +10,10 @@ import (
 	"github.com/ipclassifier/ipclassifier/classifier"
 )
 
-// A batch is text of lines "ip[\tasn[\tas_name]]" separated by '\n'; asn
-// and as_name are optional (empty or 0 = unknown). Every line may end with
+// A batch is text of lines "ip[\tasn[\tas_name[\tat]]]" separated by
+// '\n'; asn and as_name are optional (empty or 0 = unknown), at too: the
+// time to answer as of (RFC 3339, e.g. 2026-03-15T13:17:09Z; empty = now;
+// see classifier.Engine.ClassifyAt). Every line may end with
 // '\n' (the last one need not): "" is no line at all, "\n" one empty line
 // (an error record), "a\n\n" two lines.
 
@@ -50,7 +52,7 @@ func readBatch(text string) batch {
 	return b
 }
 
-// readQuery reads "ip[\tasn[\tas_name]]".
+// readQuery reads "ip[\tasn[\tas_name[\tat]]]".
 func readQuery(line string) (classifier.Query, error) {
 	var q classifier.Query
 	ip, rest, hasRest := strings.Cut(line, "\t")
@@ -58,8 +60,16 @@ func readQuery(line string) (classifier.Query, error) {
 	if !hasRest {
 		return q, nil
 	}
-	asnText, name, _ := strings.Cut(rest, "\t")
+	asnText, rest, _ := strings.Cut(rest, "\t")
+	name, at, hasAt := strings.Cut(rest, "\t")
 	q.ASName = name
+	if hasAt && at != "" {
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if err != nil {
+			return q, errors.New("invalid time " + strconv.Quote(at) + " (want RFC 3339, e.g. 2026-03-15T13:17:09Z)")
+		}
+		q.At = t
+	}
 	if asnText != "" {
 		n, err := strconv.ParseUint(asnText, 10, 32)
 		if err != nil {

@@ -70,6 +70,19 @@ func ParseRecord(rec string) (classifier.Result, error) {
 			})
 		}
 	}
+	if f[20] != "" {
+		if r.AsOf, err = time.Parse(time.RFC3339Nano, f[20]); err != nil {
+			return bad("as_of", err)
+		}
+		r.AsOf = r.AsOf.UTC()
+	}
+	switch f[21] {
+	case "0":
+	case "1":
+		r.HistoryShort = true
+	default:
+		return bad("history_short", fmt.Errorf("%q is not 0 or 1", f[21]))
+	}
 	r.ClassifiedAt, r.SnapshotAt = r.ClassifiedAt.UTC(), utcOrZero(r.SnapshotAt)
 	return r, nil
 }

@@ -37,7 +37,7 @@ var fields = [...]string{
 	"ip", "ip_type", "provider", "region", "service", "confidence", "source",
 	"classified_at", "matched_prefix", "snapshot", "snapshot_at", "data_age_seconds",
 	"stale", "asn", "as_name", "cache_tier", "country", "asn_source",
-	"tags", "evidence",
+	"tags", "evidence", "as_of", "history_short",
 }
 
 // evidenceFields is the layout of one evidence entry; EvidenceFields hands
@@ -57,14 +57,16 @@ const (
 
 // Fields returns the names of the record's fields, in order. They are the
 // JSON keys of classifier.Result, with data_age_seconds computed (Result has
-// SnapshotAt and the DataAge method instead).
+// SnapshotAt and the DataAge method instead). as_of is "" and
+// history_short 0 for an answer as of now.
 func Fields() []string { return append([]string(nil), fields[:]...) }
 
 // ErrorMark stands in the ip_type field of an error record.
 const ErrorMark = "!error"
 
 // AppendRecord appends the record of r to dst. now is the time
-// data_age_seconds is measured at.
+// data_age_seconds is measured at (r.AsOf instead when set: see
+// classifier.Result.DataAge).
 func AppendRecord(dst []byte, r classifier.Result, now time.Time) []byte {
 	tab := func(s string) { dst = append(dst, s...); dst = append(dst, '\t') }
 	tab(r.IP)
@@ -115,7 +117,14 @@ func AppendRecord(dst []byte, r classifier.Result, now time.Time) []byte {
 			dst = appendClean(dst, s, false)
 		}
 	}
-	return dst
+	dst = append(dst, '\t')
+	if !r.AsOf.IsZero() {
+		dst = appendTime(dst, r.AsOf)
+	}
+	if r.HistoryShort {
+		return append(dst, "\t1"...)
+	}
+	return append(dst, "\t0"...)
 }
 
 // appendClean appends s with every separator of the record (tab, newline,

@@ -65,10 +65,10 @@ func TestRecordTimesAndConfidenceReadBackExactly(t *testing.T) {
 	}
 }
 
-func TestASNRecordAppendsCountryAndASNSourceLast(t *testing.T) {
+func TestASNRecordAppendsCountryAndASNSource(t *testing.T) {
 	n := len(wire.Fields())
 	require.GreaterOrEqual(t, n, 18)
-	assert.Equal(t, []string{"cache_tier", "country", "asn_source", "tags", "evidence"}, wire.Fields()[18-3:n])
+	assert.Equal(t, []string{"cache_tier", "country", "asn_source"}, wire.Fields()[15:18])
 	e := fixture.Loaded(t)
 	r, err := e.Classify(context.Background(), "24.0.0.1", 0, "")
 	require.NoError(t, err)
@@ -89,7 +89,7 @@ func TestASNRecordAppendsCountryAndASNSourceLast(t *testing.T) {
 	require.NoError(t, err)
 	none := strings.Split(string(wire.AppendRecord(nil, r, now)), "\t")
 	require.Len(t, none, n)
-	assert.Equal(t, []string{"", "", "", "", ""}, none[n-5:])
+	assert.Equal(t, []string{"", "", ""}, none[15:18])
 }
 
 // A Tor exit on a hosting ASN: the record's tags and evidence fields say
@@ -99,8 +99,37 @@ func TestRecordCarriesTagsAndEvidence(t *testing.T) {
 	r, err := e.Classify(context.Background(), "185.220.101.1", 0, "")
 	require.NoError(t, err)
 	rec := strings.Split(string(wire.AppendRecord(nil, r, time.Now())), "\t")
-	n := len(rec)
+	n := len(rec) - 2 // before as_of and history_short
 	assert.Equal(t, "tor_exit", rec[n-2])
 	assert.Equal(t, "tor_bulk_list\x1ftor\x1ftor\x1f\x1f185.220.101.1/32\x1ftor_exit"+
 		"\x1ehosting_asn_list\x1fdatacenter/x4bnet-asn\x1fdatacenter\x1fF3NETZE-AS F3 Netze e.V.\x1fAS205100\x1f", rec[n-1])
+}
+
+func TestRecordAppendsAsOfAndHistoryShortLast(t *testing.T) {
+	fields := wire.Fields()
+	field := func(rec []byte, name string) string {
+		for i, f := range fields {
+			if f == name {
+				return strings.Split(string(rec), "\t")[i]
+			}
+		}
+		t.Fatalf("no record field %s", name)
+		return ""
+	}
+	assert.Equal(t, []string{"as_of", "history_short"}, fields[len(fields)-2:])
+	at := time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
+	snap := at.Add(24 * time.Hour)
+	r := classifier.Result{IP: "192.0.2.1", Type: classifier.TypeTor, Confidence: 0.95, ClassifiedAt: time.Now().UTC(),
+		SnapshotAt: snap, AsOf: at, HistoryShort: true}
+	rec := wire.AppendRecord(nil, r, time.Now())
+	assert.Equal(t, "2026-03-15T12:00:00.000000+00:00", field(rec, "as_of"))
+	assert.Equal(t, "1", field(rec, "history_short"))
+	assert.Equal(t, "-86400", field(rec, "data_age_seconds"), "measured at as_of: the snapshot is a day younger")
+	back, err := wire.ParseRecord(string(rec))
+	require.NoError(t, err)
+	assert.Equal(t, at, back.AsOf)
+	assert.True(t, back.HistoryShort)
+	now := wire.AppendRecord(nil, classifier.Result{IP: "192.0.2.1", Type: classifier.TypeUnknown}, time.Now())
+	assert.Equal(t, "", field(now, "as_of"))
+	assert.Equal(t, "0", field(now, "history_short"))
 }

@@ -126,7 +126,7 @@ func TestParseRecordRefusesWhatIsNoRecord(t *testing.T) {
 	}
 }
 
-// The batch input: lines "ip[\tasn[\tas_name]]"; the last terminator is
+// The batch input: lines "ip[\tasn[\tas_name[\tat]]]"; the last terminator is
 // optional; a line with a bad ASN is no query but keeps its IP for the
 // error record.
 func TestReadBatchSplitsLinesAsDocumented(t *testing.T) {
@@ -143,8 +143,11 @@ func TestReadBatchSplitsLinesAsDocumented(t *testing.T) {
 		{"asn and name", "1.1.1.1\t13335\tCLOUDFLARENET\n", []string{"1.1.1.1"},
 			[]classifier.Query{{IP: "1.1.1.1", ASN: 13335, ASName: "CLOUDFLARENET"}}, nil},
 		{"empty asn is unknown", "1.1.1.1\t\tNAME", []string{"1.1.1.1"}, []classifier.Query{{IP: "1.1.1.1", ASName: "NAME"}}, nil},
-		{"a name may hold tabs", "1.1.1.1\t1\ta\tb", []string{"1.1.1.1"}, []classifier.Query{{IP: "1.1.1.1", ASN: 1, ASName: "a\tb"}}, nil},
+		{"a time after the name", "1.1.1.1\t1\ta\t2026-03-15T13:17:09Z", []string{"1.1.1.1"},
+			[]classifier.Query{{IP: "1.1.1.1", ASN: 1, ASName: "a", At: time.Date(2026, 3, 15, 13, 17, 9, 0, time.UTC)}}, nil},
+		{"an empty time is now", "1.1.1.1\t\t\t", []string{"1.1.1.1"}, []classifier.Query{{IP: "1.1.1.1"}}, nil},
 		{"bad asn", "1.1.1.1\tAS1\n2.2.2.2\t4294967296\n3.3.3.3\t-1", []string{"1.1.1.1", "2.2.2.2", "3.3.3.3"}, []classifier.Query{}, []int{0, 1, 2}},
+		{"bad time", "1.1.1.1\t\t\t2026-03-15\n2.2.2.2\t\ta\tyesterday", []string{"1.1.1.1", "2.2.2.2"}, []classifier.Query{}, []int{0, 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := readBatch(tc.text)
@@ -154,7 +157,7 @@ func TestReadBatchSplitsLinesAsDocumented(t *testing.T) {
 			for i, err := range b.lineErr {
 				if err != nil {
 					bad = append(bad, i)
-					assert.Contains(t, err.Error(), "invalid asn")
+					assert.Regexp(t, "invalid (asn|time)", err.Error())
 				}
 			}
 			assert.Equal(t, tc.bad, bad)

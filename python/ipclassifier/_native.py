@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 #: The C ABI version this package speaks (IPC_ABI_VERSION in the header).
-ABI_VERSION = 3
+ABI_VERSION = 4
 
 # Status codes of the C ABI (IPC_* in the header); checked at load.
 OK = 0
@@ -122,6 +122,9 @@ class Library:
         self.error_text: _Func = self._fn("ErrorText", c_int32, _OUT, c_int64, _P64)
         self.abi_info_: _Func = self._fn("AbiInfo", _OUT, c_int64, _P64)
         self.log_read: _Func = self._fn("LogRead", c_int32, _OUT, c_int64, _P64)
+        self.import_snapshot: _Func = self._fn(
+            "ImportSnapshot", c_int64, c_char_p, c_int64, c_char_p, c_int64, c_char_p, c_int64, _OUT, c_int64, _P64
+        )
         # Hot path only: a second handle on Classify WITHOUT argtypes, which
         # saves ctypes a from_param() call per argument (~25 ns each, a
         # tenth of a classify() call). Every argument passed to it must

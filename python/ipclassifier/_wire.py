@@ -24,7 +24,7 @@ FIELDS = (
     "ip", "ip_type", "provider", "region", "service", "confidence", "source",
     "classified_at", "matched_prefix", "snapshot", "snapshot_at", "data_age_seconds",
     "stale", "asn", "as_name", "cache_tier", "country", "asn_source",
-    "tags", "evidence",
+    "tags", "evidence", "as_of", "history_short",
 )  # fmt: skip
 _N = len(FIELDS)
 
@@ -90,7 +90,7 @@ def values(rec: str) -> Tuple[Any, ...]:
             raise ClassifierError(f"malformed record from libipclassifier: {rec!r}")
         f = f[:_N]  # fields appended by a newer engine
     (ip, t, prov, region, service, conf, src, cat, matched, snap, snap_at, age, stale, asn, as_name, tier, cc, asrc,
-     tags, ev) = f  # fmt: skip
+     tags, ev, as_of, short) = f  # fmt: skip
     global _last_classified
     last_cat, classified_at = _last_classified
     if cat != last_cat:  # a batch shares one classified_at; single calls never repeat
@@ -117,6 +117,8 @@ def values(rec: str) -> Tuple[Any, ...]:
         asrc or None,
         tuple(tags.split(",")) if tags else (),
         _evidence(ev) if ev else (),
+        _ts(as_of) if as_of else None,
+        short == "1",
     )
 
 
@@ -155,6 +157,8 @@ class _Draft:
     asn_source: Optional[str]
     tags: Tuple[str, ...]
     evidence: Tuple[Evidence, ...]
+    as_of: Optional[datetime]
+    history_short: bool
 
 
 def _store(o: Any, values: Tuple[Any, ...]) -> None:
@@ -163,7 +167,7 @@ def _store(o: Any, values: Tuple[Any, ...]) -> None:
     (
         o.ip_type, o.provider, o.confidence, o.source, o.classified_at, o.ip, o.region, o.service,
         o.matched_prefix, o.snapshot, o.snapshot_at, o.data_age_seconds, o.stale, o.asn, o.as_name,
-        o.cache_tier, o.country, o.asn_source, o.tags, o.evidence,
+        o.cache_tier, o.country, o.asn_source, o.tags, o.evidence, o.as_of, o.history_short,
     ) = values  # fmt: skip
 
 

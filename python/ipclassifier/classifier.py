@@ -53,7 +53,13 @@ UPSTREAM_CLOUD_PROVIDERS = ("aws", "azure", "gcp", "cloudflare")
 
 #: One input of :meth:`IPClassifier.bulk_classify`: an IP string, or a tuple
 #: ``(ip,)``, ``(ip, asn)`` or ``(ip, asn, as_name)``.
-BulkItem = Union[str, Tuple[str], Tuple[str, Optional[int]], Tuple[str, Optional[int], Optional[str]]]
+BulkItem = Union[
+    str,
+    Tuple[str],
+    Tuple[str, Optional[int]],
+    Tuple[str, Optional[int], Optional[str]],
+    Tuple[str, Optional[int], Optional[str], Optional[datetime]],
+]
 
 _MAX_ASN = 0xFFFFFFFF
 
@@ -482,13 +488,20 @@ class IPClassifier:
 
     # -- classification ----------------------------------------------------
 
-    def classify(self, ip: str, asn: Optional[int] = None, as_name: Optional[str] = None) -> IPClassification:
+    def classify(
+        self, ip: str, asn: Optional[int] = None, as_name: Optional[str] = None, *, at: Optional[datetime] = None
+    ) -> IPClassification:
         """Classify one address.
 
         Args:
             ip: an IPv4 or IPv6 address (IPv4-mapped IPv6 is answered as IPv4).
             asn: the AS number, when known (feeds the residential heuristic).
             as_name: the AS name, when known (e.g. "Deutsche Telekom AG").
+            at: answer as of this time (a datetime; naive means UTC) from
+                the snapshot of each source in force then (the history:
+                docs/history.md); ``as_of`` and ``history_short`` of the
+                answer say which time and whether the history reached back.
+                Such answers never touch the cache tiers. None: now.
 
         Raises:
             ValueError: ip is not an address (the message names it), or asn
@@ -498,6 +511,8 @@ class IPClassifier:
             ClassifierError: the classifier is closed or the engine failed.
             RuntimeError: called in a child process after fork().
         """
+        if at is not None:
+            return self._classify_at(ip, asn, as_name, at)
         h = self._h
         if h is None:
             self._unusable()
@@ -535,6 +550,21 @@ class IPClassifier:
         if rc:
             return self._classify_slow(rc, ip, b, asn, as_name, buf)
         return decode(buf.raw[: buf.n.value].decode())
+
+    def _classify_at(
+        self, ip: str, asn: Optional[int], as_name: Optional[str], at: datetime
+    ) -> IPClassification:
+        if not isinstance(ip, str):
+            raise TypeError(f"ip must be a str, got {type(ip).__name__}")
+        if as_name is not None:
+            as_name = _check_as_name(as_name)
+        if asn is not None:
+            _check_asn(asn)
+        _, answers = self.classify_many([(ip, asn, as_name, at)])
+        a = answers[0]
+        if isinstance(a, str):
+            raise ValueError(a)
+        return a
 
     def _classify_slow(
         self, rc: int, ip: str, b: bytes, asn: Optional[int], as_name: Optional[str], buf: _Buf
@@ -583,7 +613,8 @@ class IPClassifier:
 
         Args:
             items: IP strings or ``(ip, asn, as_name)`` tuples (asn and
-                as_name may be None, or left out).
+                as_name may be None, or left out), or ``(ip, asn, as_name,
+                at)``: answered as of the datetime at (see ``classify``).
             errors: "raise" (default): any invalid item raises ValueError
                 listing every offending value (after the valid ones were
                 classified). "unknown": an invalid IP gets an UNKNOWN answer
@@ -727,7 +758,7 @@ class IPClassifier:
         lines: List[str] = []
         for i, item in enumerate(items):
             if isinstance(item, str):
-                ip, asn, name = item, None, None
+                ip, asn, name, at = item, None, None, None
             elif isinstance(item, (bytes, bytearray, memoryview)):
                 raise TypeError(f"bulk_classify item {i}: ip must be a str, got {type(item).__name__} {item!r}")
             else:
@@ -735,6 +766,7 @@ class IPClassifier:
                     ip = item[0]
                     asn = item[1] if len(item) > 1 else None
                     name = item[2] if len(item) > 2 else None
+                    at = item[3] if len(item) > 3 else None
                 except (TypeError, IndexError, KeyError):
                     raise TypeError(
                         f"bulk_classify item {i} must be an IP string or (ip, asn, as_name), got {item!r}"
@@ -755,9 +787,11 @@ class IPClassifier:
                 except (ValueError, TypeError) as e:
                     if strict_asn:
                         bad[i] = f"{ip}: {e}"
-            if name:
-                if "\t" in name or "\n" in name or "\r" in name:
-                    name = name.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+            if name and ("\t" in name or "\n" in name or "\r" in name):
+                name = name.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+            if at is not None:
+                lines.append(f"{ip}\t{asn_text}\t{name or ''}\t{_at_text(at, i)}")
+            elif name:
                 lines.append(f"{ip}\t{asn_text}\t{name}")
             elif asn_text:
                 lines.append(f"{ip}\t{asn_text}")
@@ -805,6 +839,37 @@ class IPClassifier:
             _logs.drain(self._lib)
         report: Dict[str, Any] = json.loads(data)
         report["failed"] = sum(1 for s in report.get("sources") or () if s.get("status") == "failed")
+        return report
+
+    def import_snapshot(
+        self, source: str, data: Union[bytes, str, "os.PathLike[str]"], date: datetime
+    ) -> Dict[str, Any]:
+        """Add a dated file of one source to the history, so answers as of
+        that time (``classify(..., at=…)``) come from it: an operator seeds
+        the history from archives. source names the source as in
+        ``get_stats()["sources"]`` ("tor", "cloud/aws", "cloud/aws-official",
+        …); data is the file's bytes or its path (gzip is fine); date is
+        when the file was published (naive means UTC). The bytes are checked
+        as a download is; the data answered now does not change. Returns
+        ``{"source", "date", "sha256", "bytes", "entries", "added"}``
+        (added is False when the history held these bytes at that date).
+
+        Raises:
+            ClassifierError: unknown source, a date in the future, bytes
+                that are not a list of that source, the history not
+                writable (the message says which), closed classifier.
+            TypeError: date is not a datetime.
+            OSError: data is a path that cannot be read.
+        """
+        h = self._handle_or_raise()
+        if not isinstance(data, bytes):
+            data = Path(data).read_bytes()
+        s, d = source.encode(), _at_text(date).encode()
+        try:
+            _, out = _native.call(self._lib.import_snapshot, h, s, len(s), d, len(d), data, len(data))
+        finally:
+            _logs.drain(self._lib)
+        report: Dict[str, Any] = json.loads(out)
         return report
 
     def update_all_sources(self, force: bool = False) -> Dict[str, Any]:
@@ -923,6 +988,18 @@ def _check_ip_type(ip_type: Union[IPType, str, None]) -> str:
         return ip_type
     valid = ", ".join(t.value for t in IPType)
     raise ValueError(f"invalid ip_type {ip_type!r}: want one of {valid} (or None for every answer)")
+
+
+def _at_text(at: Any, i: int = 0) -> str:
+    """A time to answer as of, as the batch input takes it (RFC 3339 UTC);
+    a naive datetime is UTC."""
+    if type(at) is not datetime and not isinstance(at, datetime):
+        raise TypeError(f"item {i}: at must be a datetime, got {type(at).__name__} {at!r}")
+    if at.tzinfo is None:
+        return at.isoformat() + "Z"
+    if at.utcoffset() is None:  # a tzinfo that knows no offset: as naive
+        return at.replace(tzinfo=None).isoformat() + "Z"
+    return at.isoformat()
 
 
 def _check_as_name(as_name: Any) -> Optional[str]:

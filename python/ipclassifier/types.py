@@ -113,6 +113,14 @@ class IPClassification:
             decided: the deciding list first when a list decided, then the
             other lists holding the address, then the ASN-level verdicts. A
             Tor exit on a hosting network lists both.
+        as_of: for an answer as of a past time (``classify(..., at=…)``),
+            that time (UTC); None for an answer as of now. snapshot_at is
+            then the date of the snapshot in force at as_of and
+            data_age_seconds its age at as_of.
+        history_short: True when the history held no snapshot that old of
+            a source the answer depends on: the oldest one answered, and
+            data_age_seconds is negative (the snapshot is younger than
+            as_of).
 
     Raises:
         ValueError: if confidence is not between 0.0 and 1.0.
@@ -138,6 +146,8 @@ class IPClassification:
     asn_source: Optional[str] = None
     tags: Tuple[str, ...] = ()
     evidence: Tuple[Evidence, ...] = ()
+    as_of: Optional[datetime] = None
+    history_short: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.confidence <= 1.0:
@@ -168,6 +178,8 @@ class IPClassification:
             "asn_source": self.asn_source,
             "tags": list(self.tags),
             "evidence": [e.to_dict() for e in self.evidence],
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "history_short": self.history_short,
         }
 
 

@@ -1,13 +1,20 @@
 """The core commands: ``classify``, ``refresh``, ``stats``, ``cache``.
 
-    ipclassifier [global options] classify IP... | -   [--format table|jsonl|csv] [--refresh]
+    ipclassifier [global options] classify IP... | -   [--format table|jsonl|csv] [--refresh] [--at TIME]
     ipclassifier [global options] refresh [tor|cloud|datacenter|asn|all] [--force] [--summary]
+    ipclassifier [global options] refresh --import FILE --date DATE [--source NAME]
     ipclassifier [global options] stats [--format json|prom]
     ipclassifier [global options] cache stats|cleanup|clear [--type TYPE]
 
 ``classify -`` reads stdin: one address per line, optionally followed by
 whitespace-separated ASN and AS name (``1.2.3.4 3320 Deutsche Telekom AG``);
 blank lines and ``#`` comments are skipped.
+
+``classify --at TIME`` answers as of that time from the history (the
+snapshot of each source in force then; the table adds SNAPSHOT_AT and
+HISTORY_SHORT). ``refresh --import FILE --date DATE --source NAME`` seeds
+the history with a dated file from an archive (``refresh tor --import …``
+takes the group as the source).
 
 ``cache clear`` removes cached answers from every tier the options name
 (the same --redis-url, --db and --cache-dir as the pipeline's), all of them
@@ -34,8 +41,10 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, TextIO, Union
 
+from .._native import ClassifierError
 from ..classifier import BulkItem, IPClassifier
 from ..types import IPClassification, IPType
 from .options import Handler, Streams, add_global_options, open_classifier
@@ -68,7 +77,21 @@ _CSV_COLUMNS = (
     "asn_source",
     "tags",  # comma-separated
     "evidence",  # a JSON list of objects
+    "as_of",
+    "history_short",
 )
+_AT_COLUMNS = ("snapshot_at", "history_short")  # the table's extra columns with --at
+
+
+def _parse_time(text: str) -> datetime:
+    """--at / --date: an ISO 8601 date or date and time; without a zone, UTC."""
+    try:
+        t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid time {text!r} (want ISO 8601, e.g. 2026-03-15 or 2026-03-15T13:17:09Z)"
+        ) from None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 # ---------------------------------------------------------------------------
@@ -129,9 +152,10 @@ def _cell(value: Any, table: bool = False) -> str:
 
 
 class _Writer:
-    def __init__(self, fmt: str, out: TextIO) -> None:
+    def __init__(self, fmt: str, out: TextIO, columns: Sequence[str] = _TABLE_COLUMNS) -> None:
         self.fmt = fmt
         self.out = out
+        self.columns = columns
         self.csv: Optional[Any] = None
         self.header_done = False
 
@@ -147,8 +171,8 @@ class _Writer:
                 d = a.to_dict()
                 self.csv.writerow([_cell(d[c]) for c in _CSV_COLUMNS])
         else:
-            rows = [[_cell(getattr(a, c), table=True) for c in _TABLE_COLUMNS] for a in answers]
-            header = [c.upper() for c in _TABLE_COLUMNS]
+            rows = [[_cell(getattr(a, c), table=True) for c in self.columns] for a in answers]
+            header = [c.upper() for c in self.columns]
             widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
             if not self.header_done:
                 self.out.write("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip() + "\n")
@@ -165,9 +189,12 @@ def _cmd_classify(args: argparse.Namespace, c: IPClassifier, io: Streams) -> int
         for s in report.get("sources") or ():
             if s.get("status") == "failed":
                 err.write(f"warning: refresh of {s.get('source')} failed: {s.get('error')}\n")
-    writer = _Writer(args.format, out)
+    writer = _Writer(args.format, out, _TABLE_COLUMNS + (_AT_COLUMNS if args.at else ()))
     invalid = 0
-    for chunk in _chunks(_inputs(args.ips, io.stdin), _CHUNK):
+    items: Iterable[BulkItem] = _inputs(args.ips, io.stdin)
+    if args.at:
+        items = (_as_of(item, args.at) for item in items)
+    for chunk in _chunks(items, _CHUNK):
         _, answers = c.classify_many(chunk, strict_asn=False)
         good: List[IPClassification] = []
         for a in answers:
@@ -181,11 +208,40 @@ def _cmd_classify(args: argparse.Namespace, c: IPClassifier, io: Streams) -> int
     return 2 if invalid else 0
 
 
+def _as_of(item: BulkItem, at: datetime) -> BulkItem:
+    if isinstance(item, str):
+        return (item, None, None, at)
+    padded = tuple(item) + (None,) * (3 - len(item))
+    return (padded[0], padded[1], padded[2], at)  # type: ignore[return-value]
+
+
 # ---------------------------------------------------------------------------
 # refresh, stats, cache
 
 
+def _cmd_import(args: argparse.Namespace, c: IPClassifier, io: Streams) -> int:
+    source = args.source or (args.group if args.group != "all" else None)
+    if not source:
+        io.err.write("error: --import needs --source NAME (e.g. tor, cloud/aws-official; see stats)\n")
+        return 2
+    if args.date is None:
+        io.err.write("error: --import needs --date (when the file was published)\n")
+        return 2
+    try:
+        rep = c.import_snapshot(source, args.import_file, args.date)
+    except (ClassifierError, OSError) as e:
+        io.err.write(f"error: import of {args.import_file} failed: {e}\n")
+        return 1
+    state = "imported" if rep.get("added") else "already in the history"
+    io.out.write(
+        f"{rep.get('source')}  {rep.get('date')}  {state}  entries={rep.get('entries')}  bytes={rep.get('bytes')}\n"
+    )
+    return 0
+
+
 def _cmd_refresh(args: argparse.Namespace, c: IPClassifier, io: Streams) -> int:
+    if args.import_file:
+        return _cmd_import(args, c, io)
     out = io.out
     report = c.refresh(args.group, force=args.force)
     sources: List[Dict[str, Any]] = report.get("sources") or []
@@ -273,6 +329,12 @@ def register(sub: Any) -> None:
     p.add_argument("ips", nargs="+", metavar="IP", help="addresses, or - to read stdin")
     p.add_argument("--format", "-f", choices=("table", "jsonl", "csv"), default="table")
     p.add_argument("--refresh", action="store_true", help="refresh the sources that are due first")
+    p.add_argument(
+        "--at",
+        type=_parse_time,
+        metavar="TIME",
+        help="answer as of this time (ISO 8601; no zone = UTC) from the history of each source",
+    )
     p.set_defaults(run=_with_classifier(_cmd_classify))
 
     p = sub.add_parser("refresh", help="download the sources that are due")
@@ -282,6 +344,14 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--force", action="store_true", help="download every source of the group now")
     p.add_argument("--summary", action="store_true", help="print one line instead of one per source")
+    p.add_argument(
+        "--import",
+        dest="import_file",
+        metavar="FILE",
+        help="instead of downloading, add FILE (a list of --source as published on --date) to the history",
+    )
+    p.add_argument("--date", type=_parse_time, help="--import: when the file was published (ISO 8601)")
+    p.add_argument("--source", help="--import: the source (tor, cloud/aws-official, …); default the group")
     p.set_defaults(run=_with_classifier(_cmd_refresh))
 
     p = sub.add_parser("stats", help="engine counters and source snapshots (JSON, or Prometheus text)")

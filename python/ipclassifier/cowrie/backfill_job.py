@@ -98,6 +98,11 @@ class BackfillReport:
     sessions_would_update: "Counter[str]" = field(default_factory=Counter)  # dry run: type → sessions
     sessions_total: int = 0
     sessions_known_ip: int = 0  # sessions with a non-empty source_ip
+    # --as-of-session-time: (IP, day) groups classified as of their time,
+    # those of them flagged history_short, sessions typed that way
+    as_of_groups: int = 0
+    as_of_history_short: int = 0
+    sessions_as_of: int = 0
     # type (None = no type) → sessions with a known IP, at the end
     session_types: "Counter[Optional[str]]" = field(default_factory=Counter)
     batches: int = 0
@@ -155,10 +160,14 @@ class BackfillReport:
             "sessions_seconds": self.sessions_seconds,
             "commit_seconds": self.commit_seconds,
             "refresh_failed": self.refresh_failed,
+            "as_of_groups": self.as_of_groups,
+            "as_of_history_short": self.as_of_history_short,
+            "sessions_as_of": self.sessions_as_of,
         }
 
 
 _TMP = "ipclassifier_backfill_tmp"
+_TMP_AT = "ipclassifier_backfill_at_tmp"
 # COPY has no SQLAlchemy construct (a PostgreSQL utility statement).
 _COPY_TMP = f"COPY {_TMP} (ip, ip_type, record) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (ip, ip_type))"
 
@@ -239,6 +248,7 @@ class _Host:
         self.has_current_asn = "current_asn" in icols
         self.has_updated_at = "enrichment_updated_at" in icols
         self.has_snapshot_asn = "snapshot_asn" in scols
+        self.has_first_event = "first_event_at" in scols
         md = sa.MetaData()
         icolumns: List[Any] = [
             sa.Column("ip_address", sa.String(45), primary_key=True),
@@ -252,6 +262,8 @@ class _Host:
         scolumns: List[Any] = [sa.Column("source_ip", sa.String(45)), sa.Column("snapshot_ip_type", sa.Text)]
         if self.has_snapshot_asn:
             scolumns.append(sa.Column("snapshot_asn", sa.BigInteger))
+        if self.has_first_event:
+            scolumns.append(sa.Column("first_event_at", sa.DateTime(timezone=True)))
         self.ses = sa.Table(sessions, md, *scolumns)
         rec_type: Any = postgresql.JSONB(none_as_null=True) if self.pg else sa.Text()
         self.tmp = sa.Table(
@@ -262,9 +274,19 @@ class _Host:
             sa.Column("record", rec_type, nullable=True),
             prefixes=["TEMPORARY"],
         )
-        # The same table qualified by the temporary schema, for the DROP: it
+        # --as-of-session-time: the type of each (ip, session day).
+        self.tmp_at = sa.Table(
+            _TMP_AT,
+            md,
+            sa.Column("ip", sa.String(64), primary_key=True),
+            sa.Column("day", sa.Date, primary_key=True),
+            sa.Column("ip_type", sa.String(16), nullable=False),
+            prefixes=["TEMPORARY"],
+        )
+        # The same tables qualified by the temporary schema, for the DROP: it
         # can only ever hit our temporary table, never a host table.
         self.tmp_qualified = sa.Table(_TMP, sa.MetaData(), schema="pg_temp" if self.pg else "temp")
+        self.tmp_at_qualified = sa.Table(_TMP_AT, sa.MetaData(), schema="pg_temp" if self.pg else "temp")
         self.update_from = not self.sqlite or _sqlite_version(conn) >= (3, 33, 0)
         self.json1 = not self.sqlite or _sqlite_has_json(conn)
         # SQLite keeps JSON as text whatever the declared type; PostgreSQL
@@ -306,11 +328,13 @@ def _setup_temp(conn: Connection, host: _Host) -> None:
         conn.exec_driver_sql("PRAGMA cache_size = -131072")  # 128 MiB, this connection only
     _drop_temp(conn, host)
     host.tmp.create(conn)
+    host.tmp_at.create(conn)
     conn.commit()
 
 
 def _drop_temp(conn: Connection, host: _Host) -> None:
     conn.execute(DropTable(host.tmp_qualified, if_exists=True))
+    conn.execute(DropTable(host.tmp_at_qualified, if_exists=True))
 
 
 def _fill_temp(conn: Connection, host: _Host, rows: List[Dict[str, Any]]) -> None:
@@ -422,6 +446,43 @@ def _update_sessions(conn: Connection, host: _Host, include_unknown: bool) -> in
     return int(conn.execute(stmt).rowcount or 0)
 
 
+def _session_days(conn: Connection, host: _Host, include_unknown: bool) -> List[Any]:
+    """(source_ip, UTC day, earliest first_event_at) of the batch's untyped
+    sessions that have a first_event_at, one row per IP and day."""
+    ses, tmp = host.ses, host.tmp
+    if host.pg:
+        conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # date() of a timestamptz: the UTC day
+    # SQLite: the day as date() gives it, text, passed back as it is.
+    day = sa.func.date(ses.c.first_event_at, type_=sa.String if host.sqlite else sa.Date)
+    q = (
+        sa.select(ses.c.source_ip, day, sa.func.min(ses.c.first_event_at))
+        .where(
+            ses.c.source_ip.in_(sa.select(tmp.c.ip)),
+            host.untyped(include_unknown),
+            ses.c.first_event_at.is_not(None),
+        )
+        .group_by(ses.c.source_ip, day)
+    )
+    return list(conn.execute(q).all())
+
+
+def _update_sessions_at(conn: Connection, host: _Host, include_unknown: bool) -> int:
+    """Set snapshot_ip_type from tmp_at: the type of the session's IP on
+    its day."""
+    ses, tat = host.ses, host.tmp_at
+    day = sa.func.date(ses.c.first_event_at, type_=sa.String if host.sqlite else sa.Date)
+    untyped = host.untyped(include_unknown)
+    if host.update_from:
+        stmt = sa.update(ses).values({ses.c.snapshot_ip_type: tat.c.ip_type})
+        stmt = stmt.where(ses.c.source_ip == tat.c.ip, day == tat.c.day, untyped)
+    else:
+        r = tat.alias("r")
+        match = sa.and_(r.c.ip == ses.c.source_ip, r.c.day == day)
+        stmt = sa.update(ses).values({ses.c.snapshot_ip_type: sa.select(r.c.ip_type).where(match).scalar_subquery()})
+        stmt = stmt.where(untyped, sa.exists().where(match))
+    return int(conn.execute(stmt).rowcount or 0)
+
+
 def _count_would_update(conn: Connection, host: _Host, include_unknown: bool) -> "Counter[str]":
     ses, tmp = host.ses, host.tmp
     q = (
@@ -448,6 +509,7 @@ def backfill(
     sessions_table: str = "session_summaries",
     progress: Optional[Callable[[BackfillProgress], None]] = None,
     clock: Callable[[], datetime] = _utcnow,
+    as_of_session_time: bool = False,
 ) -> BackfillReport:
     """Classify every ``ip_inventory`` row and type every session.
 
@@ -480,6 +542,13 @@ def backfill(
         max_batches: stop after this many batches (``complete`` is then
             False); for tests and partial runs.
         progress: called after every batch with a :class:`BackfillProgress`.
+        as_of_session_time: type each session as of its ``first_event_at``
+            (the history: docs/history.md) instead of now. Each batch then
+            groups its untyped sessions by (IP, UTC day) and classifies
+            every group once, as of its earliest session; a session with no
+            first_event_at gets the answer as of now. The ip_inventory
+            records stay as of now (Pass 4's answer). A dry run counts as
+            of now.
 
     Raises:
         BackfillError: bad database, missing table/column, bad arguments.
@@ -500,6 +569,7 @@ def backfill(
         max_batches=max_batches,
         progress=progress,
         clock=clock,
+        as_of=as_of_session_time,
     )
     return run.run(db, inventory_table, sessions_table, orphans)
 
@@ -524,8 +594,10 @@ class _Backfill:
         max_batches: Optional[int],
         progress: Optional[Callable[[BackfillProgress], None]],
         clock: Callable[[], datetime],
+        as_of: bool = False,
     ) -> None:
         self.classifier = classifier
+        self.as_of = as_of
         self.batch_size = batch_size
         self.force = force
         self.dry_run = dry_run
@@ -561,6 +633,8 @@ class _Backfill:
             host = _Host(conn, inventory, sessions)
         finally:
             conn.rollback()  # end the inspection's implicit transaction
+        if self.as_of and not host.has_first_event:
+            raise BackfillError(f"--as-of-session-time: table {sessions!r} has no column first_event_at")
         _setup_temp(conn, host)
         self.report.inventory_total = int(conn.execute(sa.select(sa.func.count()).select_from(host.inv)).scalar() or 0)
         conn.commit()
@@ -584,14 +658,23 @@ class _Backfill:
             elapsed = time.perf_counter() - self.t0
             self.progress(BackfillProgress(phase, done, total, r.batches, elapsed, r.sessions_updated))
 
-    def _classify(self, items: List[Tuple[str, Optional[int], Optional[str]]]) -> List[IPClassification]:
+    def _classify(self, items: List[Any]) -> List[IPClassification]:
         c0 = time.perf_counter()
         answers = self.classifier.bulk_classify(items, errors="unknown", as_list=True)
         self.report.classify_seconds += time.perf_counter() - c0
         return answers
 
-    def _apply(self, conn: Connection, host: _Host, tmp_rows: List[Dict[str, Any]], now: Optional[datetime]) -> None:
-        """Inside the batch transaction: fill tmp, then write (or count)."""
+    def _apply(
+        self,
+        conn: Connection,
+        host: _Host,
+        tmp_rows: List[Dict[str, Any]],
+        now: Optional[datetime],
+        as_inputs: Optional[Dict[str, Tuple[Optional[int], Optional[str]]]] = None,
+    ) -> None:
+        """Inside the batch transaction: fill tmp, then write (or count).
+        as_inputs: the AS inputs of each IP, for the sessions as of their
+        time."""
         r = self.report
         t = time.perf_counter()
         _fill_temp(conn, host, tmp_rows)
@@ -608,8 +691,50 @@ class _Backfill:
                 written = _update_inventory(conn, host, now)
                 r.inventory_seconds += time.perf_counter() - t
                 r.unwritable += max(0, records - written)
+        if self.as_of:
+            self._sessions_as_of(conn, host, as_inputs or {})
         t = time.perf_counter()
         r.sessions_updated += _update_sessions(conn, host, self.include_unknown)
+        r.sessions_seconds += time.perf_counter() - t
+
+    def _sessions_as_of(
+        self, conn: Connection, host: _Host, as_inputs: Dict[str, Tuple[Optional[int], Optional[str]]]
+    ) -> None:
+        """The batch's untyped sessions with a first_event_at, typed as of
+        that time: one classification per (IP, day), one UPDATE."""
+        r = self.report
+        t = time.perf_counter()
+        groups = _session_days(conn, host, self.include_unknown)
+        r.sessions_seconds += time.perf_counter() - t
+        if not groups:
+            return
+        # In time order: the engine then finds each epoch's view once per
+        # batch instead of once per change of epoch between two rows.
+        groups.sort(key=lambda g: g[2])
+        items = []
+        for ip, _day, first in groups:
+            asn, as_name = as_inputs.get(ip, (None, None))
+            items.append((ip.strip(), asn, as_name, first))
+        answers = self._classify(items)
+        rows = []
+        for (ip, day, _first), answer in zip(groups, answers):
+            rows.append({"ip": ip, "day": day, "ip_type": answer.ip_type.value})
+            r.as_of_groups += 1
+            r.as_of_history_short += answer.history_short
+        t = time.perf_counter()
+        conn.execute(sa.delete(host.tmp_at))
+        if host.sqlite:  # a million rows: the driver's executemany, without SQLAlchemy's per-row work
+            conn.exec_driver_sql(
+                f"INSERT INTO {_TMP_AT} (ip, day, ip_type) VALUES (?, ?, ?)",
+                [(row["ip"], row["day"], row["ip_type"]) for row in rows],
+            )
+        else:
+            conn.execute(sa.insert(host.tmp_at), rows)
+        r.temp_seconds += time.perf_counter() - t
+        t = time.perf_counter()
+        n = _update_sessions_at(conn, host, self.include_unknown)
+        r.sessions_updated += n
+        r.sessions_as_of += n
         r.sessions_seconds += time.perf_counter() - t
 
     def _batch(self, conn: Connection, work: Callable[[], bool]) -> bool:
@@ -651,9 +776,13 @@ class _Backfill:
             now = self.clock()
             tmp_rows: List[Dict[str, Any]] = []
             todo: List[Tuple[str, AsnInputs]] = []
+            as_inputs: Dict[str, Tuple[Optional[int], Optional[str]]] = {}
             for row in rows:
                 ip = row[0]
                 enr = _as_dict(row[1])
+                if self.as_of:
+                    a = asn_inputs(enr, row[2] if host.has_current_asn else None)
+                    as_inputs[ip] = (a.asn, a.as_name)
                 if not force_or_stale(enr, now):
                     t = stored_ip_type(enr)
                     assert t is not None
@@ -675,7 +804,7 @@ class _Backfill:
                     r.ip_types[t] += 1
                     tmp_rows.append({"ip": ip, "ip_type": t, "record": rec if host.pg else json.dumps(rec)})
             r.inventory_seen += len(rows)
-            self._apply(conn, host, tmp_rows, now)
+            self._apply(conn, host, tmp_rows, now, as_inputs)
             return len(rows) == self.batch_size
 
         def force_or_stale(enr: Dict[str, Any], now: datetime) -> bool:
@@ -734,7 +863,7 @@ class _Backfill:
                 if answer.source == "invalid_ip":
                     r.invalid += 1
                 tmp_rows.append({"ip": ip, "ip_type": typ, "record": None})
-            self._apply(conn, host, tmp_rows, None)
+            self._apply(conn, host, tmp_rows, None, {ip: (asn_of[ip], None) for ip in rows})
             return state["pos"] < len(orphans)
 
         while state["pos"] < len(orphans):
@@ -800,6 +929,12 @@ def format_report(report: BackfillReport) -> str:
         f"{verb} snapshot_ip_type on "
         f"{(sum(report.sessions_would_update.values()) if report.dry_run else report.sessions_updated):,}"
     )
+    if report.as_of_groups:
+        lines.append(
+            f"as of session time: {report.sessions_as_of:,} sessions typed from {report.as_of_groups:,} "
+            f"(IP, day) answers; {report.as_of_history_short:,} of them history_short (the history does not "
+            "reach back that far: answered from the oldest snapshot)"
+        )
     cov = report.coverage * 100
     cov_text = f"{math.floor(cov * 100) / 100:.2f}%" if cov < 100 else "100.00%"
     lines.append(

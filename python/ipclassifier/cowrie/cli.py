@@ -1,7 +1,7 @@
 """The cowrieprocessor commands of the command line: ``backfill`` and
 ``demo-db`` (``pip install 'ipclassifier[cowrie]'``).
 
-    ipclassifier backfill --db URL [--cache-dir DIR] [--batch-size 10000] [--progress]
+    ipclassifier backfill --db URL [--cache-dir DIR] [--batch-size 10000] [--progress] [--as-of-session-time]
                           [--force] [--dry-run] [--include-unknown] [--no-refresh] [--json]
     ipclassifier demo-db  --db URL [--ips 38864] [--sessions 1682827] [--seed N] [--replace]
 
@@ -65,6 +65,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--include-unknown", action="store_true",
                    help="also re-type sessions whose snapshot_ip_type is 'unknown'")  # fmt: skip
     p.add_argument("--no-orphans", action="store_true", help="skip sessions whose source IP is not in ip_inventory")
+    p.add_argument("--as-of-session-time", action="store_true",
+                   help="type each session as of its first_event_at (one answer per IP and day)")  # fmt: skip
     p.add_argument("--no-refresh", action="store_true", help="do not refresh the sources that are due first")
     p.add_argument("--allow-empty", action="store_true",
                    help="run even when no source data is loaded (every answer would be unknown)")  # fmt: skip
@@ -308,6 +310,7 @@ def run_backfill(args: argparse.Namespace, io: Streams) -> int:
             max_age=timedelta(hours=args.max_age),
             max_batches=args.max_batches,
             progress=_progress_callback(bar, args.dry_run) if bar is not None else None,
+            as_of_session_time=args.as_of_session_time,
         )
         rep.refresh_failed = refresh_failed
         if bar is not None:
