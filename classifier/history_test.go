@@ -140,3 +140,28 @@ func TestHistoryRecordsDownloadsAndSurvivesARestart(t *testing.T) {
 	assert.Equal(t, classifier.TypeTor, r.Type)
 	assert.Equal(t, 2, again.Stats().History["tor"].Entries)
 }
+
+// An answer as of a past time carries the tags and evidence of the lists
+// in force then, as an answer as of now does: a Tor exit on a hosting ASN
+// says both, and a scanner keeps its tag.
+func TestClassifyAtCarriesTagsAndEvidence(t *testing.T) {
+	e := fixture.Loaded(t)
+	importTor(t, e, march, "185.220.101.1\n"+oldExit+"\n")
+	at := march.Add(time.Hour)
+	for _, ip := range []string{"185.220.101.1", "62.224.10.20"} {
+		now := fixture.Classify(t, e, ip)
+		past, err := e.ClassifyAt(context.Background(), ip, 0, "", at)
+		require.NoError(t, err)
+		assert.Equal(t, now.Type, past.Type, ip)
+		assert.Equal(t, now.Tags, past.Tags, ip)
+		require.Equal(t, len(now.Evidence), len(past.Evidence), ip)
+		for i := range now.Evidence {
+			assert.Equal(t, now.Evidence[i].Source, past.Evidence[i].Source, ip)
+			assert.Equal(t, now.Evidence[i].MatchedPrefix, past.Evidence[i].MatchedPrefix, ip)
+		}
+	}
+	past, err := e.ClassifyAt(context.Background(), "185.220.101.1", 0, "", at)
+	require.NoError(t, err)
+	assert.Contains(t, past.Tags, classifier.TagTorExit)
+	assert.Equal(t, "tor", past.Evidence[0].Snapshot)
+}
