@@ -77,7 +77,7 @@ def test_cli_prints_tags_and_evidence(fixture_server: Any, tmp_path: Path) -> No
     got = json.loads(cli("classify", "-f", "jsonl", "162.142.125.10"))
     assert got["tags"] == ["scanner:censys"] and got["evidence"][0]["source"] == "mass_scanner_list"
     header, row = cli("classify", "-f", "csv", "88.198.7.7").splitlines()[:2]
-    assert header.endswith(",tags,evidence")
+    assert header.endswith(",tags,evidence,as_of,history_short")
     assert "scanner:stretchoid" in row and '""source"": ""mass_scanner_list""' in row
 
 
