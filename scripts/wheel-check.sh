@@ -25,7 +25,9 @@ fx="file://$root/tests_py/fixtures"
 opts=(--data-dir "$work/data" --no-cache --cloud-providers aws,gcp,cloudflare
 	--tor-url "$fx/tor/torbulkexitlist" --onionoo-url "$fx/tor/onionoo.json" --cloud-base-url "$fx/cloud"
 	--datacenter-url "$fx/datacenter/datacenters.csv" --hosting-base-url "$fx/hosting"
-	--hosting-asn-url "$fx/hosting/ASN.txt" --asn-v4-url "$fx/asn/ip2asn-v4.tsv" --asn-v6-url "$fx/asn/ip2asn-v6.tsv")
+	--hosting-asn-url "$fx/hosting/ASN.txt" --asn-v4-url "$fx/asn/ip2asn-v4.tsv" --asn-v6-url "$fx/asn/ip2asn-v6.tsv"
+	--ipranges-base-url "$fx/ipranges" --scanner-url "$fx/maltrail/mass_scanner.txt" --vpn-base-url "$fx/vpn"
+	--peeringdb-url "$fx/peeringdb/net.json")
 cd "$work" # not the source tree: only the installed package can be imported
 "$venv_py" -m ipclassifier "${opts[@]}" refresh all --summary
 out=$("$venv_py" -m ipclassifier "${opts[@]}" classify -f jsonl 185.220.101.1 3.5.140.1)
