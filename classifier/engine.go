@@ -119,6 +119,15 @@ func (e *Engine) publishMetas() {
 // Config returns the configuration in force, defaults applied.
 func (e *Engine) Config() Config { return e.cfg }
 
+// parseCounted is parseIP, counting an invalid address in the stats.
+func (e *Engine) parseCounted(ip string) (netip.Addr, error) {
+	addr, err := parseIP(ip)
+	if err != nil {
+		e.stats.invalid.Add(1)
+	}
+	return addr, err
+}
+
 // Classify labels one address. asn (0 = unknown) and asName ("" = unknown)
 // are the caller's knowledge of the announcing network; when the caller
 // passes neither, the ip2asn tables supply them. They feed the hosting-ASN
@@ -128,9 +137,8 @@ func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName str
 	if e.closed.Load() {
 		return Result{}, ErrClosed
 	}
-	addr, err := parseIP(ip)
+	addr, err := e.parseCounted(ip)
 	if err != nil {
-		e.stats.invalid.Add(1)
 		return Result{}, err
 	}
 	key := canonicalText(addr, ip)
@@ -202,9 +210,8 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 	if !e.cacheOn {
 		for i := range qs {
 			q := &qs[i]
-			addr, err := parseIP(q.IP)
+			addr, err := e.parseCounted(q.IP)
 			if err != nil {
-				e.stats.invalid.Add(1)
 				emit(i, nil, err)
 				continue
 			}

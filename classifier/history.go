@@ -474,9 +474,8 @@ func (e *Engine) classifyEachAt(qs []Query, emit func(i int, r *Result, err erro
 	var av atView
 	for i := range qs {
 		q := &qs[i]
-		addr, err := parseIP(q.IP)
+		addr, err := e.parseCounted(q.IP)
 		if err != nil {
-			e.stats.invalid.Add(1)
 			emit(i, nil, err)
 			continue
 		}
