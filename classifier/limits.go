@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -76,6 +77,11 @@ func parseBody(src source, b []byte, l sizeLimit) (parse.Parsed, int, error) {
 	dec, err := parse.GunzipLimit(b, l.n)
 	if err != nil {
 		return parse.Parsed{}, 0, l.refused(src, err)
+	}
+	// Before the parser: a JSON or CSV parser would fail on the page's
+	// first byte and hide what it is (a portal, a rate-limit page).
+	if looksHTML(bytes.TrimSpace(dec)) {
+		return parse.Parsed{}, len(dec), errors.New("an HTML page, not a list")
 	}
 	p, err := src.Parse(dec)
 	return p, len(dec), err

@@ -130,6 +130,7 @@ func TestPeeringDBDownloadsGoThroughTheValidationGate(t *testing.T) {
 	html := pdb(false)
 	assert.Equal(t, classifier.StatusFailed, html.Status)
 	assert.Contains(t, html.Error, "rejected download")
+	assert.Contains(t, html.Error, "an HTML page, not a list", "named as a page before the JSON parser sees it")
 	shrunk := pdb(false)
 	assert.Equal(t, classifier.StatusFailed, shrunk.Status)
 	assert.Contains(t, shrunk.Error, "shrank from 3 to 1")

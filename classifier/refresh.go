@@ -325,16 +325,15 @@ func (e *Engine) adopt(src source, meta snapshotMeta, prev loaded) (snapshotMeta
 	return disk, loadedFrom(p, size, disk.VerifiedAt, disk.Failed(), disk.SHA256), true, nil
 }
 
-// validateDownload is the gate between a download and the index: it refuses
-// an HTML page, an empty or mostly unparseable file, and (unless force) a
+// validateDownload is the gate between a parsed download and the index (an
+// HTML page never gets this far: parseBody refuses it): it refuses an empty
+// or mostly unparseable file, and (unless force) a
 // list less than half the size of the previous good one.
 func validateDownload(body []byte, p parse.Parsed, prevEntries int, force bool) error {
 	trimmed := bytes.TrimSpace(body)
 	switch {
 	case len(trimmed) == 0:
 		return fmt.Errorf("empty download")
-	case looksHTML(trimmed):
-		return fmt.Errorf("download is an HTML page, not a list")
 	case p.Records > 0 && p.Malformed*2 > p.Records:
 		return fmt.Errorf("mostly unparseable: %d of %d records malformed", p.Malformed, p.Records)
 	case p.Len() == 0:
