@@ -22,3 +22,15 @@ func HistoryViewsHeld(e *Engine) int {
 	defer e.hist.mu.Unlock()
 	return len(e.hist.views)
 }
+
+// UnmemoisedClassify is e's current-time answer for ip made without the
+// view's memos (the path of a past epoch's view): the reference the
+// memoised answers are checked against. ip must be valid.
+func UnmemoisedClassify(e *Engine, ip string, asn uint32, asName string) Result {
+	v := *e.idx.Load()
+	v.ivls, v.setParts, v.netParts, v.pairs = nil, nil, nil, nil
+	addr := netip.MustParseAddr(ip)
+	var r Result
+	v.answer(&r, addr, ip, asn, cleanASName(asName), e.cfg.Now())
+	return r
+}

@@ -4,17 +4,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/ipclassifier/ipclassifier/classifier/internal/asn"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/asname"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/index"
-	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
 	"github.com/ipclassifier/ipclassifier/classifier/internal/parse"
 )
 
@@ -54,10 +55,10 @@ type view struct {
 	byType    []*index.Index
 	srcs      []srcInfo
 	asnTables []asn.TableRef // in source order: the first that knows an address answers
-	// listASN says, by index.Entry.Pos, what the ip2asn tables know of
-	// every address of a list prefix, when that is the same for all of
-	// them: a list answer then needs no ip2asn lookup of its own.
-	listASN []prefixASN
+	// ivls holds the interval record of every interval of prefixes (see
+	// interval); nil in a view of a past epoch, whose answers are made
+	// without the memos (setParts, netParts, pairs: nil too).
+	ivls    []interval
 	hosting []asnSetRef
 	access  []asnSetRef // networks that declare themselves access networks
 	profile asn.Profile // nil when disabled or not learnable
@@ -69,42 +70,20 @@ type view struct {
 	// pipelines see the same few thousand names again and again. It is the
 	// engine's, shared by every view it builds.
 	names *asname.Memo
-	// evidence memoises the evidence and tags of answers (see evidenceOf).
-	evidence *evidenceMemo
+	// setParts (by set number) and netParts memoise the two parts of the current-time
+	// answers (see partsOf); nameSeed hashes the AS names callers pass
+	// for netParts. A view of a past epoch has none (its answers are not
+	// cached either); the restamped copies of a view share them (parts
+	// carry no snapshot stamps).
+	setParts []atomic.Pointer[setPart]
+	netParts *memo[netKey, netPart]
+	pairs    *memo[pairKey, evidenceVal] // see joinEvidence
+	nameSeed maphash.Seed
 	// pinned holds what a view of a past epoch shares with other such
 	// views (see historyState.view): its past snapshots, its per-type
 	// indexes and its AS profile.
 	pinned []any
 }
-
-// evidenceKey is everything an answer's evidence depends on: the set of
-// prefixes holding the address and its network (ASN, AS name and the table
-// that named it).
-type evidenceKey struct {
-	set   int32
-	asn   uint32
-	table int32
-	name  string
-}
-
-// evidenceVal is the evidence and tags of a key, shared by every answer
-// with that key (read-only).
-type evidenceVal struct {
-	evidence []Evidence
-	tags     []string
-}
-
-// evidenceMemo holds the evidence of the keys seen, up to maxEvidenceMemo:
-// answers from one range share it instead of allocating their own (a
-// batch of attackers hits a few thousand ranges and networks). A view
-// owns one; a refresh that brings new data starts a new one.
-type evidenceMemo struct {
-	mu sync.RWMutex
-	m  map[evidenceKey]evidenceVal
-}
-
-// maxEvidenceMemo bounds the memo; past it, answers build their own.
-const maxEvidenceMemo = 1 << 14
 
 type asnSetRef struct {
 	set asn.Set
@@ -151,7 +130,10 @@ func (l loaded) has() bool { return l.size() > 0 }
 func buildView(sources []source, data map[string]loaded, names *asname.Memo, profile bool) *view {
 	ix := newView(sources, data, names)
 	ix.prefixes = prefixIndex(sources, data, -1)
-	ix.listASN = ix.buildListASN()
+	ix.ivls = ix.buildIntervals()
+	ix.setParts, ix.netParts = make([]atomic.Pointer[setPart], ix.prefixes.Sets()), newMemo[netKey, netPart](netMemoBits)
+	ix.pairs = newMemo[pairKey, evidenceVal](pairMemoBits)
+	ix.nameSeed = maphash.MakeSeed()
 	if profile {
 		ix.profile = ix.buildProfile()
 	}
@@ -161,7 +143,7 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 
 // newView is a view of data without its prefix index and AS profile.
 func newView(sources []source, data map[string]loaded, names *asname.Memo) *view {
-	ix := &view{names: names, evidence: &evidenceMemo{m: map[evidenceKey]evidenceVal{}}}
+	ix := &view{names: names}
 	for si, s := range sources {
 		d := data[s.Name]
 		ix.srcs = append(ix.srcs, srcInfo{
@@ -299,47 +281,6 @@ type asnOf struct {
 	table   int
 }
 
-// prefixASN is what the ip2asn tables say of every address of one list
-// prefix: table is the position in asnTables of the first table knowing
-// them and info what it says; noTable when no table knows any of them,
-// perAddress when it differs inside the prefix (the address is looked up).
-type prefixASN struct {
-	info  asn.Info
-	table int32
-}
-
-const (
-	noTable    = -1
-	perAddress = -2
-)
-
-// buildListASN computes prefixASN for every list prefix (by Entry.Pos).
-// The first table holding any address of a prefix must hold all of it in
-// one range; otherwise the addresses are looked up one by one, as
-// lookupASN would, so the answer is the same either way.
-func (ix *view) buildListASN() []prefixASN {
-	pfxs := ix.prefixes.Prefixes()
-	out := make([]prefixASN, len(pfxs))
-	for i, p := range pfxs {
-		out[i] = prefixASN{table: noTable}
-		first := p.Masked().Addr()
-		last := ipx.LastOf(p)
-		for k, ref := range ix.asnTables {
-			info, cov := ref.T.Span(first, last)
-			if cov == asn.CoversNone {
-				continue
-			}
-			if cov == asn.CoversWhole {
-				out[i] = prefixASN{info: info, table: int32(k)}
-			} else {
-				out[i].table = perAddress
-			}
-			break
-		}
-	}
-	return out
-}
-
 // lookupASN finds the first ip2asn table that knows addr: its position in
 // asnTables and what it says, or noTable.
 func (ix *view) lookupASN(addr netip.Addr) (int, asn.Info) {
@@ -413,112 +354,365 @@ const (
 // have the canonical text of addr (text, which becomes Result.IP). It
 // returns the position in srcs of the source that decided, or fromASName,
 // fromProfile, fromNothing or fromAccess, for the engine's counters.
+//
+// An answer is made of two parts: what the list prefixes holding the
+// address say (a setPart) and what its network says (a netPart). A view
+// of the current time memoises both (see partsOf), so an answer is most
+// often one search of the index, one record of its interval, two memo
+// hits and the copy of their fields.
 func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32, callerName string, now time.Time) int {
-	var (
-		set     int32
-		first   *index.Entry
-		hit     bool
-		buf     [8]*index.Entry
-		matches []*index.Entry // a past epoch's view: every entry holding addr, in slot order
-	)
-	if ix.byType == nil {
-		set = ix.prefixes.SetOf(addr)
-		first, hit = ix.prefixes.First(set)
-	} else {
-		matches = buf[:0]
+	var sp *setPart
+	var np *netPart
+	var ev evidenceVal
+	if ix.ivls != nil {
+		iv := &ix.ivls[ix.prefixes.Locate(addr)]
+		if callerASN != 0 || callerName != "" || iv.table == perAddress {
+			sp, np = ix.partsOf(iv, addr, callerASN, callerName)
+			ev.evidence, ev.tags = ix.joinEvidence(sp, np)
+		} else { // the same answer for the whole interval
+			c := iv.answer.Load()
+			if c == nil {
+				c = &intervalAnswer{}
+				c.sp, c.np = ix.partsOf(iv, addr, 0, "")
+				c.evidence, c.tags = ix.joinEvidence(c.sp, c.np)
+				iv.answer.Store(c) // a racing caller may store its own equal answer: either serves
+			}
+			sp, np, ev = c.sp, c.np, c.evidenceVal
+		}
+	} else { // a past epoch's view: nothing memoised (its answers are not cached either)
+		var buf [8]*index.Entry
+		matches := buf[:0]
+		if ix.byType == nil {
+			matches = ix.prefixes.Matches(addr, matches)
+		}
 		for _, t := range ix.byType {
 			matches = t.Matches(addr, matches)
 		}
-		if hit = len(matches) > 0; hit {
-			first = matches[0]
-		}
+		k, info := ix.lookupASN(addr)
+		s, n := ix.newSetPart(matches), ix.newNetPart(ix.mergeASN(k, info, callerASN, callerName))
+		sp, np = &s, &n
+		ev.evidence, ev.tags = ix.joinEvidence(sp, np)
 	}
-	k, info := noTable, asn.Info{}
-	if hit && ix.listASN != nil && ix.listASN[first.Pos].table != perAddress {
-		k, info = int(ix.listASN[first.Pos].table), ix.listASN[first.Pos].info // known for the whole prefix
-	} else {
-		k, info = ix.lookupASN(addr)
-	}
-	a := ix.mergeASN(k, info, callerASN, callerName)
+	a := &np.a
 	*r = Result{
 		IP: text, ClassifiedAt: now.UTC(),
 		ASN: a.asn, ASName: a.name, Country: a.country, ASNSource: a.source,
+		Evidence: ev.evidence, Tags: ev.tags,
 	}
-	access := ix.accessSrc(a.asn)
-	var e *index.Entry
-	var ok bool
-	if ix.byType == nil {
-		ix.evidenceOf(r, set, a)
-		e, ok = ix.decidingEntry(set, access >= 0)
-	} else { // a past epoch's view: no memo (its answers are not cached either)
-		var v evidenceVal
-		ix.buildEvidence(&v, matches, a)
-		r.Evidence, r.Tags = v.evidence, v.tags
-		e, ok = ix.decideAmong(matches, access >= 0)
+	stamp, from := np.stamp, np.from
+	d := &sp.decides
+	if np.access >= 0 {
+		d = &sp.decidesAccess
 	}
-	if ok {
-		typ := listTypes[e.Slot]
-		r.Type = typ
-		r.Provider, r.Region, r.Service = e.Provider, e.Region, e.Service
-		r.Source = ix.srcs[e.Src].label
-		r.MatchedPrefix = e.Prefix
-		ix.fromSource(r, e.Src, now)
-		switch typ {
-		case TypeTor:
-			r.Confidence = ConfidenceTor
-			r.Provider = ProviderTor // upstream's answers name the provider "tor"
-		case TypeCloud:
-			r.Confidence = ConfidenceCloud
-		default:
-			r.Confidence = ConfidenceDatacenter
+	if d.src >= 0 {
+		r.Type, r.Provider, r.Region, r.Service = d.typ, d.provider, d.region, d.service
+		r.Confidence, r.Source, r.MatchedPrefix = d.confidence, d.source, d.prefix
+		stamp, from = d.src, d.src
+	} else {
+		r.Type, r.Provider, r.Confidence, r.Source, r.MatchedPrefix = np.typ, np.provider, np.confidence, np.source, np.matched
+	}
+	if stamp >= 0 {
+		ix.fromSource(r, stamp, now)
+	}
+	return from
+}
+
+// interval is what a view knows of every address of one interval of its
+// prefix index (Index.Locate): the set of prefixes holding it and what the
+// ip2asn tables say of it — table, the position in asnTables of the first
+// table knowing it, and info, what that table says — when that is the same
+// for all of them (table is perAddress otherwise, noTable when no table
+// knows any of them). One search of the index and one read of this record
+// then locate an address's list prefixes and, most often, its network.
+//
+// answer holds the answer of the interval's addresses to a caller passing
+// no ASN data, made on first use, when their network is the same
+// (table is not perAddress): one pointer away from the record.
+type interval struct {
+	set    int32
+	table  int32
+	info   asn.Info
+	answer atomic.Pointer[intervalAnswer]
+}
+
+// intervalAnswer is the two parts of an interval's answer and their
+// joined evidence (see interval).
+type intervalAnswer struct {
+	sp *setPart
+	np *netPart
+	evidenceVal
+}
+
+const (
+	noTable    = -1
+	perAddress = -2
+)
+
+// buildIntervals computes the interval record of every interval of the
+// prefix index. The first table holding any address of an interval must
+// hold all of it in one range; otherwise its addresses are looked up one
+// by one, as lookupASN would, so the answer is the same either way.
+func (ix *view) buildIntervals() []interval {
+	out := make([]interval, ix.prefixes.Intervals())
+	for i := range out {
+		first, last, set := ix.prefixes.Interval(int32(i))
+		out[i].set, out[i].table = set, noTable
+		for k, ref := range ix.asnTables {
+			info, cov := ref.T.Span(first, last)
+			if cov == asn.CoversNone {
+				continue
+			}
+			if cov == asn.CoversWhole {
+				out[i].table, out[i].info = int32(k), info
+			} else {
+				out[i].table = perAddress
+			}
+			break
 		}
-		return e.Src
 	}
-	if access >= 0 {
-		r.Type = TypeResidential
-		r.Provider = a.name
-		r.Confidence = ConfidenceAccessASN
-		r.Source = SourceAccessASN
-		r.MatchedPrefix = "AS" + strconv.FormatUint(uint64(a.asn), 10)
-		ix.fromSource(r, access, now)
-		return fromAccess
+	return out
+}
+
+// netKey is everything a netPart depends on: what the ip2asn tables say
+// of an address (see interval) and what the caller passed.
+type netKey struct {
+	table      int32
+	info       asn.Info
+	callerASN  uint32
+	callerName string
+}
+
+// netMemoBits is the size of a view's netPart memo (bits of its slot
+// count): 131,072 pointers (1 MiB), and the parts asked for, some hundreds
+// of bytes each with their evidence. A honeypot's traffic comes from a few
+// thousand networks at a time; a scan of the whole address space cycles
+// through the memo without growing it.
+const netMemoBits = 17
+
+// partsOf returns the two parts of the current-time answer for addr (in
+// interval iv), from
+// the view's memos when they hold them, else made and kept there. The
+// setParts are kept one per set of the index, made on first use: at most
+// as many as the index has sets, the prefixes' own count.
+func (ix *view) partsOf(iv *interval, addr netip.Addr, callerASN uint32, callerName string) (*setPart, *netPart) {
+	sp := ix.setParts[iv.set].Load()
+	if sp == nil {
+		var buf [8]*index.Entry
+		p := ix.newSetPart(ix.prefixes.Members(iv.set, buf[:0]))
+		ix.setParts[iv.set].Store(&p) // a racing caller may store its own equal part: either serves
+		sp = &p
+	}
+	k := netKey{table: iv.table, info: iv.info, callerASN: callerASN, callerName: callerName}
+	if iv.table == perAddress {
+		t, info := ix.lookupASN(addr)
+		k.table, k.info = int32(t), info
+	}
+	h := mix64(uint64(uint32(k.table))<<32|uint64(k.info.ASN)) ^ mix64(uint64(k.info.NameID())<<32|uint64(callerASN))
+	if callerName != "" {
+		h ^= maphash.String(ix.nameSeed, callerName)
+	}
+	np := ix.netParts.get(h, k)
+	if np == nil {
+		np = ix.netParts.put(h, k, ix.newNetPart(ix.mergeASN(int(k.table), k.info, callerASN, callerName)))
+	}
+	return sp, np
+}
+
+// setPart is what the list prefixes holding an address say: their
+// evidence and tags, and the answer of the entry that decides the address
+// when its network is not an access network (decides) and when it is
+// (decidesAccess: the lists built from whole ASNs are then overruled).
+type setPart struct {
+	evidenceVal
+	decides, decidesAccess listAnswer
+}
+
+// listAnswer is the answer of a list prefix deciding an address: its
+// fields of Result, and src, the position in srcs of its list (-1 when no
+// prefix decides).
+type listAnswer struct {
+	typ                                       IPType
+	provider, region, service, source, prefix string
+	confidence                                float64
+	src                                       int
+}
+
+// listAnswerOf is the answer of e, a no-decision answer for nil.
+func (ix *view) listAnswerOf(e *index.Entry) listAnswer {
+	if e == nil {
+		return listAnswer{src: -1}
+	}
+	a := listAnswer{
+		typ: listTypes[e.Slot], provider: e.Provider, region: e.Region, service: e.Service,
+		source: ix.srcs[e.Src].label, prefix: e.Prefix, src: e.Src,
+	}
+	switch a.typ {
+	case TypeTor:
+		a.confidence = ConfidenceTor
+		a.provider = ProviderTor // upstream's answers name the provider "tor"
+	case TypeCloud:
+		a.confidence = ConfidenceCloud
+	default:
+		a.confidence = ConfidenceDatacenter
+	}
+	return a
+}
+
+// newSetPart makes the setPart of matches (every entry holding an
+// address, as Index.Matches orders them).
+func (ix *view) newSetPart(matches []*index.Entry) setPart {
+	var p setPart
+	for _, m := range matches {
+		src := &ix.srcs[m.Src]
+		ev := Evidence{Source: src.label, Snapshot: src.name, Provider: m.Provider, MatchedPrefix: m.Prefix, Tag: src.tag}
+		if m.Slot < tagSlot {
+			ev.Type = listTypes[m.Slot]
+		}
+		if strings.HasSuffix(ev.Tag, ":") { // completed by the entry's name
+			if m.Provider == "" {
+				ev.Tag = ev.Tag[:len(ev.Tag)-1]
+			} else {
+				ev.Tag += m.Provider
+			}
+		}
+		p.evidence = append(p.evidence, ev)
+	}
+	p.tags = tagsOf(nil, p.evidence)
+	e, _ := ix.decideAmong(matches, false)
+	p.decides = ix.listAnswerOf(e)
+	e, _ = ix.decideAmong(matches, true)
+	p.decidesAccess = ix.listAnswerOf(e)
+	return p
+}
+
+// netPart is what an address's network says: a (the ASN data of the
+// answer), access (the position in srcs of the list declaring it an
+// access network, -1 for none), the evidence and tags of the ASN-level
+// sources with a verdict on it (hosting-ASN lists, an access declaration,
+// the AS-name rules, the AS profile), and the answer when no list prefix
+// decides: its type, provider, confidence, source and matched prefix, the
+// source whose snapshot stamps it (stamp, -1 for none) and what answer
+// returns (from).
+type netPart struct {
+	evidenceVal
+	a                         asnOf
+	access                    int
+	typ                       IPType
+	provider, source, matched string
+	confidence                float64
+	stamp, from               int
+}
+
+// newNetPart makes the netPart of the network a: an access network's
+// declaration, then the hosting-ASN lists, then the AS-name heuristic,
+// then the AS profile, else unknown.
+func (ix *view) newNetPart(a asnOf) netPart {
+	p := netPart{a: a, access: ix.accessSrc(a.asn), typ: TypeUnknown, source: SourceNone, stamp: -1, from: fromNothing}
+	asText := ""
+	if a.asn != 0 {
+		asText = "AS" + strconv.FormatUint(uint64(a.asn), 10)
+	}
+	decided := false
+	decide := func(typ IPType, conf float64, source, matched string, stamp, from int) {
+		if !decided {
+			decided = true
+			p.typ, p.provider, p.confidence, p.source, p.matched, p.stamp, p.from = typ, a.name, conf, source, matched, stamp, from
+		}
+	}
+	if p.access >= 0 { // decides first; its evidence comes after the hosting lists'
+		decide(TypeResidential, ConfidenceAccessASN, SourceAccessASN, asText, p.access, fromAccess)
 	}
 	if a.asn != 0 {
 		for _, h := range ix.hosting {
 			if h.set.Has(a.asn) {
-				r.Type = TypeDatacenter
-				r.Provider = a.name
-				r.Confidence = ConfidenceHostingASN
-				r.Source = ix.srcs[h.src].label
-				r.MatchedPrefix = "AS" + strconv.FormatUint(uint64(a.asn), 10)
-				ix.fromSource(r, h.src, now)
-				return h.src
+				src := &ix.srcs[h.src]
+				p.evidence = append(p.evidence, Evidence{
+					Source: src.label, Snapshot: src.name, Type: TypeDatacenter, Provider: a.name, MatchedPrefix: asText, Tag: src.tag,
+				})
+				decide(TypeDatacenter, ConfidenceHostingASN, src.label, asText, h.src, h.src)
 			}
 		}
 	}
+	if p.access >= 0 {
+		src := &ix.srcs[p.access]
+		p.evidence = append(p.evidence, Evidence{
+			Source: SourceAccessASN, Snapshot: src.name, Type: TypeResidential, Provider: a.name, MatchedPrefix: asText, Tag: src.tag,
+		})
+	}
 	if m := ix.asName(a); m != nil {
-		r.Type = typeOfKind[m.Kind]
-		r.Provider = a.name
-		r.Confidence = m.Confidence
-		r.Source = SourceASNName
-		r.MatchedPrefix = m.Evidence()
+		ev := Evidence{Source: SourceASNName, Type: typeOfKind[m.Kind], Provider: a.name, MatchedPrefix: m.Evidence()}
 		if a.table >= 0 {
-			ix.fromSource(r, a.table, now)
+			ev.Snapshot = ix.srcs[a.table].name
 		}
-		return fromASName
+		p.evidence = append(p.evidence, ev)
+		decide(typeOfKind[m.Kind], m.Confidence, SourceASNName, m.Evidence(), a.table, fromASName) // a.table is -1 for a caller's name
 	}
 	if v, ok := ix.profile[a.asn]; ok && a.asn != 0 {
-		r.Type = typeOfKind[v.Kind]
-		r.Provider = a.name
-		r.Confidence = ConfidenceASNProfile
-		r.Source = SourceASNProfile
-		r.MatchedPrefix = v.Evidence
-		ix.fromSource(r, v.Src, now)
-		return fromProfile
+		p.evidence = append(p.evidence, Evidence{
+			Source: SourceASNProfile, Snapshot: ix.srcs[v.Src].name, Type: typeOfKind[v.Kind], Provider: a.name, MatchedPrefix: asText,
+		})
+		decide(typeOfKind[v.Kind], ConfidenceASNProfile, SourceASNProfile, v.Evidence, v.Src, fromProfile)
 	}
-	r.Type = TypeUnknown
-	r.Source = SourceNone
-	return fromNothing
+	p.tags = tagsOf(nil, p.evidence)
+	return p
+}
+
+// pairKey names the joined evidence of a setPart and a netPart: a part
+// is never written after it is published and a key holding its address
+// keeps it alive, so the address names it.
+type pairKey struct {
+	sp *setPart
+	np *netPart
+}
+
+// pairMemoBits is the size of a view's memo of joined evidence (bits of
+// its slot count; see netMemoBits).
+const pairMemoBits = 16
+
+// joinEvidence is the evidence and tags of an answer: the list prefixes'
+// then the network's. When both have some, the joined slices come from
+// the view's pair memo, made and kept there on a miss.
+func (ix *view) joinEvidence(sp *setPart, np *netPart) ([]Evidence, []string) {
+	switch {
+	case len(np.evidence) == 0:
+		return sp.evidence, sp.tags
+	case len(sp.evidence) == 0:
+		return np.evidence, np.tags
+	}
+	k := pairKey{sp, np}
+	h := mix64(uint64(uintptr(unsafe.Pointer(sp)))) ^ uint64(uintptr(unsafe.Pointer(np)))>>4
+	if ix.pairs != nil { // a view of a past epoch has no memo
+		if v := ix.pairs.get(h, k); v != nil {
+			return v.evidence, v.tags
+		}
+	}
+	var v evidenceVal
+	v.evidence = make([]Evidence, 0, len(sp.evidence)+len(np.evidence))
+	v.evidence = append(append(v.evidence, sp.evidence...), np.evidence...)
+	v.tags = sp.tags
+	if len(np.tags) > 0 {
+		v.tags = tagsOf(slices.Clip(sp.tags), np.evidence)
+	}
+	if ix.pairs != nil {
+		ix.pairs.put(h, k, v)
+	}
+	return v.evidence, v.tags
+}
+
+// evidenceVal is evidence and its tags.
+type evidenceVal struct {
+	evidence []Evidence
+	tags     []string
+}
+
+// tagsOf appends to tags the tags of evidence it does not hold yet.
+func tagsOf(tags []string, evidence []Evidence) []string {
+	for _, ev := range evidence {
+		if ev.Tag != "" && !slices.Contains(tags, ev.Tag) {
+			tags = append(tags, ev.Tag)
+		}
+	}
+	return tags
 }
 
 // asName is the AS-name rules' verdict on a's name, nil when they have none.
@@ -536,104 +730,10 @@ func (ix *view) asName(a asnOf) *asname.Match {
 	return m
 }
 
-// evidenceOf fills r.Evidence and r.Tags (shared with every answer of the
-// same key, from the memo when it has them): see buildEvidence.
-func (ix *view) evidenceOf(r *Result, set int32, a asnOf) {
-	key := evidenceKey{set: set, asn: a.asn, table: int32(a.table), name: a.name}
-	m := ix.evidence
-	m.mu.RLock()
-	v, ok := m.m[key]
-	m.mu.RUnlock()
-	if !ok {
-		var buf [8]*index.Entry
-		ix.buildEvidence(&v, ix.prefixes.Members(set, buf[:0]), a)
-		m.mu.Lock()
-		if len(m.m) < maxEvidenceMemo {
-			m.m[key] = v
-		}
-		m.mu.Unlock()
-	}
-	r.Evidence, r.Tags = v.evidence, v.tags
-}
-
-// buildEvidence makes the evidence and tags of an address: the prefix
-// lists holding it (matches, as Index.Matches orders them), then the
-// ASN-level sources with a verdict on a's network (hosting-ASN lists, an
-// access declaration, the AS-name rules, the AS profile).
-func (ix *view) buildEvidence(r *evidenceVal, matches []*index.Entry, a asnOf) {
-	for _, m := range matches {
-		src := &ix.srcs[m.Src]
-		ev := Evidence{Source: src.label, Snapshot: src.name, Provider: m.Provider, MatchedPrefix: m.Prefix, Tag: src.tag}
-		if m.Slot < tagSlot {
-			ev.Type = listTypes[m.Slot]
-		}
-		if strings.HasSuffix(ev.Tag, ":") { // completed by the entry's name
-			if m.Provider == "" {
-				ev.Tag = ev.Tag[:len(ev.Tag)-1]
-			} else {
-				ev.Tag += m.Provider
-			}
-		}
-		r.evidence = append(r.evidence, ev)
-	}
-	if a.asn != 0 {
-		asText := ""
-		for _, h := range ix.hosting {
-			if h.set.Has(a.asn) {
-				if asText == "" {
-					asText = "AS" + strconv.FormatUint(uint64(a.asn), 10)
-				}
-				src := &ix.srcs[h.src]
-				r.evidence = append(r.evidence, Evidence{
-					Source: src.label, Snapshot: src.name, Type: TypeDatacenter, Provider: a.name, MatchedPrefix: asText, Tag: src.tag,
-				})
-			}
-		}
-	}
-	if src := ix.accessSrc(a.asn); src >= 0 {
-		r.evidence = append(r.evidence, Evidence{
-			Source: SourceAccessASN, Snapshot: ix.srcs[src].name, Type: TypeResidential, Provider: a.name,
-			MatchedPrefix: "AS" + strconv.FormatUint(uint64(a.asn), 10), Tag: ix.srcs[src].tag,
-		})
-	}
-	if m := ix.asName(a); m != nil {
-		ev := Evidence{Source: SourceASNName, Type: typeOfKind[m.Kind], Provider: a.name, MatchedPrefix: m.Evidence()}
-		if a.table >= 0 {
-			ev.Snapshot = ix.srcs[a.table].name
-		}
-		r.evidence = append(r.evidence, ev)
-	}
-	if v, ok := ix.profile[a.asn]; ok && a.asn != 0 {
-		r.evidence = append(r.evidence, Evidence{
-			Source: SourceASNProfile, Snapshot: ix.srcs[v.Src].name, Type: typeOfKind[v.Kind], Provider: a.name,
-			MatchedPrefix: "AS" + strconv.FormatUint(uint64(a.asn), 10),
-		})
-	}
-	for _, ev := range r.evidence {
-		if ev.Tag != "" && !slices.Contains(r.tags, ev.Tag) {
-			r.tags = append(r.tags, ev.Tag)
-		}
-	}
-}
-
-// decidingEntry is the prefix list entry that decides an address of set:
-// the first (by type priority, most specific first) that is not a tag-only
-// list, skipping the lists built from whole ASNs when the network declares
-// itself an access network (access).
-func (ix *view) decidingEntry(set int32, access bool) (*index.Entry, bool) {
-	e, ok := ix.prefixes.First(set)
-	if !ok || e.Slot >= tagSlot {
-		return nil, false
-	}
-	if !access || !ix.srcs[e.Src].wholeASN {
-		return e, true
-	}
-	var buf [8]*index.Entry
-	return ix.decideAmong(ix.prefixes.Members(set, buf[:0]), access)
-}
-
-// decideAmong is decidingEntry among matches, every entry holding an
-// address in slot order.
+// decideAmong is the prefix list entry that decides an address held by
+// matches (every entry holding it, in slot order): the first that is not
+// a tag-only list, skipping the lists built from whole ASNs when the
+// network declares itself an access network (access).
 func (ix *view) decideAmong(matches []*index.Entry, access bool) (*index.Entry, bool) {
 	for _, m := range matches {
 		if m.Slot < tagSlot && !(access && ix.srcs[m.Src].wholeASN) {

@@ -158,6 +158,43 @@ func (ix *Index) SetOf(addr netip.Addr) int32 {
 	return ix.flat6.set[ix.flat6.find(ipx.U128Of(addr))]
 }
 
+// Sets counts the distinct sets of prefixes holding an address (SetOf
+// numbers them 0 to Sets()-1; 0 is the empty set).
+func (ix *Index) Sets() int { return len(ix.sets) - 1 }
+
+// Intervals counts the intervals the index cuts the address space into
+// (both families): every address of one lies in the same prefixes.
+// Locate numbers them 0 to Intervals()-1, IPv4 first.
+func (ix *Index) Intervals() int { return len(ix.flat4.start) + len(ix.flat6.start) }
+
+// Locate returns the number of the interval holding addr: one search, for
+// callers that keep something of their own beside each interval.
+func (ix *Index) Locate(addr netip.Addr) int32 {
+	if addr.Is4() {
+		return int32(ix.flat4.find(ipx.U32Of(addr)))
+	}
+	return int32(len(ix.flat4.start) + ix.flat6.find(ipx.U128Of(addr)))
+}
+
+// Interval returns the first and last address of interval i (see Locate)
+// and the number of the set of prefixes holding it (SetOf).
+func (ix *Index) Interval(i int32) (first, last netip.Addr, set int32) {
+	if n := int32(len(ix.flat4.start)); i >= n {
+		f, i := ix.flat6, int(i-n)
+		l := ipx.U128{Hi: 1<<64 - 1, Lo: 1<<64 - 1}
+		if i+1 < len(f.start) {
+			l = f.start[i+1].Dec()
+		}
+		return f.start[i].Addr(), l.Addr(), f.set[i]
+	}
+	f := ix.flat4
+	l := uint32(1<<32 - 1)
+	if int(i)+1 < len(f.start) {
+		l = f.start[i+1] - 1
+	}
+	return ipx.U32Addr(f.start[i]), ipx.U32Addr(l), f.set[i]
+}
+
 // First returns the first entry of a set (SetOf): the one Lookup returns
 // for its addresses; false for the empty set.
 func (ix *Index) First(set int32) (*Entry, bool) {

@@ -146,3 +146,55 @@ func TestAddKeepsTheFirstOfASlot(t *testing.T) {
 	_, ok = ix.Lookup(netip.MustParseAddr("198.51.101.1"))
 	require.False(t, ok)
 }
+
+// The intervals tile each family's address space in order, without gap or
+// overlap; Locate names the one holding an address, whose set is the
+// address's (SetOf), and an address's neighbours either side of an
+// interval's ends lie in the neighbouring intervals.
+func TestIntervalsTileTheSpaceAndLocateHoldsTheAddress(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	b := NewBuilder()
+	for i := range 400 {
+		if i%3 == 0 {
+			a := ipx.U128{Hi: 0x20010db8_00000000 | r.Uint64N(1<<20)<<12}.Addr()
+			b.Add(netip.PrefixFrom(a, 36+r.IntN(29)).Masked(), Entry{Slot: uint8(r.IntN(3)), Src: i})
+		} else {
+			b.Add(netip.PrefixFrom(ipx.U32Addr(3<<24|r.Uint32N(1<<24)), 12+r.IntN(21)).Masked(), Entry{Slot: uint8(r.IntN(3)), Src: i})
+		}
+	}
+	ix := b.Build()
+	n4 := 0
+	for i := range int32(ix.Intervals()) {
+		first, last, set := ix.Interval(i)
+		require.False(t, last.Less(first), "interval %d: %s > %s", i, first, last)
+		if first.Is4() {
+			n4++
+		}
+		for _, a := range []netip.Addr{first, last} {
+			require.Equal(t, i, ix.Locate(a), "%s", a)
+			require.Equal(t, set, ix.SetOf(a), "%s", a)
+		}
+		if i+1 < int32(ix.Intervals()) {
+			next, _, nextSet := ix.Interval(i + 1)
+			if next.Is4() == first.Is4() {
+				require.Equal(t, last.Next(), next, "interval %d ends where %d starts", i, i+1)
+				require.NotEqual(t, set, nextSet, "adjacent intervals of one set are merged")
+			} else {
+				require.Equal(t, "255.255.255.255", last.String(), "IPv4 ends at its last address")
+				require.Equal(t, "::", next.String(), "IPv6 starts at ::")
+			}
+		}
+	}
+	require.Positive(t, n4)
+	require.Less(t, n4, ix.Intervals())
+	require.Equal(t, int32(0), ix.Locate(netip.MustParseAddr("0.0.0.0")))
+	_, last, _ := ix.Interval(int32(ix.Intervals() - 1))
+	require.Equal(t, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", last.String())
+	for range 2000 {
+		a := ipx.U32Addr(r.Uint32())
+		i := ix.Locate(a)
+		first, last, set := ix.Interval(i)
+		require.True(t, !a.Less(first) && !last.Less(a), "%s in [%s, %s]", a, first, last)
+		require.Equal(t, set, ix.SetOf(a))
+	}
+}

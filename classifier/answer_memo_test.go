@@ -1,0 +1,50 @@
+package classifier_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ipclassifier/ipclassifier/classifier"
+	"github.com/ipclassifier/ipclassifier/tests_go/testkit/fixture"
+)
+
+// assertMemoisedAnswersMatchReference classifies every address of ips
+// twice (the first call fills the memos, the second is served from them)
+// with no caller data, then with a caller ASN and with a caller AS name,
+// and checks each answer against the one made without memos.
+func assertMemoisedAnswersMatchReference(t *testing.T, e *classifier.Engine, ips []string) {
+	t.Helper()
+	ctx := context.Background()
+	callers := []struct {
+		asn  uint32
+		name string
+	}{{0, ""}, {64500, ""}, {0, "Comcast Cable Communications"}, {13335, "CLOUDFLARENET"}}
+	for _, c := range callers {
+		for pass := range 2 {
+			for _, ip := range ips {
+				got, err := e.Classify(ctx, ip, c.asn, c.name)
+				require.NoError(t, err)
+				want := classifier.UnmemoisedClassify(e, ip, c.asn, c.name)
+				got.ClassifiedAt = want.ClassifiedAt // the clock moves between the two
+				require.Equal(t, want, got, "%s (caller %d %q, pass %d)", ip, c.asn, c.name, pass)
+			}
+		}
+	}
+}
+
+func TestMemoisedAnswersEqualUnmemoisedOnFixtures(t *testing.T) {
+	e := fixture.Loaded(t)
+	ips := benchAddrs(classifier.PrefixSet(e), 3000)
+	ips = append(ips, "1.1.1.1", "8.8.8.8", "2001:db8::1", "1.2.3.4")
+	assertMemoisedAnswersMatchReference(t, e, ips)
+}
+
+func TestMemoisedAnswersEqualUnmemoisedOnRealData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real data: not in -short")
+	}
+	e := fixture.RealEngine(t)
+	assertMemoisedAnswersMatchReference(t, e, benchAddrs(classifier.PrefixSet(e), 20000))
+}
