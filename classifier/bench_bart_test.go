@@ -60,11 +60,16 @@ func benchAddrs(pfxs []netip.Prefix, n int) []string {
 // is the heap each structure holds (the engine: its whole view, ip2asn
 // tables included; bart: the prefixes alone).
 func BenchmarkClassifyVsBart(b *testing.B) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	e := fixture.RealEngine(b)
+	runtime.GC() // the engine's loading garbage: bart is measured after a GC too
+	runtime.ReadMemStats(&after)
+	engineHeap := float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
 	pfxs := classifier.PrefixSet(e)
 	ips := benchAddrs(pfxs, 100000)
 	ctx := context.Background()
-	runtime.GC() // the engine's loading garbage: bart is measured after a GC too
 	b.Run("engine", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
@@ -72,8 +77,8 @@ func BenchmarkClassifyVsBart(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		b.ReportMetric(engineHeap, "heap-MB")
 	})
-	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	tbl := new(bart.Table[int])

@@ -366,7 +366,7 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 	var ev evidenceVal
 	if ix.ivls != nil {
 		iv := &ix.ivls[ix.prefixes.Locate(addr)]
-		if callerASN != 0 || callerName != "" || iv.table == perAddress {
+		if callerASN != 0 || callerName != "" || iv.perAddress {
 			sp, np = ix.partsOf(iv, addr, callerASN, callerName)
 			ev.evidence, ev.tags = ix.joinEvidence(sp, np)
 		} else { // the same answer for the whole interval
@@ -419,20 +419,25 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 
 // interval is what a view knows of every address of one interval of its
 // prefix index (Index.Locate): the set of prefixes holding it and what the
-// ip2asn tables say of it — table, the position in asnTables of the first
-// table knowing it, and info, what that table says — when that is the same
-// for all of them (table is perAddress otherwise, noTable when no table
-// knows any of them). One search of the index and one read of this record
-// then locate an address's list prefixes and, most often, its network.
+// ip2asn tables say of it. table is the position in asnTables of the
+// first table knowing any address of it (noTable for none); when that
+// table holds the whole interval in one range, info is what the range
+// says, for every address; otherwise (perAddress) the addresses are looked
+// up one by one in that table's ranges [lo, hi) (asn.Table.Near), and in
+// the tables after it when it does not know them. One search of the index
+// and one read of this record then locate an address's list prefixes and
+// its network.
 //
 // answer holds the answer of the interval's addresses to a caller passing
-// no ASN data, made on first use, when their network is the same
-// (table is not perAddress): one pointer away from the record.
+// no ASN data, made on first use, when their network is the same (not
+// perAddress): one pointer away from the record.
 type interval struct {
-	set    int32
-	table  int32
-	info   asn.Info
-	answer atomic.Pointer[intervalAnswer]
+	set        int32
+	table      int32
+	info       asn.Info
+	perAddress bool
+	lo, hi     uint32
+	answer     atomic.Pointer[intervalAnswer]
 }
 
 // intervalAnswer is the two parts of an interval's answer and their
@@ -443,15 +448,12 @@ type intervalAnswer struct {
 	evidenceVal
 }
 
-const (
-	noTable    = -1
-	perAddress = -2
-)
+// noTable is interval.table and netKey.table when no ip2asn table knows
+// the addresses.
+const noTable = -1
 
 // buildIntervals computes the interval record of every interval of the
-// prefix index. The first table holding any address of an interval must
-// hold all of it in one range; otherwise its addresses are looked up one
-// by one, as lookupASN would, so the answer is the same either way.
+// prefix index.
 func (ix *view) buildIntervals() []interval {
 	out := make([]interval, ix.prefixes.Intervals())
 	for i := range out {
@@ -462,15 +464,31 @@ func (ix *view) buildIntervals() []interval {
 			if cov == asn.CoversNone {
 				continue
 			}
+			out[i].table = int32(k)
 			if cov == asn.CoversWhole {
-				out[i].table, out[i].info = int32(k), info
+				out[i].info = info
 			} else {
-				out[i].table = perAddress
+				out[i].perAddress = true
+				out[i].lo, out[i].hi = ref.T.Near(first, last)
 			}
 			break
 		}
 	}
 	return out
+}
+
+// lookupIn is lookupASN for an address of iv, a perAddress interval: the
+// tables before iv.table know none of its addresses.
+func (ix *view) lookupIn(iv *interval, addr netip.Addr) (int, asn.Info) {
+	if info, ok := ix.asnTables[iv.table].T.LookupNear(addr, iv.lo, iv.hi); ok {
+		return int(iv.table), info
+	}
+	for k := int(iv.table) + 1; k < len(ix.asnTables); k++ {
+		if info, ok := ix.asnTables[k].T.Lookup(addr); ok {
+			return k, info
+		}
+	}
+	return noTable, asn.Info{}
 }
 
 // netKey is everything a netPart depends on: what the ip2asn tables say
@@ -503,8 +521,8 @@ func (ix *view) partsOf(iv *interval, addr netip.Addr, callerASN uint32, callerN
 		sp = &p
 	}
 	k := netKey{table: iv.table, info: iv.info, callerASN: callerASN, callerName: callerName}
-	if iv.table == perAddress {
-		t, info := ix.lookupASN(addr)
+	if iv.perAddress {
+		t, info := ix.lookupIn(iv, addr)
 		k.table, k.info = int32(t), info
 	}
 	h := mix64(uint64(uint32(k.table))<<32|uint64(k.info.ASN)) ^ mix64(uint64(k.info.NameID())<<32|uint64(callerASN))

@@ -98,6 +98,56 @@ func (t *Table) Lookup(addr netip.Addr) (Info, bool) {
 	return Info{}, false
 }
 
+// Near returns the positions [lo, hi) of the ranges a Lookup of any
+// address from first to last (inclusive, one family, first <= last) may
+// answer from: LookupNear(addr, lo, hi) then answers what Lookup would,
+// searching only those. The engine keeps them beside the blocks of its
+// index that several ranges share, so such a lookup reads a cache line
+// or two of the table instead of searching all of it.
+func (t *Table) Near(first, last netip.Addr) (lo, hi uint32) {
+	var f, l int
+	if first.Is4() {
+		f, l = t.floor4(ipx.U32Of(first)), t.floor4(ipx.U32Of(last))
+	} else {
+		f, l = t.floor6(ipx.U128Of(first)), t.floor6(ipx.U128Of(last))
+	}
+	return uint32(max(f, 0)), uint32(l + 1)
+}
+
+// LookupNear is Lookup for an address of a block whose Near is [lo, hi).
+func (t *Table) LookupNear(addr netip.Addr, lo, hi uint32) (Info, bool) {
+	// The first range in [lo, hi) starting after x; the one before it is
+	// the answer, as floor4 and floor6 find it.
+	if addr.Is4() {
+		x := ipx.U32Of(addr)
+		for lo < hi {
+			m := (lo + hi) >> 1
+			if t.v4Start[m] <= x {
+				lo = m + 1
+			} else {
+				hi = m
+			}
+		}
+		if lo > 0 && t.v4Rec[lo-1].end >= x {
+			return t.v4Rec[lo-1].info, true
+		}
+		return Info{}, false
+	}
+	x := ipx.U128Of(addr)
+	for lo < hi {
+		m := (lo + hi) >> 1
+		if !x.Less(t.v6Start[m]) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo > 0 && !t.v6Rec[lo-1].end.Less(x) {
+		return t.v6Rec[lo-1].info, true
+	}
+	return Info{}, false
+}
+
 // Coverage is how the ranges of a Table cover a block of addresses (see
 // Span).
 type Coverage uint8

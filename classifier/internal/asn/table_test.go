@@ -162,3 +162,45 @@ func TestSpanAgreesWithLookupOverTheBlock(t *testing.T) {
 		})
 	}
 }
+
+// LookupNear, given a block's Near, answers what Lookup answers for every
+// address of the block — for random blocks of random nested rows (equal
+// starts included) in both families, blocks before the first range and
+// astride the /16 (IPv4) and sample (IPv6) boundaries included.
+func TestLookupNearAgreesWithLookup(t *testing.T) {
+	for _, family := range []string{"v4", "v6"} {
+		t.Run(family, func(t *testing.T) {
+			const space = 600
+			base := netip.MustParseAddr("10.0.255.0")
+			if family == "v6" {
+				base = netip.MustParseAddr("2001:db8:0:ffff:ffff:ffff:ffff:ff00")
+			}
+			addrs := make([]netip.Addr, space)
+			for i, a := 0, base; i < space; i, a = i+1, a.Next() {
+				addrs[i] = a
+			}
+			r := rand.New(rand.NewPCG(11, uint64(len(family))))
+			b := NewBuilder(0, family == "v6")
+			var starts []int
+			for range 150 {
+				starts = append(starts, 20+r.IntN(space-60))
+			}
+			slices.Sort(starts)
+			for k, s := range starts {
+				b.Add(addrs[s], addrs[s+r.IntN(30)], uint32(1+k%5), []byte("de"), []byte{byte('A' + k%3)})
+			}
+			tbl := b.Build()
+			for range 2000 {
+				i := r.IntN(space)
+				j := min(space-1, i+r.IntN([]int{1, 8, 80, 400}[r.IntN(4)]))
+				lo, hi := tbl.Near(addrs[i], addrs[j])
+				for k := i; k <= j; k++ {
+					want, wok := tbl.Lookup(addrs[k])
+					got, gok := tbl.LookupNear(addrs[k], lo, hi)
+					require.Equal(t, wok, gok, "%s in [%s, %s]", addrs[k], addrs[i], addrs[j])
+					require.Equal(t, want, got, "%s in [%s, %s]", addrs[k], addrs[i], addrs[j])
+				}
+			}
+		})
+	}
+}
