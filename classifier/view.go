@@ -357,27 +357,27 @@ const (
 //
 // An answer is made of two parts: what the list prefixes holding the
 // address say (a setPart) and what its network says (a netPart). A view
-// of the current time memoises both (see partsOf), so an answer is most
-// often one search of the index, one record of its interval, two memo
-// hits and the copy of their fields.
+// of the current time memoises both (see partsOf), and the whole answer
+// on the interval record when the interval's network is uniform and the
+// caller passes no ASN data: an answer is then one search of the index,
+// one record and the copy of the answer it points to.
 func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32, callerName string, now time.Time) int {
-	var sp *setPart
-	var np *netPart
-	var ev evidenceVal
+	var stamp, from int
 	if ix.ivls != nil {
 		iv := &ix.ivls[ix.prefixes.Locate(addr)]
 		if callerASN != 0 || callerName != "" || iv.perAddress {
-			sp, np = ix.partsOf(iv, addr, callerASN, callerName)
-			ev.evidence, ev.tags = ix.joinEvidence(sp, np)
+			sp, np := ix.partsOf(iv, addr, callerASN, callerName)
+			stamp, from = ix.compose(r, sp, np)
 		} else { // the same answer for the whole interval
 			c := iv.answer.Load()
 			if c == nil {
 				c = &intervalAnswer{}
-				c.sp, c.np = ix.partsOf(iv, addr, 0, "")
-				c.evidence, c.tags = ix.joinEvidence(c.sp, c.np)
+				sp, np := ix.partsOf(iv, addr, 0, "")
+				c.stamp, c.from = ix.compose(&c.r, sp, np)
 				iv.answer.Store(c) // a racing caller may store its own equal answer: either serves
 			}
-			sp, np, ev = c.sp, c.np, c.evidenceVal
+			*r = c.r
+			stamp, from = c.stamp, c.from
 		}
 	} else { // a past epoch's view: nothing memoised (its answers are not cached either)
 		var buf [8]*index.Entry
@@ -389,17 +389,25 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 			matches = t.Matches(addr, matches)
 		}
 		k, info := ix.lookupASN(addr)
-		s, n := ix.newSetPart(matches), ix.newNetPart(ix.mergeASN(k, info, callerASN, callerName))
-		sp, np = &s, &n
-		ev.evidence, ev.tags = ix.joinEvidence(sp, np)
+		sp, np := ix.newSetPart(matches), ix.newNetPart(ix.mergeASN(k, info, callerASN, callerName))
+		stamp, from = ix.compose(r, &sp, &np)
 	}
+	r.IP, r.ClassifiedAt = text, now.UTC()
+	if stamp >= 0 {
+		ix.fromSource(r, stamp, now)
+	}
+	return from
+}
+
+// compose makes the answer of the parts sp and np into *r, overwritten
+// whole but for IP, ClassifiedAt and the snapshot stamps: the list
+// prefix deciding, else the network's answer. It returns the position in
+// srcs of the source whose snapshot stamps the answer (-1 for none) and
+// what answer returns.
+func (ix *view) compose(r *Result, sp *setPart, np *netPart) (stamp, from int) {
 	a := &np.a
-	*r = Result{
-		IP: text, ClassifiedAt: now.UTC(),
-		ASN: a.asn, ASName: a.name, Country: a.country, ASNSource: a.source,
-		Evidence: ev.evidence, Tags: ev.tags,
-	}
-	stamp, from := np.stamp, np.from
+	*r = Result{ASN: a.asn, ASName: a.name, Country: a.country, ASNSource: a.source}
+	r.Evidence, r.Tags = ix.joinEvidence(sp, np)
 	d := &sp.decides
 	if np.access >= 0 {
 		d = &sp.decidesAccess
@@ -407,14 +415,10 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 	if d.src >= 0 {
 		r.Type, r.Provider, r.Region, r.Service = d.typ, d.provider, d.region, d.service
 		r.Confidence, r.Source, r.MatchedPrefix = d.confidence, d.source, d.prefix
-		stamp, from = d.src, d.src
-	} else {
-		r.Type, r.Provider, r.Confidence, r.Source, r.MatchedPrefix = np.typ, np.provider, np.confidence, np.source, np.matched
+		return d.src, d.src
 	}
-	if stamp >= 0 {
-		ix.fromSource(r, stamp, now)
-	}
-	return from
+	r.Type, r.Provider, r.Confidence, r.Source, r.MatchedPrefix = np.typ, np.provider, np.confidence, np.source, np.matched
+	return np.stamp, np.from
 }
 
 // interval is what a view knows of every address of one interval of its
@@ -440,12 +444,11 @@ type interval struct {
 	answer     atomic.Pointer[intervalAnswer]
 }
 
-// intervalAnswer is the two parts of an interval's answer and their
-// joined evidence (see interval).
+// intervalAnswer is the answer of an interval's addresses (see interval),
+// as compose makes it.
 type intervalAnswer struct {
-	sp *setPart
-	np *netPart
-	evidenceVal
+	r           Result
+	stamp, from int
 }
 
 // noTable is interval.table and netKey.table when no ip2asn table knows
