@@ -2,6 +2,9 @@ package classifier_test
 
 import (
 	"context"
+	"fmt"
+	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -41,10 +44,46 @@ func TestMemoisedAnswersEqualUnmemoisedOnFixtures(t *testing.T) {
 	assertMemoisedAnswersMatchReference(t, e, ips)
 }
 
+func TestAnswersPastTheIntervalBoundEqualUnmemoised(t *testing.T) {
+	e := fixture.Loaded(t)
+	classifier.FillIntervalAnswers(e)
+	assertMemoisedAnswersMatchReference(t, e, benchAddrs(classifier.PrefixSet(e), 3000))
+}
+
 func TestMemoisedAnswersEqualUnmemoisedOnRealData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real data: not in -short")
 	}
 	e := fixture.RealEngine(t)
 	assertMemoisedAnswersMatchReference(t, e, benchAddrs(classifier.PrefixSet(e), 20000))
+}
+
+// Goroutines filling the memos at once (the race detector watches in make
+// test) each get the reference answer.
+func TestConcurrentAnswersEqualUnmemoised(t *testing.T) {
+	e := fixture.Loaded(t)
+	ips := benchAddrs(classifier.PrefixSet(e), 2000)
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range ips {
+				ip := ips[(i*7+g*13)%len(ips)]
+				got, err := e.Classify(context.Background(), ip, 0, "")
+				want := classifier.UnmemoisedClassify(e, ip, 0, "")
+				got.ClassifiedAt = want.ClassifiedAt
+				if err != nil || !reflect.DeepEqual(got, want) {
+					errs <- fmt.Sprintf("%s: %v\n got %+v\nwant %+v", ip, err, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
+	}
 }

@@ -34,3 +34,9 @@ func UnmemoisedClassify(e *Engine, ip string, asn uint32, asName string) Result 
 	v.answer(&r, addr, ip, asn, cleanASName(asName), e.cfg.Now())
 	return r
 }
+
+// FillIntervalAnswers marks e's current view as holding the most answers
+// its interval records may keep: later answers are composed each time.
+func FillIntervalAnswers(e *Engine) {
+	e.idx.Load().ivAnswers.Store(maxIntervalAnswers)
+}

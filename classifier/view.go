@@ -77,8 +77,12 @@ type view struct {
 	// carry no snapshot stamps).
 	setParts []atomic.Pointer[setPart]
 	netParts *memo[netKey, netPart]
-	pairs    *memo[pairKey, evidenceVal] // see joinEvidence
-	nameSeed maphash.Seed
+	// ivAnswers counts the answers kept on interval records (see
+	// maxIntervalAnswers), shared by the restamped copies as the records
+	// are.
+	ivAnswers *atomic.Int64
+	pairs     *memo[pairKey, evidenceVal] // see joinEvidence
+	nameSeed  maphash.Seed
 	// pinned holds what a view of a past epoch shares with other such
 	// views (see historyState.view): its past snapshots, its per-type
 	// indexes and its AS profile.
@@ -130,7 +134,7 @@ func (l loaded) has() bool { return l.size() > 0 }
 func buildView(sources []source, data map[string]loaded, names *asname.Memo, profile bool) *view {
 	ix := newView(sources, data, names)
 	ix.prefixes = prefixIndex(sources, data, -1)
-	ix.ivls = ix.buildIntervals()
+	ix.ivls, ix.ivAnswers = ix.buildIntervals(), new(atomic.Int64)
 	ix.setParts, ix.netParts = make([]atomic.Pointer[setPart], ix.prefixes.Sets()), newMemo[netKey, netPart](netMemoBits)
 	ix.pairs = newMemo[pairKey, evidenceVal](pairMemoBits)
 	ix.nameSeed = maphash.MakeSeed()
@@ -369,15 +373,16 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 			sp, np := ix.partsOf(iv, addr, callerASN, callerName)
 			stamp, from = ix.compose(r, sp, np)
 		} else { // the same answer for the whole interval
-			c := iv.answer.Load()
-			if c == nil {
-				c = &intervalAnswer{}
+			if c := iv.answer.Load(); c != nil {
+				*r = c.r
+				stamp, from = c.stamp, c.from
+			} else {
 				sp, np := ix.partsOf(iv, addr, 0, "")
-				c.stamp, c.from = ix.compose(&c.r, sp, np)
-				iv.answer.Store(c) // a racing caller may store its own equal answer: either serves
+				stamp, from = ix.compose(r, sp, np)
+				if ix.ivAnswers.Add(1) <= maxIntervalAnswers {
+					iv.answer.Store(&intervalAnswer{r: *r, stamp: stamp, from: from}) // a racing caller may store its own equal answer: either serves
+				}
 			}
-			*r = c.r
-			stamp, from = c.stamp, c.from
 		}
 	} else { // a past epoch's view: nothing memoised (its answers are not cached either)
 		var buf [8]*index.Entry
@@ -443,6 +448,12 @@ type interval struct {
 	lo, hi     uint32
 	answer     atomic.Pointer[intervalAnswer]
 }
+
+// maxIntervalAnswers bounds the answers kept on interval records (some
+// 400 bytes each: 25 MiB at most); past it, answers are composed from
+// their parts. A honeypot's traffic touches some thousands of intervals a
+// day; a scan of the whole address space would touch them all.
+const maxIntervalAnswers = 1 << 16
 
 // intervalAnswer is the answer of an interval's addresses (see interval),
 // as compose makes it.
