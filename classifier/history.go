@@ -348,7 +348,7 @@ func (h *historyState) build(e *Engine, data map[string]loaded, pick []int, key 
 		})
 		ix := h.indexes[k].Value()
 		if ix == nil {
-			ix = prefixIndex(e.sources, data, slot)
+			ix = prefixIndex(e.sources, data, slot, nil)
 			h.indexes[k] = weak.Make(ix)
 		}
 		v.byType[slot] = ix

@@ -133,7 +133,7 @@ func (l loaded) has() bool { return l.size() > 0 }
 // in sources keeps it.
 func buildView(sources []source, data map[string]loaded, names *asname.Memo, profile bool) *view {
 	ix := newView(sources, data, names)
-	ix.prefixes = prefixIndex(sources, data, -1)
+	ix.prefixes = prefixIndex(sources, data, -1, ix.asnTables)
 	ix.ivls, ix.ivAnswers = ix.buildIntervals(), new(atomic.Int64)
 	ix.setParts, ix.netParts = make([]atomic.Pointer[setPart], ix.prefixes.Sets()), newMemo[netKey, netPart](netMemoBits)
 	ix.pairs = newMemo[pairKey, evidenceVal](pairMemoBits)
@@ -182,9 +182,13 @@ func sourceSlot(s source) uint8 {
 }
 
 // prefixIndex indexes the prefix and tag lists of data whose slot (see
-// sourceSlot) is slot, all of them for slot -1.
-func prefixIndex(sources []source, data map[string]loaded, slot int) *index.Index {
+// sourceSlot) is slot, all of them for slot -1, its intervals cut where
+// what the ip2asn tables say changes too (see interval).
+func prefixIndex(sources []source, data map[string]loaded, slot int, tables []asn.TableRef) *index.Index {
 	prefixes := index.NewBuilder()
+	for _, t := range tables {
+		prefixes.Cut(t.T.Cuts())
+	}
 	for si, s := range sources {
 		if s.Kind == kindASNTable || s.Kind == kindASNList {
 			continue
@@ -368,20 +372,19 @@ const (
 func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32, callerName string, now time.Time) int {
 	var stamp, from int
 	if ix.ivls != nil {
-		iv := &ix.ivls[ix.prefixes.Locate(addr)]
-		if callerASN != 0 || callerName != "" || iv.perAddress {
-			sp, np := ix.partsOf(iv, addr, callerASN, callerName)
+		i := ix.prefixes.Locate(addr)
+		iv := &ix.ivls[i]
+		if callerASN != 0 || callerName != "" {
+			sp, np := ix.partsOf(i, iv, callerASN, callerName)
 			stamp, from = ix.compose(r, sp, np)
-		} else { // the same answer for the whole interval
-			if c := iv.answer.Load(); c != nil {
-				*r = c.r
-				stamp, from = c.stamp, c.from
-			} else {
-				sp, np := ix.partsOf(iv, addr, 0, "")
-				stamp, from = ix.compose(r, sp, np)
-				if ix.ivAnswers.Add(1) <= maxIntervalAnswers {
-					iv.answer.Store(&intervalAnswer{r: *r, stamp: stamp, from: from}) // a racing caller may store its own equal answer: either serves
-				}
+		} else if c := iv.answer.Load(); c != nil { // the same answer for the whole interval
+			*r = c.r
+			stamp, from = c.stamp, c.from
+		} else {
+			sp, np := ix.partsOf(i, iv, 0, "")
+			stamp, from = ix.compose(r, sp, np)
+			if ix.ivAnswers.Add(1) <= maxIntervalAnswers {
+				iv.answer.Store(&intervalAnswer{r: *r, stamp: stamp, from: from}) // a racing caller may store its own equal answer: either serves
 			}
 		}
 	} else { // a past epoch's view: nothing memoised (its answers are not cached either)
@@ -427,26 +430,19 @@ func (ix *view) compose(r *Result, sp *setPart, np *netPart) (stamp, from int) {
 }
 
 // interval is what a view knows of every address of one interval of its
-// prefix index (Index.Locate): the set of prefixes holding it and what the
-// ip2asn tables say of it. table is the position in asnTables of the
-// first table knowing any address of it (noTable for none); when that
-// table holds the whole interval in one range, info is what the range
-// says, for every address; otherwise (perAddress) the addresses are looked
-// up one by one in that table's ranges [lo, hi) (asn.Table.Near), and in
-// the tables after it when it does not know them. One search of the index
-// and one read of this record then locate an address's list prefixes and
-// its network.
+// prefix index (Index.Locate; the index is cut where what the ip2asn
+// tables say changes too, so it is the same for every address of an
+// interval): table, the position in asnTables of the first table knowing
+// its addresses (noTable for none), and info, what that table says. One
+// search of the index and one read of this record then locate an
+// address's list prefixes and its network.
 //
 // answer holds the answer of the interval's addresses to a caller passing
-// no ASN data, made on first use, when their network is the same (not
-// perAddress): one pointer away from the record.
+// no ASN data, made on first use: one pointer away from the record.
 type interval struct {
-	set        int32
-	table      int32
-	info       asn.Info
-	perAddress bool
-	lo, hi     uint32
-	answer     atomic.Pointer[intervalAnswer]
+	table  int32
+	info   asn.Info
+	answer atomic.Pointer[intervalAnswer]
 }
 
 // maxIntervalAnswers bounds the answers kept on interval records (some
@@ -467,42 +463,27 @@ type intervalAnswer struct {
 const noTable = -1
 
 // buildIntervals computes the interval record of every interval of the
-// prefix index.
+// prefix index. The first table holding any address of an interval holds
+// all of it in one range: the index is cut at every range's ends (see
+// prefixIndex).
 func (ix *view) buildIntervals() []interval {
 	out := make([]interval, ix.prefixes.Intervals())
 	for i := range out {
-		first, last, set := ix.prefixes.Interval(int32(i))
-		out[i].set, out[i].table = set, noTable
+		first, last, _ := ix.prefixes.Interval(int32(i))
+		out[i].table = noTable
 		for k, ref := range ix.asnTables {
 			info, cov := ref.T.Span(first, last)
 			if cov == asn.CoversNone {
 				continue
 			}
-			out[i].table = int32(k)
-			if cov == asn.CoversWhole {
-				out[i].info = info
-			} else {
-				out[i].perAddress = true
-				out[i].lo, out[i].hi = ref.T.Near(first, last)
+			if cov != asn.CoversWhole {
+				panic(fmt.Sprintf("classifier: interval %s-%s is not cut at the ends of an ip2asn range", first, last))
 			}
+			out[i].table, out[i].info = int32(k), info
 			break
 		}
 	}
 	return out
-}
-
-// lookupIn is lookupASN for an address of iv, a perAddress interval: the
-// tables before iv.table know none of its addresses.
-func (ix *view) lookupIn(iv *interval, addr netip.Addr) (int, asn.Info) {
-	if info, ok := ix.asnTables[iv.table].T.LookupNear(addr, iv.lo, iv.hi); ok {
-		return int(iv.table), info
-	}
-	for k := int(iv.table) + 1; k < len(ix.asnTables); k++ {
-		if info, ok := ix.asnTables[k].T.Lookup(addr); ok {
-			return k, info
-		}
-	}
-	return noTable, asn.Info{}
 }
 
 // netKey is everything a netPart depends on: what the ip2asn tables say
@@ -521,24 +502,21 @@ type netKey struct {
 // through the memo without growing it.
 const netMemoBits = 17
 
-// partsOf returns the two parts of the current-time answer for addr (in
-// interval iv), from
-// the view's memos when they hold them, else made and kept there. The
-// setParts are kept one per set of the index, made on first use: at most
-// as many as the index has sets, the prefixes' own count.
-func (ix *view) partsOf(iv *interval, addr netip.Addr, callerASN uint32, callerName string) (*setPart, *netPart) {
-	sp := ix.setParts[iv.set].Load()
+// partsOf returns the two parts of the current-time answer for an
+// address of interval i (whose record is iv), from the view's memos when
+// they hold them, else made and kept there. The setParts are kept one per
+// set of the index, made on first use: at most as many as the index has
+// sets, the prefixes' own count.
+func (ix *view) partsOf(i int32, iv *interval, callerASN uint32, callerName string) (*setPart, *netPart) {
+	set := ix.prefixes.IntervalSet(i)
+	sp := ix.setParts[set].Load()
 	if sp == nil {
 		var buf [8]*index.Entry
-		p := ix.newSetPart(ix.prefixes.Members(iv.set, buf[:0]))
-		ix.setParts[iv.set].Store(&p) // a racing caller may store its own equal part: either serves
+		p := ix.newSetPart(ix.prefixes.Members(set, buf[:0]))
+		ix.setParts[set].Store(&p) // a racing caller may store its own equal part: either serves
 		sp = &p
 	}
 	k := netKey{table: iv.table, info: iv.info, callerASN: callerASN, callerName: callerName}
-	if iv.perAddress {
-		t, info := ix.lookupIn(iv, addr)
-		k.table, k.info = int32(t), info
-	}
 	h := mix64(uint64(uint32(k.table))<<32|uint64(k.info.ASN)) ^ mix64(uint64(k.info.NameID())<<32|uint64(callerASN))
 	if callerName != "" {
 		h ^= maphash.String(ix.nameSeed, callerName)

@@ -98,61 +98,29 @@ func (t *Table) Lookup(addr netip.Addr) (Info, bool) {
 	return Info{}, false
 }
 
-// Near returns the positions [lo, hi) of the ranges a Lookup of any
-// address from first to last (inclusive, one family, first <= last) may
-// answer from: LookupNear(addr, lo, hi) then answers what Lookup would,
-// searching only those. The engine keeps them beside the blocks of its
-// index that several ranges share, so such a lookup reads a cache line
-// or two of the table instead of searching all of it.
-func (t *Table) Near(first, last netip.Addr) (lo, hi uint32) {
-	var f, l int
-	if first.Is4() {
-		f, l = t.floor4(ipx.U32Of(first)), t.floor4(ipx.U32Of(last))
-	} else {
-		f, l = t.floor6(ipx.U128Of(first)), t.floor6(ipx.U128Of(last))
-	}
-	return uint32(max(f, 0)), uint32(l + 1)
-}
-
-// nearMax is the longest run of ranges LookupNear searches itself: 16
-// IPv4 starts fill one cache line.
-const nearMax = 16
-
-// LookupNear is Lookup for an address of a block whose Near is [lo, hi).
-func (t *Table) LookupNear(addr netip.Addr, lo, hi uint32) (Info, bool) {
-	if hi-lo > nearMax {
-		return t.Lookup(addr) // its buckets narrow a long run faster
-	}
-	// The first range in [lo, hi) starting after x; the one before it is
-	// the answer, as floor4 and floor6 find it.
-	if addr.Is4() {
-		x := ipx.U32Of(addr)
-		for lo < hi {
-			m := (lo + hi) >> 1
-			if t.v4Start[m] <= x {
-				lo = m + 1
-			} else {
-				hi = m
-			}
+// Cuts returns, per family in ascending order, every address where what
+// Lookup answers may change: each range's start and the address after its
+// end.
+func (t *Table) Cuts() (v4 []uint32, v6 []ipx.U128) {
+	v4 = make([]uint32, 0, 2*len(t.v4Start))
+	for i, start := range t.v4Start {
+		if n := len(v4); n == 0 || v4[n-1] != start {
+			v4 = append(v4, start)
 		}
-		if lo > 0 && t.v4Rec[lo-1].end >= x {
-			return t.v4Rec[lo-1].info, true
-		}
-		return Info{}, false
-	}
-	x := ipx.U128Of(addr)
-	for lo < hi {
-		m := (lo + hi) >> 1
-		if !x.Less(t.v6Start[m]) {
-			lo = m + 1
-		} else {
-			hi = m
+		if end := t.v4Rec[i].end; end != 1<<32-1 {
+			v4 = append(v4, end+1)
 		}
 	}
-	if lo > 0 && !t.v6Rec[lo-1].end.Less(x) {
-		return t.v6Rec[lo-1].info, true
+	v6 = make([]ipx.U128, 0, 2*len(t.v6Start))
+	for i, start := range t.v6Start {
+		if n := len(v6); n == 0 || v6[n-1] != start {
+			v6 = append(v6, start)
+		}
+		if end := t.v6Rec[i].end; end != (ipx.U128{Hi: 1<<64 - 1, Lo: 1<<64 - 1}) {
+			v6 = append(v6, end.Inc())
+		}
 	}
-	return Info{}, false
+	return v4, v6
 }
 
 // Coverage is how the ranges of a Table cover a block of addresses (see

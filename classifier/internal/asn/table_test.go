@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ipclassifier/ipclassifier/classifier/internal/ipx"
 )
 
 // A Table answers every address as a slow reference over the rows it was
@@ -163,11 +165,10 @@ func TestSpanAgreesWithLookupOverTheBlock(t *testing.T) {
 	}
 }
 
-// LookupNear, given a block's Near, answers what Lookup answers for every
-// address of the block — for random blocks of random nested rows (equal
-// starts included) in both families, blocks before the first range and
-// astride the /16 (IPv4) and sample (IPv6) boundaries included.
-func TestLookupNearAgreesWithLookup(t *testing.T) {
+// Between two consecutive Cuts, Lookup answers the same for every address
+// (checked at both ends of each block and inside it), for random nested
+// rows in both families.
+func TestCutsBoundBlocksOfOneAnswer(t *testing.T) {
 	for _, family := range []string{"v4", "v6"} {
 		t.Run(family, func(t *testing.T) {
 			const space = 600
@@ -179,7 +180,7 @@ func TestLookupNearAgreesWithLookup(t *testing.T) {
 			for i, a := 0, base; i < space; i, a = i+1, a.Next() {
 				addrs[i] = a
 			}
-			r := rand.New(rand.NewPCG(11, uint64(len(family))))
+			r := rand.New(rand.NewPCG(13, uint64(len(family))))
 			b := NewBuilder(0, family == "v6")
 			var starts []int
 			for range 150 {
@@ -190,15 +191,26 @@ func TestLookupNearAgreesWithLookup(t *testing.T) {
 				b.Add(addrs[s], addrs[s+r.IntN(30)], uint32(1+k%5), []byte("de"), []byte{byte('A' + k%3)})
 			}
 			tbl := b.Build()
-			for range 2000 {
-				i := r.IntN(space)
-				j := min(space-1, i+r.IntN([]int{1, 8, 80, 400}[r.IntN(4)]))
-				lo, hi := tbl.Near(addrs[i], addrs[j])
-				for k := i; k <= j; k++ {
-					want, wok := tbl.Lookup(addrs[k])
-					got, gok := tbl.LookupNear(addrs[k], lo, hi)
-					require.Equal(t, wok, gok, "%s in [%s, %s]", addrs[k], addrs[i], addrs[j])
-					require.Equal(t, want, got, "%s in [%s, %s]", addrs[k], addrs[i], addrs[j])
+			v4, v6 := tbl.Cuts()
+			cut := map[netip.Addr]bool{}
+			for _, c := range v4 {
+				cut[ipx.U32Addr(c)] = true
+			}
+			for _, c := range v6 {
+				cut[c.Addr()] = true
+			}
+			if family == "v4" {
+				require.True(t, slices.IsSorted(v4))
+				require.Empty(t, v6)
+			} else {
+				require.True(t, slices.IsSortedFunc(v6, ipx.U128.Cmp))
+				require.Empty(t, v4)
+			}
+			for i := 1; i < space; i++ {
+				prev, pok := tbl.Lookup(addrs[i-1])
+				here, ok := tbl.Lookup(addrs[i])
+				if prev != here || pok != ok {
+					require.True(t, cut[addrs[i]], "the answer changes at %s: it must be a cut", addrs[i])
 				}
 			}
 		})

@@ -9,6 +9,7 @@
 package index
 
 import (
+	"cmp"
 	"encoding/binary"
 	"net/netip"
 	"slices"
@@ -39,6 +40,9 @@ type Builder struct {
 	ix    *Index
 	cuts4 []uint32   // see flatV4
 	cuts6 []ipx.U128 // see flatV6
+	// more4 and more6 are the interval starts Cut adds.
+	more4 []uint32
+	more6 []ipx.U128
 }
 
 // NewBuilder returns an empty Builder.
@@ -86,15 +90,52 @@ func (b *Builder) Add(pfx netip.Prefix, e Entry) bool {
 	return added
 }
 
+// Cut makes every address of v4 and v6 (numbers of IPv4 and IPv6
+// addresses, see ipx) the start of an interval (see Locate), even where
+// the prefixes holding addresses do not change: a caller keeping records
+// beside the intervals cuts them where its own data changes too.
+func (b *Builder) Cut(v4 []uint32, v6 []ipx.U128) {
+	b.more4, b.more6 = append(b.more4, v4...), append(b.more6, v6...)
+}
+
 // Build returns the Index of the prefixes added. The Builder is spent.
 func (b *Builder) Build() *Index {
 	b.ix.sets, b.ix.setIDs = []uint32{0}, map[string]int32{}
 	b.ix.flat4 = buildFlatV4(b.ix, b.cuts4)
 	b.ix.flat6 = buildFlatV6(b.ix, b.cuts6)
+	if len(b.more4) > 0 {
+		b.ix.flat4.start, b.ix.flat4.set = refine(b.ix.flat4.start, b.ix.flat4.set, b.more4, cmp.Compare[uint32])
+		b.ix.flat4.fillBuckets()
+	}
+	if len(b.more6) > 0 {
+		b.ix.flat6.start, b.ix.flat6.set = refine(b.ix.flat6.start, b.ix.flat6.set, b.more6, ipx.U128.Cmp)
+		b.ix.flat6.fillBuckets()
+	}
 	ix := b.ix
 	ix.setIDs = nil
-	b.ix, b.cuts4, b.cuts6 = nil, nil, nil
+	b.ix, b.cuts4, b.cuts6, b.more4, b.more6 = nil, nil, nil, nil, nil
 	return ix
+}
+
+// refine cuts the intervals (start, set) at every address of more too: a
+// new interval holds what the one it was cut from holds.
+func refine[A any](start []A, set []int32, more []A, cmp func(A, A) int) ([]A, []int32) {
+	more = slices.Clone(more)
+	slices.SortFunc(more, cmp)
+	more = slices.CompactFunc(more, func(a, b A) bool { return cmp(a, b) == 0 })
+	n := len(start) + len(more)
+	s2, t2 := make([]A, 0, n), make([]int32, 0, n)
+	j := 0
+	for i := range start {
+		s2, t2 = append(s2, start[i]), append(t2, set[i])
+		for j < len(more) && cmp(more[j], start[i]) <= 0 {
+			j++
+		}
+		for ; j < len(more) && (i+1 == len(start) || cmp(more[j], start[i+1]) < 0); j++ {
+			s2, t2 = append(s2, more[j]), append(t2, set[i])
+		}
+	}
+	return slices.Clip(s2), slices.Clip(t2)
 }
 
 // Index is an immutable prefix index; see the package documentation.
@@ -129,16 +170,7 @@ func (ix *Index) Prefixes() []netip.Prefix {
 // prefixes holding addr, the most specific prefix of that slot, answered
 // from the flat tables.
 func (ix *Index) Lookup(addr netip.Addr) (*Entry, bool) {
-	var i int
-	if addr.Is4() {
-		i = int(ix.flat4.entry[ix.flat4.find(ipx.U32Of(addr))])
-	} else {
-		i = int(ix.flat6.entry[ix.flat6.find(ipx.U128Of(addr))])
-	}
-	if i < 0 {
-		return nil, false
-	}
-	return &ix.entries[i], true
+	return ix.First(ix.SetOf(addr))
 }
 
 // Matches appends to dst every entry whose prefix holds addr — the one
@@ -174,6 +206,15 @@ func (ix *Index) Locate(addr netip.Addr) int32 {
 		return int32(ix.flat4.find(ipx.U32Of(addr)))
 	}
 	return int32(len(ix.flat4.start) + ix.flat6.find(ipx.U128Of(addr)))
+}
+
+// IntervalSet is the number of the set of prefixes holding interval i
+// (see Locate and SetOf).
+func (ix *Index) IntervalSet(i int32) int32 {
+	if n := int32(len(ix.flat4.start)); i >= n {
+		return ix.flat6.set[i-n]
+	}
+	return ix.flat4.set[i]
 }
 
 // Interval returns the first and last address of interval i (see Locate)
@@ -214,10 +255,9 @@ func (ix *Index) Members(set int32, dst []*Entry) []*Entry {
 	return dst
 }
 
-// matchSet returns the entry deciding addr (-1 for none) and the number of
-// the set of every entry holding it (see Matches), adding that set to ix
-// when it is new. Only Build calls it.
-func (ix *Index) matchSet(addr netip.Addr) (best, set int32) {
+// matchSet returns the number of the set of every entry holding addr (see
+// Matches), adding that set to ix when it is new. Only Build calls it.
+func (ix *Index) matchSet(addr netip.Addr) (set int32) {
 	var buf [16]uint32
 	var tags []uint32
 	if addr.Is4() {
@@ -225,7 +265,6 @@ func (ix *Index) matchSet(addr netip.Addr) (best, set int32) {
 	} else {
 		tags = ix.v6.FindTagsAppend(buf[:0], v6Key(addr, 128))
 	}
-	best = int32(ix.pick(tags))
 	// tags are root first: a stable sort by slot of the reversed list puts
 	// the most specific first within each slot.
 	slices.Reverse(tags)
@@ -243,7 +282,7 @@ func (ix *Index) matchSet(addr netip.Addr) (best, set int32) {
 		}
 		ix.sets = append(ix.sets, uint32(len(ix.members)))
 	}
-	return best, id
+	return id
 }
 
 // TreeLookup is Lookup by a walk of the trees: the reference the flat
@@ -293,8 +332,9 @@ func v6Key(a netip.Addr, bits int) patricia.IPv6Address {
 
 // flatV4 is the IPv4 half of the index flattened for lookups: the address
 // space cut at every prefix start and end into intervals, each holding the
-// entry the tree answers for it (-1 for none) and the set of every entry
-// holding it (Matches), adjacent intervals in the same prefixes merged. Between two cuts every address lies in the same
+// set of every entry holding it (Matches; its first entry decides),
+// adjacent intervals in the same prefixes merged, then cut again where
+// Builder.Cut asks. Between two cuts every address lies in the same
 // prefixes, so one tree lookup at the interval start is the answer for all
 // of it: the table agrees with the tree by construction. A lookup is a
 // binary search within a 16-bit bucket, like asn.Table's: a few cache
@@ -303,7 +343,6 @@ func v6Key(a netip.Addr, bits int) patricia.IPv6Address {
 // a batch.
 type flatV4 struct {
 	start  []uint32 // interval starts, ascending; start[0] == 0
-	entry  []int32  // position in Index.entries, -1 = no prefix
 	set    []int32  // the set of every entry holding the interval (Index.sets)
 	bucket []uint32 // bucket[h] = first interval whose start>>16 >= h; len 1<<16+1
 }
@@ -314,17 +353,22 @@ func buildFlatV4(ix *Index, cuts []uint32) *flatV4 {
 	cuts = append(cuts, 0)
 	slices.Sort(cuts)
 	cuts = slices.Compact(cuts)
-	f := &flatV4{start: make([]uint32, 0, len(cuts)), entry: make([]int32, 0, len(cuts))}
+	f := &flatV4{start: make([]uint32, 0, len(cuts)), set: make([]int32, 0, len(cuts))}
 	for _, c := range cuts {
-		e, set := ix.matchSet(ipx.U32Addr(c))
-		if n := len(f.entry); n > 0 && f.set[n-1] == set {
+		set := ix.matchSet(ipx.U32Addr(c))
+		if n := len(f.set); n > 0 && f.set[n-1] == set {
 			continue // the same prefixes as the interval before: merge
 		}
 		f.start = append(f.start, c)
-		f.entry = append(f.entry, e)
 		f.set = append(f.set, set)
 	}
-	f.start, f.entry, f.set = slices.Clip(f.start), slices.Clip(f.entry), slices.Clip(f.set)
+	f.start, f.set = slices.Clip(f.start), slices.Clip(f.set)
+	f.fillBuckets()
+	return f
+}
+
+// fillBuckets computes bucket from start.
+func (f *flatV4) fillBuckets() {
 	f.bucket = make([]uint32, 1<<16+1)
 	i := 0
 	for h := range f.bucket {
@@ -333,7 +377,6 @@ func buildFlatV4(ix *Index, cuts []uint32) *flatV4 {
 		}
 		f.bucket[h] = uint32(i)
 	}
-	return f
 }
 
 // find returns the position of the interval holding x.
@@ -358,7 +401,6 @@ func (f *flatV4) find(x uint32) int {
 // lookup path.
 type flatV6 struct {
 	start  []ipx.U128 // interval starts, ascending; start[0] is ::
-	entry  []int32    // position in Index.entries, -1 = no prefix
 	set    []int32    // the set of every entry holding the interval (Index.sets)
 	bucket []uint32   // bucket[h] = first interval whose start.Hi>>48 >= h; len 1<<16+1
 }
@@ -369,17 +411,22 @@ func buildFlatV6(ix *Index, cuts []ipx.U128) *flatV6 {
 	cuts = append(cuts, ipx.U128{})
 	slices.SortFunc(cuts, ipx.U128.Cmp)
 	cuts = slices.Compact(cuts)
-	f := &flatV6{start: make([]ipx.U128, 0, len(cuts)), entry: make([]int32, 0, len(cuts))}
+	f := &flatV6{start: make([]ipx.U128, 0, len(cuts)), set: make([]int32, 0, len(cuts))}
 	for _, c := range cuts {
-		e, set := ix.matchSet(c.Addr())
-		if n := len(f.entry); n > 0 && f.set[n-1] == set {
+		set := ix.matchSet(c.Addr())
+		if n := len(f.set); n > 0 && f.set[n-1] == set {
 			continue // the same prefixes as the interval before: merge
 		}
 		f.start = append(f.start, c)
-		f.entry = append(f.entry, e)
 		f.set = append(f.set, set)
 	}
-	f.start, f.entry, f.set = slices.Clip(f.start), slices.Clip(f.entry), slices.Clip(f.set)
+	f.start, f.set = slices.Clip(f.start), slices.Clip(f.set)
+	f.fillBuckets()
+	return f
+}
+
+// fillBuckets computes bucket from start.
+func (f *flatV6) fillBuckets() {
 	f.bucket = make([]uint32, 1<<16+1)
 	i := 0
 	for h := range f.bucket {
@@ -388,7 +435,6 @@ func buildFlatV6(ix *Index, cuts []ipx.U128) *flatV6 {
 		}
 		f.bucket[h] = uint32(i)
 	}
-	return f
 }
 
 // find returns the position of the interval holding x.

@@ -198,3 +198,63 @@ func TestIntervalsTileTheSpaceAndLocateHoldsTheAddress(t *testing.T) {
 		require.Equal(t, set, ix.SetOf(a))
 	}
 }
+
+// Cut adds interval starts without changing any answer: every cut starts
+// an interval, the intervals still tile the space, and Lookup, SetOf and
+// Matches answer as the index without cuts does.
+func TestCutSplitsIntervalsWithoutChangingAnswers(t *testing.T) {
+	var cutsV4 []netip.Addr // the IPv4 cuts of the build that cuts
+	build := func(cut bool) *Index {
+		r := rand.New(rand.NewPCG(9, 10))
+		b := NewBuilder()
+		for i := range 300 {
+			b.Add(netip.PrefixFrom(ipx.U32Addr(3<<24|r.Uint32N(1<<24)), 12+r.IntN(21)).Masked(), Entry{Slot: uint8(r.IntN(3)), Src: i})
+			b.Add(netip.PrefixFrom(ipx.U128{Hi: 0x20010db8_00000000 | r.Uint64N(1<<20)<<12}.Addr(), 36+r.IntN(29)).Masked(), Entry{Slot: uint8(r.IntN(3)), Src: i})
+		}
+		if cut {
+			var v4 []uint32
+			var v6 []ipx.U128
+			for range 500 {
+				v4 = append(v4, 3<<24|r.Uint32N(1<<24))
+				v6 = append(v6, ipx.U128{Hi: 0x20010db8_00000000 | r.Uint64N(1<<32), Lo: r.Uint64()})
+			}
+			v4 = append(v4, 0, 3<<24, 1<<32-1) // the first address, one likely a prefix start too, the last
+			b.Cut(v4, append(v6, ipx.U128{}))
+			for _, c := range v4 {
+				cutsV4 = append(cutsV4, ipx.U32Addr(c))
+			}
+		}
+		return b.Build()
+	}
+	plain, cut := build(false), build(true)
+	require.Greater(t, cut.Intervals(), plain.Intervals()+900)
+	for _, a := range cutsV4 {
+		first, _, _ := cut.Interval(cut.Locate(a))
+		require.Equal(t, a, first, "a cut starts an interval")
+	}
+	for i := range int32(cut.Intervals() - 1) {
+		_, last, _ := cut.Interval(i)
+		next, _, _ := cut.Interval(i + 1)
+		if last.Is4() == next.Is4() {
+			require.Equal(t, last.Next(), next)
+		}
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	var pb, cb []*Entry
+	for range 5000 {
+		for _, a := range []netip.Addr{ipx.U32Addr(3<<24 | r.Uint32N(1<<24)), ipx.U128{Hi: 0x20010db8_00000000 | r.Uint64N(1<<32), Lo: r.Uint64()}.Addr()} {
+			pe, pok := plain.Lookup(a)
+			ce, cok := cut.Lookup(a)
+			require.Equal(t, pok, cok, "%s", a)
+			if pok {
+				require.Equal(t, pe.Src, ce.Src, "%s", a)
+			}
+			pb, cb = plain.Matches(a, pb[:0]), cut.Matches(a, cb[:0])
+			require.Equal(t, len(pb), len(cb), "%s", a)
+			for k := range pb {
+				require.Equal(t, pb[k].Src, cb[k].Src, "%s", a)
+			}
+			require.Equal(t, cut.SetOf(a), cut.IntervalSet(cut.Locate(a)), "%s", a)
+		}
+	}
+}
