@@ -1,11 +1,12 @@
-// Package index is the engine's prefix index: one patricia tree
-// (kentik/patricia) per address family holding every prefix list, each
-// prefix tagged with an Entry, and each tree flattened into a sorted
-// interval table for lookups (Lookup: the deciding entry; Matches: every
-// entry holding an address). A lookup collects the entries on the
-// address's path and keeps the one of the best (lowest) Slot, the deepest
-// (most specific) within that slot. An Index is built once by a Builder and
-// never written after, so reads need no lock.
+// Package index is the engine's prefix index. A Builder gathers every
+// prefix list into one patricia tree (kentik/patricia) per address family,
+// each prefix tagged with an Entry, and flattens each tree into a sorted
+// interval table, which is all an Index keeps (the trees were most of its
+// heap): Lookup gives the deciding entry, Matches every entry holding an
+// address, Locate the interval for records a caller keeps beside each.
+// Among the prefixes holding an address, the one of the best (lowest)
+// Slot decides, the deepest (most specific) within that slot. An Index is
+// built once and never written after, so reads need no lock.
 package index
 
 import (
@@ -37,7 +38,12 @@ type Entry struct {
 // Builder gathers prefixes into an Index. The zero value is not usable:
 // make one with NewBuilder.
 type Builder struct {
-	ix    *Index
+	ix *Index
+	// v4 and v6 hold the prefixes while the index is built: the flat
+	// tables are made from them, and an Index does not keep them (they
+	// were most of its heap).
+	v4    *generics_tree.TreeV4[uint32]
+	v6    *generics_tree.TreeV6[uint32]
 	cuts4 []uint32   // see flatV4
 	cuts6 []ipx.U128 // see flatV6
 	// more4 and more6 are the interval starts Cut adds.
@@ -47,7 +53,7 @@ type Builder struct {
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
-	return &Builder{ix: &Index{v4: generics_tree.NewTreeV4[uint32](), v6: generics_tree.NewTreeV6[uint32]()}}
+	return &Builder{ix: &Index{}, v4: generics_tree.NewTreeV4[uint32](), v6: generics_tree.NewTreeV6[uint32]()}
 }
 
 // Add adds pfx with what it says. When a prefix is added twice with the
@@ -62,7 +68,7 @@ func (b *Builder) Add(pfx netip.Prefix, e Entry) bool {
 	ix.entries = append(ix.entries, e)
 	var added bool
 	if pfx.Addr().Is4() {
-		added, _ = ix.v4.Add(v4Key(pfx.Addr(), pfx.Bits()), tag, sameSlot)
+		added, _ = b.v4.Add(v4Key(pfx.Addr(), pfx.Bits()), tag, sameSlot)
 		first := ipx.U32Of(pfx.Masked().Addr())
 		last := first | uint32(1<<(32-pfx.Bits())-1)
 		b.cuts4 = append(b.cuts4, first)
@@ -70,7 +76,7 @@ func (b *Builder) Add(pfx netip.Prefix, e Entry) bool {
 			b.cuts4 = append(b.cuts4, last+1)
 		}
 	} else {
-		added, _ = ix.v6.Add(v6Key(pfx.Addr(), pfx.Bits()), tag, sameSlot)
+		added, _ = b.v6.Add(v6Key(pfx.Addr(), pfx.Bits()), tag, sameSlot)
 		first := ipx.U128Of(pfx.Masked().Addr())
 		last := first
 		if bits := pfx.Bits(); bits < 64 {
@@ -98,11 +104,12 @@ func (b *Builder) Cut(v4 []uint32, v6 []ipx.U128) {
 	b.more4, b.more6 = append(b.more4, v4...), append(b.more6, v6...)
 }
 
-// Build returns the Index of the prefixes added. The Builder is spent.
+// Build returns the Index of the prefixes added. The Builder is spent (it
+// keeps its trees, for a white-box test's reference walk: drop it).
 func (b *Builder) Build() *Index {
 	b.ix.sets, b.ix.setIDs = []uint32{0}, map[string]int32{}
-	b.ix.flat4 = buildFlatV4(b.ix, b.cuts4)
-	b.ix.flat6 = buildFlatV6(b.ix, b.cuts6)
+	b.ix.flat4 = buildFlatV4(b, b.cuts4)
+	b.ix.flat6 = buildFlatV6(b, b.cuts6)
 	if len(b.more4) > 0 {
 		b.ix.flat4.start, b.ix.flat4.set = refine(b.ix.flat4.start, b.ix.flat4.set, b.more4, cmp.Compare[uint32])
 		b.ix.flat4.fillBuckets()
@@ -113,7 +120,7 @@ func (b *Builder) Build() *Index {
 	}
 	ix := b.ix
 	ix.setIDs = nil
-	b.ix, b.cuts4, b.cuts6, b.more4, b.more6 = nil, nil, nil, nil, nil
+	b.cuts4, b.cuts6, b.more4, b.more6 = nil, nil, nil, nil
 	return ix
 }
 
@@ -140,8 +147,6 @@ func refine[A any](start []A, set []int32, more []A, cmp func(A, A) int) ([]A, [
 
 // Index is an immutable prefix index; see the package documentation.
 type Index struct {
-	v4      *generics_tree.TreeV4[uint32]
-	v6      *generics_tree.TreeV6[uint32]
 	flat4   *flatV4 // the v4 tree flattened: what IPv4 lookups use
 	flat6   *flatV6 // the v6 tree flattened: what IPv6 lookups use
 	entries []Entry
@@ -257,14 +262,9 @@ func (ix *Index) Members(set int32, dst []*Entry) []*Entry {
 
 // matchSet returns the number of the set of every entry holding addr (see
 // Matches), adding that set to ix when it is new. Only Build calls it.
-func (ix *Index) matchSet(addr netip.Addr) (set int32) {
-	var buf [16]uint32
-	var tags []uint32
-	if addr.Is4() {
-		tags = ix.v4.FindTagsAppend(buf[:0], v4Key(addr, 32))
-	} else {
-		tags = ix.v6.FindTagsAppend(buf[:0], v6Key(addr, 128))
-	}
+func (b *Builder) matchSet(addr netip.Addr) (set int32) {
+	ix := b.ix
+	tags := b.treeTags(addr)
 	// tags are root first: a stable sort by slot of the reversed list puts
 	// the most specific first within each slot.
 	slices.Reverse(tags)
@@ -285,37 +285,13 @@ func (ix *Index) matchSet(addr netip.Addr) (set int32) {
 	return id
 }
 
-// TreeLookup is Lookup by a walk of the trees: the reference the flat
-// tables are checked against.
-func (ix *Index) TreeLookup(addr netip.Addr) (*Entry, bool) {
-	i := ix.treeLookup(addr)
-	if i < 0 {
-		return nil, false
-	}
-	return &ix.entries[i], true
-}
-
-// treeLookup returns the position of the deciding entry, -1 for none.
-func (ix *Index) treeLookup(addr netip.Addr) int {
-	var buf [16]uint32
-	var tags []uint32
+// treeTags returns the entries of the prefixes holding addr, by a walk of
+// the trees, root first.
+func (b *Builder) treeTags(addr netip.Addr) []uint32 {
 	if addr.Is4() {
-		tags = ix.v4.FindTagsAppend(buf[:0], v4Key(addr, 32))
-	} else {
-		tags = ix.v6.FindTagsAppend(buf[:0], v6Key(addr, 128))
+		return b.v4.FindTagsAppend(nil, v4Key(addr, 32))
 	}
-	return ix.pick(tags)
-}
-
-// pick returns the deciding one of tags (root first), -1 for none.
-func (ix *Index) pick(tags []uint32) int {
-	best := -1
-	for _, tag := range tags { // root first, so a later tag of the same slot is deeper
-		if best < 0 || ix.entries[tag].Slot <= ix.entries[best].Slot {
-			best = int(tag)
-		}
-	}
-	return best
+	return b.v6.FindTagsAppend(nil, v6Key(addr, 128))
 }
 
 func v4Key(a netip.Addr, bits int) patricia.IPv4Address {
@@ -347,15 +323,15 @@ type flatV4 struct {
 	bucket []uint32 // bucket[h] = first interval whose start>>16 >= h; len 1<<16+1
 }
 
-// buildFlatV4 flattens the IPv4 tree of ix; cuts are the first address of
+// buildFlatV4 flattens the IPv4 tree of b; cuts are the first address of
 // every prefix and the address after its last.
-func buildFlatV4(ix *Index, cuts []uint32) *flatV4 {
+func buildFlatV4(b *Builder, cuts []uint32) *flatV4 {
 	cuts = append(cuts, 0)
 	slices.Sort(cuts)
 	cuts = slices.Compact(cuts)
 	f := &flatV4{start: make([]uint32, 0, len(cuts)), set: make([]int32, 0, len(cuts))}
 	for _, c := range cuts {
-		set := ix.matchSet(ipx.U32Addr(c))
+		set := b.matchSet(ipx.U32Addr(c))
 		if n := len(f.set); n > 0 && f.set[n-1] == set {
 			continue // the same prefixes as the interval before: merge
 		}
@@ -405,15 +381,15 @@ type flatV6 struct {
 	bucket []uint32   // bucket[h] = first interval whose start.Hi>>48 >= h; len 1<<16+1
 }
 
-// buildFlatV6 flattens the IPv6 tree of ix; cuts are the first address of
+// buildFlatV6 flattens the IPv6 tree of b; cuts are the first address of
 // every prefix and the address after its last.
-func buildFlatV6(ix *Index, cuts []ipx.U128) *flatV6 {
+func buildFlatV6(b *Builder, cuts []ipx.U128) *flatV6 {
 	cuts = append(cuts, ipx.U128{})
 	slices.SortFunc(cuts, ipx.U128.Cmp)
 	cuts = slices.Compact(cuts)
 	f := &flatV6{start: make([]ipx.U128, 0, len(cuts)), set: make([]int32, 0, len(cuts))}
 	for _, c := range cuts {
-		set := ix.matchSet(c.Addr())
+		set := b.matchSet(c.Addr())
 		if n := len(f.set); n > 0 && f.set[n-1] == set {
 			continue // the same prefixes as the interval before: merge
 		}
