@@ -55,7 +55,7 @@ func TestMemoisedAnswersEqualUnmemoisedOnRealData(t *testing.T) {
 		t.Skip("real data: not in -short")
 	}
 	e := fixture.RealEngine(t)
-	assertMemoisedAnswersMatchReference(t, e, benchAddrs(classifier.PrefixSet(e), 20000))
+	assertMemoisedAnswersMatchReference(t, e, benchAddrs(classifier.PrefixSet(e), 5000))
 }
 
 // Goroutines filling the memos at once (the race detector watches in make
