@@ -39,8 +39,10 @@ import (
 //     "network" does not make a two-word name an ISP ("INT-NETWORK" is a
 //     hoster's handle).
 //
-// Strong also: a one-word telco brand ending in -tel or -kom (Spintel,
-// Sudatel, Netkom; not hotel or Intel) when nothing else is strong.
+// Strong also, when nothing else is strong: a one-word access brand glued
+// to a country code or "net" in a handle (MTNCI, VECTRANET, TELIANET); and
+// then a one-word telco brand ending in -tel or -kom (Spintel, Sudatel,
+// Netkom; not hotel or Intel).
 //
 // Measured on bgp.tools' tags (residential = dsl ∪ mobile, hosting = vpsh
 // ∪ cdn, ASNs in both left out), tuned on even ASNs and checked on odd ones
@@ -89,7 +91,7 @@ var hostingBrands = []string{
 	"wholesale internet", "nocix", "voxility", "servinga", "serverius", "worldstream", "nforce",
 	"hostwinds", "liquid web", "liquidweb", "cyberverse", "netactuate", "misaka", "prolexic", "flexential",
 	"cogent", "hurricane", "he net", "anexia", "wedos", "uk2net", "gsl networks", "flokinet",
-	"stark industries", "team blue",
+	"stark industries", "team blue", "peer1", "peer 1", "online sas",
 	// content networks (their addresses serve, they do not browse)
 	"facebook", "bytedance", "yahoo", "apple", "taobao", "woodynet", "packet clearing house",
 }
@@ -192,6 +194,11 @@ var residentialBrands = []string{
 	"tunisie telecom", "topnet", "algerie telecom", "te data", "telecom egypt", "iam", "globacom",
 	"sonatel", "paratus", "canalbox", "jawwal", "beyon", "camtel", "cell c", "africell", "millicom",
 	"movitel",
+	// from the largest misses by address space among even ASNs (the tuning
+	// half): incumbents, cable and mobile brands as their handles write them
+	"powercomm", "tci", "hi3g", "freenet", "erth", "voo", "pepcom", "primacom", "tellcom", "sonet",
+	"seednet", "wana", "tim", "iskon", "bezek", "etapa", "execulink", "cybersmart", "mundivox",
+	"enecom", "benestra", "lanet", "digiweb", "dsmart",
 }
 
 // residentialWeak are generic words that say "an ISP" without saying
@@ -356,6 +363,11 @@ func matchASName(asName string) Match {
 	strong = append(strong, found.in(listResidentialWords)...)
 	for _, b := range found.in(listResidentialBrands) {
 		if !overlapsAny(strong, b) {
+			strong = append(strong, b)
+		}
+	}
+	if len(strong) == 0 {
+		if b := gluedBrand(norm); b != "" {
 			strong = append(strong, b)
 		}
 	}
@@ -525,6 +537,33 @@ func idcWord(norm string) string {
 		}
 	}
 	return ""
+}
+
+// gluedBrand returns the one-word residential brand that begins a word of
+// the normalised name, glued to a country code or "net" as handles write
+// them ("MTNCI-AS", "VECTRANET-AS", "TELIANET-DENMARK"), else "".
+func gluedBrand(norm string) string {
+	for _, w := range strings.Fields(norm) {
+		for _, b := range residentialBrands {
+			rest, ok := strings.CutPrefix(w, b)
+			if !ok || len(b) < 3 || strings.Contains(b, " ") {
+				continue
+			}
+			if rest == "net" || len(rest) == 2 && isLetters(rest) {
+				return b
+			}
+		}
+	}
+	return ""
+}
+
+func isLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 // telcoSuffixes end the one-word brands of many telephone companies
