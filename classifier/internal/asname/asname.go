@@ -94,6 +94,10 @@ var hostingBrands = []string{
 	"hostwinds", "liquid web", "liquidweb", "cyberverse", "netactuate", "misaka", "prolexic", "flexential",
 	"cogent", "hurricane", "he net", "anexia", "wedos", "uk2net", "gsl networks", "flokinet",
 	"stark industries", "team blue", "peer1", "peer 1", "online sas",
+	// from the largest misses by address space among even hosting ASNs
+	"volcano engine", "claranet", "tierpoint", "peg tech", "lightedge", "yandex", "teraswitch",
+	"infomaniak", "kagoya", "combell", "exoscale", "dmit", "evoxt", "e2e networks", "atlantic net",
+	"cyfuture", "nexeon", "quantcom", "exponential e", "northc", "t systems",
 	// content networks (their addresses serve, they do not browse)
 	"facebook", "bytedance", "yahoo", "apple", "taobao", "woodynet", "packet clearing house",
 }

@@ -125,6 +125,13 @@ func TestOfBrandsAndHandles(t *testing.T) {
 		// hosting brands win over the access brand or hint beside them
 		{"COGECO-PEER1", Hosting, "peer1"},
 		{"Online SAS", Hosting, "online sas"},
+		// hosters whose names carry no hosting word
+		{"VOLCANO-ENGINE Beijing Volcano Engine Technology Co., Ltd.", Hosting, "volcano engine"},
+		{"CLARANET-AS ClaraNET LTD", Hosting, "claranet"},
+		{"YANDEX LLC", Hosting, "yandex"},
+		{"PEG TECH INC", Hosting, "peg tech"},
+		{"E2E-NETWORKS-IN 282, Sector 19", Hosting, "e2e networks"},
+		{"T-Systems International GmbH", Hosting, "t systems"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
