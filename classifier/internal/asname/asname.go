@@ -37,7 +37,8 @@ import (
 //     technology, …) is there too. "Networks" counts only beside a legal
 //     form ("Fasthook Networks Pvt Ltd", not "Sage Networks"); a lone
 //     "network" does not make a two-word name an ISP ("INT-NETWORK" is a
-//     hoster's handle).
+//     hoster's handle). A micro-enterprise's legal form alone (Brazilian
+//     ME, EIRELI; Indian PVT) is weak too, with the same exception.
 //
 // Strong also, when nothing else is strong: a one-word access brand glued
 // to a country code or "net" in a handle (MTNCI, VECTRANET, TELIANET); and
@@ -244,6 +245,11 @@ var smallISPForms = []string{
 	"eood",
 }
 
+// microForms are legal forms of micro-enterprises under which thousands of
+// small access ISPs register (Brazilian ME, EIRELI): one alone is a weak
+// signal.
+var microForms = []string{"me", "eireli", "pvt"}
+
 // asciiFold maps common Latin accented letters to ASCII.
 var asciiFold = strings.NewReplacer(
 	"á", "a", "à", "a", "â", "a", "ã", "a", "ä", "a", "å", "a", "ç", "c", "é", "e", "è", "e", "ê", "e", "ë", "e",
@@ -395,6 +401,8 @@ func matchASName(asName string) Match {
 		short := strings.Count(norm, " ") <= 3 && !slices.Equal(hints, []string{"network"}) // "Brava Internet", "Litoral Net": a brand and one hint
 		if !it && (len(hints) >= 2 || len(hints) == 1 && (len(forms) > 0 || short) || len(formOnly) > 0 && len(forms) > 0) {
 			weak = append(append(hints, formOnly...), forms...)
+		} else if f := found.in(listMicroForms); !it && len(f) > 0 {
+			weak = f
 		}
 	}
 	switch {
@@ -425,6 +433,7 @@ const (
 	listSmallISPForms
 	listFormHints
 	listITWords
+	listMicroForms
 	numPhraseLists
 )
 
@@ -440,6 +449,7 @@ var asNamePhraseLists = [numPhraseLists][]string{
 	listSmallISPForms:     smallISPForms,
 	listFormHints:         formHints,
 	listITWords:           itWords,
+	listMicroForms:        microForms,
 }
 
 // asNamePhrases indexes every whole-word pattern by its text, so that a

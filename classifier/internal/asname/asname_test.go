@@ -125,6 +125,12 @@ func TestOfBrandsAndHandles(t *testing.T) {
 		// hosting brands win over the access brand or hint beside them
 		{"COGECO-PEER1", Hosting, "peer1"},
 		{"Online SAS", Hosting, "online sas"},
+		// a micro-enterprise's legal form alone: a small access ISP
+		{"J. A. SANTOS COMERCIO E SERVICOS EIRELI", Residential, "eireli"},
+		{"CARLOS A. DA SILVA - ME", Residential, "me"},
+		{"Gigabyte Infosys Pvt Ltd", Residential, "pvt"},
+		{"Example Software Solutions Pvt Ltd", None, ""}, // an IT company
+		{"NUVEM HOSPEDAGEM LTDA - ME", Hosting, "hospedagem"},
 		// hosters whose names carry no hosting word
 		{"VOLCANO-ENGINE Beijing Volcano Engine Technology Co., Ltd.", Hosting, "volcano engine"},
 		{"CLARANET-AS ClaraNET LTD", Hosting, "claranet"},
