@@ -37,8 +37,8 @@ import (
 //     technology, …) is there too. "Networks" counts only beside a legal
 //     form ("Fasthook Networks Pvt Ltd", not "Sage Networks"); a lone
 //     "network" does not make a two-word name an ISP ("INT-NETWORK" is a
-//     hoster's handle). A micro-enterprise's legal form alone (Brazilian
-//     ME, EIRELI; Indian PVT) is weak too, with the same exception.
+//     hoster's handle). A small company's legal form alone (Brazilian ME,
+//     EIRELI; Indian PVT; Russian OOO) is weak too, with the same exception.
 //
 // Strong also, when nothing else is strong: a one-word access brand glued
 // to a country code or "net" in a handle (MTNCI, VECTRANET, TELIANET); and
@@ -245,10 +245,10 @@ var smallISPForms = []string{
 	"eood",
 }
 
-// microForms are legal forms of micro-enterprises under which thousands of
-// small access ISPs register (Brazilian ME, EIRELI): one alone is a weak
-// signal.
-var microForms = []string{"me", "eireli", "pvt"}
+// microForms are legal forms of small companies under which thousands of
+// small access ISPs register (Brazilian ME and EIRELI, Indian PVT, Russian
+// OOO): one alone is a weak signal.
+var microForms = []string{"me", "eireli", "pvt", "ooo"}
 
 // asciiFold maps common Latin accented letters to ASCII.
 var asciiFold = strings.NewReplacer(

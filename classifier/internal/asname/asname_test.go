@@ -129,6 +129,7 @@ func TestOfBrandsAndHandles(t *testing.T) {
 		{"J. A. SANTOS COMERCIO E SERVICOS EIRELI", Residential, "eireli"},
 		{"CARLOS A. DA SILVA - ME", Residential, "me"},
 		{"Gigabyte Infosys Pvt Ltd", Residential, "pvt"},
+		{"OOO Sibirskaya Kompaniya", Residential, "ooo"},
 		{"Example Software Solutions Pvt Ltd", None, ""}, // an IT company
 		{"NUVEM HOSPEDAGEM LTDA - ME", Hosting, "hospedagem"},
 		// hosters whose names carry no hosting word
