@@ -38,7 +38,9 @@ import (
 //     form ("Fasthook Networks Pvt Ltd", not "Sage Networks"); a lone
 //     "network" does not make a two-word name an ISP ("INT-NETWORK" is a
 //     hoster's handle). A small company's legal form alone (Brazilian ME,
-//     EIRELI; Indian PVT; Russian OOO) is weak too, with the same exception.
+//     EIRELI; Indian PVT; Russian OOO), and a Brazilian family partnership
+//     ("Fontana e Fleck Ltda", "Silvestri e Cia"), are weak too, with the
+//     same exception.
 //
 // Strong also, when nothing else is strong: a one-word access brand glued
 // to a country code or "net" in a handle (MTNCI, VECTRANET, TELIANET); and
@@ -250,6 +252,19 @@ var smallISPForms = []string{
 // OOO): one alone is a weak signal.
 var microForms = []string{"me", "eireli", "pvt", "ooo"}
 
+// portuguesePartnership reports whether the name joins two names with the
+// Portuguese "e" or is a "& Cia" company ("Fontana e Fleck Ltda", "Oliveira
+// e Cia Ltda"), as Brazil's small family ISPs are named. The raw name is
+// read: a handle's "-E" ("EXPONENTIAL-E") is no conjunction.
+func portuguesePartnership(asName string) bool {
+	for _, w := range strings.Fields(strings.ToLower(asName)) {
+		if w == "e" || strings.TrimRight(w, ".,") == "cia" {
+			return true
+		}
+	}
+	return false
+}
+
 // asciiFold maps common Latin accented letters to ASCII.
 var asciiFold = strings.NewReplacer(
 	"á", "a", "à", "a", "â", "a", "ã", "a", "ä", "a", "å", "a", "ç", "c", "é", "e", "è", "e", "ê", "e", "ë", "e",
@@ -403,6 +418,8 @@ func matchASName(asName string) Match {
 			weak = append(append(hints, formOnly...), forms...)
 		} else if f := found.in(listMicroForms); !it && len(f) > 0 {
 			weak = f
+		} else if !it && portuguesePartnership(asName) {
+			weak = []string{"e"}
 		}
 	}
 	switch {

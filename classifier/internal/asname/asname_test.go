@@ -130,6 +130,12 @@ func TestOfBrandsAndHandles(t *testing.T) {
 		{"CARLOS A. DA SILVA - ME", Residential, "me"},
 		{"Gigabyte Infosys Pvt Ltd", Residential, "pvt"},
 		{"OOO Sibirskaya Kompaniya", Residential, "ooo"},
+		// Brazilian family partnerships: two names joined by "e", "& Cia"
+		{"Fontana e Fleck Ltda", Residential, "e"},
+		{"K.H.D. SILVESTRI E CIA LTDA", Residential, "e"},
+		{"Fernando B de Oliveira & Cia.", Residential, "e"},
+		{"VELOX-E-AS", None, ""},                         // a handle's -E is no conjunction
+		{"Souza e Lima Tecnologia Ltda", None, ""},       // an IT company
 		{"Example Software Solutions Pvt Ltd", None, ""}, // an IT company
 		{"NUVEM HOSPEDAGEM LTDA - ME", Hosting, "hospedagem"},
 		// hosters whose names carry no hosting word
