@@ -25,7 +25,7 @@ const (
 	// the AS profile they were 85.4% and 73.2%.
 	// The AS profile is off by default since issue 10 (its answers were
 	// right on 56.4% of the tagged IPv4 and IPv6 ranges it labelled): with
-	// it off, 85.4% and 73.3% (seed 0); 86.7% and 74.0% after issue 10's
+	// it off, 85.4% and 73.3% (seed 0); 86.9% and 74.0% after issue 10's
 	// AS-name rules.
 	FloorResidentialV6 = 0.86
 	FloorHostingV6     = 0.73
