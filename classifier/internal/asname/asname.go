@@ -577,18 +577,27 @@ func idcWord(norm string) string {
 // them ("MTNCI-AS", "VECTRANET-AS", "TELIANET-DENMARK"), else "".
 func gluedBrand(norm string) string {
 	for _, w := range strings.Fields(norm) {
-		for _, b := range residentialBrands {
-			rest, ok := strings.CutPrefix(w, b)
-			if !ok || len(b) < 3 || strings.Contains(b, " ") {
-				continue
-			}
-			if rest == "net" || len(rest) == 2 && isLetters(rest) {
-				return b
-			}
+		if b, ok := strings.CutSuffix(w, "net"); ok && oneWordBrands[b] {
+			return b
+		}
+		if len(w) > 2 && isLetters(w[len(w)-2:]) && oneWordBrands[w[:len(w)-2]] {
+			return w[:len(w)-2]
 		}
 	}
 	return ""
 }
+
+// oneWordBrands are the residential brands of one word and at least three
+// letters: the ones gluedBrand reads (two letters glue to too much).
+var oneWordBrands = func() map[string]bool {
+	m := map[string]bool{}
+	for _, b := range residentialBrands {
+		if len(b) >= 3 && !strings.Contains(b, " ") {
+			m[b] = true
+		}
+	}
+	return m
+}()
 
 func isLetters(s string) bool {
 	for i := 0; i < len(s); i++ {
