@@ -247,15 +247,23 @@ def test_validate_real_data_suite(fixture_server: FixtureServer, tmp_path: Path)
     outcome = json.loads(out)
     assert rc == (1 if outcome["targets_missed"] else 0), err
     targets = {t["name"]: t for t in outcome["targets"]}
-    assert len(targets) == 27
+    assert len(targets) == 43
     for name, t in targets.items():
         if name.startswith(("aws", "gcp", "oracle", "azure", "Tor", "IPv6 of residential")):
             assert t["met"], t
-    # Missed: AS-name residential recall, and IPv6 of hosting ASNs since the
-    # AS profile is off by default (docs/validation.md).
-    assert outcome["targets_missed"] == 2
-    assert not targets["AS-name residential recall (held-out)"]["met"]
-    assert not targets["IPv6 of hosting ASNs → datacenter or cloud"]["met"]
+    # Missed when written (docs/validation.md): AS-name residential recall,
+    # IPv6 of hosting ASNs since the AS profile is off by default, and issue
+    # 10's held-out residential recall and hosting precision per address. No
+    # other target may be missed; these may come to be met.
+    missed = {name for name, t in targets.items() if t.get("met") is False}
+    assert missed <= {
+        "AS-name residential recall (held-out)",
+        "IPv6 of hosting ASNs → datacenter or cloud",
+        "IPv4 space, held-out odd ASNs: residential recall",
+        "IPv4 space, held-out odd ASNs: hosting precision",
+    }
+    assert outcome["targets_missed"] == len(missed)
+    assert targets["IPv4 space, held-out odd ASNs: residential precision"]["met"]
     assert targets["precision of the AS-name heuristic's answers"]["value"] >= 0.95
     assert outcome["real_data"] == str(SHARED_DATA)
     assert "### Engine measured" in outcome["markdown"]

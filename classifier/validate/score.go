@@ -92,11 +92,25 @@ type OriginScore struct {
 	Halves map[string]HalfScore `json:"halves,omitempty"`
 }
 
-// HalfScore is an origin's share right among the truths of one half.
+// HalfScore is how an origin's truths of one half were answered: its
+// share right, its coverage and its answers by type, as OriginScore's.
 type HalfScore struct {
-	N     int     `json:"n"`
-	Right int     `json:"right"`
-	Share float64 `json:"share"`
+	N        int                       `json:"n"`
+	Right    int                       `json:"right"`
+	Covered  int                       `json:"covered"`
+	Share    float64                   `json:"share"`
+	Coverage float64                   `json:"coverage"`
+	Got      map[classifier.IPType]int `json:"got"`
+}
+
+// half returns the score of the truths of one half ("even", "odd"), or of
+// all of them for "".
+func (o OriginScore) half(name string) (HalfScore, bool) {
+	if name == "" {
+		return HalfScore{N: o.N, Right: o.Right, Covered: o.Covered, Share: o.Share, Coverage: o.Coverage, Got: o.Got}, true
+	}
+	h, ok := o.Halves[name]
+	return h, ok
 }
 
 // Miss is a group of wrong answers: the truths of one label answered with
@@ -258,9 +272,16 @@ func scoreResults(truths []Truth, results []classifier.Result, errs []error) Rep
 					o.Halves = map[string]HalfScore{}
 				}
 				h := o.Halves[t.Half]
+				if h.Got == nil {
+					h.Got = map[classifier.IPType]int{}
+				}
 				h.N++
+				h.Got[got.Type]++
 				if right {
 					h.Right++
+				}
+				if got.Type != classifier.TypeUnknown {
+					h.Covered++
 				}
 				o.Halves[t.Half] = h
 			}
@@ -290,6 +311,7 @@ func scoreResults(truths []Truth, results []classifier.Result, errs []error) Rep
 		o.Coverage = ratio(o.Covered, o.N)
 		for k, h := range o.Halves {
 			h.Share = ratio(h.Right, h.N)
+			h.Coverage = ratio(h.Covered, h.N)
 			o.Halves[k] = h
 		}
 		for m, n := range misses[name] {

@@ -36,21 +36,33 @@ type Spec struct {
 }
 
 // TargetSpec is a figure to check. Origin names a sampler origin (or a
-// truth file's), whose share of right answers is the figure (with Metric
-// "even" or "odd": the share among the truths of that half,
-// OriginScore.Halves); or Source names a rule of the engine (a
-// Result.Source such as "asn_profile"), whose precision over every truth
-// is the figure (SourceScore); or ASNames names an AS-name run (its label)
-// and Metric the figure (see ASNamesScore.Metric). Min nil only reports
-// the figure.
+// truth file's) and Metric its figure (see originFigure): its share of
+// right answers (MetricShare, the default), its coverage (MetricCoverage),
+// or the precision of its expected type against the answers to the origin
+// Against (MetricPrecision); Half "even" or "odd" takes the figure among
+// the truths of that half alone (OriginScore.Halves; Metric "even" or
+// "odd" is the older spelling of the share of a half). Or Source names a
+// rule of the engine (a Result.Source such as "asn_profile"), whose
+// precision over every truth is the figure (SourceScore); or ASNames names
+// an AS-name run (its label) and Metric the figure (see
+// ASNamesScore.Metric). Min nil only reports the figure.
 type TargetSpec struct {
 	Name    string   `json:"name"`
 	Origin  string   `json:"origin,omitempty"`
 	Source  string   `json:"source,omitempty"`
 	ASNames string   `json:"asn_names,omitempty"`
 	Metric  string   `json:"metric,omitempty"`
+	Half    string   `json:"half,omitempty"`
+	Against string   `json:"against,omitempty"`
 	Min     *float64 `json:"min,omitempty"`
 }
+
+// The figures of an origin a target can name (TargetSpec.Metric).
+const (
+	MetricShare     = "share"
+	MetricCoverage  = "coverage"
+	MetricPrecision = "precision"
+)
 
 // TargetResult is a checked target. Met is nil for a figure only reported;
 // Missing is true when the origin or run it names was not measured.
@@ -204,11 +216,7 @@ func checkTargets(specs []TargetSpec, out Outcome) []TargetResult {
 				r.Value, r.N, found = src.Precision, src.N, true
 			}
 		case ts.Origin != "" && out.Report != nil:
-			if o, ok := out.Report.Origin(ts.Origin); ok && ts.Metric == "" {
-				r.Value, r.N, found = o.Share, o.N, true
-			} else if h, ok := o.Halves[ts.Metric]; ok {
-				r.Value, r.N, found = h.Share, h.N, true
-			}
+			r.Value, r.N, found = originFigure(ts, *out.Report)
 		case ts.ASNames != "":
 			for _, s := range out.ASNames {
 				if s.Label == ts.ASNames {
@@ -225,6 +233,57 @@ func checkTargets(specs []TargetSpec, out Outcome) []TargetResult {
 		res = append(res, r)
 	}
 	return res
+}
+
+// originFigure is the figure ts names of its origin (see TargetSpec), the
+// number of truths it is over, and whether it was measured.
+//
+// Precision is measured at one address of the origin for each address of
+// Against, whatever the sample sizes: the share of the origin's truths
+// answered right, over that share plus the share of Against's truths
+// answered with a type right for the origin (an expected datacenter
+// accepts cloud, so a residential address answered cloud counts against
+// hosting precision). n is then the right answers of both.
+func originFigure(ts TargetSpec, rep Report) (float64, int, bool) {
+	metric, half := ts.Metric, ts.Half
+	if metric == SplitEven || metric == SplitOdd {
+		metric, half = MetricShare, metric
+	}
+	o, ok := rep.Origin(ts.Origin)
+	if !ok {
+		return 0, 0, false
+	}
+	h, ok := o.half(half)
+	if !ok {
+		return 0, 0, false
+	}
+	switch metric {
+	case "", MetricShare:
+		return h.Share, h.N, true
+	case MetricCoverage:
+		return h.Coverage, h.N, true
+	case MetricPrecision:
+		a, ok := rep.Origin(ts.Against)
+		if !ok {
+			return 0, 0, false
+		}
+		ah, ok := a.half(half)
+		if !ok || ah.N == 0 {
+			return 0, 0, false
+		}
+		wrong := 0
+		for t, n := range ah.Got {
+			if t == o.Expected || containsType(o.Accepted, t) {
+				wrong += n
+			}
+		}
+		wrongShare := ratio(wrong, ah.N)
+		if h.Share+wrongShare == 0 {
+			return 0, h.Right + wrong, true
+		}
+		return h.Share / (h.Share + wrongShare), h.Right + wrong, true
+	}
+	return 0, 0, false
 }
 
 // markdown renders the whole outcome.

@@ -94,6 +94,69 @@ func TestOfHandPickedNames(t *testing.T) {
 	}
 }
 
+// TestOfBrandsAndHandles specifies the issue-10 additions: a one-word
+// access brand glued to a country code or "net" in a handle is that brand;
+// brands that handles write alone; hosting brands that carry an access
+// word.
+func TestOfBrandsAndHandles(t *testing.T) {
+	tests := []struct {
+		name    string
+		typ     Kind
+		pattern string
+	}{
+		// a brand glued to a country code or "net"
+		{"MTNCI-AS", Residential, "mtn"},
+		{"MTNRW-ASN", Residential, "mtn"},
+		{"VECTRANET-AS Al. Zwyciestwa 253, 81-525 Gdynia, Poland", Residential, "vectra"},
+		{"TELIANET-DENMARK", Residential, "telia"},
+		{"A1BG_RSD", None, ""}, // brands of two letters glue to too much
+		// ... not any word that begins with a brand
+		{"MTNSERVICES Ltd", None, ""},
+		{"ORANGEWEBSITE", None, ""},
+		{"Vivobook Ltd", None, ""},
+		// brands as their handles write them
+		{"LG POWERCOMM", Residential, "powercomm"},
+		{"TCI", Residential, "tci"},
+		{"HI3G", Residential, "hi3g"},
+		{"ERTH-NNOV-AS", Residential, "erth"},
+		{"ASN-TIM Service Provider", Residential, "tim"},
+		{"TC-PEPCOM", Residential, "pepcom"},
+		{"SEEDNET Digital United Inc.", Residential, "seednet"},
+		// hosting brands win over the access brand or hint beside them
+		{"COGECO-PEER1", Hosting, "peer1"},
+		{"Online SAS", Hosting, "online sas"},
+		// a micro-enterprise's legal form alone: a small access ISP
+		{"J. A. SANTOS COMERCIO E SERVICOS EIRELI", Residential, "eireli"},
+		{"CARLOS A. DA SILVA - ME", Residential, "me"},
+		{"Gigabyte Infosys Pvt Ltd", Residential, "pvt"},
+		{"OOO Sibirskaya Kompaniya", Residential, "ooo"},
+		// Brazilian family partnerships: two names joined by "e", "& Cia"
+		{"Fontana e Fleck Ltda", Residential, "e"},
+		{"K.H.D. SILVESTRI E CIA LTDA", Residential, "e"},
+		{"Fernando B de Oliveira & Cia.", Residential, "e"},
+		{"VELOX-E-AS", None, ""},                         // a handle's -E is no conjunction
+		{"Souza e Lima Tecnologia Ltda", None, ""},       // an IT company
+		{"Example Software Solutions Pvt Ltd", None, ""}, // an IT company
+		{"NUVEM HOSPEDAGEM LTDA - ME", Hosting, "hospedagem"},
+		// hosters whose names carry no hosting word
+		{"VOLCANO-ENGINE Beijing Volcano Engine Technology Co., Ltd.", Hosting, "volcano engine"},
+		{"CLARANET-AS ClaraNET LTD", Hosting, "claranet"},
+		{"YANDEX LLC", Hosting, "yandex"},
+		{"PEG TECH INC", Hosting, "peg tech"},
+		{"E2E-NETWORKS-IN 282, Sector 19", Hosting, "e2e networks"},
+		{"T-Systems International GmbH", Hosting, "t systems"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := Of(tt.name)
+			assert.Equal(t, tt.typ, m.Kind, "patterns %v", m.Patterns)
+			if tt.pattern != "" {
+				assert.Contains(t, m.Patterns, tt.pattern)
+			}
+		})
+	}
+}
+
 // benchNames are AS names of the shapes Of sees (bgp.tools names and
 // ip2asn handles): access brands, telecom and hosting words, Brazilian LTDA
 // names, legal forms, bare handles and names that say nothing.
