@@ -422,6 +422,29 @@ def test_as_of_session_time_without_update_from(
     check_withdrawn_at_13h(*aws_withdrawn_at_13h(loaded, sqlite_url))
 
 
+def test_epochs_are_read_rounded_up_to_the_microsecond(loaded: Any) -> None:
+    """A database time (microseconds) is at or after an epoch's start
+    exactly when it is at or after the start as the backfill reads it: the
+    engine's start (nanoseconds: the downloads' times have them) rounded
+    up to the microsecond."""
+    import re
+
+    from ipclassifier.cowrie.backfill_job import _history_epochs
+
+    loaded.import_snapshot("tor", b"91.203.5.77\n", datetime(2026, 3, 15, 13, 0, tzinfo=timezone.utc))
+    texts = loaded.get_stats()["history_epochs"]
+    read = _history_epochs(loaded)
+    assert len(read) == len(texts) > 1
+    unix = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    for text, t in zip(texts, read):
+        m = re.fullmatch(r"(.*?)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", text)
+        assert m, text
+        seconds = datetime.fromisoformat(m.group(1) + m.group(3).replace("Z", "+00:00")).timestamp()
+        ns = int(seconds) * 10**9 + int(((m.group(2) or "") + "0" * 9)[:9])
+        us = (t - unix) // timedelta(microseconds=1)
+        assert (us - 1) * 1000 < ns <= us * 1000, (text, t)
+
+
 def test_as_of_session_time_needs_first_event_at(loaded: Any, sqlite_url: str) -> None:
     import sqlalchemy as sa
 
