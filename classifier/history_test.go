@@ -165,3 +165,33 @@ func TestClassifyAtCarriesTagsAndEvidence(t *testing.T) {
 	assert.Contains(t, past.Tags, classifier.TagTorExit)
 	assert.Equal(t, "tor", past.Evidence[0].Snapshot)
 }
+
+// Stats lists the epochs: every date at which some source's snapshot
+// changes, in order. Within one epoch an address has one answer (what a
+// backfill as of session time relies on: it classifies once per address
+// and epoch); across a boundary it may not.
+func TestStatsListsTheEpochsWithinWhichAnAnswerDoesNotChange(t *testing.T) {
+	e := fixture.Loaded(t)
+	april := march.Add(30 * 24 * time.Hour)
+	importTor(t, e, march, "185.220.101.1\n"+oldExit+"\n")
+	importTor(t, e, april, "185.220.101.1\n")
+	epochs := e.Stats().HistoryEpochs
+	require.GreaterOrEqual(t, len(epochs), 3, "the two imports and the snapshots served now")
+	assert.True(t, epochs[0].Equal(march) && epochs[1].Equal(april), "the imported dates come first: %v", epochs[:2])
+	for i := 1; i < len(epochs); i++ {
+		assert.True(t, epochs[i-1].Before(epochs[i]), "strictly increasing: %v", epochs)
+	}
+	ctx := context.Background()
+	at := func(when time.Time) classifier.Result {
+		t.Helper()
+		r, err := e.ClassifyAt(ctx, oldExit, 0, "", when)
+		require.NoError(t, err)
+		return r
+	}
+	first, last := at(march), at(april.Add(-time.Nanosecond))
+	assert.Equal(t, classifier.TypeTor, first.Type)
+	assert.Equal(t, first.Type, last.Type, "one epoch, one answer")
+	assert.Equal(t, first.SnapshotAt, last.SnapshotAt)
+	assert.Equal(t, first.HistoryShort, last.HistoryShort)
+	assert.NotEqual(t, classifier.TypeTor, at(april).Type, "the next epoch: the April list lacks it")
+}

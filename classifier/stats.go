@@ -42,6 +42,16 @@ type Stats struct {
 	HistoryLookups int64                   `json:"history_lookups"`
 	HistoryShort   int64                   `json:"history_short"`
 	HistoryViews   int64                   `json:"history_views_built"`
+	// HistoryEpochs are the dates, in increasing order, at which some
+	// source's snapshot in force changes (every dated snapshot's date, the
+	// ones served now included). They cut time into epochs: before the
+	// first, between two consecutive ones [lo, hi), and from the last on.
+	// Within one epoch every source has the same snapshot in force, so
+	// ClassifyAt gives an address the same type, provider and
+	// history_short flag at any time of it (only the times, the data age
+	// and staleness differ): a backfill classifies once per address and
+	// epoch.
+	HistoryEpochs []time.Time `json:"history_epochs"`
 	// AutoRefresh describes the background refresh (Config.AutoRefresh).
 	AutoRefresh AutoRefreshStats `json:"auto_refresh"`
 	// SQLite is the SQLite library of this build (whether it is the
@@ -215,6 +225,7 @@ func (e *Engine) Stats() Stats {
 	s.History, s.HistoryBytes = e.historyStats()
 	s.HistoryLookups, s.HistoryShort = e.stats.historyLookups.Load(), e.stats.historyShort.Load()
 	s.HistoryViews = e.stats.historyViews.Load()
+	s.HistoryEpochs = append([]time.Time{}, e.currentTimeline().epochs...) // [] when there is none, not null
 	for src, n := range e.stats.bySource {
 		s.BySource[src] = n.Load()
 	}

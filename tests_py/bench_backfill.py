@@ -173,7 +173,7 @@ def bench_backend(name: str, url: str, args: argparse.Namespace, options: List[s
         res[label] = {"wall_seconds": round(t, 2), **{k: r[k] for k in (
             "seconds", "classify_seconds", "temp_seconds", "inventory_seconds", "sessions_seconds", "commit_seconds",
             "classified", "fresh", "sessions_updated", "sessions_known_ip", "coverage", "batches",
-            "as_of_groups", "as_of_history_short", "sessions_as_of")}}  # fmt: skip
+            "as_of_groups", "as_of_history_short", "as_of_changed", "sessions_as_of")}}  # fmt: skip
         res[label]["ip_types"] = r["ip_types"]
         res[label]["session_types"] = r["session_types"]
         print(f"{label}: {t:.1f} s wall ({r['seconds']:.1f} s in backfill: classify {r['classify_seconds']:.2f}, "

@@ -5,7 +5,8 @@ resumed ends like a clean run; dry run changes nothing; orphans; bad rows."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple
 
 import pytest
 
@@ -353,10 +354,95 @@ def test_as_of_session_time_types_each_session_from_the_list_of_its_day(loaded: 
         "march1": "tor", "march2": "tor", "orphan": "tor",
         "april": now, "no-time": now, "exit": "tor",
     }  # fmt: skip
+    # (IP, epoch) groups: 91.203.5.77 before the first import, in March
+    # (two sessions), from April; the orphan (another source_ip text) in
+    # March; the exit from April
     assert rep.sessions_as_of == 6 and rep.as_of_groups == 5 and rep.as_of_history_short >= 1
     assert rep.complete and rep.coverage == 1.0
     assert inventory_enrichment(db_url)["91.203.5.77"]["ip_classification"]["ip_type"] == now, "Pass 4's answer: now"
     assert "as of session time: 6 sessions" in format_report(rep)
+
+
+AWS_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "cloud" / "aws" / "aws_ips.csv"
+
+
+def aws_withdrawn_at_13h(classifier: Any, db_url: str) -> Tuple[BackfillReport, Dict[str, Optional[str]]]:
+    """An AWS prefix (2600:1f14::/35) listed until 13:00 on 15 March, not
+    listed from then on, listed again today; sessions of one of its
+    addresses around that time. Runs the backfill as of session time with
+    include_unknown; returns its report and the session types."""
+    march = datetime(2026, 3, 15, 13, 0, tzinfo=timezone.utc)
+    classifier.import_snapshot("cloud/aws", AWS_FIXTURE.read_bytes(), march - timedelta(days=10))
+    without = b"ip_address,ip_type,service,region\n52.94.76.0/22,IPv4,AMAZON,us-west-2\n"
+    classifier.import_snapshot("cloud/aws", without, march)
+    create_host_schema(db_url, foreign_keys=False)
+    ip = "2600:1f14::9"
+    insert_inventory(db_url, [{"ip_address": ip}])
+    hour = timedelta(hours=1)
+    insert_sessions(db_url, [
+        {"session_id": "morning", "source_ip": ip, "first_event_at": march - 2 * hour},
+        {"session_id": "afternoon", "source_ip": ip, "first_event_at": march + hour},
+        {"session_id": "retyped", "source_ip": ip, "first_event_at": march + 2 * hour, "snapshot_ip_type": "unknown"},
+        {"session_id": "week-later", "source_ip": ip, "first_event_at": march + 7 * 24 * hour},
+        {"session_id": "no-time", "source_ip": ip, "first_event_at": None},
+        {"session_id": "typed", "source_ip": ip, "first_event_at": march + hour, "snapshot_ip_type": "tor"},
+    ])  # fmt: skip
+    return backfill(db_url, classifier, as_of_session_time=True, include_unknown=True), session_types(db_url)
+
+
+def check_withdrawn_at_13h(rep: BackfillReport, types: Dict[str, Optional[str]]) -> None:
+    assert types == {
+        "morning": "cloud",  # listed then
+        "afternoon": "unknown", "week-later": "unknown",  # the same day, the same epoch: not listed
+        "retyped": "unknown",  # include_unknown re-types it as of its time (not as of now)
+        "no-time": "cloud",  # as of now
+        "typed": "tor",  # a typed session is never touched
+    }  # fmt: skip
+    assert rep.as_of_groups == 2, "one (IP, epoch) group before 13:00, one after: not one per day"
+    assert rep.as_of_changed == 1, "the group after 13:00 differs from the answer as of now"
+    assert rep.sessions_as_of == 4 and rep.sessions_updated == 5
+    assert "4 sessions typed from 2 (IP, epoch) answers, 1 of them not the answer as of now" in format_report(rep)
+
+
+def test_as_of_session_time_groups_by_epoch_to_the_exact_time(loaded: Any, db_url: str) -> None:
+    """A list changes at 13:00: sessions of the same address the same day
+    before and after take different answers, and a week later is in the
+    same epoch as the afternoon (one answer for both)."""
+    check_withdrawn_at_13h(*aws_withdrawn_at_13h(loaded, db_url))
+
+
+def test_as_of_session_time_without_update_from(
+    loaded: Any, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite < 3.33 (no UPDATE … FROM): the correlated form types the
+    sessions as of their time the same way."""
+    import ipclassifier.cowrie.backfill_job as job
+
+    monkeypatch.setattr(job, "_sqlite_version", lambda conn: (3, 31, 1))
+    check_withdrawn_at_13h(*aws_withdrawn_at_13h(loaded, sqlite_url))
+
+
+def test_epochs_are_read_rounded_up_to_the_microsecond(loaded: Any) -> None:
+    """A database time (microseconds) is at or after an epoch's start
+    exactly when it is at or after the start as the backfill reads it: the
+    engine's start (nanoseconds: the downloads' times have them) rounded
+    up to the microsecond."""
+    import re
+
+    from ipclassifier.cowrie.backfill_job import _history_epochs
+
+    loaded.import_snapshot("tor", b"91.203.5.77\n", datetime(2026, 3, 15, 13, 0, tzinfo=timezone.utc))
+    texts = loaded.get_stats()["history_epochs"]
+    read = _history_epochs(loaded)
+    assert len(read) == len(texts) > 1
+    unix = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    for text, t in zip(texts, read):
+        m = re.fullmatch(r"(.*?)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", text)
+        assert m, text
+        seconds = datetime.fromisoformat(m.group(1) + m.group(3).replace("Z", "+00:00")).timestamp()
+        ns = int(seconds) * 10**9 + int(((m.group(2) or "") + "0" * 9)[:9])
+        us = (t - unix) // timedelta(microseconds=1)
+        assert (us - 1) * 1000 < ns <= us * 1000, (text, t)
 
 
 def test_as_of_session_time_needs_first_event_at(loaded: Any, sqlite_url: str) -> None:

@@ -16,10 +16,11 @@ import importlib.util
 import io
 import json
 import math
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
 
 import sqlalchemy as sa
@@ -98,10 +99,12 @@ class BackfillReport:
     sessions_would_update: "Counter[str]" = field(default_factory=Counter)  # dry run: type → sessions
     sessions_total: int = 0
     sessions_known_ip: int = 0  # sessions with a non-empty source_ip
-    # --as-of-session-time: (IP, day) groups classified as of their time,
-    # those of them flagged history_short, sessions typed that way
+    # --as-of-session-time: (IP, epoch) groups classified as of their
+    # time, those of them flagged history_short, those whose answer is not
+    # the answer as of now, sessions typed that way
     as_of_groups: int = 0
     as_of_history_short: int = 0
+    as_of_changed: int = 0
     sessions_as_of: int = 0
     # type (None = no type) → sessions with a known IP, at the end
     session_types: "Counter[Optional[str]]" = field(default_factory=Counter)
@@ -162,12 +165,14 @@ class BackfillReport:
             "refresh_failed": self.refresh_failed,
             "as_of_groups": self.as_of_groups,
             "as_of_history_short": self.as_of_history_short,
+            "as_of_changed": self.as_of_changed,
             "sessions_as_of": self.sessions_as_of,
         }
 
 
 _TMP = "ipclassifier_backfill_tmp"
 _TMP_AT = "ipclassifier_backfill_at_tmp"
+_TMP_EPOCHS = "ipclassifier_backfill_epochs_tmp"
 # COPY has no SQLAlchemy construct (a PostgreSQL utility statement).
 _COPY_TMP = f"COPY {_TMP} (ip, ip_type, record) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (ip, ip_type))"
 
@@ -274,12 +279,25 @@ class _Host:
             sa.Column("record", rec_type, nullable=True),
             prefixes=["TEMPORARY"],
         )
-        # --as-of-session-time: the type of each (ip, session day).
+        # --as-of-session-time: the history's epochs (see _history_epochs):
+        # epoch idx begins at start (epoch 0, before the first start, has no
+        # row); and the type of each (ip, epoch) whose answer as of the
+        # epoch is not the batch's answer as of now (tmp.ip_type), with the
+        # epoch's bounds [lo, hi) (NULL: unbounded).
+        self.epochs = sa.Table(
+            _TMP_EPOCHS,
+            md,
+            sa.Column("start", sa.DateTime(timezone=True), primary_key=True),
+            sa.Column("idx", sa.Integer, nullable=False),
+            prefixes=["TEMPORARY"],
+        )
         self.tmp_at = sa.Table(
             _TMP_AT,
             md,
             sa.Column("ip", sa.String(64), primary_key=True),
-            sa.Column("day", sa.Date, primary_key=True),
+            sa.Column("epoch", sa.Integer, primary_key=True),
+            sa.Column("lo", sa.DateTime(timezone=True), nullable=True),
+            sa.Column("hi", sa.DateTime(timezone=True), nullable=True),
             sa.Column("ip_type", sa.String(16), nullable=False),
             prefixes=["TEMPORARY"],
         )
@@ -287,6 +305,7 @@ class _Host:
         # can only ever hit our temporary table, never a host table.
         self.tmp_qualified = sa.Table(_TMP, sa.MetaData(), schema="pg_temp" if self.pg else "temp")
         self.tmp_at_qualified = sa.Table(_TMP_AT, sa.MetaData(), schema="pg_temp" if self.pg else "temp")
+        self.epochs_qualified = sa.Table(_TMP_EPOCHS, sa.MetaData(), schema="pg_temp" if self.pg else "temp")
         self.update_from = not self.sqlite or _sqlite_version(conn) >= (3, 33, 0)
         self.json1 = not self.sqlite or _sqlite_has_json(conn)
         # SQLite keeps JSON as text whatever the declared type; PostgreSQL
@@ -322,19 +341,41 @@ def _sqlite_has_json(conn: Connection) -> bool:
         return False
 
 
-def _setup_temp(conn: Connection, host: _Host) -> None:
+def _setup_temp(conn: Connection, host: _Host, epochs: List[datetime]) -> None:
     if host.sqlite:  # PRAGMAs have no SQLAlchemy construct
         conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
         conn.exec_driver_sql("PRAGMA cache_size = -131072")  # 128 MiB, this connection only
     _drop_temp(conn, host)
     host.tmp.create(conn)
     host.tmp_at.create(conn)
+    host.epochs.create(conn)
+    if epochs:
+        conn.execute(sa.insert(host.epochs), [{"start": t, "idx": k + 1} for k, t in enumerate(epochs)])
+    if host.pg:
+        conn.exec_driver_sql(f"ANALYZE {_TMP_EPOCHS}")
     conn.commit()
 
 
 def _drop_temp(conn: Connection, host: _Host) -> None:
     conn.execute(DropTable(host.tmp_qualified, if_exists=True))
     conn.execute(DropTable(host.tmp_at_qualified, if_exists=True))
+    conn.execute(DropTable(host.epochs_qualified, if_exists=True))
+
+
+def _history_epochs(classifier: "IPClassifier") -> List[datetime]:
+    """The starts of the history's epochs (the engine's Stats
+    ``history_epochs``: within one epoch an address has one answer), UTC,
+    each rounded up to the microsecond: a time of a microsecond database
+    column is at or after an epoch's start exactly when it is at or after
+    the start so rounded (Python keeps six of Go's nine digits)."""
+    out = []
+    for text in classifier.get_stats().get("history_epochs") or []:
+        t = datetime.fromisoformat(text).astimezone(timezone.utc)
+        beyond = re.search(r"\.\d{6}(\d+)", text)
+        if beyond and int(beyond.group(1)):
+            t += timedelta(microseconds=1)
+        out.append(t)
+    return out
 
 
 def _fill_temp(conn: Connection, host: _Host, rows: List[Dict[str, Any]]) -> None:
@@ -424,7 +465,10 @@ def _update_inventory(conn: Connection, host: _Host, now: datetime) -> int:
     return int(conn.execute(stmt).rowcount or 0)
 
 
-def _update_sessions(conn: Connection, host: _Host, include_unknown: bool) -> int:
+def _update_sessions(conn: Connection, host: _Host, include_unknown: bool, as_of: bool = False) -> int:
+    """Type the batch's untyped sessions: their IP's answer of the batch
+    (tmp: as of now, or a fresh stored one), or, with as_of, the answer of
+    their IP and epoch where tmp_at has one (it differs from tmp's)."""
     ses, tmp = host.ses, host.tmp
     if host.pg:
         # A batch matches a large share of the table: a hash join over a
@@ -435,52 +479,63 @@ def _update_sessions(conn: Connection, host: _Host, include_unknown: bool) -> in
         conn.exec_driver_sql("SET LOCAL enable_mergejoin = off")
         conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
     untyped = host.untyped(include_unknown)
+    ip_type: ColumnElement[Any]
     if host.update_from:  # UPDATE … FROM tmp
-        stmt = sa.update(ses).values({ses.c.snapshot_ip_type: tmp.c.ip_type})
-        stmt = stmt.where(ses.c.source_ip == tmp.c.ip, untyped)
+        ip_type = tmp.c.ip_type
+        cond = sa.and_(ses.c.source_ip == tmp.c.ip, untyped)
     else:
         r = tmp.alias("r")
         ip_type = sa.select(r.c.ip_type).where(r.c.ip == ses.c.source_ip).scalar_subquery()
-        stmt = sa.update(ses).values({ses.c.snapshot_ip_type: ip_type})
-        stmt = stmt.where(untyped, ses.c.source_ip.in_(sa.select(tmp.c.ip)))
+        cond = sa.and_(untyped, ses.c.source_ip.in_(sa.select(tmp.c.ip)))
+    if as_of:
+        ip_type = sa.func.coalesce(_type_as_of(host), ip_type)
+    stmt = sa.update(ses).values({ses.c.snapshot_ip_type: ip_type}).where(cond)
     return int(conn.execute(stmt).rowcount or 0)
 
 
-def _session_days(conn: Connection, host: _Host, include_unknown: bool) -> List[Any]:
-    """(source_ip, UTC day, earliest first_event_at) of the batch's untyped
-    sessions that have a first_event_at, one row per IP and day."""
+def _type_as_of(host: _Host) -> ColumnElement[Any]:
+    """The type tmp_at holds for a session's IP and epoch (NULL: none)."""
+    ses, tat = host.ses, host.tmp_at
+    at = ses.c.first_event_at
+    return (
+        sa.select(tat.c.ip_type)
+        .where(
+            tat.c.ip == ses.c.source_ip,
+            sa.or_(tat.c.lo.is_(None), tat.c.lo <= at),
+            sa.or_(tat.c.hi.is_(None), at < tat.c.hi),
+        )
+        .scalar_subquery()
+    )
+
+
+def _epoch_of(host: _Host) -> ColumnElement[int]:
+    """The epoch of a session's first_event_at: the idx of the latest
+    epoch start at or before it, 0 before the first."""
+    ep = host.epochs
+    idx = sa.select(ep.c.idx).where(ep.c.start <= host.ses.c.first_event_at).order_by(ep.c.start.desc()).limit(1)
+    return sa.func.coalesce(idx.scalar_subquery(), 0)
+
+
+def _session_epochs(conn: Connection, host: _Host, include_unknown: bool) -> List[Any]:
+    """(source_ip, epoch, earliest first_event_at, sessions) of the batch's
+    untyped sessions that have a first_event_at, one row per IP and
+    epoch."""
     ses, tmp = host.ses, host.tmp
-    if host.pg:
-        conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # date() of a timestamptz: the UTC day
-    # SQLite: the day as date() gives it, text, passed back as it is.
-    day = sa.func.date(ses.c.first_event_at, type_=sa.String if host.sqlite else sa.Date)
-    q = (
-        sa.select(ses.c.source_ip, day, sa.func.min(ses.c.first_event_at))
+    if host.pg:  # a timestamp without time zone is UTC, as the engine takes a naive time
+        conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+    s = (
+        sa.select(ses.c.source_ip, _epoch_of(host).label("epoch"), ses.c.first_event_at)
         .where(
             ses.c.source_ip.in_(sa.select(tmp.c.ip)),
             host.untyped(include_unknown),
             ses.c.first_event_at.is_not(None),
         )
-        .group_by(ses.c.source_ip, day)
+        .subquery()
+    )  # a subquery: GROUP BY would repeat the epoch's expression
+    q = sa.select(s.c.source_ip, s.c.epoch, sa.func.min(s.c.first_event_at), sa.func.count()).group_by(
+        s.c.source_ip, s.c.epoch
     )
     return list(conn.execute(q).all())
-
-
-def _update_sessions_at(conn: Connection, host: _Host, include_unknown: bool) -> int:
-    """Set snapshot_ip_type from tmp_at: the type of the session's IP on
-    its day."""
-    ses, tat = host.ses, host.tmp_at
-    day = sa.func.date(ses.c.first_event_at, type_=sa.String if host.sqlite else sa.Date)
-    untyped = host.untyped(include_unknown)
-    if host.update_from:
-        stmt = sa.update(ses).values({ses.c.snapshot_ip_type: tat.c.ip_type})
-        stmt = stmt.where(ses.c.source_ip == tat.c.ip, day == tat.c.day, untyped)
-    else:
-        r = tat.alias("r")
-        match = sa.and_(r.c.ip == ses.c.source_ip, r.c.day == day)
-        stmt = sa.update(ses).values({ses.c.snapshot_ip_type: sa.select(r.c.ip_type).where(match).scalar_subquery()})
-        stmt = stmt.where(untyped, sa.exists().where(match))
-    return int(conn.execute(stmt).rowcount or 0)
 
 
 def _count_would_update(conn: Connection, host: _Host, include_unknown: bool) -> "Counter[str]":
@@ -544,9 +599,13 @@ def backfill(
         progress: called after every batch with a :class:`BackfillProgress`.
         as_of_session_time: type each session as of its ``first_event_at``
             (the history: docs/history.md) instead of now. Each batch then
-            groups its untyped sessions by (IP, UTC day) and classifies
-            every group once, as of its earliest session; a session with no
-            first_event_at gets the answer as of now. The ip_inventory
+            groups its untyped sessions by (IP, epoch of the history: an
+            interval in which no source's snapshot changes, so every session
+            of the group has the same answer, exactly) and classifies every
+            group once; a session with no first_event_at gets the answer as
+            of now. Times are compared as the database compares the
+            column's values (SQLite: SQLAlchemy's DATETIME text, UTC; the
+            epochs are read once, at the start). The ip_inventory
             records stay as of now (Pass 4's answer). A dry run counts as
             of now.
 
@@ -598,6 +657,7 @@ class _Backfill:
     ) -> None:
         self.classifier = classifier
         self.as_of = as_of
+        self.epochs: List[datetime] = []  # as_of: the history's epoch starts (_history_epochs)
         self.batch_size = batch_size
         self.force = force
         self.dry_run = dry_run
@@ -635,7 +695,9 @@ class _Backfill:
             conn.rollback()  # end the inspection's implicit transaction
         if self.as_of and not host.has_first_event:
             raise BackfillError(f"--as-of-session-time: table {sessions!r} has no column first_event_at")
-        _setup_temp(conn, host)
+        if self.as_of:  # read once: an import during the run does not move the groups
+            self.epochs = _history_epochs(self.classifier)
+        _setup_temp(conn, host, self.epochs)
         self.report.inventory_total = int(conn.execute(sa.select(sa.func.count()).select_from(host.inv)).scalar() or 0)
         conn.commit()
         complete = self._inventory(conn, host)
@@ -691,51 +753,59 @@ class _Backfill:
                 written = _update_inventory(conn, host, now)
                 r.inventory_seconds += time.perf_counter() - t
                 r.unwritable += max(0, records - written)
-        if self.as_of:
-            self._sessions_as_of(conn, host, as_inputs or {})
+        changed = self.as_of and self._sessions_as_of(conn, host, as_inputs or {}, tmp_rows)
         t = time.perf_counter()
-        r.sessions_updated += _update_sessions(conn, host, self.include_unknown)
+        r.sessions_updated += _update_sessions(conn, host, self.include_unknown, as_of=changed)
         r.sessions_seconds += time.perf_counter() - t
 
     def _sessions_as_of(
-        self, conn: Connection, host: _Host, as_inputs: Dict[str, Tuple[Optional[int], Optional[str]]]
-    ) -> None:
-        """The batch's untyped sessions with a first_event_at, typed as of
-        that time: one classification per (IP, day), one UPDATE."""
+        self,
+        conn: Connection,
+        host: _Host,
+        as_inputs: Dict[str, Tuple[Optional[int], Optional[str]]],
+        tmp_rows: List[Dict[str, Any]],
+    ) -> bool:
+        """The batch's untyped sessions with a first_event_at, classified as
+        of their time: once per (IP, epoch), as of the epoch's earliest
+        session in the batch (any time of the epoch gives the same answer;
+        one time per epoch, the answers share it). The groups whose answer
+        differs from the IP's answer as of now (tmp_rows) go into tmp_at
+        for _update_sessions; returns whether there are any."""
         r = self.report
         t = time.perf_counter()
-        groups = _session_days(conn, host, self.include_unknown)
+        groups = _session_epochs(conn, host, self.include_unknown)
         r.sessions_seconds += time.perf_counter() - t
         if not groups:
-            return
-        # In time order: the engine then finds each epoch's view once per
-        # batch instead of once per change of epoch between two rows.
-        groups.sort(key=lambda g: g[2])
+            return False
+        at: Dict[int, datetime] = {}
+        for _ip, k, first, _n in groups:
+            if k not in at or first < at[k]:
+                at[k] = first
+        # In epoch order: the engine finds each epoch's view once.
+        groups.sort(key=lambda g: g[1])
         items = []
-        for ip, _day, first in groups:
+        for ip, k, _first, _n in groups:
             asn, as_name = as_inputs.get(ip, (None, None))
-            items.append((ip.strip(), asn, as_name, first))
+            items.append((ip.strip(), asn, as_name, at[k]))
         answers = self._classify(items)
-        rows = []
-        for (ip, day, _first), answer in zip(groups, answers):
-            rows.append({"ip": ip, "day": day, "ip_type": answer.ip_type.value})
+        now = {row["ip"]: row["ip_type"] for row in tmp_rows}
+        ep, rows = self.epochs, []
+        for (ip, k, _first, n), answer in zip(groups, answers):
             r.as_of_groups += 1
             r.as_of_history_short += answer.history_short
+            r.sessions_as_of += n
+            if answer.ip_type.value != now.get(ip):
+                lo, hi = ep[k - 1] if k > 0 else None, ep[k] if k < len(ep) else None
+                rows.append({"ip": ip, "epoch": k, "lo": lo, "hi": hi, "ip_type": answer.ip_type.value})
+        r.as_of_changed += len(rows)
         t = time.perf_counter()
         conn.execute(sa.delete(host.tmp_at))
-        if host.sqlite:  # a million rows: the driver's executemany, without SQLAlchemy's per-row work
-            conn.exec_driver_sql(
-                f"INSERT INTO {_TMP_AT} (ip, day, ip_type) VALUES (?, ?, ?)",
-                [(row["ip"], row["day"], row["ip_type"]) for row in rows],
-            )
-        else:
+        if rows:
             conn.execute(sa.insert(host.tmp_at), rows)
+            if host.pg:
+                conn.exec_driver_sql(f"ANALYZE {_TMP_AT}")  # the planner then probes its primary key
         r.temp_seconds += time.perf_counter() - t
-        t = time.perf_counter()
-        n = _update_sessions_at(conn, host, self.include_unknown)
-        r.sessions_updated += n
-        r.sessions_as_of += n
-        r.sessions_seconds += time.perf_counter() - t
+        return bool(rows)
 
     def _batch(self, conn: Connection, work: Callable[[], bool]) -> bool:
         """Run work() in one transaction: committed, or rolled back in a dry
@@ -932,7 +1002,8 @@ def format_report(report: BackfillReport) -> str:
     if report.as_of_groups:
         lines.append(
             f"as of session time: {report.sessions_as_of:,} sessions typed from {report.as_of_groups:,} "
-            f"(IP, day) answers; {report.as_of_history_short:,} of them history_short (the history does not "
+            f"(IP, epoch) answers, {report.as_of_changed:,} of them not the answer as of now; "
+            f"{report.as_of_history_short:,} history_short (the history does not "
             "reach back that far: answered from the oldest snapshot)"
         )
     cov = report.coverage * 100

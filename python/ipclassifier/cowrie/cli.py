@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
                    help="also re-type sessions whose snapshot_ip_type is 'unknown'")  # fmt: skip
     p.add_argument("--no-orphans", action="store_true", help="skip sessions whose source IP is not in ip_inventory")
     p.add_argument("--as-of-session-time", action="store_true",
-                   help="type each session as of its first_event_at (one answer per IP and day)")  # fmt: skip
+                   help="type each session as of its first_event_at (one answer per IP and history epoch)")  # fmt: skip
     p.add_argument("--no-refresh", action="store_true", help="do not refresh the sources that are due first")
     p.add_argument("--allow-empty", action="store_true",
                    help="run even when no source data is loaded (every answer would be unknown)")  # fmt: skip
