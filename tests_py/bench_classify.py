@@ -2,7 +2,8 @@
 """Benchmark of the Python binding (a script, not a test: conftest.py tells
 pytest to ignore it).
 
-    python3 tests_py/bench_classify.py [--calls 2000] [--rounds 15] [--bulk 10000] [--big 100000] [--json FILE]
+    python3 tests_py/bench_classify.py [--calls 2000] [--rounds 15] [--bulk 10000] [--big 100000]
+                                       [--no-tiers] [--json FILE]
 
 Serves the real source snapshots in ../shared/data (relative to the repo
 root) over a local http.server, refreshes an engine with the cache tiers off,
@@ -27,7 +28,7 @@ and measures:
   engine does between commits) against the same without it.
   Redis is $IPCLASSIFIER_TEST_REDIS_URL or a throwaway redis-server
   (tests_py/cache_servers.py); without one the L1 rows are left out, saying
-  why.
+  why. ``--no-tiers`` leaves every cache-tier row out.
 
 ``--json FILE`` writes the rows as scripts/bench_table.py reads them: a list
 of {"name", "value", "unit", "target"} (target "" when there is none).
@@ -417,6 +418,7 @@ def main() -> int:
     ap.add_argument("--bulk", type=int, default=10_000)
     ap.add_argument("--big", type=int, default=100_000, help="new addresses of the bulk through every tier")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON (for scripts/bench_table.py)")
+    ap.add_argument("--no-tiers", action="store_true", help="leave out the cache-tier rows (the decode path only)")
     args = ap.parse_args()
     if not (DATA / "tor" / "torbulkexitlist").is_file():
         print(f"skipped: no source snapshots at {DATA}")
@@ -489,8 +491,11 @@ def main() -> int:
         rows += side_by_side_rows(c, ips, args.calls, args.rounds)
         c.close()
 
-        more, notes = cache_rows(source_opts, ips, tmp, args.big)
-        rows += more
+        if args.no_tiers:
+            notes.append("cache-tier rows left out (--no-tiers)")
+        else:
+            more, notes = cache_rows(source_opts, ips, tmp, args.big)
+            rows += more
     httpd.shutdown()
 
     width = max(len(r["name"]) for r in rows)

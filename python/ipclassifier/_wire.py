@@ -41,27 +41,57 @@ TYPES: Dict[str, IPType] = {t.value: t for t in IPType}
 
 _EVIDENCE_SEP = "\x1e"  # between evidence entries (wire.EvidenceSep)
 _EVIDENCE_FIELD_SEP = "\x1f"  # between the fields of one (wire.EvidenceFieldSep)
-_evidence_cache: Dict[str, Tuple[Evidence, ...]] = {}
-_EVIDENCE_CACHE_MAX = 4096
+_MEMO_MAX = 16384  # entries of each evidence memo; a full memo starts over
 
 
-def _evidence(text: str) -> Tuple[Evidence, ...]:
-    """The evidence field → Evidence tuples (memoised: answers from one
-    prefix share it)."""
-    ev = _evidence_cache.get(text)
-    if ev is None:
-        if len(_evidence_cache) >= _EVIDENCE_CACHE_MAX:
-            _evidence_cache.clear()
-        entries = []
-        for entry in text.split(_EVIDENCE_SEP):
-            f = entry.split(_EVIDENCE_FIELD_SEP)
-            if len(f) < 6:
-                raise ClassifierError(f"malformed evidence from libipclassifier: {entry!r}")
-            src, snap, t, prov, matched, tag = f[:6]
-            typ = TYPES[t] if t else None
-            entries.append(Evidence(src, snap or None, typ, prov or None, matched or None, tag or None))
-        ev = _evidence_cache[text] = tuple(entries)
-    return ev
+class _EntryMemo(Dict[str, Evidence]):
+    """One evidence entry's text → Evidence. Entries repeat far more than
+    whole evidence lists do (an AS-level verdict is shared by every address
+    of the AS, a list's entry by every address of its prefix), so a list
+    never seen before is mostly built from entries seen before."""
+
+    def __missing__(self, entry: str) -> Evidence:
+        f = entry.split(_EVIDENCE_FIELD_SEP)
+        if len(f) < 6:
+            raise ClassifierError(f"malformed evidence from libipclassifier: {entry!r}")
+        src, snap, t, prov, matched, tag = f[:6]
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        ev = self[entry] = Evidence(
+            src, snap or None, TYPES[t] if t else None, prov or None, matched or None, tag or None
+        )
+        return ev
+
+
+class _EvidenceMemo(Dict[str, Tuple[Evidence, ...]]):
+    """The evidence field's text → its Evidence tuple (answers from one
+    prefix share it); "" → ()."""
+
+    def __missing__(self, text: str) -> Tuple[Evidence, ...]:
+        ev = tuple(map(_entries.__getitem__, text.split(_EVIDENCE_SEP))) if text else ()
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        self[text] = ev
+        return ev
+
+
+class _TagMemo(Dict[str, Tuple[str, ...]]):
+    """The tags field's text → IPClassification.tags (few distinct sets)."""
+
+    def __missing__(self, text: str) -> Tuple[str, ...]:
+        tags = tuple(text.split(",")) if text else ()
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        self[text] = tags
+        return tags
+
+
+_entries = _EntryMemo()
+#: tag_tuple(text) is the tags tuple of a tags field (memoised, bounded).
+tag_tuple = _TagMemo().__getitem__
+#: evidence(text) is the Evidence tuple of an evidence field (memoised,
+#: bounded; a dict lookup when seen before).
+evidence = _EvidenceMemo().__getitem__
 
 
 # Timestamps repeat: every answer from a snapshot shares its snapshot_at
@@ -115,8 +145,8 @@ def values(rec: str) -> Tuple[Any, ...]:
         tier or None,
         cc or None,
         asrc or None,
-        tuple(tags.split(",")) if tags else (),
-        _evidence(ev) if ev else (),
+        tag_tuple(tags),
+        evidence(ev),
         _ts(as_of) if as_of else None,
         short == "1",
     )
@@ -172,9 +202,38 @@ def _store(o: Any, values: Tuple[Any, ...]) -> None:
 
 
 def decode(rec: str) -> IPClassification:
-    """One record → IPClassification."""
+    """One record → IPClassification, its fields stored straight into the
+    answer (the single-call path: no tuple of values in between)."""
+    f = rec.split("\t")
+    if len(f) != _N:
+        if len(f) < _N:
+            raise ClassifierError(f"malformed record from libipclassifier: {rec!r}")
+        f = f[:_N]  # fields appended by a newer engine
+    (ip, t, prov, region, service, conf, src, cat, matched, snap, snap_at, age, stale, asn, as_name, tier, cc, asrc,
+     tags, ev, as_of, short) = f  # fmt: skip
     o = _new(_Draft)
-    _store(o, values(rec))
+    o.ip_type = TYPES[t]
+    o.provider = prov or None
+    o.confidence = float(conf)
+    o.source = src
+    o.classified_at = _fromiso(cat)
+    o.ip = ip
+    o.region = region or None
+    o.service = service or None
+    o.matched_prefix = matched or None
+    o.snapshot = snap or None
+    o.snapshot_at = (_ts_cache.get(snap_at) or _ts(snap_at)) if snap_at else None
+    o.data_age_seconds = float(age) if snap else None
+    o.stale = stale == "1"
+    o.asn = None if asn == "0" else int(asn)
+    o.as_name = as_name or None
+    o.cache_tier = tier or None
+    o.country = cc or None
+    o.asn_source = asrc or None
+    o.tags = tag_tuple(tags)
+    o.evidence = evidence(ev)
+    o.as_of = _ts(as_of) if as_of else None
+    o.history_short = short == "1"
     o.__class__ = IPClassification  # type: ignore[assignment]
     return o  # type: ignore[return-value]
 
