@@ -32,7 +32,7 @@ package main
 
 // Status codes returned by every export (IPC_ABI_VERSION changes when an
 // export, a code or the record layout changes incompatibly).
-#define IPC_ABI_VERSION 4
+#define IPC_ABI_VERSION 5
 #define IPC_OK 0                 // success
 #define IPC_PARTIAL 1            // success, but some items failed (Refresh: a source; ClassifyBatch: an input line; CacheCleanup, CacheClear: a tier)
 #define IPC_INVALID_ARGUMENT -1  // NULL pointer with a length, negative length, bad group or type, bad JSON config
@@ -580,7 +580,7 @@ type abiInfo struct {
 // (IPC_ABI_VERSION), the engine version, the record's field names in order
 // (wire.Fields), the columns of ClassifyColumns in order (wire.ColumnNames)
 // and its magic, the error record's mark and every status code by name:
-// {"abi":4,"version":"…","fields":["ip",…],"columns":["ip",…],"columns_magic":"IPCOLS\u0000\u0001",
+// {"abi":5,"version":"…","fields":["ip",…],"columns":["ip",…],"columns_magic":"IPCOLS\u0000\u0001",
 // "error_mark":"!error","codes":{"OK":0,…}}.
 // Returns OK, INVALID_ARGUMENT (bad output buffer), BUFFER_TOO_SMALL or
 // INTERNAL.

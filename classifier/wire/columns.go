@@ -63,14 +63,19 @@ type column struct {
 // first appearance: rows equal in every column but ip share the number, so
 // a host building one object per row decodes each answer once. "tags" is
 // an answer's tags joined by ',' as in the record (few distinct sets, so a
-// code column); the evidence list is in the records only.
+// code column); "evidence" is the record's evidence field (entries split by
+// EvidenceSep, their fields by EvidenceFieldSep; a code column: answers
+// from one prefix share it); "as_of" the time of an answer as of a past
+// time (0 = now) and "history_short" the record's flag. With them the
+// columns hold every field of the record.
 var columns = [...]column{
 	{"ip", KindStr}, {"ip_type", KindCode}, {"provider", KindCode}, {"region", KindCode},
 	{"service", KindCode}, {"confidence", KindF64}, {"source", KindCode}, {"classified_at", KindI64},
 	{"matched_prefix", KindCode}, {"snapshot", KindCode}, {"snapshot_at", KindI64},
 	{"data_age_seconds", KindF64}, {"stale", KindBool}, {"asn", KindU32}, {"as_name", KindCode},
 	{"cache_tier", KindCode}, {"country", KindCode}, {"asn_source", KindCode}, {"error", KindCode},
-	{"answer", KindU32}, {"tags", KindCode},
+	{"answer", KindU32}, {"tags", KindCode}, {"evidence", KindCode}, {"as_of", KindI64},
+	{"history_short", KindBool},
 }
 
 // ColumnNames returns the names of the columns AppendColumns writes, in
@@ -175,7 +180,8 @@ type columnBuilder struct {
 	dicts                        [len(columns)]*dict
 	confidence, age              []float64
 	classifiedAt, snapshotAt     []int64
-	stale                        []uint8
+	asOf                         []int64
+	stale, historyShort          []uint8
 	asn                          []uint32
 	answer                       []uint32
 	answers                      map[uint64]uint32 // answer number by hash of its key
@@ -187,16 +193,28 @@ type columnBuilder struct {
 	colService, colSource        int
 	colMatched, colSnap, colName int
 	colTier, colCC, colASNSrc    int
-	colError, colTags            int
+	colError, colTags, colEv     int
 	// tagText memoizes the joined text of a tags slice by its first
 	// element's address: answers share their tags slices with the index.
 	tagText map[*string]string
+	// evCode memoizes the code of an evidence slice by its address and
+	// length: answers share their evidence slices with the engine's memo.
+	evCode map[evKey]uint32
+	evBuf  []byte
+}
+
+// evKey identifies an evidence slice (holding the pointer keeps the
+// slice alive for the batch, so an address is never reused meanwhile).
+type evKey struct {
+	p *classifier.Evidence
+	n int
 }
 
 func newColumnBuilder(rows int) *columnBuilder {
 	c := &columnBuilder{
 		ipOffs: make([]int32, 1, rows+1), confidence: make([]float64, 0, rows), age: make([]float64, 0, rows),
 		classifiedAt: make([]int64, 0, rows), snapshotAt: make([]int64, 0, rows), stale: make([]uint8, 0, rows),
+		asOf: make([]int64, 0, rows), historyShort: make([]uint8, 0, rows),
 		asn: make([]uint32, 0, rows), answer: make([]uint32, 0, rows), answers: map[uint64]uint32{},
 	}
 	pos := map[string]int{}
@@ -209,8 +227,9 @@ func newColumnBuilder(rows int) *columnBuilder {
 	}
 	c.colType, c.colProv, c.colRegion, c.colService, c.colSource = pos["ip_type"], pos["provider"], pos["region"], pos["service"], pos["source"]
 	c.colMatched, c.colSnap, c.colName, c.colTier, c.colCC = pos["matched_prefix"], pos["snapshot"], pos["as_name"], pos["cache_tier"], pos["country"]
-	c.colASNSrc, c.colError, c.colTags = pos["asn_source"], pos["error"], pos["tags"]
+	c.colASNSrc, c.colError, c.colTags, c.colEv = pos["asn_source"], pos["error"], pos["tags"], pos["evidence"]
 	c.tagText = map[*string]string{}
+	c.evCode = map[evKey]uint32{}
 	return c
 }
 
@@ -232,8 +251,9 @@ type answerKey struct {
 	confidence     float64
 	age            uint64 // the bits: NaN equals NaN
 	at, snapshotAt int64
+	asOf           int64
 	asn            uint32
-	stale          uint8
+	stale, short   uint8
 }
 
 // endRow numbers the answer of the row just appended: by a 64-bit hash
@@ -243,14 +263,15 @@ func (c *columnBuilder) endRow() {
 	i := len(c.asn) - 1
 	k := answerKey{
 		confidence: c.confidence[i], age: math.Float64bits(c.age[i]), at: c.classifiedAt[i],
-		snapshotAt: c.snapshotAt[i], asn: c.asn[i], stale: c.stale[i],
+		snapshotAt: c.snapshotAt[i], asOf: c.asOf[i], asn: c.asn[i], stale: c.stale[i], short: c.historyShort[i],
 	}
-	h := uint64(k.asn)<<8 | uint64(k.stale)
+	h := uint64(k.asn)<<16 | uint64(k.stale)<<8 | uint64(k.short)
 	mix := func(v uint64) { h = (h ^ v) * 0x9E3779B97F4A7C15; h ^= h >> 29 }
 	mix(math.Float64bits(k.confidence))
 	mix(k.age)
 	mix(uint64(k.at))
 	mix(uint64(k.snapshotAt))
+	mix(uint64(k.asOf))
 	for col := range c.codes {
 		if c.codes[col] != nil {
 			k.codes[col] = c.codes[col][i]
@@ -309,7 +330,34 @@ func (c *columnBuilder) add(r *classifier.Result, now time.Time) {
 	c.str(c.colASNSrc, r.ASNSource)
 	c.str(c.colError, "")
 	c.str(c.colTags, c.joinTags(r.Tags))
+	c.codes[c.colEv] = append(c.codes[c.colEv], c.evidence(r.Evidence))
+	if r.AsOf.IsZero() {
+		c.asOf = append(c.asOf, 0)
+	} else {
+		c.asOf = append(c.asOf, r.AsOf.UnixMicro())
+	}
+	var short uint8
+	if r.HistoryShort {
+		short = 1
+	}
+	c.historyShort = append(c.historyShort, short)
 	c.endRow()
+}
+
+// evidence returns the code of an evidence list (its record text), from
+// the memo when the same slice was coded before.
+func (c *columnBuilder) evidence(ev []classifier.Evidence) uint32 {
+	if len(ev) == 0 {
+		return 0
+	}
+	k := evKey{&ev[0], len(ev)}
+	if code, ok := c.evCode[k]; ok {
+		return code
+	}
+	c.evBuf = appendEvidence(c.evBuf[:0], ev)
+	code := c.dicts[c.colEv].code(string(c.evBuf))
+	c.evCode[k] = code
+	return code
 }
 
 // joinTags returns tags joined by ',', from the memo when the same slice
@@ -345,6 +393,8 @@ func (c *columnBuilder) addError(input string, err error) {
 	c.age = append(c.age, math.NaN())
 	c.stale = append(c.stale, 0)
 	c.asn = append(c.asn, 0)
+	c.asOf = append(c.asOf, 0)
+	c.historyShort = append(c.historyShort, 0)
 	c.endRow()
 }
 
@@ -390,6 +440,10 @@ func (c *columnBuilder) appendTo(dst []byte) ([]byte, error) {
 			bufs = [][]byte{u32Bytes(c.asn)}
 		case "answer":
 			bufs = [][]byte{u32Bytes(c.answer)}
+		case "as_of":
+			bufs = [][]byte{i64Bytes(c.asOf)}
+		case "history_short":
+			bufs = [][]byte{c.historyShort}
 		}
 		dst = append(dst, col.kind, uint8(len(bufs)))
 		dst = binary.LittleEndian.AppendUint16(dst, uint16(len(col.name)))

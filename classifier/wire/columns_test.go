@@ -210,3 +210,39 @@ func TestColumnsCarryTheTags(t *testing.T) {
 	assert.Equal(t, "", got[2])
 	assert.Equal(t, got[0], got[3])
 }
+
+// The evidence, as_of and history_short columns hold what the record's
+// fields say, so the columns carry every field of the record: evidence as
+// the record's text of it (rows from one prefix share the code), as_of as
+// microseconds (0 for an answer as of now).
+func TestColumnsCarryEvidenceAndAsOf(t *testing.T) {
+	e := fixture.Loaded(t)
+	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Microsecond)
+	text := "185.220.101.1\n62.224.10.20\n192.0.2.1\n185.220.101.1\n185.220.101.1\t\t\t" + at.Format(time.RFC3339Nano) + "\n"
+	now := time.Now()
+	recs, _, err := AppendBatch(context.Background(), nil, e, text, now)
+	require.NoError(t, err)
+	out, _, err := AppendColumns(context.Background(), nil, e, text, now)
+	require.NoError(t, err)
+	_, cols, _, err := readColumns(out)
+	require.NoError(t, err)
+	evField, asOfField, shortField := 19, 20, 21
+	require.Equal(t, []string{"evidence", "as_of", "history_short"}, fields[evField:shortField+1])
+	for i, line := range strings.Split(string(recs), "\n") {
+		f := strings.Split(line, "\t")
+		assert.Equal(t, f[evField], cols["evidence"].cell(t, i), "evidence of %s", f[0])
+		assert.Equal(t, f[shortField], cols["history_short"].cell(t, i), "history_short of %s", f[0])
+		wantAsOf := "0"
+		if f[asOfField] != "" {
+			asOf, err := time.Parse(time.RFC3339Nano, f[asOfField])
+			require.NoError(t, err)
+			wantAsOf = strconv.FormatInt(asOf.UnixMicro(), 10)
+		}
+		assert.Equal(t, wantAsOf, cols["as_of"].cell(t, i), "as_of of %s", f[0])
+	}
+	assert.Contains(t, cols["evidence"].cell(t, 0), "tor_bulk_list\x1f")
+	assert.Equal(t, "", cols["evidence"].cell(t, 2), "no source matched 192.0.2.1")
+	assert.Equal(t, cols["evidence"].cell(t, 0), cols["evidence"].cell(t, 3))
+	assert.Equal(t, strconv.FormatInt(at.UnixMicro(), 10), cols["as_of"].cell(t, 4))
+	assert.NotEqual(t, cols["answer"].cell(t, 0), cols["answer"].cell(t, 4), "an answer as of another time is another answer")
+}

@@ -105,8 +105,22 @@ func AppendRecord(dst []byte, r classifier.Result, now time.Time) []byte {
 		dst = appendClean(dst, t, true)
 	}
 	dst = append(dst, '\t')
-	for i := range r.Evidence {
-		ev := &r.Evidence[i]
+	dst = appendEvidence(dst, r.Evidence)
+	dst = append(dst, '\t')
+	if !r.AsOf.IsZero() {
+		dst = appendTime(dst, r.AsOf)
+	}
+	if r.HistoryShort {
+		return append(dst, "\t1"...)
+	}
+	return append(dst, "\t0"...)
+}
+
+// appendEvidence appends the evidence field of an answer: entries
+// separated by EvidenceSep, the fields of one by EvidenceFieldSep.
+func appendEvidence(dst []byte, evidence []classifier.Evidence) []byte {
+	for i := range evidence {
+		ev := &evidence[i]
 		if i > 0 {
 			dst = append(dst, EvidenceSep)
 		}
@@ -117,14 +131,7 @@ func AppendRecord(dst []byte, r classifier.Result, now time.Time) []byte {
 			dst = appendClean(dst, s, false)
 		}
 	}
-	dst = append(dst, '\t')
-	if !r.AsOf.IsZero() {
-		dst = appendTime(dst, r.AsOf)
-	}
-	if r.HistoryShort {
-		return append(dst, "\t1"...)
-	}
-	return append(dst, "\t0"...)
+	return dst
 }
 
 // appendClean appends s with every separator of the record (tab, newline,

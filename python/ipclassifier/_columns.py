@@ -14,29 +14,36 @@ from __future__ import annotations
 import struct
 from array import array
 from datetime import datetime, timezone
-from operator import le
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from operator import itemgetter, le
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
+from . import _wire
 from ._errors import ClassifierError
+from .types import IPClassification
 
 __all__ = ["Columns", "COLUMNS", "MAGIC", "decode_columns"]
 
 #: The block's first 8 bytes (wire.ColumnsMagic); checked at load.
 MAGIC = b"IPCOLS\x00\x01"
 
-#: The columns this package reads, in order (wire.ColumnNames): the record
-#: fields but evidence, ``error`` (the message of a row whose input failed),
-#: ``answer`` and ``tags``.
+#: The columns this package reads, in order (wire.ColumnNames): every
+#: field of the record, ``error`` (the message of a row whose input failed)
+#: and ``answer``.
 COLUMNS = (
     "ip", "ip_type", "provider", "region", "service", "confidence", "source",
     "classified_at", "matched_prefix", "snapshot", "snapshot_at", "data_age_seconds",
     "stale", "asn", "as_name", "cache_tier", "country", "asn_source", "error", "answer", "tags",
+    "evidence", "as_of", "history_short",
 )  # fmt: skip
+#: The columns the frames hold: all but evidence (a list of tuples per
+#: row, which :meth:`Columns.column` and the rows give).
+FRAME_COLUMNS = tuple(c for c in COLUMNS if c != "evidence")
 
 # Column kinds (wire.Kind*) and the memoryview format of their values.
 CODE, STR, U32, F64, I64, BOOL = 1, 2, 3, 4, 5, 6
 _FORMAT = {U32: "I", F64: "d", I64: "q", BOOL: "B"}
-_TIMES = ("classified_at", "snapshot_at")  # int64 µs since the epoch; snapshot_at 0 = none
+_TIMES = ("classified_at", "snapshot_at", "as_of")  # int64 µs since the epoch
+_NULL_TIMES = ("snapshot_at", "as_of")  # 0 = none
 _UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
 
@@ -44,11 +51,12 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
 class _Column:
     """One column of the block: its kind and its buffers."""
 
-    __slots__ = ("name", "kind", "bufs", "_table")
+    __slots__ = ("name", "kind", "bufs", "_table", "_py")
 
     def __init__(self, name: str, kind: int, bufs: List[memoryview]) -> None:
         self.name, self.kind, self.bufs = name, kind, bufs
         self._table: Optional[Tuple[Optional[str], ...]] = None
+        self._py: Optional[Tuple[Any, ...]] = None
 
 
 def _fail(why: str) -> ClassifierError:
@@ -130,6 +138,15 @@ def _check(col: _Column, rows: int) -> None:
         b[0] = b[0].cast(_FORMAT[col.kind])  # type: ignore[call-overload]
 
 
+def _getter(rows: Sequence[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """A function picking the items at rows out of a sequence, as a tuple
+    (one C call: operator.itemgetter)."""
+    if len(rows) == 1:
+        i = rows[0]
+        return lambda seq: (seq[i],)
+    return itemgetter(*rows)
+
+
 class Columns:
     """The answers of one batch as typed columns, one row per input in
     input order (from :meth:`IPClassifier.classify_columns`).
@@ -204,30 +221,53 @@ class Columns:
 
     def column(self, name: str) -> List[Any]:
         """A column as Python values, as IPClassification's attributes
-        would hold them (None for none; times as UTC datetimes)."""
+        would hold them (None for none; times as UTC datetimes; tags and
+        evidence as tuples)."""
+        return self._pick(name, None)
+
+    def _py_table(self, col: _Column) -> Tuple[Any, ...]:
+        """A code column's table as the Python values its codes stand for
+        (built once per column)."""
+        if col._py is None:
+            t: Tuple[Any, ...] = self.table(col.name)
+            if col.name == "ip_type":
+                try:
+                    t = (None,) + tuple(map(_wire.TYPES.__getitem__, t[1:]))
+                except KeyError as e:
+                    raise _fail(f"column ip_type: no type {e}") from None
+            elif col.name == "tags":  # the joined text → IPClassification.tags' tuple
+                t = ((),) + tuple(map(_wire.tag_tuple, t[1:]))
+            elif col.name == "evidence":
+                t = ((),) + tuple(map(_wire.evidence, t[1:]))
+            col._py = t
+        return col._py
+
+    def _pick(self, name: str, rows: Optional[Callable[[Sequence[Any]], Sequence[Any]]]) -> List[Any]:
+        """Column name as Python values (see column) at the rows the
+        getter rows picks out of a sequence (an itemgetter), or at every
+        row for None."""
         col = self._col(name)
         if col.kind == CODE:
-            t: Tuple[Any, ...] = self.table(name)
-            if name == "ip_type":
-                from .types import IPType
-
-                t = (None,) + tuple(IPType(v) for v in t[1:])
-            elif name == "tags":  # the joined text → IPClassification.tags' tuple
-                t = ((),) + tuple(tuple(str(v).split(",")) for v in t[1:])
-            try:
-                return list(map(t.__getitem__, col.bufs[0]))  # a loop in C
+            t = self._py_table(col)
+            codes = col.bufs[0]
+            try:  # loops in C
+                if rows is None:
+                    return list(map(t.__getitem__, codes))
+                return list(_getter(rows(codes))(t))
             except IndexError:
                 raise _fail(f"column {name}: a code beyond its table") from None
         if col.kind == STR:
             offs, data = col.bufs[0].tolist(), bytes(col.bufs[1])
             text = data.decode()
             if len(text) == len(data):  # ASCII, as addresses are: byte offsets are text offsets
-                return [text[a:b] for a, b in zip(offs, offs[1:])]
-            return [data[a:b].decode() for a, b in zip(offs, offs[1:])]
-        vals = col.bufs[0]
+                strs = [text[a:b] for a, b in zip(offs, offs[1:])]
+            else:
+                strs = [data[a:b].decode() for a, b in zip(offs, offs[1:])]
+            return strs if rows is None else list(rows(strs))
+        vals: Sequence[Any] = col.bufs[0] if rows is None else rows(col.bufs[0])
         if name in _TIMES:
             cache: Dict[int, Optional[datetime]] = {0: None}
-            out = []
+            out: List[Optional[datetime]] = []
             for v in vals:
                 dt = cache.get(v, _EPOCH)
                 if dt is _EPOCH:
@@ -241,6 +281,32 @@ class Columns:
         if name == "data_age_seconds":
             return [None if v != v else v for v in vals]
         return list(vals)
+
+    def answers(self, rows: Optional[Sequence[int]] = None) -> List[Union[IPClassification, str]]:
+        """The rows as :class:`IPClassification` objects, in row order
+        (or only those of rows, in that order), the message for a row that
+        failed. Each distinct answer (the ``answer`` column) is read from
+        the columns once; its rows share its values (and strings) and
+        differ in ``ip``. Every row is an object of its own."""
+        ans = self.values("answer").tolist()
+        n = self._rows
+        first = dict(zip(reversed(ans), range(n - 1, -1, -1)))  # answer → its first row
+        try:
+            firsts = list(map(first.__getitem__, range(len(first))))
+        except KeyError:
+            raise _fail("answer numbers are not 0, 1, … in order of first appearance") from None
+        ips = self._pick("ip", None)
+        if not firsts:
+            return []
+        at = _getter(firsts)
+        fields = [self._pick(f, at) if f != "ip" else [None] * len(firsts) for f in _wire.ATTRS]
+        values: List[Any] = list(zip(*fields))
+        if self.failed:
+            errors = self._pick("error", at)
+            values = [e if e is not None else v for e, v in zip(errors, values)]
+        if rows is None:
+            return _wire.rows(values, ans, ips)
+        return _wire.rows(values, list(_getter(rows)(ans)), list(_getter(rows)(ips)))
 
     def to_pydict(self) -> Dict[str, List[Any]]:
         """Every column as a list of Python values (one object per cell:
@@ -261,7 +327,7 @@ class Columns:
 
         n = self._rows
         arrays, names = [], []
-        for name in COLUMNS:
+        for name in FRAME_COLUMNS:
             col = self._cols[name]
             b = col.bufs
             arr: Any
@@ -279,7 +345,7 @@ class Columns:
             elif name in _TIMES:
                 raw = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(b[0])])
                 ts = pa.Array.from_buffers(pa.timestamp("us", tz="UTC"), n, [None, pa.py_buffer(b[0])])
-                arr = pc.if_else(pc.equal(raw, 0), pa.scalar(None, ts.type), ts) if name == "snapshot_at" else ts
+                arr = pc.if_else(pc.equal(raw, 0), pa.scalar(None, ts.type), ts) if name in _NULL_TIMES else ts
             elif col.kind == F64:
                 raw = pa.Array.from_buffers(pa.float64(), n, [None, pa.py_buffer(b[0])])
                 none = pa.scalar(None, pa.float64())
@@ -301,7 +367,7 @@ class Columns:
         import pandas as pd  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
         data: Dict[str, Any] = {}
-        for name in COLUMNS:
+        for name in FRAME_COLUMNS:
             col = self._cols[name]
             if col.kind == CODE:
                 codes = np.frombuffer(col.bufs[0], dtype="<u4").astype(np.int64) - 1  # code 0 (none) → NaN
@@ -313,7 +379,7 @@ class Columns:
             elif name in _TIMES:
                 us = np.frombuffer(col.bufs[0], dtype="<i8")
                 ts = pd.to_datetime(us, unit="us", utc=True)
-                data[name] = ts.where(us != 0) if name == "snapshot_at" else ts
+                data[name] = ts.where(us != 0) if name in _NULL_TIMES else ts
             elif col.kind == U32:
                 data[name] = pd.array(np.frombuffer(col.bufs[0], dtype="<u4"), dtype="UInt32")
                 if name == "asn":
@@ -338,7 +404,7 @@ class Columns:
         import numpy as np  # type: ignore[import-not-found, unused-ignore]
 
         series: List[Any] = []
-        for name in COLUMNS:
+        for name in FRAME_COLUMNS:
             col = self._cols[name]
             if col.kind == CODE:
                 table = pl.Series(name, list(self.table(name)), dtype=pl.Utf8)
@@ -348,7 +414,7 @@ class Columns:
                 series.append(pl.Series(name, self.column(name)))
             elif name in _TIMES:
                 s = pl.Series(name, np.frombuffer(col.bufs[0], dtype="<i8")).cast(pl.Datetime("us", "UTC"))
-                if name == "snapshot_at":
+                if name in _NULL_TIMES:
                     s = pl.select(pl.when(s.cast(pl.Int64) != 0).then(s)).to_series().alias(name)
                 series.append(s)
             elif col.kind == U32:

@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 #: The C ABI version this package speaks (IPC_ABI_VERSION in the header).
-ABI_VERSION = 4
+ABI_VERSION = 5
 
 # Status codes of the C ABI (IPC_* in the header); checked at load.
 OK = 0

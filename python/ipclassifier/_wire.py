@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ._errors import ClassifierError
 from .types import Evidence, IPClassification, IPType
 
-__all__ = ["FIELDS", "ERROR_MARK", "TYPES", "decode", "decode_batch", "values"]
+__all__ = ["FIELDS", "ERROR_MARK", "TYPES", "decode", "evidence", "rows", "tag_tuple"]
 
 #: The record's fields in order (wire.Fields in Go). A newer engine only
 #: appends fields, which are ignored here.
@@ -27,6 +27,8 @@ FIELDS = (
     "tags", "evidence", "as_of", "history_short",
 )  # fmt: skip
 _N = len(FIELDS)
+#: IPClassification's fields in its order (the order of rows' values).
+ATTRS = tuple(IPClassification.__dataclass_fields__)
 
 #: The ip_type of an error record "input\t!error\tmessage" (wire.ErrorMark).
 ERROR_MARK = "!error"
@@ -55,6 +57,8 @@ class _EntryMemo(Dict[str, Evidence]):
         if len(f) < 6:
             raise ClassifierError(f"malformed evidence from libipclassifier: {entry!r}")
         src, snap, t, prov, matched, tag = f[:6]
+        if t and t not in TYPES:
+            raise ClassifierError(f"malformed evidence from libipclassifier: no type {t!r}")
         if len(self) >= _MEMO_MAX:
             self.clear()
         ev = self[entry] = Evidence(
@@ -95,10 +99,7 @@ evidence = _EvidenceMemo().__getitem__
 
 
 # Timestamps repeat: every answer from a snapshot shares its snapshot_at
-# (memoised by text in _ts_cache) and every answer of a batch shares its
-# classified_at (the last one is kept, as one tuple so threads never see a
-# text paired with another text's datetime).
-_last_classified: Tuple[str, datetime] = ("", datetime.fromtimestamp(0, timezone.utc))
+# (memoised by text in _ts_cache).
 _ts_cache: Dict[str, datetime] = {}
 _TS_CACHE_MAX = 512
 
@@ -110,46 +111,6 @@ def _ts(text: str) -> datetime:
             _ts_cache.clear()
         dt = _ts_cache[text] = _fromiso(text)
     return dt
-
-
-def values(rec: str) -> Tuple[Any, ...]:
-    """The field values of one record, in IPClassification's field order."""
-    f = rec.split("\t")
-    if len(f) != _N:
-        if len(f) < _N:
-            raise ClassifierError(f"malformed record from libipclassifier: {rec!r}")
-        f = f[:_N]  # fields appended by a newer engine
-    (ip, t, prov, region, service, conf, src, cat, matched, snap, snap_at, age, stale, asn, as_name, tier, cc, asrc,
-     tags, ev, as_of, short) = f  # fmt: skip
-    global _last_classified
-    last_cat, classified_at = _last_classified
-    if cat != last_cat:  # a batch shares one classified_at; single calls never repeat
-        classified_at = _fromiso(cat)
-        _last_classified = (cat, classified_at)
-    return (
-        TYPES[t],
-        prov or None,
-        float(conf),
-        src,
-        classified_at,
-        ip,
-        region or None,
-        service or None,
-        matched or None,
-        snap or None,
-        (_ts_cache.get(snap_at) or _ts(snap_at)) if snap_at else None,
-        float(age) if snap else None,
-        stale == "1",
-        None if asn == "0" else int(asn),
-        as_name or None,
-        tier or None,
-        cc or None,
-        asrc or None,
-        tag_tuple(tags),
-        evidence(ev),
-        _ts(as_of) if as_of else None,
-        short == "1",
-    )
 
 
 class _Draft:
@@ -191,16 +152,6 @@ class _Draft:
     history_short: bool
 
 
-def _store(o: Any, values: Tuple[Any, ...]) -> None:
-    """Set the fields of o, a mutable twin of IPClassification, to values
-    (in field order) with plain attribute stores."""
-    (
-        o.ip_type, o.provider, o.confidence, o.source, o.classified_at, o.ip, o.region, o.service,
-        o.matched_prefix, o.snapshot, o.snapshot_at, o.data_age_seconds, o.stale, o.asn, o.as_name,
-        o.cache_tier, o.country, o.asn_source, o.tags, o.evidence, o.as_of, o.history_short,
-    ) = values  # fmt: skip
-
-
 def decode(rec: str) -> IPClassification:
     """One record → IPClassification, its fields stored straight into the
     answer (the single-call path: no tuple of values in between)."""
@@ -238,21 +189,25 @@ def decode(rec: str) -> IPClassification:
     return o  # type: ignore[return-value]
 
 
-def decode_batch(records: List[str]) -> List[IPClassification]:
-    """Decode the records of one batch. Answers from the same prefix
-    differ only in their ip (the first field), so the rest of a record is
-    decoded once per batch and reused."""
-    out: List[IPClassification] = []
+def rows(values: List[Any], answer: Sequence[int], ips: Sequence[str]) -> List[Union[IPClassification, str]]:
+    """The answers of the rows of a batch: row i is answer answer[i], whose
+    values (in ATTRS order; a str for an error: its message) are
+    values[answer[i]], with ips[i] as its ip. One object per row, filled
+    with plain attribute stores (see _Draft)."""
+    out: List[Union[IPClassification, str]] = []
     append = out.append
-    seen: Dict[str, Tuple[Any, ...]] = {}
-    new, draft, store, read, cls = _new, _Draft, _store, values, IPClassification
-    for rec in records:
-        ip, rest = rec.split("\t", 1)
-        vals = seen.get(rest)
-        if vals is None:
-            vals = seen[rest] = read(rec)
+    new, draft, cls = _new, _Draft, IPClassification
+    for a, ip in zip(answer, ips):
+        v = values[a]
+        if type(v) is str:
+            append(v)
+            continue
         o = new(draft)
-        store(o, vals)
+        (
+            o.ip_type, o.provider, o.confidence, o.source, o.classified_at, _, o.region, o.service,
+            o.matched_prefix, o.snapshot, o.snapshot_at, o.data_age_seconds, o.stale, o.asn, o.as_name,
+            o.cache_tier, o.country, o.asn_source, o.tags, o.evidence, o.as_of, o.history_short,
+        ) = v  # fmt: skip
         o.ip = ip
         o.__class__ = cls  # type: ignore[assignment]
         append(o)  # type: ignore[arg-type]
