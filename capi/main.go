@@ -403,9 +403,9 @@ func ClassifyBatch(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outCap
 // input and writes the columnar batch of wire.AppendColumns (typed
 // columns, strings interned per column; rows in input order, an input that
 // failed as a row with its message in the "error" column and PARTIAL
-// returned). Other codes as for ClassifyBatch; on BUFFER_TOO_SMALL nothing
-// is written and *outLen is the size needed (the batch was classified:
-// call again with that size).
+// returned). Other codes as for ClassifyBatch; on BUFFER_TOO_SMALL *outLen
+// is the size needed and out holds a partial block, to be ignored (the
+// batch was classified: call again with that size).
 //
 //export ClassifyColumns
 func ClassifyColumns(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
@@ -424,14 +424,21 @@ func ClassifyColumns(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outC
 	if e == nil {
 		return fail(out, outCap, outLen, codeInvalidHandle, "ClassifyColumns: invalid handle "+strconv.FormatInt(int64(h), 10))
 	}
-	data, partial, err := wire.AppendColumns(context.Background(), nil, e, goString(in, inLen), time.Now())
-	if err != nil {
+	// Written straight into the caller's buffer, as ClassifyBatch's records.
+	dst := unsafe.Slice((*byte)(unsafe.Pointer(out)), int(outCap))[:0]
+	dst, partial, err := wire.AppendColumns(context.Background(), dst, e, goString(in, inLen), time.Now())
+	switch {
+	case err != nil:
 		return engineError(out, outCap, outLen, err)
+	case len(dst) > int(outCap):
+		*outLen = C.int64_t(len(dst))
+		return C.int32_t(codeBufferTooSmall)
 	}
+	*outLen = C.int64_t(len(dst))
 	if partial {
-		return writeOut(out, outCap, outLen, data, codePartial)
+		return C.int32_t(codePartial)
 	}
-	return writeOut(out, outCap, outLen, data, codeOK)
+	return C.int32_t(codeOK)
 }
 
 // Refresh downloads the sources of group ("tor", "cloud", "datacenter" or

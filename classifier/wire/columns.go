@@ -215,7 +215,7 @@ func newColumnBuilder(rows int) *columnBuilder {
 		ipOffs: make([]int32, 1, rows+1), confidence: make([]float64, 0, rows), age: make([]float64, 0, rows),
 		classifiedAt: make([]int64, 0, rows), snapshotAt: make([]int64, 0, rows), stale: make([]uint8, 0, rows),
 		asOf: make([]int64, 0, rows), historyShort: make([]uint8, 0, rows),
-		asn: make([]uint32, 0, rows), answer: make([]uint32, 0, rows), answers: map[uint64]uint32{},
+		asn: make([]uint32, 0, rows), answer: make([]uint32, 0, rows), answers: make(map[uint64]uint32, min(rows, 1<<16)),
 	}
 	pos := map[string]int{}
 	for i, col := range columns {
@@ -398,7 +398,8 @@ func (c *columnBuilder) addError(input string, err error) {
 	c.endRow()
 }
 
-// appendTo writes the columnar batch to dst.
+// appendTo writes the columnar batch to dst, every buffer straight from
+// the builder's slices.
 func (c *columnBuilder) appendTo(dst []byte) ([]byte, error) {
 	if c.tooBig {
 		return dst, errColumnsTooBig
@@ -408,50 +409,53 @@ func (c *columnBuilder) appendTo(dst []byte) ([]byte, error) {
 	dst = append(dst, ColumnsMagic...)
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(rows))
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(columns)))
-	buf := func(b []byte) {
-		dst = binary.LittleEndian.AppendUint64(dst, uint64(len(b)))
-		dst = append(dst, b...)
-		dst = pad8(dst, base)
-	}
 	for i, col := range columns {
-		var bufs [][]byte
+		nbuf := uint8(1)
 		switch col.kind {
 		case KindCode:
-			d := c.dicts[i]
-			if len(d.bytes) > maxColumnBytes {
+			if len(c.dicts[i].bytes) > maxColumnBytes {
 				return dst, errColumnsTooBig
 			}
-			bufs = [][]byte{u32Bytes(c.codes[i]), i32Bytes(d.offs), d.bytes}
+			nbuf = 3
 		case KindStr:
-			bufs = [][]byte{i32Bytes(c.ipOffs), c.ipBytes}
+			nbuf = 2
 		}
-		switch col.name {
-		case "confidence":
-			bufs = [][]byte{f64Bytes(c.confidence)}
-		case "data_age_seconds":
-			bufs = [][]byte{f64Bytes(c.age)}
-		case "classified_at":
-			bufs = [][]byte{i64Bytes(c.classifiedAt)}
-		case "snapshot_at":
-			bufs = [][]byte{i64Bytes(c.snapshotAt)}
-		case "stale":
-			bufs = [][]byte{c.stale}
-		case "asn":
-			bufs = [][]byte{u32Bytes(c.asn)}
-		case "answer":
-			bufs = [][]byte{u32Bytes(c.answer)}
-		case "as_of":
-			bufs = [][]byte{i64Bytes(c.asOf)}
-		case "history_short":
-			bufs = [][]byte{c.historyShort}
-		}
-		dst = append(dst, col.kind, uint8(len(bufs)))
+		dst = append(dst, col.kind, nbuf)
 		dst = binary.LittleEndian.AppendUint16(dst, uint16(len(col.name)))
 		dst = append(dst, 0, 0, 0, 0)
 		dst = append(dst, col.name...)
 		dst = pad8(dst, base)
-		for _, b := range bufs {
-			buf(b)
+		switch col.kind {
+		case KindCode:
+			d := c.dicts[i]
+			dst = appendU32s(dst, base, c.codes[i])
+			dst = appendI32s(dst, base, d.offs)
+			dst = appendBytes(dst, base, d.bytes)
+			continue
+		case KindStr:
+			dst = appendI32s(dst, base, c.ipOffs)
+			dst = appendBytes(dst, base, c.ipBytes)
+			continue
+		}
+		switch col.name {
+		case "confidence":
+			dst = appendF64s(dst, base, c.confidence)
+		case "data_age_seconds":
+			dst = appendF64s(dst, base, c.age)
+		case "classified_at":
+			dst = appendI64s(dst, base, c.classifiedAt)
+		case "snapshot_at":
+			dst = appendI64s(dst, base, c.snapshotAt)
+		case "as_of":
+			dst = appendI64s(dst, base, c.asOf)
+		case "stale":
+			dst = appendBytes(dst, base, c.stale)
+		case "history_short":
+			dst = appendBytes(dst, base, c.historyShort)
+		case "asn":
+			dst = appendU32s(dst, base, c.asn)
+		case "answer":
+			dst = appendU32s(dst, base, c.answer)
 		}
 	}
 	return dst, nil
@@ -465,36 +469,42 @@ func pad8(dst []byte, base int) []byte {
 	return dst
 }
 
-// The numeric buffers in little-endian byte order.
+// The buffers: their length in bytes (uint64), their bytes in
+// little-endian byte order, padding to 8 bytes from base.
 
-func u32Bytes(v []uint32) []byte {
-	out := make([]byte, 0, 4*len(v))
-	for _, x := range v {
-		out = binary.LittleEndian.AppendUint32(out, x)
-	}
-	return out
+func appendBytes(dst []byte, base int, b []byte) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(b)))
+	return pad8(append(dst, b...), base)
 }
 
-func i32Bytes(v []int32) []byte {
-	out := make([]byte, 0, 4*len(v))
+func appendU32s(dst []byte, base int, v []uint32) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(4*len(v)))
 	for _, x := range v {
-		out = binary.LittleEndian.AppendUint32(out, uint32(x))
+		dst = binary.LittleEndian.AppendUint32(dst, x)
 	}
-	return out
+	return pad8(dst, base)
 }
 
-func i64Bytes(v []int64) []byte {
-	out := make([]byte, 0, 8*len(v))
+func appendI32s(dst []byte, base int, v []int32) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(4*len(v)))
 	for _, x := range v {
-		out = binary.LittleEndian.AppendUint64(out, uint64(x))
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(x))
 	}
-	return out
+	return pad8(dst, base)
 }
 
-func f64Bytes(v []float64) []byte {
-	out := make([]byte, 0, 8*len(v))
+func appendI64s(dst []byte, base int, v []int64) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(8*len(v)))
 	for _, x := range v {
-		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(x))
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(x))
 	}
-	return out
+	return pad8(dst, base)
+}
+
+func appendF64s(dst []byte, base int, v []float64) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(8*len(v)))
+	for _, x := range v {
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(x))
+	}
+	return pad8(dst, base)
 }

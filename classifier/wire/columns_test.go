@@ -246,3 +246,27 @@ func TestColumnsCarryEvidenceAndAsOf(t *testing.T) {
 	assert.Equal(t, strconv.FormatInt(at.UnixMicro(), 10), cols["as_of"].cell(t, 4))
 	assert.NotEqual(t, cols["answer"].cell(t, 0), cols["answer"].cell(t, 4), "an answer as of another time is another answer")
 }
+
+// appendClean makes every separator of the record a space (',' only in a
+// tag), wherever it stands, and copies other text as it is.
+func TestAppendCleanReplacesEverySeparator(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		comma bool
+		want  string
+	}{
+		{"", false, ""},
+		{"AMAZON-02", false, "AMAZON-02"},
+		{"a,b", false, "a,b"},
+		{"a,b", true, "a b"},
+		{"\tlead", false, " lead"},
+		{"trail\n", false, "trail "},
+		{"mid\rdle", false, "mid dle"},
+		{"x\x1ey\x1fz", false, "x y z"},
+		{"ok, then\tbad,", true, "ok  then bad "},
+		{"ok, then\tbad,", false, "ok, then bad,"},
+		{"\x01\x1d\u00e9", false, "\x01\x1d\u00e9"}, // other control bytes and UTF-8 stay
+	} {
+		assert.Equal(t, "pre:"+tc.want, string(appendClean([]byte("pre:"), tc.in, tc.comma)), "%q comma=%v", tc.in, tc.comma)
+	}
+}

@@ -135,9 +135,19 @@ func appendEvidence(dst []byte, evidence []classifier.Evidence) []byte {
 }
 
 // appendClean appends s with every separator of the record (tab, newline,
-// the evidence separators, and ',' when comma) made a space.
+// the evidence separators, and ',' when comma) made a space. Text seldom
+// holds one: it is appended whole unless a scan finds one.
 func appendClean(dst []byte, s string, comma bool) []byte {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i < len(s); i++ {
+		if c := s[i]; c < ' ' || (comma && c == ',') {
+			if c == '\t' || c == '\n' || c == '\r' || c == EvidenceSep || c == EvidenceFieldSep || c == ',' {
+				break
+			}
+		}
+	}
+	dst = append(dst, s[:i]...)
+	for ; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\t', '\n', '\r', EvidenceSep, EvidenceFieldSep:
 			dst = append(dst, ' ')
