@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -103,7 +105,9 @@ var errColumnsTooBig = errors.New("columnar batch: a string column exceeds 2 GiB
 // call.
 func AppendColumns(ctx context.Context, dst []byte, e *classifier.Engine, text string, now time.Time) (out []byte, partial bool, err error) {
 	b := readBatch(text)
-	c := newColumnBuilder(len(b.inputs))
+	c := builders.Get().(*columnBuilder)
+	defer builders.Put(c)
+	c.reset(len(b.inputs))
 	closed := false
 	next := 0
 	failedLines := func(upto int) {
@@ -149,6 +153,16 @@ type dict struct {
 
 func newDict() *dict {
 	return &dict{codes: map[string]uint32{"": 0}, offs: []int32{0, 0}}
+}
+
+// reset empties d, keeping what it allocated. The recent cache is cleared
+// too: an address it holds may be another string's in the next batch.
+func (d *dict) reset() {
+	clear(d.codes)
+	d.codes[""] = 0
+	d.offs = append(d.offs[:0], 0, 0)
+	d.bytes = d.bytes[:0]
+	clear(d.recent[:])
 }
 
 // code returns the code of s, adding it to the table when new.
@@ -210,27 +224,45 @@ type evKey struct {
 	n int
 }
 
-func newColumnBuilder(rows int) *columnBuilder {
-	c := &columnBuilder{
-		ipOffs: make([]int32, 1, rows+1), confidence: make([]float64, 0, rows), age: make([]float64, 0, rows),
-		classifiedAt: make([]int64, 0, rows), snapshotAt: make([]int64, 0, rows), stale: make([]uint8, 0, rows),
-		asOf: make([]int64, 0, rows), historyShort: make([]uint8, 0, rows),
-		asn: make([]uint32, 0, rows), answer: make([]uint32, 0, rows), answers: make(map[uint64]uint32, min(rows, 1<<16)),
-	}
+// builders keeps column builders between batches: a batch starts with
+// the slices and maps the last one grew (cleared), not from nothing.
+var builders = sync.Pool{New: func() any { return newColumnBuilder() }}
+
+func newColumnBuilder() *columnBuilder {
+	c := &columnBuilder{answers: map[uint64]uint32{}, tagText: map[*string]string{}, evCode: map[evKey]uint32{}}
 	pos := map[string]int{}
 	for i, col := range columns {
 		pos[col.name] = i
 		if col.kind == KindCode {
-			c.codes[i] = make([]uint32, 0, rows)
 			c.dicts[i] = newDict()
 		}
 	}
 	c.colType, c.colProv, c.colRegion, c.colService, c.colSource = pos["ip_type"], pos["provider"], pos["region"], pos["service"], pos["source"]
 	c.colMatched, c.colSnap, c.colName, c.colTier, c.colCC = pos["matched_prefix"], pos["snapshot"], pos["as_name"], pos["cache_tier"], pos["country"]
 	c.colASNSrc, c.colError, c.colTags, c.colEv = pos["asn_source"], pos["error"], pos["tags"], pos["evidence"]
-	c.tagText = map[*string]string{}
-	c.evCode = map[evKey]uint32{}
 	return c
+}
+
+// reset empties c for a batch of rows, keeping what it allocated.
+func (c *columnBuilder) reset(rows int) {
+	c.ipOffs = append(slices.Grow(c.ipOffs[:0], rows+1), 0)
+	c.ipBytes = c.ipBytes[:0]
+	c.confidence, c.age = slices.Grow(c.confidence[:0], rows), slices.Grow(c.age[:0], rows)
+	c.classifiedAt, c.snapshotAt = slices.Grow(c.classifiedAt[:0], rows), slices.Grow(c.snapshotAt[:0], rows)
+	c.asOf = slices.Grow(c.asOf[:0], rows)
+	c.stale, c.historyShort = slices.Grow(c.stale[:0], rows), slices.Grow(c.historyShort[:0], rows)
+	c.asn, c.answer = slices.Grow(c.asn[:0], rows), slices.Grow(c.answer[:0], rows)
+	for i, d := range c.dicts {
+		if d != nil {
+			c.codes[i] = slices.Grow(c.codes[i][:0], rows)
+			d.reset()
+		}
+	}
+	clear(c.answers)
+	clear(c.tagText)
+	clear(c.evCode)
+	c.keys = c.keys[:0]
+	c.lastAt, c.lastAtMicro, c.tooBig = time.Time{}, 0, false
 }
 
 func (c *columnBuilder) str(col int, s string) {

@@ -270,3 +270,51 @@ func TestAppendCleanReplacesEverySeparator(t *testing.T) {
 		assert.Equal(t, "pre:"+tc.want, string(appendClean([]byte("pre:"), tc.in, tc.comma)), "%q comma=%v", tc.in, tc.comma)
 	}
 }
+
+// Builders are reused between batches: every batch reads as its own,
+// whatever the batch before it held (codes, tables and answer numbers
+// start over).
+func TestColumnsOfBatchesInSequence(t *testing.T) {
+	e := fixture.Loaded(t)
+	batches := []string{
+		"185.220.101.1\n62.224.10.20\n3.5.140.9\n",
+		"192.0.2.1\n3.5.140.9\nnot-an-ip\n185.220.101.1\n",
+		"62.224.10.20\n",
+	}
+	for round := range 2 {
+		for _, text := range batches {
+			now := time.Now()
+			recs, _, err := AppendBatch(context.Background(), nil, e, text, now)
+			require.NoError(t, err)
+			out, _, err := AppendColumns(context.Background(), nil, e, text, now)
+			require.NoError(t, err)
+			rows, cols, _, err := readColumns(out)
+			require.NoError(t, err)
+			lines := strings.Split(string(recs), "\n")
+			require.Equal(t, len(lines), rows)
+			seen := map[string]string{}
+			values := map[string]map[string]bool{} // the distinct texts of each column checked
+			for i, line := range lines {
+				f := strings.Split(line, "\t")
+				seen[cols["answer"].cell(t, i)] = f[0]
+				if f[1] == ErrorMark {
+					assert.Equal(t, f[2], cols["error"].cell(t, i))
+					continue
+				}
+				for name, k := range map[string]int{"ip_type": 1, "provider": 2, "matched_prefix": 8, "as_name": 14, "tags": 18, "evidence": 19} {
+					assert.Equal(t, f[k], cols[name].cell(t, i), "round %d, %s of %s", round, name, f[0])
+					if values[name] == nil {
+						values[name] = map[string]bool{"": true}
+					}
+					values[name][f[k]] = true
+				}
+			}
+			for name, texts := range values {
+				assert.Len(t, texts, len(cols[name].bufs[1])/4-1, "round %d: the %s table holds this batch's texts only", round, name)
+			}
+			assert.Len(t, seen, rows, "every row a distinct answer, numbered from 0: %v", seen)
+			_, ok := seen[strconv.Itoa(rows-1)]
+			assert.True(t, ok, "numbers 0..%d", rows-1)
+		}
+	}
+}
