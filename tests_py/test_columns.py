@@ -5,6 +5,7 @@ installed, and a damaged block refused with a clear error."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 import random
 import struct
@@ -224,3 +225,17 @@ def test_a_damaged_block_is_refused_never_misread(loaded: Any) -> None:
             assert "IPType" in str(e) or "year" in str(e) or "out of range" in str(e), e
             refused += 1
     assert refused > 100
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_rows_leave_the_gc_as_they_found_it(loaded: Any, enabled: bool) -> None:
+    # the cyclic GC is paused while the objects are built, never left off
+    # (nor turned on for a host that had it off)
+    cols = loaded.classify_columns(ITEMS)
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        assert len(cols.answers()) == len(ITEMS)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
