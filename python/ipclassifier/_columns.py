@@ -156,20 +156,22 @@ class Columns:
     ``ip_type``, ``provider``, ``region``, ``service``, ``confidence``,
     ``source``, ``classified_at``, ``matched_prefix``, ``snapshot``,
     ``snapshot_at``, ``data_age_seconds``, ``stale``, ``asn``, ``as_name``,
-    ``cache_tier``, ``country``, ``asn_source``, ``tags`` — ``error``: the
-    message of a row whose input failed (its ``ip`` is the input, the other
-    columns are empty), None elsewhere, and ``answer``, a number shared by
-    rows equal in all but ``ip``. ``failed`` counts the failed rows. The
-    ``tags`` column is a text column of the tags joined by "," (few
-    distinct sets); :meth:`column` gives tuples, as ``IPClassification.tags``
-    does, and frames the joined text. ``evidence`` is in the rows only.
+    ``cache_tier``, ``country``, ``asn_source``, ``tags``, ``evidence``,
+    ``as_of``, ``history_short`` — ``error``: the message of a row whose
+    input failed (its ``ip`` is the input, the other columns are empty),
+    None elsewhere, and ``answer``, a number shared by rows equal in all
+    but ``ip``. ``failed`` counts the failed rows. The ``tags`` column is a
+    text column of the tags joined by "," (few distinct sets) and
+    ``evidence`` one of the record's evidence text; :meth:`column` gives
+    tuples, as ``IPClassification`` does, and frames the joined tags (and
+    no evidence). :meth:`answers` builds the rows as objects.
 
     Text columns other than ``ip`` are codes into a string table
     (:meth:`codes`, :meth:`table`; code 0 is None); numbers are typed
     buffers (:meth:`values`: ``confidence`` and ``data_age_seconds`` float64,
-    NaN for none; ``classified_at`` and ``snapshot_at`` int64 microseconds
-    since the epoch, 0 for none; ``asn`` uint32, 0 for none; ``stale``
-    uint8). :meth:`column` and :meth:`to_pydict` build Python values;
+    NaN for none; ``classified_at``, ``snapshot_at`` and ``as_of`` int64
+    microseconds since the epoch, 0 for none; ``asn`` uint32, 0 for none;
+    ``stale`` and ``history_short`` uint8). :meth:`column` and :meth:`to_pydict` build Python values;
     :meth:`to_arrow`, :meth:`to_pandas` and :meth:`to_polars` build frames
     from the buffers (those libraries are optional).
     """
@@ -211,8 +213,12 @@ class Columns:
         """The strings a text column's codes index; entry 0 is None."""
         col = self._col(name, CODE)
         if col._table is None:
-            offs, data = col.bufs[1], bytes(col.bufs[2])
-            col._table = (None,) + tuple(data[offs[i] : offs[i + 1]].decode() for i in range(1, len(offs) - 1))
+            offs, data = col.bufs[1].tolist(), bytes(col.bufs[2])
+            text = data.decode()
+            if len(text) == len(data):  # ASCII: byte offsets are text offsets, one decode for the table
+                col._table = (None,) + tuple(text[a:b] for a, b in zip(offs[1:-1], offs[2:]))
+            else:
+                col._table = (None,) + tuple(data[a:b].decode() for a, b in zip(offs[1:-1], offs[2:]))
         return col._table
 
     def values(self, name: str) -> memoryview:

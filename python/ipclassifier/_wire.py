@@ -1,5 +1,7 @@
-"""The record codec's Python half: decode the tab-separated records of the
-C ABI (Go package classifier/wire) into :class:`IPClassification`.
+"""The record codec's Python half: decode the tab-separated record of the
+C ABI (Go package classifier/wire) into :class:`IPClassification`, and
+build a batch's objects from the values of its distinct answers (:func:`rows`,
+which :meth:`Columns.answers` feeds from the columnar batch).
 
 :data:`FIELDS` is the record layout this module reads; the loader checks it
 against the library's own list (the ``AbiInfo`` export) when it loads the

@@ -1,7 +1,8 @@
 """IPClassifier: the Python face of the Go engine.
 
 Everything here is transport: build the JSON configuration, call the C ABI,
-decode the records it returns (:mod:`._wire`) into :class:`IPClassification`.
+decode the record (:mod:`._wire`) or the columnar batch (:mod:`._columns`)
+it returns into :class:`IPClassification`.
 No classification logic.
 """
 
