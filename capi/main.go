@@ -401,14 +401,15 @@ func ClassifyBatch(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outCap
 
 // ClassifyColumns is ClassifyBatch answering in columns: it takes the same
 // input and writes the columnar batch of wire.AppendColumns (typed
-// columns, strings interned per column; rows in input order, an input that
+// columns, strings interned per column; the evidence column only when
+// evidence is non-zero; rows in input order, an input that
 // failed as a row with its message in the "error" column and PARTIAL
 // returned). Other codes as for ClassifyBatch; on BUFFER_TOO_SMALL *outLen
 // is the size needed and out holds a partial block, to be ignored (the
 // batch was classified: call again with that size).
 //
 //export ClassifyColumns
-func ClassifyColumns(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
+func ClassifyColumns(h C.int64_t, in *C.char, inLen C.int64_t, evidence C.int32_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
 	defer func() {
 		if r := recover(); r != nil {
 			rc = failAfterPanic(out, outCap, outLen, r)
@@ -426,7 +427,7 @@ func ClassifyColumns(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outC
 	}
 	// Written straight into the caller's buffer, as ClassifyBatch's records.
 	dst := unsafe.Slice((*byte)(unsafe.Pointer(out)), int(outCap))[:0]
-	dst, partial, err := wire.AppendColumns(context.Background(), dst, e, goString(in, inLen), time.Now())
+	dst, partial, err := wire.AppendColumns(context.Background(), dst, e, goString(in, inLen), time.Now(), evidence != 0)
 	switch {
 	case err != nil:
 		return engineError(out, outCap, outLen, err)

@@ -67,9 +67,11 @@ type column struct {
 // an answer's tags joined by ',' as in the record (few distinct sets, so a
 // code column); "evidence" is the record's evidence field (entries split by
 // EvidenceSep, their fields by EvidenceFieldSep; a code column: answers
-// from one prefix share it); "as_of" the time of an answer as of a past
-// time (0 = now) and "history_short" the record's flag. With them the
-// columns hold every field of the record.
+// from one prefix share it), written only when the caller asks for it (it
+// is a third of the cost of the columns; frames do not hold it); "as_of"
+// the time of an answer as of a past time (0 = now) and "history_short"
+// the record's flag. With evidence the columns hold every field of the
+// record.
 var columns = [...]column{
 	{"ip", KindStr}, {"ip_type", KindCode}, {"provider", KindCode}, {"region", KindCode},
 	{"service", KindCode}, {"confidence", KindF64}, {"source", KindCode}, {"classified_at", KindI64},
@@ -99,15 +101,17 @@ var errColumnsTooBig = errors.New("columnar batch: a string column exceeds 2 GiB
 
 // AppendColumns classifies every line of a batch (the input of
 // AppendBatch) in one engine call and appends the columnar batch of the
-// answers, one row per line in input order, to dst. partial is true when
+// answers, one row per line in input order, to dst; with the evidence
+// column when evidence is true, without it otherwise. partial is true when
 // some row holds an error. now is the time data_age_seconds is measured at.
 // It returns classifier.ErrClosed when the engine was closed during the
 // call.
-func AppendColumns(ctx context.Context, dst []byte, e *classifier.Engine, text string, now time.Time) (out []byte, partial bool, err error) {
+func AppendColumns(ctx context.Context, dst []byte, e *classifier.Engine, text string, now time.Time, evidence bool) (out []byte, partial bool, err error) {
 	b := readBatch(text)
 	c := builders.Get().(*columnBuilder)
 	defer builders.Put(c)
 	c.reset(len(b.inputs))
+	c.withEvidence = evidence
 	closed := false
 	next := 0
 	failedLines := func(upto int) {
@@ -213,8 +217,9 @@ type columnBuilder struct {
 	tagText map[*string]string
 	// evCode memoizes the code of an evidence slice by its address and
 	// length: answers share their evidence slices with the engine's memo.
-	evCode map[evKey]uint32
-	evBuf  []byte
+	evCode       map[evKey]uint32
+	evBuf        []byte
+	withEvidence bool // the evidence column is written (else its codes are all 0)
 }
 
 // evKey identifies an evidence slice (holding the pointer keeps the
@@ -362,7 +367,11 @@ func (c *columnBuilder) add(r *classifier.Result, now time.Time) {
 	c.str(c.colASNSrc, r.ASNSource)
 	c.str(c.colError, "")
 	c.str(c.colTags, c.joinTags(r.Tags))
-	c.codes[c.colEv] = append(c.codes[c.colEv], c.evidence(r.Evidence))
+	var ev uint32
+	if c.withEvidence {
+		ev = c.evidence(r.Evidence)
+	}
+	c.codes[c.colEv] = append(c.codes[c.colEv], ev)
 	if r.AsOf.IsZero() {
 		c.asOf = append(c.asOf, 0)
 	} else {
@@ -440,8 +449,15 @@ func (c *columnBuilder) appendTo(dst []byte) ([]byte, error) {
 	base := len(dst)
 	dst = append(dst, ColumnsMagic...)
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(rows))
-	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(columns)))
+	n := len(columns)
+	if !c.withEvidence {
+		n--
+	}
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(n))
 	for i, col := range columns {
+		if i == c.colEv && !c.withEvidence {
+			continue
+		}
 		nbuf := uint8(1)
 		switch col.kind {
 		case KindCode:

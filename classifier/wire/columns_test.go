@@ -94,7 +94,7 @@ func TestColumnsHoldWhatTheRecordsSay(t *testing.T) {
 	recs, partial, err := AppendBatch(context.Background(), nil, e, text, now)
 	require.NoError(t, err)
 	require.True(t, partial)
-	out, partial, err := AppendColumns(context.Background(), []byte("keep"), e, text, now)
+	out, partial, err := AppendColumns(context.Background(), []byte("keep"), e, text, now, true)
 	require.NoError(t, err)
 	require.True(t, partial)
 	require.Equal(t, "keep", string(out[:4]), "appended to dst")
@@ -133,14 +133,14 @@ func TestColumnsHoldWhatTheRecordsSay(t *testing.T) {
 	assert.Equal(t, "192.0.2.3", cols["ip"].cell(t, 6))
 	assert.Equal(t, `invalid asn "AS1"`, cols["error"].cell(t, 3))
 
-	out, partial, err = AppendColumns(context.Background(), nil, e, "", now)
+	out, partial, err = AppendColumns(context.Background(), nil, e, "", now, true)
 	require.NoError(t, err)
 	assert.False(t, partial)
 	rows, _, _, err = readColumns(out)
 	require.NoError(t, err)
 	assert.Zero(t, rows)
 	require.NoError(t, e.Close())
-	_, _, err = AppendColumns(context.Background(), nil, e, "192.0.2.1", now)
+	_, _, err = AppendColumns(context.Background(), nil, e, "192.0.2.1", now, true)
 	assert.ErrorIs(t, err, classifier.ErrClosed)
 }
 
@@ -169,7 +169,7 @@ func FuzzAppendColumns(f *testing.F) {
 	require.NoError(f, err)
 	f.Cleanup(func() { _ = e.Close() })
 	f.Fuzz(func(t *testing.T, text string) {
-		out, _, err := AppendColumns(context.Background(), nil, e, text, time.Now())
+		out, _, err := AppendColumns(context.Background(), nil, e, text, time.Now(), len(text)%2 == 0)
 		require.NoError(t, err)
 		rows, cols, _, err := readColumns(out)
 		require.NoError(t, err)
@@ -193,7 +193,7 @@ func TestColumnsCarryTheTags(t *testing.T) {
 	now := time.Now()
 	recs, _, err := AppendBatch(context.Background(), nil, e, text, now)
 	require.NoError(t, err)
-	out, _, err := AppendColumns(context.Background(), nil, e, text, now)
+	out, _, err := AppendColumns(context.Background(), nil, e, text, now, true)
 	require.NoError(t, err)
 	_, cols, _, err := readColumns(out)
 	require.NoError(t, err)
@@ -222,7 +222,7 @@ func TestColumnsCarryEvidenceAndAsOf(t *testing.T) {
 	now := time.Now()
 	recs, _, err := AppendBatch(context.Background(), nil, e, text, now)
 	require.NoError(t, err)
-	out, _, err := AppendColumns(context.Background(), nil, e, text, now)
+	out, _, err := AppendColumns(context.Background(), nil, e, text, now, true)
 	require.NoError(t, err)
 	_, cols, _, err := readColumns(out)
 	require.NoError(t, err)
@@ -286,7 +286,7 @@ func TestColumnsOfBatchesInSequence(t *testing.T) {
 			now := time.Now()
 			recs, _, err := AppendBatch(context.Background(), nil, e, text, now)
 			require.NoError(t, err)
-			out, _, err := AppendColumns(context.Background(), nil, e, text, now)
+			out, _, err := AppendColumns(context.Background(), nil, e, text, now, true)
 			require.NoError(t, err)
 			rows, cols, _, err := readColumns(out)
 			require.NoError(t, err)
@@ -317,4 +317,36 @@ func TestColumnsOfBatchesInSequence(t *testing.T) {
 			assert.True(t, ok, "numbers 0..%d", rows-1)
 		}
 	}
+}
+
+// Without evidence asked for, the block is the same but for the evidence
+// column, which it leaves out.
+func TestColumnsWithoutEvidence(t *testing.T) {
+	e := fixture.Loaded(t)
+	text := "185.220.101.1\n62.224.10.20\nnot-an-ip\n3.5.140.9\n185.220.101.1\n"
+	now := time.Now()
+	with, _, err := AppendColumns(context.Background(), nil, e, text, now, true)
+	require.NoError(t, err)
+	without, _, err := AppendColumns(context.Background(), nil, e, text, now, false)
+	require.NoError(t, err)
+	rows, all, _, err := readColumns(with)
+	require.NoError(t, err)
+	rows2, cols, order, err := readColumns(without)
+	require.NoError(t, err)
+	require.Equal(t, rows, rows2)
+	var want []string
+	for _, name := range ColumnNames() {
+		if name != "evidence" {
+			want = append(want, name)
+		}
+	}
+	assert.Equal(t, want, order)
+	for _, name := range want {
+		for i := range rows {
+			if name != "classified_at" { // two calls: two times
+				assert.Equal(t, all[name].cell(t, i), cols[name].cell(t, i), "%s of row %d", name, i)
+			}
+		}
+	}
+	assert.NotEqual(t, "", all["evidence"].cell(t, 0))
 }

@@ -100,7 +100,7 @@ def decode_columns(data: bytes) -> "Columns":
         col = _Column(name, kind, bufs)
         _check(col, rows)
         cols[name] = col
-    missing = [c for c in COLUMNS if c not in cols]
+    missing = [c for c in COLUMNS if c not in cols and c != "evidence"]  # evidence: when asked for
     if missing:
         raise _fail(f"no column {', '.join(missing)}")
     return Columns(rows, cols)
@@ -294,7 +294,10 @@ class Columns:
         (or only those of rows, in that order), the message for a row that
         failed. Each distinct answer (the ``answer`` column) is read from
         the columns once; its rows share its values (and strings) and
-        differ in ``ip``. Every row is an object of its own."""
+        differ in ``ip``. Every row is an object of its own. Needs the
+        evidence column (``classify_columns(items, evidence=True)``)."""
+        if "evidence" not in self._cols:
+            raise KeyError("answers() needs the evidence column: classify_columns(items, evidence=True)")
         # The cyclic GC would run every 700 new objects and walk the young
         # ones (a full collection walks the host's every object): the
         # objects built here hold no cycle, so it is paused while they are
@@ -332,10 +335,10 @@ class Columns:
     def to_pydict(self) -> Dict[str, List[Any]]:
         """Every column as a list of Python values (one object per cell:
         for small batches and tests; prefer a frame for big ones)."""
-        return {name: self.column(name) for name in COLUMNS}
+        return {name: self.column(name) for name in COLUMNS if name in self._cols}
 
     def __iter__(self) -> Iterator[str]:
-        return iter(COLUMNS)
+        return iter(self._cols)
 
     # -- frames ------------------------------------------------------------
 

@@ -676,7 +676,7 @@ class IPClassifier:
         ips, answers, _ = self._classify_many(items, strict_asn)
         return ips, answers
 
-    def classify_columns(self, items: Iterable[BulkItem]) -> Columns:
+    def classify_columns(self, items: Iterable[BulkItem], *, evidence: bool = False) -> Columns:
         """Classify many addresses in one call into the engine and get the
         answers as typed columns, with no Python object per answer: for
         pipelines and DataFrames (``.to_arrow()``, ``.to_pandas()``,
@@ -685,6 +685,9 @@ class IPClassifier:
         Args:
             items: as for :meth:`bulk_classify`. An invalid asn is ignored
                 (treated as unknown).
+            evidence: add the ``evidence`` column (a third of the engine's
+                cost of the columns; frames leave it out, and
+                :meth:`Columns.answers` needs it).
 
         Returns:
             One row per item, in input order. Nothing is raised for a bad
@@ -697,10 +700,11 @@ class IPClassifier:
         """
         h = self._handle_or_raise()
         ips, payload = self._payload(items, {}, False)
-        return self._columns_call(h, payload, len(ips))
+        return self._columns_call(h, payload, len(ips), evidence)
 
-    def _columns_call(self, h: c_int64, payload: bytes, count: int) -> Columns:
-        """The columns of a ClassifyColumns call of count inputs."""
+    def _columns_call(self, h: c_int64, payload: bytes, count: int, evidence: bool) -> Columns:
+        """The columns of a ClassifyColumns call of count inputs (with the
+        evidence column when evidence is true)."""
         # Per row: 17 codes or numbers of 4 bytes, 5 of 8, 2 bytes, the ip; per distinct answer its
         # strings (the evidence: a few hundred bytes). A buffer too small costs a second engine call,
         # so the size per row a batch needed is remembered for the next ones.
@@ -708,12 +712,12 @@ class IPClassifier:
         size = len(payload) + count * _columns_per_row + (1 << 16)
         buf = _batch_buf(size)
         fn = self._lib.classify_columns
-        rc = fn(h, payload, len(payload), buf.arr, len(buf.raw), buf.n)
+        rc = fn(h, payload, len(payload), evidence, buf.arr, len(buf.raw), buf.n)
         if rc == BUFFER_TOO_SMALL:  # again with the exact size
             need = buf.n.value
             _columns_per_row = min(max(_columns_per_row, need * 5 // (4 * count) + 1), _COLUMNS_PER_ROW_MAX)
             buf = _batch_buf(need)
-            rc = fn(h, payload, len(payload), buf.arr, len(buf.raw), buf.n)
+            rc = fn(h, payload, len(payload), evidence, buf.arr, len(buf.raw), buf.n)
         if rc not in (OK, PARTIAL):
             self._raise(rc, bytes(buf.raw[: buf.n.value]))
         cols = decode_columns(bytes(memoryview(buf.raw)[: buf.n.value]))  # one copy: the columns own their block
@@ -754,7 +758,7 @@ class IPClassifier:
         ips, payload = self._payload(items, bad, strict_asn)
         if not ips:
             return ips, None, bad
-        return ips, self._columns_call(h, payload, len(ips)), bad
+        return ips, self._columns_call(h, payload, len(ips), True), bad
 
     @staticmethod
     def _batch_payload(items: List[Any], bad: Dict[int, str], strict_asn: bool) -> Tuple[List[str], bytes]:
