@@ -643,9 +643,7 @@ class IPClassifier:
                 return cols.answers()  # type: ignore[return-value]
             last = dict(zip(ips, range(len(ips))))  # the row of each input's last answer, as upstream keeps
             return dict(zip(last, cols.answers(list(last.values()))))  # type: ignore[arg-type]
-        answers = cols.answers()
-        for i, message in bad.items():
-            answers[i] = message
+        answers = _answers(cols, bad)
         results: List[IPClassification] = []
         offending: List[str] = []
         for ip, a in zip(ips, answers):
@@ -673,8 +671,8 @@ class IPClassifier:
         With strict_asn False an invalid asn is dropped instead of failing
         its item.
         """
-        ips, answers, _ = self._classify_many(items, strict_asn)
-        return ips, answers
+        ips, cols, bad = self._columns_of(items, strict_asn)
+        return ips, [] if cols is None else _answers(cols, bad)
 
     def classify_columns(self, items: Iterable[BulkItem], *, evidence: bool = False) -> Columns:
         """Classify many addresses in one call into the engine and get the
@@ -735,18 +733,6 @@ class IPClassifier:
             if "\t" not in joined and joined.count("\n") == len(items) - 1:
                 return items, (joined + "\n").encode("utf-8", "replace")  # type: ignore[return-value]
         return self._batch_payload(items, bad, strict_asn)
-
-    def _classify_many(
-        self, items: Iterable[BulkItem], strict_asn: bool
-    ) -> Tuple[List[str], List[Union[IPClassification, str]], int]:
-        """classify_many, plus the number of items that failed."""
-        ips, cols, bad = self._columns_of(items, strict_asn)
-        if cols is None:
-            return ips, [], 0
-        answers = cols.answers()
-        for i, message in bad.items():
-            answers[i] = message
-        return ips, answers, len(bad) + sum(type(a) is str for i, a in enumerate(answers) if i not in bad)
 
     def _columns_of(
         self, items: Iterable[BulkItem], strict_asn: bool
@@ -985,6 +971,15 @@ class IPClassifier:
             l3_skipped=int(raw.get("l3_skipped", 0)),
             error=raw.get("error") or None,
         )
+
+
+def _answers(cols: Columns, bad: Dict[int, str]) -> List[Union[IPClassification, str]]:
+    """Every row's answer or message; an error found in Python (bad, by
+    row) wins over the row's."""
+    answers = cols.answers()
+    for i, message in bad.items():
+        answers[i] = message
+    return answers
 
 
 def _check_ip_type(ip_type: Union[IPType, str, None]) -> str:
