@@ -109,7 +109,10 @@ var errColumnsTooBig = errors.New("columnar batch: a string column exceeds 2 GiB
 func AppendColumns(ctx context.Context, dst []byte, e *classifier.Engine, text string, now time.Time, evidence bool) (out []byte, partial bool, err error) {
 	b := readBatch(text)
 	c := builders.Get().(*columnBuilder)
-	defer builders.Put(c)
+	defer func() {
+		c.release()
+		builders.Put(c)
+	}()
 	c.reset(len(b.inputs))
 	c.withEvidence = evidence
 	closed := false
@@ -248,7 +251,8 @@ func newColumnBuilder() *columnBuilder {
 	return c
 }
 
-// reset empties c for a batch of rows, keeping what it allocated.
+// reset readies c, new or released, for a batch of rows, keeping what it
+// allocated.
 func (c *columnBuilder) reset(rows int) {
 	c.ipOffs = append(slices.Grow(c.ipOffs[:0], rows+1), 0)
 	c.ipBytes = c.ipBytes[:0]
@@ -260,14 +264,23 @@ func (c *columnBuilder) reset(rows int) {
 	for i, d := range c.dicts {
 		if d != nil {
 			c.codes[i] = slices.Grow(c.codes[i][:0], rows)
+		}
+	}
+	c.keys = c.keys[:0]
+	c.lastAt, c.lastAtMicro, c.tooBig = time.Time{}, 0, false
+}
+
+// release forgets every string and evidence slice of the batch, so a
+// builder waiting in the pool holds on to none of the engine's data.
+func (c *columnBuilder) release() {
+	for _, d := range c.dicts {
+		if d != nil {
 			d.reset()
 		}
 	}
 	clear(c.answers)
 	clear(c.tagText)
 	clear(c.evCode)
-	c.keys = c.keys[:0]
-	c.lastAt, c.lastAtMicro, c.tooBig = time.Time{}, 0, false
 }
 
 func (c *columnBuilder) str(col int, s string) {
