@@ -92,6 +92,25 @@ class _TagMemo(Dict[str, Tuple[str, ...]]):
         return tags
 
 
+class _NumberMemo(Dict[str, Any]):
+    """Number text → its value, by the type given (float() of a text is
+    slower than a dict lookup, and the numbers of answers repeat: a few
+    confidences, the ages of a few snapshots, the ASNs)."""
+
+    def __init__(self, kind: Any) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def __missing__(self, text: str) -> Any:
+        v = self.kind(text)
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        self[text] = v
+        return v
+
+
+_float = _NumberMemo(float).__getitem__
+_int = _NumberMemo(int).__getitem__
 _entries = _EntryMemo()
 #: tag_tuple(text) is the tags tuple of a tags field (memoised, bounded).
 tag_tuple = _TagMemo().__getitem__
@@ -167,7 +186,7 @@ def decode(rec: str) -> IPClassification:
     o = _new(_Draft)
     o.ip_type = TYPES[t]
     o.provider = prov or None
-    o.confidence = float(conf)
+    o.confidence = _float(conf)
     o.source = src
     o.classified_at = _fromiso(cat)
     o.ip = ip
@@ -176,9 +195,9 @@ def decode(rec: str) -> IPClassification:
     o.matched_prefix = matched or None
     o.snapshot = snap or None
     o.snapshot_at = (_ts_cache.get(snap_at) or _ts(snap_at)) if snap_at else None
-    o.data_age_seconds = float(age) if snap else None
+    o.data_age_seconds = _float(age) if snap else None
     o.stale = stale == "1"
-    o.asn = None if asn == "0" else int(asn)
+    o.asn = None if asn == "0" else _int(asn)
     o.as_name = as_name or None
     o.cache_tier = tier or None
     o.country = cc or None
