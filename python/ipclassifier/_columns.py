@@ -338,7 +338,7 @@ class Columns:
         return {name: self.column(name) for name in COLUMNS if name in self._cols}
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._cols)
+        return iter([name for name in COLUMNS if name in self._cols])  # the keys of to_pydict
 
     # -- frames ------------------------------------------------------------
 
