@@ -46,7 +46,6 @@ _FORMAT = {U32: "I", F64: "d", I64: "q", BOOL: "B"}
 _TIMES = ("classified_at", "snapshot_at", "as_of")  # int64 µs since the epoch
 _NULL_TIMES = ("snapshot_at", "as_of")  # 0 = none
 _UTC = timezone.utc
-_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
 
 
 class _Column:
@@ -272,15 +271,12 @@ class Columns:
                 strs = [data[a:b].decode() for a, b in zip(offs, offs[1:])]
             return strs if rows is None else list(rows(strs))
         vals: Sequence[Any] = col.bufs[0] if rows is None else rows(col.bufs[0])
-        if name in _TIMES:
-            cache: Dict[int, Optional[datetime]] = {0: None}
-            out: List[Optional[datetime]] = []
-            for v in vals:
-                dt = cache.get(v, _EPOCH)
-                if dt is _EPOCH:
-                    dt = cache[v] = datetime.fromtimestamp(v // 1_000_000, _UTC).replace(microsecond=v % 1_000_000)
-                out.append(dt)
-            return out
+        if name in _TIMES:  # few distinct times: each converted once, then a lookup per row (in C)
+            times: Dict[int, Optional[datetime]] = {
+                v: datetime.fromtimestamp(v // 1_000_000, _UTC).replace(microsecond=v % 1_000_000) if v else None
+                for v in set(vals)
+            }
+            return list(map(times.__getitem__, vals))
         if col.kind == BOOL:
             return [v != 0 for v in vals]
         if name == "asn":
