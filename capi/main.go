@@ -32,7 +32,7 @@ package main
 
 // Status codes returned by every export (IPC_ABI_VERSION changes when an
 // export, a code or the record layout changes incompatibly).
-#define IPC_ABI_VERSION 4
+#define IPC_ABI_VERSION 5
 #define IPC_OK 0                 // success
 #define IPC_PARTIAL 1            // success, but some items failed (Refresh: a source; ClassifyBatch: an input line; CacheCleanup, CacheClear: a tier)
 #define IPC_INVALID_ARGUMENT -1  // NULL pointer with a length, negative length, bad group or type, bad JSON config
@@ -401,14 +401,15 @@ func ClassifyBatch(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outCap
 
 // ClassifyColumns is ClassifyBatch answering in columns: it takes the same
 // input and writes the columnar batch of wire.AppendColumns (typed
-// columns, strings interned per column; rows in input order, an input that
+// columns, strings interned per column; the evidence column only when
+// evidence is non-zero; rows in input order, an input that
 // failed as a row with its message in the "error" column and PARTIAL
-// returned). Other codes as for ClassifyBatch; on BUFFER_TOO_SMALL nothing
-// is written and *outLen is the size needed (the batch was classified:
-// call again with that size).
+// returned). Other codes as for ClassifyBatch; on BUFFER_TOO_SMALL *outLen
+// is the size needed and out holds a partial block, to be ignored (the
+// batch was classified: call again with that size).
 //
 //export ClassifyColumns
-func ClassifyColumns(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
+func ClassifyColumns(h C.int64_t, in *C.char, inLen C.int64_t, evidence C.int32_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
 	defer func() {
 		if r := recover(); r != nil {
 			rc = failAfterPanic(out, outCap, outLen, r)
@@ -424,14 +425,21 @@ func ClassifyColumns(h C.int64_t, in *C.char, inLen C.int64_t, out *C.char, outC
 	if e == nil {
 		return fail(out, outCap, outLen, codeInvalidHandle, "ClassifyColumns: invalid handle "+strconv.FormatInt(int64(h), 10))
 	}
-	data, partial, err := wire.AppendColumns(context.Background(), nil, e, goString(in, inLen), time.Now())
-	if err != nil {
+	// Written straight into the caller's buffer, as ClassifyBatch's records.
+	dst := unsafe.Slice((*byte)(unsafe.Pointer(out)), int(outCap))[:0]
+	dst, partial, err := wire.AppendColumns(context.Background(), dst, e, goString(in, inLen), time.Now(), evidence != 0)
+	switch {
+	case err != nil:
 		return engineError(out, outCap, outLen, err)
+	case len(dst) > int(outCap):
+		*outLen = C.int64_t(len(dst))
+		return C.int32_t(codeBufferTooSmall)
 	}
+	*outLen = C.int64_t(len(dst))
 	if partial {
-		return writeOut(out, outCap, outLen, data, codePartial)
+		return C.int32_t(codePartial)
 	}
-	return writeOut(out, outCap, outLen, data, codeOK)
+	return C.int32_t(codeOK)
 }
 
 // Refresh downloads the sources of group ("tor", "cloud", "datacenter" or
@@ -580,7 +588,7 @@ type abiInfo struct {
 // (IPC_ABI_VERSION), the engine version, the record's field names in order
 // (wire.Fields), the columns of ClassifyColumns in order (wire.ColumnNames)
 // and its magic, the error record's mark and every status code by name:
-// {"abi":4,"version":"…","fields":["ip",…],"columns":["ip",…],"columns_magic":"IPCOLS\u0000\u0001",
+// {"abi":5,"version":"…","fields":["ip",…],"columns":["ip",…],"columns_magic":"IPCOLS\u0000\u0001",
 // "error_mark":"!error","codes":{"OK":0,…}}.
 // Returns OK, INVALID_ARGUMENT (bad output buffer), BUFFER_TOO_SMALL or
 // INTERNAL.

@@ -2,7 +2,8 @@
 """Benchmark of the Python binding (a script, not a test: conftest.py tells
 pytest to ignore it).
 
-    python3 tests_py/bench_classify.py [--calls 2000] [--rounds 15] [--bulk 10000] [--big 100000] [--json FILE]
+    python3 tests_py/bench_classify.py [--calls 2000] [--rounds 15] [--bulk 10000] [--big 100000]
+                                       [--no-tiers] [--json FILE]
 
 Serves the real source snapshots in ../shared/data (relative to the repo
 root) over a local http.server, refreshes an engine with the cache tiers off,
@@ -27,7 +28,7 @@ and measures:
   engine does between commits) against the same without it.
   Redis is $IPCLASSIFIER_TEST_REDIS_URL or a throwaway redis-server
   (tests_py/cache_servers.py); without one the L1 rows are left out, saying
-  why.
+  why. ``--no-tiers`` leaves every cache-tier row out.
 
 ``--json FILE`` writes the rows as scripts/bench_table.py reads them: a list
 of {"name", "value", "unit", "target"} (target "" when there is none).
@@ -391,6 +392,11 @@ def side_by_side_rows(c: Any, ips: List[str], calls: int, rounds: int) -> List[R
         "classify_columns": per_ip_us(lambda: c.classify_columns(ips), n),
         "bulk_classify": per_ip_us(lambda: c.bulk_classify(ips), n),
     }
+    payload = ("\n".join(ips) + "\n").encode()
+    native = {  # bulk_classify asks for the evidence column, classify_columns does not
+        "classify_columns": per_ip_us(lambda: c._columns_call(c._h, payload, n, False), n),
+        "bulk_classify": per_ip_us(lambda: c._columns_call(c._h, payload, n, True), n),
+    }
     it = iter(ips * (calls * rounds // n + 2))
     ours["classify()"] = per_call_ns(lambda: c.classify(next(it)), calls, rounds) / 1e3
     base = {"bulk_classify": per_ip_us(lambda: seed.bulk_classify(ips), n, runs=3)}
@@ -404,6 +410,8 @@ def side_by_side_rows(c: Any, ips: List[str], calls: int, rounds: int) -> List[R
         if name == "classify()":
             label = "classify() mixed sample, no cache"
         out.append(row(label, us, "µs", targets[name]))
+        if name != "classify()":
+            out.append(row("  of which the columnar batch (engine call + block)", native[name], "µs"))
         seed_name = "bulk" if name == "classify_columns" else name
         out.append(row(f"  pure-Python seed design, {seed_name}", base[name], "µs"))
         out.append(row("  speed-up over it", base[name] / us, "×", "≥ 20×"))
@@ -417,6 +425,7 @@ def main() -> int:
     ap.add_argument("--bulk", type=int, default=10_000)
     ap.add_argument("--big", type=int, default=100_000, help="new addresses of the bulk through every tier")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON (for scripts/bench_table.py)")
+    ap.add_argument("--no-tiers", action="store_true", help="leave out the cache-tier rows (the decode path only)")
     args = ap.parse_args()
     if not (DATA / "tor" / "torbulkexitlist").is_file():
         print(f"skipped: no source snapshots at {DATA}")
@@ -485,12 +494,21 @@ def main() -> int:
         decode = per_call_ns(lambda: _wire.decode(rec), args.calls, args.rounds)
         rows.append(row("  of which native call", native / 1e3, "µs"))
         rows.append(row("  of which record decode", decode / 1e3, "µs"))
+        # the floor of any call through ctypes into the Go library: an export that does nothing
+        # (Version), called as classify() calls Classify (no argtypes, arguments of their C types)
+        version = c._lib.cdll._FuncPtr(("Version", c._lib.cdll))
+        cap = impl._SINGLE_CAP_C
+        empty = per_call_ns(lambda: version(buf.arr, cap, buf.n_ptr), args.calls, args.rounds)
+        rows.append(row("  floor: an empty call into the library (Version)", empty / 1e3, "µs"))
 
         rows += side_by_side_rows(c, ips, args.calls, args.rounds)
         c.close()
 
-        more, notes = cache_rows(source_opts, ips, tmp, args.big)
-        rows += more
+        if args.no_tiers:
+            notes.append("cache-tier rows left out (--no-tiers)")
+        else:
+            more, notes = cache_rows(source_opts, ips, tmp, args.big)
+            rows += more
     httpd.shutdown()
 
     width = max(len(r["name"]) for r in rows)

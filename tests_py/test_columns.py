@@ -4,6 +4,8 @@ installed, and a damaged block refused with a clear error."""
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import math
 import random
 import struct
@@ -12,7 +14,7 @@ from typing import Any, List
 import pytest
 
 from ipclassifier import ClassifierError, Columns, IPType
-from ipclassifier._columns import COLUMNS, MAGIC, decode_columns
+from ipclassifier._columns import COLUMNS, FRAME_COLUMNS, MAGIC, decode_columns
 
 ITEMS: List[Any] = [
     "198.51.100.7",
@@ -33,10 +35,18 @@ def _attrs(r: Any) -> List[Any]:
     return [getattr(r, name) for name in COLUMNS if name not in ("error", "answer")]
 
 
-def test_columns_hold_what_bulk_classify_answers(loaded: Any) -> None:
-    cols = loaded.classify_columns(ITEMS)
-    rows = loaded.bulk_classify(ITEMS, errors="unknown", as_list=True)
-    assert isinstance(cols, Columns) and len(cols) == len(ITEMS) == len(rows)
+def _single(loaded: Any, item: Any) -> Any:
+    """The answer of classify() (the text record: a codec of its own) to
+    an item as classify_columns reads it (a bad asn ignored)."""
+    if isinstance(item, str):
+        return loaded.classify(item)
+    ip, asn, name = item
+    return loaded.classify(ip, asn if isinstance(asn, int) else None, name)
+
+
+def test_columns_hold_what_classify_answers(loaded: Any) -> None:
+    cols = loaded.classify_columns(ITEMS, evidence=True)
+    assert isinstance(cols, Columns) and len(cols) == len(ITEMS)
     assert cols.names == COLUMNS
     d = cols.to_pydict()
     errors = d["error"]
@@ -44,11 +54,11 @@ def test_columns_hold_what_bulk_classify_answers(loaded: Any) -> None:
     assert cols.failed == 2
     assert errors[6] == "invalid IP address \"not-an-ip\": unable to parse IP"
     assert d["ip"][6] == "not-an-ip" and d["ip_type"][6] is None
-    for i, r in enumerate(rows):
+    for i, item in enumerate(ITEMS):
         if errors[i]:
             continue
         got = [d[name][i] for name in COLUMNS if name not in ("error", "answer")]
-        want = _attrs(r)
+        want = _attrs(_single(loaded, item))
         # the same answer but for the time it was made and the data age measured then
         for name in ("classified_at", "data_age_seconds"):
             k = COLUMNS.index(name)
@@ -60,6 +70,41 @@ def test_columns_hold_what_bulk_classify_answers(loaded: Any) -> None:
     assert d["provider"][2] == "aws" and d["asn"][2] == 16509 and d["as_name"][2] == "AMAZON-02"
     assert d["asn"][7] is None  # "AS1" dropped, as errors="unknown" does
     assert "tor_exit" in d["tags"][1] and d["tags"][0] == () and d["tags"][6] == ()
+    assert d["evidence"][1][0].source == "tor_bulk_list" and d["evidence"][0] == () and d["evidence"][6] == ()
+    assert d["as_of"][1] is None and d["history_short"][1] is False
+
+
+def test_rows_are_what_classify_answers(loaded: Any) -> None:
+    # bulk_classify's objects are built from the columns: each distinct
+    # answer once, one object per row.
+    rows = loaded.classify_columns(ITEMS, evidence=True).answers()
+    assert [type(r).__name__ for r in rows].count("str") == 2
+    assert rows[6] == "invalid IP address \"not-an-ip\": unable to parse IP"
+    for item, r in zip(ITEMS, rows):
+        if isinstance(r, str):
+            continue
+        want = _single(loaded, item)
+        assert r.classified_at is not None and type(r.data_age_seconds) is type(want.data_age_seconds)
+        assert r == dataclasses.replace(want, classified_at=r.classified_at, data_age_seconds=r.data_age_seconds)
+    assert rows[1] == rows[10] and rows[1] is not rows[10]
+    dedup = loaded.classify_columns(ITEMS, evidence=True).answers([10, 2])
+    assert [r.ip for r in dedup] == ["185.220.101.1", "3.5.140.9"]
+
+
+def test_evidence_only_when_asked_for(loaded: Any) -> None:
+    # the evidence column is a third of the engine's cost of the columns
+    # and no frame holds it: classify_columns leaves it out by default
+    cols = loaded.classify_columns(ITEMS)
+    assert cols.names == tuple(c for c in COLUMNS if c != "evidence")
+    assert "evidence" not in cols.to_pydict()
+    with pytest.raises(KeyError, match="no column 'evidence'"):
+        cols.column("evidence")
+    with pytest.raises(KeyError, match="evidence=True"):
+        cols.answers()
+    full = loaded.classify_columns(ITEMS, evidence=True).to_pydict()
+    assert {k: v for k, v in full.items() if k not in ("evidence", "classified_at", "data_age_seconds")} == {
+        k: v for k, v in cols.to_pydict().items() if k not in ("classified_at", "data_age_seconds")
+    }
 
 
 def test_text_columns_are_codes_into_one_table(loaded: Any) -> None:
@@ -94,7 +139,7 @@ def test_arrow_frame_views_the_columns(loaded: Any) -> None:
     pa = pytest.importorskip("pyarrow")
     cols = loaded.classify_columns(ITEMS)
     t = cols.to_arrow()
-    assert t.num_rows == len(ITEMS) and t.column_names == list(COLUMNS)
+    assert t.num_rows == len(ITEMS) and t.column_names == list(FRAME_COLUMNS)
     assert pa.types.is_dictionary(t.schema.field("ip_type").type)
     assert t.column("ip_type").to_pylist()[:3] == ["unknown", "tor", "cloud"]
     assert t.column("ip_type").to_pylist()[6] is None
@@ -110,7 +155,7 @@ def test_arrow_frame_views_the_columns(loaded: Any) -> None:
 def test_pandas_frame(loaded: Any) -> None:
     pd = pytest.importorskip("pandas")
     df = loaded.classify_columns(ITEMS).to_pandas()
-    assert list(df.columns) == list(COLUMNS) and len(df) == len(ITEMS)
+    assert list(df.columns) == list(FRAME_COLUMNS) and len(df) == len(ITEMS)
     assert str(df["ip_type"].iloc[1]) == "tor" and df["provider"].iloc[2] == "aws"
     assert pd.isna(df["ip_type"].iloc[6]) and pd.isna(df["snapshot_at"].iloc[0])
     assert df["confidence"].iloc[2] == 0.99
@@ -119,7 +164,7 @@ def test_pandas_frame(loaded: Any) -> None:
 def test_polars_frame(loaded: Any) -> None:
     pytest.importorskip("polars")
     df = loaded.classify_columns(ITEMS).to_polars()
-    assert df.columns == list(COLUMNS) and df.height == len(ITEMS)
+    assert df.columns == list(FRAME_COLUMNS) and df.height == len(ITEMS)
     assert df["ip_type"].to_list()[:2] == ["unknown", "tor"] and df["ip_type"].to_list()[6] is None
     assert df["asn"].to_list()[2] == 16509 and df["asn"].to_list()[0] is None
 
@@ -158,7 +203,7 @@ def test_pandas_and_polars_without_pyarrow(loaded: Any, monkeypatch: pytest.Monk
 
 
 def _block(loaded: Any) -> bytes:
-    cols = loaded.classify_columns(ITEMS)
+    cols = loaded.classify_columns(ITEMS, evidence=True)
     return bytes(cols.codes("ip_type").obj)  # the whole block the columns view
 
 
@@ -186,7 +231,7 @@ def test_a_damaged_block_is_refused_never_misread(loaded: Any) -> None:
             data = data[: rng.randrange(len(data))]
         try:
             cols = decode_columns(bytes(data))
-            for name in COLUMNS:
+            for name in cols.names:  # every required column is there, evidence when it is
                 cols.column(name)
         except ClassifierError:
             refused += 1
@@ -196,3 +241,17 @@ def test_a_damaged_block_is_refused_never_misread(loaded: Any) -> None:
             assert "IPType" in str(e) or "year" in str(e) or "out of range" in str(e), e
             refused += 1
     assert refused > 100
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_rows_leave_the_gc_as_they_found_it(loaded: Any, enabled: bool) -> None:
+    # the cyclic GC is paused while the objects are built, never left off
+    # (nor turned on for a host that had it off)
+    cols = loaded.classify_columns(ITEMS, evidence=True)
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        assert len(cols.answers()) == len(ITEMS)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -63,14 +65,21 @@ type column struct {
 // first appearance: rows equal in every column but ip share the number, so
 // a host building one object per row decodes each answer once. "tags" is
 // an answer's tags joined by ',' as in the record (few distinct sets, so a
-// code column); the evidence list is in the records only.
+// code column); "evidence" is the record's evidence field (entries split by
+// EvidenceSep, their fields by EvidenceFieldSep; a code column: answers
+// from one prefix share it), written only when the caller asks for it (it
+// is a third of the cost of the columns; frames do not hold it); "as_of"
+// the time of an answer as of a past time (0 = now) and "history_short"
+// the record's flag. With evidence the columns hold every field of the
+// record.
 var columns = [...]column{
 	{"ip", KindStr}, {"ip_type", KindCode}, {"provider", KindCode}, {"region", KindCode},
 	{"service", KindCode}, {"confidence", KindF64}, {"source", KindCode}, {"classified_at", KindI64},
 	{"matched_prefix", KindCode}, {"snapshot", KindCode}, {"snapshot_at", KindI64},
 	{"data_age_seconds", KindF64}, {"stale", KindBool}, {"asn", KindU32}, {"as_name", KindCode},
 	{"cache_tier", KindCode}, {"country", KindCode}, {"asn_source", KindCode}, {"error", KindCode},
-	{"answer", KindU32}, {"tags", KindCode},
+	{"answer", KindU32}, {"tags", KindCode}, {"evidence", KindCode}, {"as_of", KindI64},
+	{"history_short", KindBool},
 }
 
 // ColumnNames returns the names of the columns AppendColumns writes, in
@@ -92,13 +101,20 @@ var errColumnsTooBig = errors.New("columnar batch: a string column exceeds 2 GiB
 
 // AppendColumns classifies every line of a batch (the input of
 // AppendBatch) in one engine call and appends the columnar batch of the
-// answers, one row per line in input order, to dst. partial is true when
+// answers, one row per line in input order, to dst; with the evidence
+// column when evidence is true, without it otherwise. partial is true when
 // some row holds an error. now is the time data_age_seconds is measured at.
 // It returns classifier.ErrClosed when the engine was closed during the
 // call.
-func AppendColumns(ctx context.Context, dst []byte, e *classifier.Engine, text string, now time.Time) (out []byte, partial bool, err error) {
+func AppendColumns(ctx context.Context, dst []byte, e *classifier.Engine, text string, now time.Time, evidence bool) (out []byte, partial bool, err error) {
 	b := readBatch(text)
-	c := newColumnBuilder(len(b.inputs))
+	c := builders.Get().(*columnBuilder)
+	defer func() {
+		c.release()
+		builders.Put(c)
+	}()
+	c.reset(len(b.inputs))
+	c.withEvidence = evidence
 	closed := false
 	next := 0
 	failedLines := func(upto int) {
@@ -146,6 +162,16 @@ func newDict() *dict {
 	return &dict{codes: map[string]uint32{"": 0}, offs: []int32{0, 0}}
 }
 
+// reset empties d, keeping what it allocated. The recent cache is cleared
+// too: an address it holds may be another string's in the next batch.
+func (d *dict) reset() {
+	clear(d.codes)
+	d.codes[""] = 0
+	d.offs = append(d.offs[:0], 0, 0)
+	d.bytes = d.bytes[:0]
+	clear(d.recent[:])
+}
+
 // code returns the code of s, adding it to the table when new.
 func (d *dict) code(s string) uint32 {
 	if s == "" {
@@ -175,7 +201,8 @@ type columnBuilder struct {
 	dicts                        [len(columns)]*dict
 	confidence, age              []float64
 	classifiedAt, snapshotAt     []int64
-	stale                        []uint8
+	asOf                         []int64
+	stale, historyShort          []uint8
 	asn                          []uint32
 	answer                       []uint32
 	answers                      map[uint64]uint32 // answer number by hash of its key
@@ -187,31 +214,73 @@ type columnBuilder struct {
 	colService, colSource        int
 	colMatched, colSnap, colName int
 	colTier, colCC, colASNSrc    int
-	colError, colTags            int
+	colError, colTags, colEv     int
 	// tagText memoizes the joined text of a tags slice by its first
 	// element's address: answers share their tags slices with the index.
 	tagText map[*string]string
+	// evCode memoizes the code of an evidence slice by its address and
+	// length: answers share their evidence slices with the engine's memo.
+	evCode       map[evKey]uint32
+	evBuf        []byte
+	withEvidence bool // the evidence column is written (else its codes are all 0)
 }
 
-func newColumnBuilder(rows int) *columnBuilder {
-	c := &columnBuilder{
-		ipOffs: make([]int32, 1, rows+1), confidence: make([]float64, 0, rows), age: make([]float64, 0, rows),
-		classifiedAt: make([]int64, 0, rows), snapshotAt: make([]int64, 0, rows), stale: make([]uint8, 0, rows),
-		asn: make([]uint32, 0, rows), answer: make([]uint32, 0, rows), answers: map[uint64]uint32{},
-	}
+// evKey identifies an evidence slice (holding the pointer keeps the
+// slice alive for the batch, so an address is never reused meanwhile).
+type evKey struct {
+	p *classifier.Evidence
+	n int
+}
+
+// builders keeps column builders between batches: a batch starts with
+// the slices and maps the last one grew (cleared), not from nothing.
+var builders = sync.Pool{New: func() any { return newColumnBuilder() }}
+
+func newColumnBuilder() *columnBuilder {
+	c := &columnBuilder{answers: map[uint64]uint32{}, tagText: map[*string]string{}, evCode: map[evKey]uint32{}}
 	pos := map[string]int{}
 	for i, col := range columns {
 		pos[col.name] = i
 		if col.kind == KindCode {
-			c.codes[i] = make([]uint32, 0, rows)
 			c.dicts[i] = newDict()
 		}
 	}
 	c.colType, c.colProv, c.colRegion, c.colService, c.colSource = pos["ip_type"], pos["provider"], pos["region"], pos["service"], pos["source"]
 	c.colMatched, c.colSnap, c.colName, c.colTier, c.colCC = pos["matched_prefix"], pos["snapshot"], pos["as_name"], pos["cache_tier"], pos["country"]
-	c.colASNSrc, c.colError, c.colTags = pos["asn_source"], pos["error"], pos["tags"]
-	c.tagText = map[*string]string{}
+	c.colASNSrc, c.colError, c.colTags, c.colEv = pos["asn_source"], pos["error"], pos["tags"], pos["evidence"]
 	return c
+}
+
+// reset readies c, new or released, for a batch of rows, keeping what it
+// allocated.
+func (c *columnBuilder) reset(rows int) {
+	c.ipOffs = append(slices.Grow(c.ipOffs[:0], rows+1), 0)
+	c.ipBytes = c.ipBytes[:0]
+	c.confidence, c.age = slices.Grow(c.confidence[:0], rows), slices.Grow(c.age[:0], rows)
+	c.classifiedAt, c.snapshotAt = slices.Grow(c.classifiedAt[:0], rows), slices.Grow(c.snapshotAt[:0], rows)
+	c.asOf = slices.Grow(c.asOf[:0], rows)
+	c.stale, c.historyShort = slices.Grow(c.stale[:0], rows), slices.Grow(c.historyShort[:0], rows)
+	c.asn, c.answer = slices.Grow(c.asn[:0], rows), slices.Grow(c.answer[:0], rows)
+	for i, d := range c.dicts {
+		if d != nil {
+			c.codes[i] = slices.Grow(c.codes[i][:0], rows)
+		}
+	}
+	c.keys = c.keys[:0]
+	c.lastAt, c.lastAtMicro, c.tooBig = time.Time{}, 0, false
+}
+
+// release forgets every string and evidence slice of the batch, so a
+// builder waiting in the pool holds on to none of the engine's data.
+func (c *columnBuilder) release() {
+	for _, d := range c.dicts {
+		if d != nil {
+			d.reset()
+		}
+	}
+	clear(c.answers)
+	clear(c.tagText)
+	clear(c.evCode)
 }
 
 func (c *columnBuilder) str(col int, s string) {
@@ -232,8 +301,9 @@ type answerKey struct {
 	confidence     float64
 	age            uint64 // the bits: NaN equals NaN
 	at, snapshotAt int64
+	asOf           int64
 	asn            uint32
-	stale          uint8
+	stale, short   uint8
 }
 
 // endRow numbers the answer of the row just appended: by a 64-bit hash
@@ -243,14 +313,15 @@ func (c *columnBuilder) endRow() {
 	i := len(c.asn) - 1
 	k := answerKey{
 		confidence: c.confidence[i], age: math.Float64bits(c.age[i]), at: c.classifiedAt[i],
-		snapshotAt: c.snapshotAt[i], asn: c.asn[i], stale: c.stale[i],
+		snapshotAt: c.snapshotAt[i], asOf: c.asOf[i], asn: c.asn[i], stale: c.stale[i], short: c.historyShort[i],
 	}
-	h := uint64(k.asn)<<8 | uint64(k.stale)
+	h := uint64(k.asn)<<16 | uint64(k.stale)<<8 | uint64(k.short)
 	mix := func(v uint64) { h = (h ^ v) * 0x9E3779B97F4A7C15; h ^= h >> 29 }
 	mix(math.Float64bits(k.confidence))
 	mix(k.age)
 	mix(uint64(k.at))
 	mix(uint64(k.snapshotAt))
+	mix(uint64(k.asOf))
 	for col := range c.codes {
 		if c.codes[col] != nil {
 			k.codes[col] = c.codes[col][i]
@@ -309,7 +380,38 @@ func (c *columnBuilder) add(r *classifier.Result, now time.Time) {
 	c.str(c.colASNSrc, r.ASNSource)
 	c.str(c.colError, "")
 	c.str(c.colTags, c.joinTags(r.Tags))
+	var ev uint32
+	if c.withEvidence {
+		ev = c.evidence(r.Evidence)
+	}
+	c.codes[c.colEv] = append(c.codes[c.colEv], ev)
+	if r.AsOf.IsZero() {
+		c.asOf = append(c.asOf, 0)
+	} else {
+		c.asOf = append(c.asOf, r.AsOf.UnixMicro())
+	}
+	var short uint8
+	if r.HistoryShort {
+		short = 1
+	}
+	c.historyShort = append(c.historyShort, short)
 	c.endRow()
+}
+
+// evidence returns the code of an evidence list (its record text), from
+// the memo when the same slice was coded before.
+func (c *columnBuilder) evidence(ev []classifier.Evidence) uint32 {
+	if len(ev) == 0 {
+		return 0
+	}
+	k := evKey{&ev[0], len(ev)}
+	if code, ok := c.evCode[k]; ok {
+		return code
+	}
+	c.evBuf = appendEvidence(c.evBuf[:0], ev)
+	code := c.dicts[c.colEv].code(string(c.evBuf))
+	c.evCode[k] = code
+	return code
 }
 
 // joinTags returns tags joined by ',', from the memo when the same slice
@@ -345,10 +447,13 @@ func (c *columnBuilder) addError(input string, err error) {
 	c.age = append(c.age, math.NaN())
 	c.stale = append(c.stale, 0)
 	c.asn = append(c.asn, 0)
+	c.asOf = append(c.asOf, 0)
+	c.historyShort = append(c.historyShort, 0)
 	c.endRow()
 }
 
-// appendTo writes the columnar batch to dst.
+// appendTo writes the columnar batch to dst, every buffer straight from
+// the builder's slices.
 func (c *columnBuilder) appendTo(dst []byte) ([]byte, error) {
 	if c.tooBig {
 		return dst, errColumnsTooBig
@@ -357,47 +462,61 @@ func (c *columnBuilder) appendTo(dst []byte) ([]byte, error) {
 	base := len(dst)
 	dst = append(dst, ColumnsMagic...)
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(rows))
-	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(columns)))
-	buf := func(b []byte) {
-		dst = binary.LittleEndian.AppendUint64(dst, uint64(len(b)))
-		dst = append(dst, b...)
-		dst = pad8(dst, base)
+	n := len(columns)
+	if !c.withEvidence {
+		n--
 	}
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(n))
 	for i, col := range columns {
-		var bufs [][]byte
+		if i == c.colEv && !c.withEvidence {
+			continue
+		}
+		nbuf := uint8(1)
 		switch col.kind {
 		case KindCode:
-			d := c.dicts[i]
-			if len(d.bytes) > maxColumnBytes {
+			if len(c.dicts[i].bytes) > maxColumnBytes {
 				return dst, errColumnsTooBig
 			}
-			bufs = [][]byte{u32Bytes(c.codes[i]), i32Bytes(d.offs), d.bytes}
+			nbuf = 3
 		case KindStr:
-			bufs = [][]byte{i32Bytes(c.ipOffs), c.ipBytes}
+			nbuf = 2
 		}
-		switch col.name {
-		case "confidence":
-			bufs = [][]byte{f64Bytes(c.confidence)}
-		case "data_age_seconds":
-			bufs = [][]byte{f64Bytes(c.age)}
-		case "classified_at":
-			bufs = [][]byte{i64Bytes(c.classifiedAt)}
-		case "snapshot_at":
-			bufs = [][]byte{i64Bytes(c.snapshotAt)}
-		case "stale":
-			bufs = [][]byte{c.stale}
-		case "asn":
-			bufs = [][]byte{u32Bytes(c.asn)}
-		case "answer":
-			bufs = [][]byte{u32Bytes(c.answer)}
-		}
-		dst = append(dst, col.kind, uint8(len(bufs)))
+		dst = append(dst, col.kind, nbuf)
 		dst = binary.LittleEndian.AppendUint16(dst, uint16(len(col.name)))
 		dst = append(dst, 0, 0, 0, 0)
 		dst = append(dst, col.name...)
 		dst = pad8(dst, base)
-		for _, b := range bufs {
-			buf(b)
+		switch col.kind {
+		case KindCode:
+			d := c.dicts[i]
+			dst = appendU32s(dst, base, c.codes[i])
+			dst = appendI32s(dst, base, d.offs)
+			dst = appendBytes(dst, base, d.bytes)
+			continue
+		case KindStr:
+			dst = appendI32s(dst, base, c.ipOffs)
+			dst = appendBytes(dst, base, c.ipBytes)
+			continue
+		}
+		switch col.name {
+		case "confidence":
+			dst = appendF64s(dst, base, c.confidence)
+		case "data_age_seconds":
+			dst = appendF64s(dst, base, c.age)
+		case "classified_at":
+			dst = appendI64s(dst, base, c.classifiedAt)
+		case "snapshot_at":
+			dst = appendI64s(dst, base, c.snapshotAt)
+		case "as_of":
+			dst = appendI64s(dst, base, c.asOf)
+		case "stale":
+			dst = appendBytes(dst, base, c.stale)
+		case "history_short":
+			dst = appendBytes(dst, base, c.historyShort)
+		case "asn":
+			dst = appendU32s(dst, base, c.asn)
+		case "answer":
+			dst = appendU32s(dst, base, c.answer)
 		}
 	}
 	return dst, nil
@@ -411,36 +530,42 @@ func pad8(dst []byte, base int) []byte {
 	return dst
 }
 
-// The numeric buffers in little-endian byte order.
+// The buffers: their length in bytes (uint64), their bytes in
+// little-endian byte order, padding to 8 bytes from base.
 
-func u32Bytes(v []uint32) []byte {
-	out := make([]byte, 0, 4*len(v))
-	for _, x := range v {
-		out = binary.LittleEndian.AppendUint32(out, x)
-	}
-	return out
+func appendBytes(dst []byte, base int, b []byte) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(b)))
+	return pad8(append(dst, b...), base)
 }
 
-func i32Bytes(v []int32) []byte {
-	out := make([]byte, 0, 4*len(v))
+func appendU32s(dst []byte, base int, v []uint32) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(4*len(v)))
 	for _, x := range v {
-		out = binary.LittleEndian.AppendUint32(out, uint32(x))
+		dst = binary.LittleEndian.AppendUint32(dst, x)
 	}
-	return out
+	return pad8(dst, base)
 }
 
-func i64Bytes(v []int64) []byte {
-	out := make([]byte, 0, 8*len(v))
+func appendI32s(dst []byte, base int, v []int32) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(4*len(v)))
 	for _, x := range v {
-		out = binary.LittleEndian.AppendUint64(out, uint64(x))
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(x))
 	}
-	return out
+	return pad8(dst, base)
 }
 
-func f64Bytes(v []float64) []byte {
-	out := make([]byte, 0, 8*len(v))
+func appendI64s(dst []byte, base int, v []int64) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(8*len(v)))
 	for _, x := range v {
-		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(x))
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(x))
 	}
-	return out
+	return pad8(dst, base)
+}
+
+func appendF64s(dst []byte, base int, v []float64) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(8*len(v)))
+	for _, x := range v {
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(x))
+	}
+	return pad8(dst, base)
 }

@@ -94,7 +94,7 @@ func TestColumnsHoldWhatTheRecordsSay(t *testing.T) {
 	recs, partial, err := AppendBatch(context.Background(), nil, e, text, now)
 	require.NoError(t, err)
 	require.True(t, partial)
-	out, partial, err := AppendColumns(context.Background(), []byte("keep"), e, text, now)
+	out, partial, err := AppendColumns(context.Background(), []byte("keep"), e, text, now, true)
 	require.NoError(t, err)
 	require.True(t, partial)
 	require.Equal(t, "keep", string(out[:4]), "appended to dst")
@@ -133,14 +133,14 @@ func TestColumnsHoldWhatTheRecordsSay(t *testing.T) {
 	assert.Equal(t, "192.0.2.3", cols["ip"].cell(t, 6))
 	assert.Equal(t, `invalid asn "AS1"`, cols["error"].cell(t, 3))
 
-	out, partial, err = AppendColumns(context.Background(), nil, e, "", now)
+	out, partial, err = AppendColumns(context.Background(), nil, e, "", now, true)
 	require.NoError(t, err)
 	assert.False(t, partial)
 	rows, _, _, err = readColumns(out)
 	require.NoError(t, err)
 	assert.Zero(t, rows)
 	require.NoError(t, e.Close())
-	_, _, err = AppendColumns(context.Background(), nil, e, "192.0.2.1", now)
+	_, _, err = AppendColumns(context.Background(), nil, e, "192.0.2.1", now, true)
 	assert.ErrorIs(t, err, classifier.ErrClosed)
 }
 
@@ -169,7 +169,7 @@ func FuzzAppendColumns(f *testing.F) {
 	require.NoError(f, err)
 	f.Cleanup(func() { _ = e.Close() })
 	f.Fuzz(func(t *testing.T, text string) {
-		out, _, err := AppendColumns(context.Background(), nil, e, text, time.Now())
+		out, _, err := AppendColumns(context.Background(), nil, e, text, time.Now(), len(text)%2 == 0)
 		require.NoError(t, err)
 		rows, cols, _, err := readColumns(out)
 		require.NoError(t, err)
@@ -193,7 +193,7 @@ func TestColumnsCarryTheTags(t *testing.T) {
 	now := time.Now()
 	recs, _, err := AppendBatch(context.Background(), nil, e, text, now)
 	require.NoError(t, err)
-	out, _, err := AppendColumns(context.Background(), nil, e, text, now)
+	out, _, err := AppendColumns(context.Background(), nil, e, text, now, true)
 	require.NoError(t, err)
 	_, cols, _, err := readColumns(out)
 	require.NoError(t, err)
@@ -209,4 +209,144 @@ func TestColumnsCarryTheTags(t *testing.T) {
 	assert.Equal(t, "scanner:example-uni", got[1])
 	assert.Equal(t, "", got[2])
 	assert.Equal(t, got[0], got[3])
+}
+
+// The evidence, as_of and history_short columns hold what the record's
+// fields say, so the columns carry every field of the record: evidence as
+// the record's text of it (rows from one prefix share the code), as_of as
+// microseconds (0 for an answer as of now).
+func TestColumnsCarryEvidenceAndAsOf(t *testing.T) {
+	e := fixture.Loaded(t)
+	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Microsecond)
+	text := "185.220.101.1\n62.224.10.20\n192.0.2.1\n185.220.101.1\n185.220.101.1\t\t\t" + at.Format(time.RFC3339Nano) + "\n"
+	now := time.Now()
+	recs, _, err := AppendBatch(context.Background(), nil, e, text, now)
+	require.NoError(t, err)
+	out, _, err := AppendColumns(context.Background(), nil, e, text, now, true)
+	require.NoError(t, err)
+	_, cols, _, err := readColumns(out)
+	require.NoError(t, err)
+	evField, asOfField, shortField := 19, 20, 21
+	require.Equal(t, []string{"evidence", "as_of", "history_short"}, fields[evField:shortField+1])
+	for i, line := range strings.Split(string(recs), "\n") {
+		f := strings.Split(line, "\t")
+		assert.Equal(t, f[evField], cols["evidence"].cell(t, i), "evidence of %s", f[0])
+		assert.Equal(t, f[shortField], cols["history_short"].cell(t, i), "history_short of %s", f[0])
+		wantAsOf := "0"
+		if f[asOfField] != "" {
+			asOf, err := time.Parse(time.RFC3339Nano, f[asOfField])
+			require.NoError(t, err)
+			wantAsOf = strconv.FormatInt(asOf.UnixMicro(), 10)
+		}
+		assert.Equal(t, wantAsOf, cols["as_of"].cell(t, i), "as_of of %s", f[0])
+	}
+	assert.Contains(t, cols["evidence"].cell(t, 0), "tor_bulk_list\x1f")
+	assert.Equal(t, "", cols["evidence"].cell(t, 2), "no source matched 192.0.2.1")
+	assert.Equal(t, cols["evidence"].cell(t, 0), cols["evidence"].cell(t, 3))
+	assert.Equal(t, strconv.FormatInt(at.UnixMicro(), 10), cols["as_of"].cell(t, 4))
+	assert.NotEqual(t, cols["answer"].cell(t, 0), cols["answer"].cell(t, 4), "an answer as of another time is another answer")
+}
+
+// appendClean makes every separator of the record a space (',' only in a
+// tag), wherever it stands, and copies other text as it is.
+func TestAppendCleanReplacesEverySeparator(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		comma bool
+		want  string
+	}{
+		{"", false, ""},
+		{"AMAZON-02", false, "AMAZON-02"},
+		{"a,b", false, "a,b"},
+		{"a,b", true, "a b"},
+		{"\tlead", false, " lead"},
+		{"trail\n", false, "trail "},
+		{"mid\rdle", false, "mid dle"},
+		{"x\x1ey\x1fz", false, "x y z"},
+		{"ok, then\tbad,", true, "ok  then bad "},
+		{"ok, then\tbad,", false, "ok, then bad,"},
+		{"\x01\x1d\u00e9", false, "\x01\x1d\u00e9"}, // other control bytes and UTF-8 stay
+	} {
+		assert.Equal(t, "pre:"+tc.want, string(appendClean([]byte("pre:"), tc.in, tc.comma)), "%q comma=%v", tc.in, tc.comma)
+	}
+}
+
+// Builders are reused between batches: every batch reads as its own,
+// whatever the batch before it held (codes, tables and answer numbers
+// start over).
+func TestColumnsOfBatchesInSequence(t *testing.T) {
+	e := fixture.Loaded(t)
+	batches := []string{
+		"185.220.101.1\n62.224.10.20\n3.5.140.9\n",
+		"192.0.2.1\n3.5.140.9\nnot-an-ip\n185.220.101.1\n",
+		"62.224.10.20\n",
+	}
+	for round := range 2 {
+		for _, text := range batches {
+			now := time.Now()
+			recs, _, err := AppendBatch(context.Background(), nil, e, text, now)
+			require.NoError(t, err)
+			out, _, err := AppendColumns(context.Background(), nil, e, text, now, true)
+			require.NoError(t, err)
+			rows, cols, _, err := readColumns(out)
+			require.NoError(t, err)
+			lines := strings.Split(string(recs), "\n")
+			require.Equal(t, len(lines), rows)
+			seen := map[string]string{}
+			values := map[string]map[string]bool{} // the distinct texts of each column checked
+			for i, line := range lines {
+				f := strings.Split(line, "\t")
+				seen[cols["answer"].cell(t, i)] = f[0]
+				if f[1] == ErrorMark {
+					assert.Equal(t, f[2], cols["error"].cell(t, i))
+					continue
+				}
+				for name, k := range map[string]int{"ip_type": 1, "provider": 2, "matched_prefix": 8, "as_name": 14, "tags": 18, "evidence": 19} {
+					assert.Equal(t, f[k], cols[name].cell(t, i), "round %d, %s of %s", round, name, f[0])
+					if values[name] == nil {
+						values[name] = map[string]bool{"": true}
+					}
+					values[name][f[k]] = true
+				}
+			}
+			for name, texts := range values {
+				assert.Len(t, texts, len(cols[name].bufs[1])/4-1, "round %d: the %s table holds this batch's texts only", round, name)
+			}
+			assert.Len(t, seen, rows, "every row a distinct answer, numbered from 0: %v", seen)
+			_, ok := seen[strconv.Itoa(rows-1)]
+			assert.True(t, ok, "numbers 0..%d", rows-1)
+		}
+	}
+}
+
+// Without evidence asked for, the block is the same but for the evidence
+// column, which it leaves out.
+func TestColumnsWithoutEvidence(t *testing.T) {
+	e := fixture.Loaded(t)
+	text := "185.220.101.1\n62.224.10.20\nnot-an-ip\n3.5.140.9\n185.220.101.1\n"
+	now := time.Now()
+	with, _, err := AppendColumns(context.Background(), nil, e, text, now, true)
+	require.NoError(t, err)
+	without, _, err := AppendColumns(context.Background(), nil, e, text, now, false)
+	require.NoError(t, err)
+	rows, all, _, err := readColumns(with)
+	require.NoError(t, err)
+	rows2, cols, order, err := readColumns(without)
+	require.NoError(t, err)
+	require.Equal(t, rows, rows2)
+	var want []string
+	for _, name := range ColumnNames() {
+		if name != "evidence" {
+			want = append(want, name)
+		}
+	}
+	assert.Equal(t, want, order)
+	for _, name := range want {
+		for i := range rows {
+			if name != "classified_at" { // two calls: two times
+				assert.Equal(t, all[name].cell(t, i), cols[name].cell(t, i), "%s of row %d", name, i)
+			}
+		}
+	}
+	assert.NotEqual(t, "", all["evidence"].cell(t, 0))
 }

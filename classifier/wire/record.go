@@ -105,18 +105,7 @@ func AppendRecord(dst []byte, r classifier.Result, now time.Time) []byte {
 		dst = appendClean(dst, t, true)
 	}
 	dst = append(dst, '\t')
-	for i := range r.Evidence {
-		ev := &r.Evidence[i]
-		if i > 0 {
-			dst = append(dst, EvidenceSep)
-		}
-		for j, s := range [...]string{ev.Source, ev.Snapshot, string(ev.Type), ev.Provider, ev.MatchedPrefix, ev.Tag} {
-			if j > 0 {
-				dst = append(dst, EvidenceFieldSep)
-			}
-			dst = appendClean(dst, s, false)
-		}
-	}
+	dst = appendEvidence(dst, r.Evidence)
 	dst = append(dst, '\t')
 	if !r.AsOf.IsZero() {
 		dst = appendTime(dst, r.AsOf)
@@ -127,10 +116,38 @@ func AppendRecord(dst []byte, r classifier.Result, now time.Time) []byte {
 	return append(dst, "\t0"...)
 }
 
+// appendEvidence appends the evidence field of an answer: entries
+// separated by EvidenceSep, the fields of one by EvidenceFieldSep.
+func appendEvidence(dst []byte, evidence []classifier.Evidence) []byte {
+	for i := range evidence {
+		ev := &evidence[i]
+		if i > 0 {
+			dst = append(dst, EvidenceSep)
+		}
+		for j, s := range [...]string{ev.Source, ev.Snapshot, string(ev.Type), ev.Provider, ev.MatchedPrefix, ev.Tag} {
+			if j > 0 {
+				dst = append(dst, EvidenceFieldSep)
+			}
+			dst = appendClean(dst, s, false)
+		}
+	}
+	return dst
+}
+
 // appendClean appends s with every separator of the record (tab, newline,
-// the evidence separators, and ',' when comma) made a space.
+// the evidence separators, and ',' when comma) made a space. Text seldom
+// holds one: it is appended whole unless a scan finds one.
 func appendClean(dst []byte, s string, comma bool) []byte {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i < len(s); i++ {
+		if c := s[i]; c < ' ' || (comma && c == ',') {
+			if c == '\t' || c == '\n' || c == '\r' || c == EvidenceSep || c == EvidenceFieldSep || c == ',' {
+				break
+			}
+		}
+	}
+	dst = append(dst, s[:i]...)
+	for ; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\t', '\n', '\r', EvidenceSep, EvidenceFieldSep:
 			dst = append(dst, ' ')

@@ -11,44 +11,52 @@ per row when those libraries are installed.
 
 from __future__ import annotations
 
+import gc
 import struct
 from array import array
 from datetime import datetime, timezone
-from operator import le
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from operator import itemgetter, le
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
+from . import _wire
 from ._errors import ClassifierError
+from .types import IPClassification
 
 __all__ = ["Columns", "COLUMNS", "MAGIC", "decode_columns"]
 
 #: The block's first 8 bytes (wire.ColumnsMagic); checked at load.
 MAGIC = b"IPCOLS\x00\x01"
 
-#: The columns this package reads, in order (wire.ColumnNames): the record
-#: fields but evidence, ``error`` (the message of a row whose input failed),
-#: ``answer`` and ``tags``.
+#: The columns this package reads, in order (wire.ColumnNames): every
+#: field of the record, ``error`` (the message of a row whose input failed)
+#: and ``answer``.
 COLUMNS = (
     "ip", "ip_type", "provider", "region", "service", "confidence", "source",
     "classified_at", "matched_prefix", "snapshot", "snapshot_at", "data_age_seconds",
     "stale", "asn", "as_name", "cache_tier", "country", "asn_source", "error", "answer", "tags",
+    "evidence", "as_of", "history_short",
 )  # fmt: skip
+#: The columns the frames hold: all but evidence (a list of tuples per
+#: row, which :meth:`Columns.column` and the rows give).
+FRAME_COLUMNS = tuple(c for c in COLUMNS if c != "evidence")
 
 # Column kinds (wire.Kind*) and the memoryview format of their values.
 CODE, STR, U32, F64, I64, BOOL = 1, 2, 3, 4, 5, 6
 _FORMAT = {U32: "I", F64: "d", I64: "q", BOOL: "B"}
-_TIMES = ("classified_at", "snapshot_at")  # int64 µs since the epoch; snapshot_at 0 = none
+_TIMES = ("classified_at", "snapshot_at", "as_of")  # int64 µs since the epoch
+_NULL_TIMES = ("snapshot_at", "as_of")  # 0 = none
 _UTC = timezone.utc
-_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
 
 
 class _Column:
     """One column of the block: its kind and its buffers."""
 
-    __slots__ = ("name", "kind", "bufs", "_table")
+    __slots__ = ("name", "kind", "bufs", "_table", "_py")
 
     def __init__(self, name: str, kind: int, bufs: List[memoryview]) -> None:
         self.name, self.kind, self.bufs = name, kind, bufs
         self._table: Optional[Tuple[Optional[str], ...]] = None
+        self._py: Optional[Tuple[Any, ...]] = None
 
 
 def _fail(why: str) -> ClassifierError:
@@ -91,7 +99,7 @@ def decode_columns(data: bytes) -> "Columns":
         col = _Column(name, kind, bufs)
         _check(col, rows)
         cols[name] = col
-    missing = [c for c in COLUMNS if c not in cols]
+    missing = [c for c in COLUMNS if c not in cols and c != "evidence"]  # evidence: when asked for
     if missing:
         raise _fail(f"no column {', '.join(missing)}")
     return Columns(rows, cols)
@@ -130,6 +138,15 @@ def _check(col: _Column, rows: int) -> None:
         b[0] = b[0].cast(_FORMAT[col.kind])  # type: ignore[call-overload]
 
 
+def _getter(rows: Sequence[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """A function picking the items at rows out of a sequence, as a tuple
+    (one C call: operator.itemgetter)."""
+    if len(rows) == 1:
+        i = rows[0]
+        return lambda seq: (seq[i],)
+    return itemgetter(*rows)
+
+
 class Columns:
     """The answers of one batch as typed columns, one row per input in
     input order (from :meth:`IPClassifier.classify_columns`).
@@ -138,20 +155,22 @@ class Columns:
     ``ip_type``, ``provider``, ``region``, ``service``, ``confidence``,
     ``source``, ``classified_at``, ``matched_prefix``, ``snapshot``,
     ``snapshot_at``, ``data_age_seconds``, ``stale``, ``asn``, ``as_name``,
-    ``cache_tier``, ``country``, ``asn_source``, ``tags`` — ``error``: the
-    message of a row whose input failed (its ``ip`` is the input, the other
-    columns are empty), None elsewhere, and ``answer``, a number shared by
-    rows equal in all but ``ip``. ``failed`` counts the failed rows. The
-    ``tags`` column is a text column of the tags joined by "," (few
-    distinct sets); :meth:`column` gives tuples, as ``IPClassification.tags``
-    does, and frames the joined text. ``evidence`` is in the rows only.
+    ``cache_tier``, ``country``, ``asn_source``, ``tags``, ``evidence``,
+    ``as_of``, ``history_short`` — ``error``: the message of a row whose
+    input failed (its ``ip`` is the input, the other columns are empty),
+    None elsewhere, and ``answer``, a number shared by rows equal in all
+    but ``ip``. ``failed`` counts the failed rows. The ``tags`` column is a
+    text column of the tags joined by "," (few distinct sets) and
+    ``evidence`` one of the record's evidence text; :meth:`column` gives
+    tuples, as ``IPClassification`` does, and frames the joined tags (and
+    no evidence). :meth:`answers` builds the rows as objects.
 
     Text columns other than ``ip`` are codes into a string table
     (:meth:`codes`, :meth:`table`; code 0 is None); numbers are typed
     buffers (:meth:`values`: ``confidence`` and ``data_age_seconds`` float64,
-    NaN for none; ``classified_at`` and ``snapshot_at`` int64 microseconds
-    since the epoch, 0 for none; ``asn`` uint32, 0 for none; ``stale``
-    uint8). :meth:`column` and :meth:`to_pydict` build Python values;
+    NaN for none; ``classified_at``, ``snapshot_at`` and ``as_of`` int64
+    microseconds since the epoch, 0 for none; ``asn`` uint32, 0 for none;
+    ``stale`` and ``history_short`` uint8). :meth:`column` and :meth:`to_pydict` build Python values;
     :meth:`to_arrow`, :meth:`to_pandas` and :meth:`to_polars` build frames
     from the buffers (those libraries are optional).
     """
@@ -193,8 +212,12 @@ class Columns:
         """The strings a text column's codes index; entry 0 is None."""
         col = self._col(name, CODE)
         if col._table is None:
-            offs, data = col.bufs[1], bytes(col.bufs[2])
-            col._table = (None,) + tuple(data[offs[i] : offs[i + 1]].decode() for i in range(1, len(offs) - 1))
+            offs, data = col.bufs[1].tolist(), bytes(col.bufs[2])
+            text = data.decode()
+            if len(text) == len(data):  # ASCII: byte offsets are text offsets, one decode for the table
+                col._table = (None,) + tuple(text[a:b] for a, b in zip(offs[1:-1], offs[2:]))
+            else:
+                col._table = (None,) + tuple(data[a:b].decode() for a, b in zip(offs[1:-1], offs[2:]))
         return col._table
 
     def values(self, name: str) -> memoryview:
@@ -204,36 +227,56 @@ class Columns:
 
     def column(self, name: str) -> List[Any]:
         """A column as Python values, as IPClassification's attributes
-        would hold them (None for none; times as UTC datetimes)."""
+        would hold them (None for none; times as UTC datetimes; tags and
+        evidence as tuples)."""
+        return self._pick(name, None)
+
+    def _py_table(self, col: _Column) -> Tuple[Any, ...]:
+        """A code column's table as the Python values its codes stand for
+        (built once per column)."""
+        if col._py is None:
+            t: Tuple[Any, ...] = self.table(col.name)
+            if col.name == "ip_type":
+                try:
+                    t = (None,) + tuple(map(_wire.TYPES.__getitem__, t[1:]))
+                except KeyError as e:
+                    raise _fail(f"column ip_type: no type {e}") from None
+            elif col.name == "tags":  # the joined text → IPClassification.tags' tuple
+                t = ((),) + tuple(map(_wire.tag_tuple, t[1:]))
+            elif col.name == "evidence":
+                t = ((),) + tuple(map(_wire.evidence, t[1:]))
+            col._py = t
+        return col._py
+
+    def _pick(self, name: str, rows: Optional[Callable[[Sequence[Any]], Sequence[Any]]]) -> List[Any]:
+        """Column name as Python values (see column) at the rows the
+        getter rows picks out of a sequence (an itemgetter), or at every
+        row for None."""
         col = self._col(name)
         if col.kind == CODE:
-            t: Tuple[Any, ...] = self.table(name)
-            if name == "ip_type":
-                from .types import IPType
-
-                t = (None,) + tuple(IPType(v) for v in t[1:])
-            elif name == "tags":  # the joined text → IPClassification.tags' tuple
-                t = ((),) + tuple(tuple(str(v).split(",")) for v in t[1:])
-            try:
-                return list(map(t.__getitem__, col.bufs[0]))  # a loop in C
+            t = self._py_table(col)
+            codes = col.bufs[0]
+            try:  # loops in C
+                if rows is None:
+                    return list(map(t.__getitem__, codes))
+                return list(_getter(rows(codes))(t))
             except IndexError:
                 raise _fail(f"column {name}: a code beyond its table") from None
         if col.kind == STR:
             offs, data = col.bufs[0].tolist(), bytes(col.bufs[1])
             text = data.decode()
             if len(text) == len(data):  # ASCII, as addresses are: byte offsets are text offsets
-                return [text[a:b] for a, b in zip(offs, offs[1:])]
-            return [data[a:b].decode() for a, b in zip(offs, offs[1:])]
-        vals = col.bufs[0]
-        if name in _TIMES:
-            cache: Dict[int, Optional[datetime]] = {0: None}
-            out = []
-            for v in vals:
-                dt = cache.get(v, _EPOCH)
-                if dt is _EPOCH:
-                    dt = cache[v] = datetime.fromtimestamp(v // 1_000_000, _UTC).replace(microsecond=v % 1_000_000)
-                out.append(dt)
-            return out
+                strs = [text[a:b] for a, b in zip(offs, offs[1:])]
+            else:
+                strs = [data[a:b].decode() for a, b in zip(offs, offs[1:])]
+            return strs if rows is None else list(rows(strs))
+        vals: Sequence[Any] = col.bufs[0] if rows is None else rows(col.bufs[0])
+        if name in _TIMES:  # few distinct times: each converted once, then a lookup per row (in C)
+            times: Dict[int, Optional[datetime]] = {
+                v: datetime.fromtimestamp(v // 1_000_000, _UTC).replace(microsecond=v % 1_000_000) if v else None
+                for v in set(vals)
+            }
+            return list(map(times.__getitem__, vals))
         if col.kind == BOOL:
             return [v != 0 for v in vals]
         if name == "asn":
@@ -242,13 +285,56 @@ class Columns:
             return [None if v != v else v for v in vals]
         return list(vals)
 
+    def answers(self, rows: Optional[Sequence[int]] = None) -> List[Union[IPClassification, str]]:
+        """The rows as :class:`IPClassification` objects, in row order
+        (or only those of rows, in that order), the message for a row that
+        failed. Each distinct answer (the ``answer`` column) is read from
+        the columns once; its rows share its values (and strings) and
+        differ in ``ip``. Every row is an object of its own. Needs the
+        evidence column (``classify_columns(items, evidence=True)``)."""
+        if "evidence" not in self._cols:
+            raise KeyError("answers() needs the evidence column: classify_columns(items, evidence=True)")
+        # The cyclic GC would run every 700 new objects and walk the young
+        # ones (a full collection walks the host's every object): the
+        # objects built here hold no cycle, so it is paused while they are
+        # built (as it was, if the host had it off), a third of the time.
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            return self._answers(rows)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _answers(self, rows: Optional[Sequence[int]]) -> List[Union[IPClassification, str]]:
+        ans = self.values("answer").tolist()
+        n = self._rows
+        first = dict(zip(reversed(ans), range(n - 1, -1, -1)))  # answer → its first row
+        try:
+            firsts = list(map(first.__getitem__, range(len(first))))
+        except KeyError:
+            raise _fail("answer numbers are not 0, 1, … in order of first appearance") from None
+        ips = self._pick("ip", None)
+        if not firsts:
+            return []
+        at = _getter(firsts)
+        fields = [self._pick(f, at) if f != "ip" else [None] * len(firsts) for f in _wire.ATTRS]
+        values: List[Any] = list(zip(*fields))
+        if self.failed:
+            errors = self._pick("error", at)
+            values = [e if e is not None else v for e, v in zip(errors, values)]
+        if rows is None:
+            return _wire.rows(values, ans, ips)
+        return _wire.rows(values, list(_getter(rows)(ans)), list(_getter(rows)(ips)))
+
     def to_pydict(self) -> Dict[str, List[Any]]:
         """Every column as a list of Python values (one object per cell:
         for small batches and tests; prefer a frame for big ones)."""
-        return {name: self.column(name) for name in COLUMNS}
+        return {name: self.column(name) for name in COLUMNS if name in self._cols}
 
     def __iter__(self) -> Iterator[str]:
-        return iter(COLUMNS)
+        return iter([name for name in COLUMNS if name in self._cols])  # the keys of to_pydict
 
     # -- frames ------------------------------------------------------------
 
@@ -261,7 +347,7 @@ class Columns:
 
         n = self._rows
         arrays, names = [], []
-        for name in COLUMNS:
+        for name in FRAME_COLUMNS:
             col = self._cols[name]
             b = col.bufs
             arr: Any
@@ -279,7 +365,7 @@ class Columns:
             elif name in _TIMES:
                 raw = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(b[0])])
                 ts = pa.Array.from_buffers(pa.timestamp("us", tz="UTC"), n, [None, pa.py_buffer(b[0])])
-                arr = pc.if_else(pc.equal(raw, 0), pa.scalar(None, ts.type), ts) if name == "snapshot_at" else ts
+                arr = pc.if_else(pc.equal(raw, 0), pa.scalar(None, ts.type), ts) if name in _NULL_TIMES else ts
             elif col.kind == F64:
                 raw = pa.Array.from_buffers(pa.float64(), n, [None, pa.py_buffer(b[0])])
                 none = pa.scalar(None, pa.float64())
@@ -301,7 +387,7 @@ class Columns:
         import pandas as pd  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
         data: Dict[str, Any] = {}
-        for name in COLUMNS:
+        for name in FRAME_COLUMNS:
             col = self._cols[name]
             if col.kind == CODE:
                 codes = np.frombuffer(col.bufs[0], dtype="<u4").astype(np.int64) - 1  # code 0 (none) → NaN
@@ -313,7 +399,7 @@ class Columns:
             elif name in _TIMES:
                 us = np.frombuffer(col.bufs[0], dtype="<i8")
                 ts = pd.to_datetime(us, unit="us", utc=True)
-                data[name] = ts.where(us != 0) if name == "snapshot_at" else ts
+                data[name] = ts.where(us != 0) if name in _NULL_TIMES else ts
             elif col.kind == U32:
                 data[name] = pd.array(np.frombuffer(col.bufs[0], dtype="<u4"), dtype="UInt32")
                 if name == "asn":
@@ -338,7 +424,7 @@ class Columns:
         import numpy as np  # type: ignore[import-not-found, unused-ignore]
 
         series: List[Any] = []
-        for name in COLUMNS:
+        for name in FRAME_COLUMNS:
             col = self._cols[name]
             if col.kind == CODE:
                 table = pl.Series(name, list(self.table(name)), dtype=pl.Utf8)
@@ -348,7 +434,7 @@ class Columns:
                 series.append(pl.Series(name, self.column(name)))
             elif name in _TIMES:
                 s = pl.Series(name, np.frombuffer(col.bufs[0], dtype="<i8")).cast(pl.Datetime("us", "UTC"))
-                if name == "snapshot_at":
+                if name in _NULL_TIMES:
                     s = pl.select(pl.when(s.cast(pl.Int64) != 0).then(s)).to_series().alias(name)
                 series.append(s)
             elif col.kind == U32:

@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 #: The C ABI version this package speaks (IPC_ABI_VERSION in the header).
-ABI_VERSION = 4
+ABI_VERSION = 5
 
 # Status codes of the C ABI (IPC_* in the header); checked at load.
 OK = 0
@@ -113,7 +113,9 @@ class Library:
             "Classify", c_int64, c_char_p, c_int64, c_int64, c_char_p, c_int64, _OUT, c_int64, _P64
         )
         self.classify_batch: _Func = self._fn("ClassifyBatch", c_int64, c_char_p, c_int64, _OUT, c_int64, _P64)
-        self.classify_columns: _Func = self._fn("ClassifyColumns", c_int64, c_char_p, c_int64, _OUT, c_int64, _P64)
+        self.classify_columns: _Func = self._fn(
+            "ClassifyColumns", c_int64, c_char_p, c_int64, c_int32, _OUT, c_int64, _P64
+        )
         self.refresh: _Func = self._fn("Refresh", c_int64, c_char_p, c_int64, c_int32, _OUT, c_int64, _P64)
         self.stats: _Func = self._fn("Stats", c_int64, _OUT, c_int64, _P64)
         self.cache_cleanup: _Func = self._fn("CacheCleanup", c_int64, _OUT, c_int64, _P64)

@@ -1,5 +1,7 @@
-"""The record codec's Python half: decode the tab-separated records of the
-C ABI (Go package classifier/wire) into :class:`IPClassification`.
+"""The record codec's Python half: decode the tab-separated record of the
+C ABI (Go package classifier/wire) into :class:`IPClassification`, and
+build a batch's objects from the values of its distinct answers (:func:`rows`,
+which :meth:`Columns.answers` feeds from the columnar batch).
 
 :data:`FIELDS` is the record layout this module reads; the loader checks it
 against the library's own list (the ``AbiInfo`` export) when it loads the
@@ -11,12 +13,12 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ._errors import ClassifierError
 from .types import Evidence, IPClassification, IPType
 
-__all__ = ["FIELDS", "ERROR_MARK", "TYPES", "decode", "decode_batch", "values"]
+__all__ = ["FIELDS", "ERROR_MARK", "TYPES", "decode", "evidence", "rows", "tag_tuple"]
 
 #: The record's fields in order (wire.Fields in Go). A newer engine only
 #: appends fields, which are ignored here.
@@ -27,6 +29,8 @@ FIELDS = (
     "tags", "evidence", "as_of", "history_short",
 )  # fmt: skip
 _N = len(FIELDS)
+#: IPClassification's fields in its order (the order of rows' values).
+ATTRS = tuple(IPClassification.__dataclass_fields__)
 
 #: The ip_type of an error record "input\t!error\tmessage" (wire.ErrorMark).
 ERROR_MARK = "!error"
@@ -41,34 +45,82 @@ TYPES: Dict[str, IPType] = {t.value: t for t in IPType}
 
 _EVIDENCE_SEP = "\x1e"  # between evidence entries (wire.EvidenceSep)
 _EVIDENCE_FIELD_SEP = "\x1f"  # between the fields of one (wire.EvidenceFieldSep)
-_evidence_cache: Dict[str, Tuple[Evidence, ...]] = {}
-_EVIDENCE_CACHE_MAX = 4096
+_MEMO_MAX = 16384  # entries of each evidence memo; a full memo starts over
 
 
-def _evidence(text: str) -> Tuple[Evidence, ...]:
-    """The evidence field → Evidence tuples (memoised: answers from one
-    prefix share it)."""
-    ev = _evidence_cache.get(text)
-    if ev is None:
-        if len(_evidence_cache) >= _EVIDENCE_CACHE_MAX:
-            _evidence_cache.clear()
-        entries = []
-        for entry in text.split(_EVIDENCE_SEP):
-            f = entry.split(_EVIDENCE_FIELD_SEP)
-            if len(f) < 6:
-                raise ClassifierError(f"malformed evidence from libipclassifier: {entry!r}")
-            src, snap, t, prov, matched, tag = f[:6]
-            typ = TYPES[t] if t else None
-            entries.append(Evidence(src, snap or None, typ, prov or None, matched or None, tag or None))
-        ev = _evidence_cache[text] = tuple(entries)
-    return ev
+class _EntryMemo(Dict[str, Evidence]):
+    """One evidence entry's text → Evidence. Entries repeat far more than
+    whole evidence lists do (an AS-level verdict is shared by every address
+    of the AS, a list's entry by every address of its prefix), so a list
+    never seen before is mostly built from entries seen before."""
+
+    def __missing__(self, entry: str) -> Evidence:
+        f = entry.split(_EVIDENCE_FIELD_SEP)
+        if len(f) < 6:
+            raise ClassifierError(f"malformed evidence from libipclassifier: {entry!r}")
+        src, snap, t, prov, matched, tag = f[:6]
+        if t and t not in TYPES:
+            raise ClassifierError(f"malformed evidence from libipclassifier: no type {t!r}")
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        ev = self[entry] = Evidence(
+            src, snap or None, TYPES[t] if t else None, prov or None, matched or None, tag or None
+        )
+        return ev
+
+
+class _EvidenceMemo(Dict[str, Tuple[Evidence, ...]]):
+    """The evidence field's text → its Evidence tuple (answers from one
+    prefix share it); "" → ()."""
+
+    def __missing__(self, text: str) -> Tuple[Evidence, ...]:
+        ev = tuple(map(_entries.__getitem__, text.split(_EVIDENCE_SEP))) if text else ()
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        self[text] = ev
+        return ev
+
+
+class _TagMemo(Dict[str, Tuple[str, ...]]):
+    """The tags field's text → IPClassification.tags (few distinct sets)."""
+
+    def __missing__(self, text: str) -> Tuple[str, ...]:
+        tags = tuple(text.split(",")) if text else ()
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        self[text] = tags
+        return tags
+
+
+class _NumberMemo(Dict[str, Any]):
+    """Number text → its value, by the type given (float() of a text is
+    slower than a dict lookup, and the numbers of answers repeat: a few
+    confidences, the ages of a few snapshots, the ASNs)."""
+
+    def __init__(self, kind: Any) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def __missing__(self, text: str) -> Any:
+        v = self.kind(text)
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        self[text] = v
+        return v
+
+
+_float = _NumberMemo(float).__getitem__
+_int = _NumberMemo(int).__getitem__
+_entries = _EntryMemo()
+#: tag_tuple(text) is the tags tuple of a tags field (memoised, bounded).
+tag_tuple = _TagMemo().__getitem__
+#: evidence(text) is the Evidence tuple of an evidence field (memoised,
+#: bounded; a dict lookup when seen before).
+evidence = _EvidenceMemo().__getitem__
 
 
 # Timestamps repeat: every answer from a snapshot shares its snapshot_at
-# (memoised by text in _ts_cache) and every answer of a batch shares its
-# classified_at (the last one is kept, as one tuple so threads never see a
-# text paired with another text's datetime).
-_last_classified: Tuple[str, datetime] = ("", datetime.fromtimestamp(0, timezone.utc))
+# (memoised by text in _ts_cache).
 _ts_cache: Dict[str, datetime] = {}
 _TS_CACHE_MAX = 512
 
@@ -80,46 +132,6 @@ def _ts(text: str) -> datetime:
             _ts_cache.clear()
         dt = _ts_cache[text] = _fromiso(text)
     return dt
-
-
-def values(rec: str) -> Tuple[Any, ...]:
-    """The field values of one record, in IPClassification's field order."""
-    f = rec.split("\t")
-    if len(f) != _N:
-        if len(f) < _N:
-            raise ClassifierError(f"malformed record from libipclassifier: {rec!r}")
-        f = f[:_N]  # fields appended by a newer engine
-    (ip, t, prov, region, service, conf, src, cat, matched, snap, snap_at, age, stale, asn, as_name, tier, cc, asrc,
-     tags, ev, as_of, short) = f  # fmt: skip
-    global _last_classified
-    last_cat, classified_at = _last_classified
-    if cat != last_cat:  # a batch shares one classified_at; single calls never repeat
-        classified_at = _fromiso(cat)
-        _last_classified = (cat, classified_at)
-    return (
-        TYPES[t],
-        prov or None,
-        float(conf),
-        src,
-        classified_at,
-        ip,
-        region or None,
-        service or None,
-        matched or None,
-        snap or None,
-        (_ts_cache.get(snap_at) or _ts(snap_at)) if snap_at else None,
-        float(age) if snap else None,
-        stale == "1",
-        None if asn == "0" else int(asn),
-        as_name or None,
-        tier or None,
-        cc or None,
-        asrc or None,
-        tuple(tags.split(",")) if tags else (),
-        _evidence(ev) if ev else (),
-        _ts(as_of) if as_of else None,
-        short == "1",
-    )
 
 
 class _Draft:
@@ -161,39 +173,62 @@ class _Draft:
     history_short: bool
 
 
-def _store(o: Any, values: Tuple[Any, ...]) -> None:
-    """Set the fields of o, a mutable twin of IPClassification, to values
-    (in field order) with plain attribute stores."""
-    (
-        o.ip_type, o.provider, o.confidence, o.source, o.classified_at, o.ip, o.region, o.service,
-        o.matched_prefix, o.snapshot, o.snapshot_at, o.data_age_seconds, o.stale, o.asn, o.as_name,
-        o.cache_tier, o.country, o.asn_source, o.tags, o.evidence, o.as_of, o.history_short,
-    ) = values  # fmt: skip
-
-
 def decode(rec: str) -> IPClassification:
-    """One record → IPClassification."""
+    """One record → IPClassification, its fields stored straight into the
+    answer (the single-call path: no tuple of values in between)."""
+    f = rec.split("\t")
+    if len(f) != _N:
+        if len(f) < _N:
+            raise ClassifierError(f"malformed record from libipclassifier: {rec!r}")
+        f = f[:_N]  # fields appended by a newer engine
+    (ip, t, prov, region, service, conf, src, cat, matched, snap, snap_at, age, stale, asn, as_name, tier, cc, asrc,
+     tags, ev, as_of, short) = f  # fmt: skip
     o = _new(_Draft)
-    _store(o, values(rec))
+    o.ip_type = TYPES[t]
+    o.provider = prov or None
+    o.confidence = _float(conf)
+    o.source = src
+    o.classified_at = _fromiso(cat)
+    o.ip = ip
+    o.region = region or None
+    o.service = service or None
+    o.matched_prefix = matched or None
+    o.snapshot = snap or None
+    o.snapshot_at = (_ts_cache.get(snap_at) or _ts(snap_at)) if snap_at else None
+    o.data_age_seconds = _float(age) if snap else None
+    o.stale = stale == "1"
+    o.asn = None if asn == "0" else _int(asn)
+    o.as_name = as_name or None
+    o.cache_tier = tier or None
+    o.country = cc or None
+    o.asn_source = asrc or None
+    o.tags = tag_tuple(tags)
+    o.evidence = evidence(ev)
+    o.as_of = _ts(as_of) if as_of else None
+    o.history_short = short == "1"
     o.__class__ = IPClassification  # type: ignore[assignment]
     return o  # type: ignore[return-value]
 
 
-def decode_batch(records: List[str]) -> List[IPClassification]:
-    """Decode the records of one batch. Answers from the same prefix
-    differ only in their ip (the first field), so the rest of a record is
-    decoded once per batch and reused."""
-    out: List[IPClassification] = []
+def rows(values: List[Any], answer: Sequence[int], ips: Sequence[str]) -> List[Union[IPClassification, str]]:
+    """The answers of the rows of a batch: row i is answer answer[i], whose
+    values (in ATTRS order; a str for an error: its message) are
+    values[answer[i]], with ips[i] as its ip. One object per row, filled
+    with plain attribute stores (see _Draft)."""
+    out: List[Union[IPClassification, str]] = []
     append = out.append
-    seen: Dict[str, Tuple[Any, ...]] = {}
-    new, draft, store, read, cls = _new, _Draft, _store, values, IPClassification
-    for rec in records:
-        ip, rest = rec.split("\t", 1)
-        vals = seen.get(rest)
-        if vals is None:
-            vals = seen[rest] = read(rec)
+    new, draft, cls = _new, _Draft, IPClassification
+    for a, ip in zip(answer, ips):
+        v = values[a]
+        if type(v) is str:
+            append(v)
+            continue
         o = new(draft)
-        store(o, vals)
+        (
+            o.ip_type, o.provider, o.confidence, o.source, o.classified_at, _, o.region, o.service,
+            o.matched_prefix, o.snapshot, o.snapshot_at, o.data_age_seconds, o.stale, o.asn, o.as_name,
+            o.cache_tier, o.country, o.asn_source, o.tags, o.evidence, o.as_of, o.history_short,
+        ) = v  # fmt: skip
         o.ip = ip
         o.__class__ = cls  # type: ignore[assignment]
         append(o)  # type: ignore[arg-type]

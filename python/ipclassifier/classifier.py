@@ -1,7 +1,8 @@
 """IPClassifier: the Python face of the Go engine.
 
 Everything here is transport: build the JSON configuration, call the C ABI,
-decode the records it returns (:mod:`._wire`) into :class:`IPClassification`.
+decode the record (:mod:`._wire`) or the columnar batch (:mod:`._columns`)
+it returns into :class:`IPClassification`.
 No classification logic.
 """
 
@@ -33,7 +34,7 @@ from . import _logs, _native
 from ._columns import Columns, decode_columns
 from ._errors import source_update_error
 from ._native import BUFFER_TOO_SMALL, OK, PARTIAL, ClassifierError
-from ._wire import ERROR_MARK, TYPES, decode, decode_batch
+from ._wire import TYPES, decode
 from .types import CacheClearReport, IPClassification, IPType
 
 __all__ = [
@@ -81,6 +82,9 @@ def _invalid_answer(item: str) -> IPClassification:
 _SINGLE_CAP = 4096
 _BATCH_KEEP = 64 << 20  # do not keep batch buffers larger than this
 _tls = threading.local()
+# Bytes per row of a columnar batch to ask for first (see _columns_call).
+_columns_per_row = 320
+_COLUMNS_PER_ROW_MAX = 4096
 _ZERO = c_int64(0)
 _SINGLE_CAP_C = c_int64(_SINGLE_CAP)
 # ctypes converts a c_int64 argument for free, an int costs a conversion:
@@ -631,11 +635,15 @@ class IPClassifier:
         if errors not in ("raise", "unknown"):
             raise ValueError(f'errors must be "raise" or "unknown", got {errors!r}')
         lenient = errors == "unknown"
-        ips, answers, failed = self._classify_many(items, not lenient)
-        if not failed:  # the usual case: every answer is an IPClassification
-            if not as_list:
-                return dict(zip(ips, answers))  # type: ignore[arg-type]
-            return answers  # type: ignore[return-value]
+        ips, cols, bad = self._columns_of(items, not lenient)
+        if cols is None:
+            return [] if as_list else {}
+        if not bad and not cols.failed:  # the usual case: every answer is an IPClassification
+            if as_list:
+                return cols.answers()  # type: ignore[return-value]
+            last = dict(zip(ips, range(len(ips))))  # the row of each input's last answer, as upstream keeps
+            return dict(zip(last, cols.answers(list(last.values()))))  # type: ignore[arg-type]
+        answers = _answers(cols, bad)
         results: List[IPClassification] = []
         offending: List[str] = []
         for ip, a in zip(ips, answers):
@@ -663,10 +671,10 @@ class IPClassifier:
         With strict_asn False an invalid asn is dropped instead of failing
         its item.
         """
-        ips, answers, _ = self._classify_many(items, strict_asn)
-        return ips, answers
+        ips, cols, bad = self._columns_of(items, strict_asn)
+        return ips, [] if cols is None else _answers(cols, bad)
 
-    def classify_columns(self, items: Iterable[BulkItem]) -> Columns:
+    def classify_columns(self, items: Iterable[BulkItem], *, evidence: bool = False) -> Columns:
         """Classify many addresses in one call into the engine and get the
         answers as typed columns, with no Python object per answer: for
         pipelines and DataFrames (``.to_arrow()``, ``.to_pandas()``,
@@ -675,6 +683,9 @@ class IPClassifier:
         Args:
             items: as for :meth:`bulk_classify`. An invalid asn is ignored
                 (treated as unknown).
+            evidence: add the ``evidence`` column (a third of the engine's
+                cost of the columns; frames leave it out, and
+                :meth:`Columns.answers` needs it).
 
         Returns:
             One row per item, in input order. Nothing is raised for a bad
@@ -687,18 +698,24 @@ class IPClassifier:
         """
         h = self._handle_or_raise()
         ips, payload = self._payload(items, {}, False)
-        return self._columns_call(h, payload, len(ips))
+        return self._columns_call(h, payload, len(ips), evidence)
 
-    def _columns_call(self, h: c_int64, payload: bytes, count: int) -> Columns:
-        """The columns of a ClassifyColumns call of count inputs."""
-        # Per row: 14 codes or numbers of 4 bytes, 4 of 8, the ip; per distinct answer its strings.
-        size = len(payload) + count * 160 + (1 << 16)
+    def _columns_call(self, h: c_int64, payload: bytes, count: int, evidence: bool) -> Columns:
+        """The columns of a ClassifyColumns call of count inputs (with the
+        evidence column when evidence is true)."""
+        # Per row: 17 codes or numbers of 4 bytes, 5 of 8, 2 bytes, the ip; per distinct answer its
+        # strings (the evidence: a few hundred bytes). A buffer too small costs a second engine call,
+        # so the size per row a batch needed is remembered for the next ones.
+        global _columns_per_row
+        size = len(payload) + count * _columns_per_row + (1 << 16)
         buf = _batch_buf(size)
         fn = self._lib.classify_columns
-        rc = fn(h, payload, len(payload), buf.arr, len(buf.raw), buf.n)
-        if rc == BUFFER_TOO_SMALL:  # rare (long AS names): again with the exact size
-            buf = _batch_buf(buf.n.value)
-            rc = fn(h, payload, len(payload), buf.arr, len(buf.raw), buf.n)
+        rc = fn(h, payload, len(payload), evidence, buf.arr, len(buf.raw), buf.n)
+        if rc == BUFFER_TOO_SMALL:  # again with the exact size
+            need = buf.n.value
+            _columns_per_row = min(max(_columns_per_row, need * 5 // (4 * count) + 1), _COLUMNS_PER_ROW_MAX)
+            buf = _batch_buf(need)
+            rc = fn(h, payload, len(payload), evidence, buf.arr, len(buf.raw), buf.n)
         if rc not in (OK, PARTIAL):
             self._raise(rc, bytes(buf.raw[: buf.n.value]))
         cols = decode_columns(bytes(memoryview(buf.raw)[: buf.n.value]))  # one copy: the columns own their block
@@ -717,38 +734,17 @@ class IPClassifier:
                 return items, (joined + "\n").encode("utf-8", "replace")  # type: ignore[return-value]
         return self._batch_payload(items, bad, strict_asn)
 
-    def _classify_many(
+    def _columns_of(
         self, items: Iterable[BulkItem], strict_asn: bool
-    ) -> Tuple[List[str], List[Union[IPClassification, str]], int]:
-        """classify_many, plus the number of items that failed."""
+    ) -> Tuple[List[str], Optional[Columns], Dict[int, str]]:
+        """The input IPs, the columns of their answers (None for no input)
+        and the errors found here by index (they win over the row's)."""
         h = self._handle_or_raise()
-        bad: Dict[int, str] = {}  # index -> error found here
+        bad: Dict[int, str] = {}
         ips, payload = self._payload(items, bad, strict_asn)
         if not ips:
-            return ips, [], 0
-        out, partial = self._batch_call(h, payload, len(ips))
-        records = out.split("\n")
-        if len(records) != len(ips):
-            raise ClassifierError(f"libipclassifier returned {len(records)} records for {len(ips)} inputs")
-        answers: List[Union[IPClassification, str]]
-        if not partial and not bad:  # every record is an answer
-            return ips, decode_batch(records), 0  # type: ignore[return-value]
-        answers = []
-        append = answers.append
-        failed = 0
-        for i, rec in enumerate(records):
-            if bad and i in bad:
-                append(bad[i])
-                failed += 1
-                continue
-            if "\t!" in rec:  # maybe an error record "input\t!error\tmessage"
-                f = rec.split("\t", 2)
-                if len(f) == 3 and f[1] == ERROR_MARK:
-                    append(f[2])
-                    failed += 1
-                    continue
-            append(decode(rec))
-        return ips, answers, failed
+            return ips, None, bad
+        return ips, self._columns_call(h, payload, len(ips), True), bad
 
     @staticmethod
     def _batch_payload(items: List[Any], bad: Dict[int, str], strict_asn: bool) -> Tuple[List[str], bytes]:
@@ -975,6 +971,15 @@ class IPClassifier:
             l3_skipped=int(raw.get("l3_skipped", 0)),
             error=raw.get("error") or None,
         )
+
+
+def _answers(cols: Columns, bad: Dict[int, str]) -> List[Union[IPClassification, str]]:
+    """Every row's answer or message; an error found in Python (bad, by
+    row) wins over the row's."""
+    answers = cols.answers()
+    for i, message in bad.items():
+        answers[i] = message
+    return answers
 
 
 def _check_ip_type(ip_type: Union[IPType, str, None]) -> str:
