@@ -49,6 +49,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "python"))
 sys.path.insert(0, str(HERE))
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "python"), os.environ.get("PYTHONPATH", "")) if p)
+# The sources ../shared/data has no snapshot of (see source_options).
+os.environ["IPCLASSIFIER_DISABLED_SOURCES"] = "tor/onionoo,asn/peeringdb"
 
 # The cloud lists ../shared/data has in full (azure, oracle and linode are missing there).
 CLOUD_PROVIDERS = "aws,gcp,cloudflare,digitalocean,vultr"
@@ -69,17 +71,20 @@ def serve(directory: Path) -> Tuple[ThreadingHTTPServer, str]:
 
 def source_options(base: str) -> List[str]:
     """CLI options pointing every source at the real data (paths as the Go
-    real-data tests use them). Sources ../shared/data lacks (Onionoo, the
-    iptoasn IPv4 table) point at a 404: they fail fast and are reported."""
+    real-data tests and scripts/demo.sh use them). Sources ../shared/data
+    lacks (Onionoo, PeeringDB) are disabled (IPCLASSIFIER_DISABLED_SOURCES,
+    which the commands inherit); none reaches the internet."""
     return [
         "--tor-url", f"{base}/tor/torbulkexitlist",
-        "--onionoo-url", f"{base}/missing/onionoo.json",
         "--cloud-base-url", f"{base}/cloud-provider-ip-addresses",
         "--datacenter-url", f"{base}/server-ip-addresses/data/datacenters.csv",
         "--hosting-base-url", f"{base}/lists_vpn/output/datacenter",
         "--hosting-asn-url", f"{base}/lists_vpn/input/datacenter/ASN.txt",
-        "--asn-v4-url", f"{base}/missing/ip2asn-v4.tsv.gz",
+        "--asn-v4-url", f"{base}/asn/ip2asn-v4.tsv.gz",
         "--asn-v6-url", f"{base}/asn/ip2asn-v6.tsv.gz",
+        "--ipranges-base-url", f"{base}/ipranges",
+        "--scanner-url", f"{base}/maltrail/mass_scanner.txt",
+        "--vpn-base-url", f"{base}/lists_vpn/output/vpn",
         "--cloud-providers", CLOUD_PROVIDERS,
     ]  # fmt: skip
 

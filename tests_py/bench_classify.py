@@ -450,16 +450,18 @@ def main() -> int:
             hosting_asn_url=f"{url}/lists_vpn/input/datacenter/ASN.txt",
             asn_v6_url=f"{url}/asn/ip2asn-v6.tsv.gz",
             asn_v4_url=f"{url}/asn/ip2asn-v4.tsv.gz",
-            # no Onionoo snapshot in the folder: fails fast against the local server
-            onionoo_url=f"{url}/tor/onionoo-details.json",
+            ipranges_base_url=f"{url}/ipranges",
+            scanner_url=f"{url}/maltrail/mass_scanner.txt",
+            vpn_base_url=f"{url}/lists_vpn/output/vpn",
+            # no Onionoo nor PeeringDB snapshot in the folder (no source reaches the internet)
+            disabled_sources=["tor/onionoo", "asn/peeringdb"],
             cloud_providers=providers(),
-            disabled_sources=["asn/peeringdb"],  # no PeeringDB snapshot in the folder
             attempts=1,
         )
         c = create_ip_classifier(enable_cache=False, **source_opts)
         rss0 = rss_mb()
         t = time.perf_counter()
-        report = c.refresh(force=True)  # never raises: the Onionoo snapshot is missing from the folder
+        report = c.refresh(force=True)  # never raises; every source is served from the folder
         refresh_s = time.perf_counter() - t
         rss1 = rss_mb()
         print(f"refresh: {len(report['sources'])} sources, {report['failed']} failed "
