@@ -133,7 +133,7 @@ func (e *Engine) parseCounted(ip string) (netip.Addr, error) {
 // passes neither, the ip2asn tables supply them. They feed the hosting-ASN
 // list and the AS-name heuristic. The only error is an *InvalidIPError (or
 // ErrClosed).
-func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName string) (Result, error) {
+func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName string) (r Result, err error) {
 	if e.closed.Load() {
 		return Result{}, ErrClosed
 	}
@@ -142,8 +142,7 @@ func (e *Engine) Classify(ctx context.Context, ip string, asn uint32, asName str
 		return Result{}, err
 	}
 	key := canonicalText(addr, ip)
-	var r Result
-	if !e.cacheOn {
+	if !e.cacheOn { // answered into the result itself: no copy of it
 		e.stats.countFrom(&r, e.idx.Load().answer(&r, addr, key, asn, cleanASName(asName), e.cfg.Now()))
 		return r, nil
 	}
