@@ -155,7 +155,9 @@ type Config struct {
 	// every tier.
 	Cache CacheConfig `json:"cache"`
 
-	// Now replaces the clock in tests; nil means time.Now.
+	// Now replaces the clock in tests; nil means the wall clock (read as
+	// time.Now reads it, re-read at least once a second and advanced by
+	// the monotonic clock in between: see wallClock).
 	Now func() time.Time `json:"-"`
 
 	// LookupEnv reads the environment overrides (and HOME, XDG_CACHE_HOME
@@ -267,7 +269,7 @@ func (c Config) WithDefaults() Config {
 		c.Attempts = 3
 	}
 	if c.Now == nil {
-		c.Now = time.Now
+		c.Now = new(wallClock).now
 	}
 	return c
 }
