@@ -77,23 +77,20 @@ type ProviderScore struct {
 // truth names a provider, that provider; Share = Right / N. Got counts the
 // answers by type. TopMisses lists the labels with the most wrong answers.
 type OriginScore struct {
-	Origin    string                    `json:"origin"`
-	Expected  classifier.IPType         `json:"expected_type"`
-	Accepted  []classifier.IPType       `json:"also_accept,omitempty"`
-	N         int                       `json:"n"`
-	Right     int                       `json:"right"`
-	Covered   int                       `json:"covered"`
-	Share     float64                   `json:"share"`
-	Coverage  float64                   `json:"coverage"`
-	Got       map[classifier.IPType]int `json:"got"`
-	TopMisses []Miss                    `json:"top_misses,omitempty"`
+	Origin   string              `json:"origin"`
+	Expected classifier.IPType   `json:"expected_type"`
+	Accepted []classifier.IPType `json:"also_accept,omitempty"`
+	HalfScore
+	TopMisses []Miss `json:"top_misses,omitempty"`
 	// Halves is the same share for the truths of each Truth.Half; nil
 	// when the origin's truths have none.
 	Halves map[string]HalfScore `json:"halves,omitempty"`
 }
 
-// HalfScore is how an origin's truths of one half were answered: its
-// share right, its coverage and its answers by type, as OriginScore's.
+// HalfScore is how some truths of an origin were answered — all of them
+// (OriginScore's own) or those of one half: how many, how many right and
+// covered (answered anything but unknown), the shares of those, and the
+// answers by type.
 type HalfScore struct {
 	N        int                       `json:"n"`
 	Right    int                       `json:"right"`
@@ -103,11 +100,31 @@ type HalfScore struct {
 	Got      map[classifier.IPType]int `json:"got"`
 }
 
+// count adds one truth answered got (right or not).
+func (h *HalfScore) count(got classifier.IPType, right bool) {
+	if h.Got == nil {
+		h.Got = map[classifier.IPType]int{}
+	}
+	h.N++
+	h.Got[got]++
+	if right {
+		h.Right++
+	}
+	if got != classifier.TypeUnknown {
+		h.Covered++
+	}
+}
+
+// finish computes the shares of the counts.
+func (h *HalfScore) finish() {
+	h.Share, h.Coverage = ratio(h.Right, h.N), ratio(h.Covered, h.N)
+}
+
 // half returns the score of the truths of one half ("even", "odd"), or of
 // all of them for "".
 func (o OriginScore) half(name string) (HalfScore, bool) {
 	if name == "" {
-		return HalfScore{N: o.N, Right: o.Right, Covered: o.Covered, Share: o.Share, Coverage: o.Coverage, Got: o.Got}, true
+		return o.HalfScore, true
 	}
 	h, ok := o.Halves[name]
 	return h, ok
@@ -258,43 +275,27 @@ func scoreResults(truths []Truth, results []classifier.Result, errs []error) Rep
 		if t.Origin != "" {
 			o := origins[t.Origin]
 			if o == nil {
-				o = &OriginScore{Origin: t.Origin, Expected: t.Type, Accepted: t.Also, Got: map[classifier.IPType]int{}}
+				o = &OriginScore{Origin: t.Origin, Expected: t.Type, Accepted: t.Also}
 				origins[t.Origin] = o
 				order = append(order, t.Origin)
 			}
 			if o.Expected != t.Type {
 				o.Expected = "" // a truth file with several types
 			}
-			o.N++
-			o.Got[got.Type]++
+			o.count(got.Type, right)
 			if t.Half != "" {
 				if o.Halves == nil {
 					o.Halves = map[string]HalfScore{}
 				}
 				h := o.Halves[t.Half]
-				if h.Got == nil {
-					h.Got = map[classifier.IPType]int{}
-				}
-				h.N++
-				h.Got[got.Type]++
-				if right {
-					h.Right++
-				}
-				if got.Type != classifier.TypeUnknown {
-					h.Covered++
-				}
+				h.count(got.Type, right)
 				o.Halves[t.Half] = h
 			}
-			if right {
-				o.Right++
-			} else if t.Label != "" {
+			if !right && t.Label != "" {
 				if misses[t.Origin] == nil {
 					misses[t.Origin] = map[Miss]int{}
 				}
 				misses[t.Origin][Miss{Label: t.Label, Got: got.Type}]++
-			}
-			if got.Type != classifier.TypeUnknown {
-				o.Covered++
 			}
 		}
 	}
@@ -307,11 +308,9 @@ func scoreResults(truths []Truth, results []classifier.Result, errs []error) Rep
 	}
 	for _, name := range order {
 		o := origins[name]
-		o.Share = ratio(o.Right, o.N)
-		o.Coverage = ratio(o.Covered, o.N)
+		o.finish()
 		for k, h := range o.Halves {
-			h.Share = ratio(h.Right, h.N)
-			h.Coverage = ratio(h.Covered, h.N)
+			h.finish()
 			o.Halves[k] = h
 		}
 		for m, n := range misses[name] {
