@@ -112,14 +112,7 @@ func TestSpanAgreesWithLookupOverTheBlock(t *testing.T) {
 	for _, family := range []string{"v4", "v6"} {
 		t.Run(family, func(t *testing.T) {
 			const space = 600
-			base := netip.MustParseAddr("10.0.255.0")
-			if family == "v6" {
-				base = netip.MustParseAddr("2001:db8:0:ffff:ffff:ffff:ffff:ff00")
-			}
-			addrs := make([]netip.Addr, space)
-			for i, a := 0, base; i < space; i, a = i+1, a.Next() {
-				addrs[i] = a
-			}
+			addrs := consecutive(family, space)
 			r := rand.New(rand.NewPCG(9, uint64(len(family))))
 			b := NewBuilder(0, family == "v6")
 			var starts []int
@@ -172,14 +165,7 @@ func TestCutsBoundBlocksOfOneAnswer(t *testing.T) {
 	for _, family := range []string{"v4", "v6"} {
 		t.Run(family, func(t *testing.T) {
 			const space = 600
-			base := netip.MustParseAddr("10.0.255.0")
-			if family == "v6" {
-				base = netip.MustParseAddr("2001:db8:0:ffff:ffff:ffff:ffff:ff00")
-			}
-			addrs := make([]netip.Addr, space)
-			for i, a := 0, base; i < space; i, a = i+1, a.Next() {
-				addrs[i] = a
-			}
+			addrs := consecutive(family, space)
 			r := rand.New(rand.NewPCG(13, uint64(len(family))))
 			b := NewBuilder(0, family == "v6")
 			var starts []int
@@ -215,4 +201,18 @@ func TestCutsBoundBlocksOfOneAnswer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// consecutive returns n consecutive addresses of family ("v4", "v6")
+// astride a /16 (IPv4) or a sample (IPv6) boundary.
+func consecutive(family string, n int) []netip.Addr {
+	a := netip.MustParseAddr("10.0.255.0")
+	if family == "v6" {
+		a = netip.MustParseAddr("2001:db8:0:ffff:ffff:ffff:ffff:ff00")
+	}
+	addrs := make([]netip.Addr, n)
+	for i := range addrs {
+		addrs[i], a = a, a.Next()
+	}
+	return addrs
 }
