@@ -26,6 +26,22 @@ type testColumn struct {
 
 // readColumns is a reader of the columnar batch written from its format
 // comment, checking every length and the 8-byte alignment.
+// recordsAndColumns answers text (batch input) both ways at one time:
+// the records' lines, and the columns (with evidence) of as many rows.
+func recordsAndColumns(t *testing.T, e *classifier.Engine, text string) ([]string, map[string]testColumn) {
+	t.Helper()
+	now := time.Now()
+	recs, _, err := AppendBatch(context.Background(), nil, e, text, now)
+	require.NoError(t, err)
+	out, _, err := AppendColumns(context.Background(), nil, e, text, now, true)
+	require.NoError(t, err)
+	rows, cols, _, err := readColumns(out)
+	require.NoError(t, err)
+	lines := strings.Split(string(recs), "\n")
+	require.Equal(t, len(lines), rows)
+	return lines, cols
+}
+
 func readColumns(b []byte) (rows int, cols map[string]testColumn, order []string, err error) {
 	if len(b) < 24 || string(b[:8]) != ColumnsMagic {
 		return 0, nil, nil, errors.New("bad header")
@@ -190,15 +206,9 @@ func FuzzAppendColumns(f *testing.F) {
 func TestColumnsCarryTheTags(t *testing.T) {
 	e := fixture.Loaded(t)
 	text := "185.220.101.1\n62.224.10.20\n192.0.2.1\n185.220.101.1\n"
-	now := time.Now()
-	recs, _, err := AppendBatch(context.Background(), nil, e, text, now)
-	require.NoError(t, err)
-	out, _, err := AppendColumns(context.Background(), nil, e, text, now, true)
-	require.NoError(t, err)
-	_, cols, _, err := readColumns(out)
-	require.NoError(t, err)
+	lines, cols := recordsAndColumns(t, e, text)
 	var got, want []string
-	for i, line := range strings.Split(string(recs), "\n") {
+	for i, line := range lines {
 		r, err := ParseRecord(line)
 		require.NoError(t, err)
 		want = append(want, strings.Join(r.Tags, ","))
@@ -219,16 +229,10 @@ func TestColumnsCarryEvidenceAndAsOf(t *testing.T) {
 	e := fixture.Loaded(t)
 	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Microsecond)
 	text := "185.220.101.1\n62.224.10.20\n192.0.2.1\n185.220.101.1\n185.220.101.1\t\t\t" + at.Format(time.RFC3339Nano) + "\n"
-	now := time.Now()
-	recs, _, err := AppendBatch(context.Background(), nil, e, text, now)
-	require.NoError(t, err)
-	out, _, err := AppendColumns(context.Background(), nil, e, text, now, true)
-	require.NoError(t, err)
-	_, cols, _, err := readColumns(out)
-	require.NoError(t, err)
+	lines, cols := recordsAndColumns(t, e, text)
 	evField, asOfField, shortField := 19, 20, 21
 	require.Equal(t, []string{"evidence", "as_of", "history_short"}, fields[evField:shortField+1])
-	for i, line := range strings.Split(string(recs), "\n") {
+	for i, line := range lines {
 		f := strings.Split(line, "\t")
 		assert.Equal(t, f[evField], cols["evidence"].cell(t, i), "evidence of %s", f[0])
 		assert.Equal(t, f[shortField], cols["history_short"].cell(t, i), "history_short of %s", f[0])
@@ -283,15 +287,7 @@ func TestColumnsOfBatchesInSequence(t *testing.T) {
 	}
 	for round := range 2 {
 		for _, text := range batches {
-			now := time.Now()
-			recs, _, err := AppendBatch(context.Background(), nil, e, text, now)
-			require.NoError(t, err)
-			out, _, err := AppendColumns(context.Background(), nil, e, text, now, true)
-			require.NoError(t, err)
-			rows, cols, _, err := readColumns(out)
-			require.NoError(t, err)
-			lines := strings.Split(string(recs), "\n")
-			require.Equal(t, len(lines), rows)
+			lines, cols := recordsAndColumns(t, e, text)
 			seen := map[string]string{}
 			values := map[string]map[string]bool{} // the distinct texts of each column checked
 			for i, line := range lines {
@@ -312,9 +308,9 @@ func TestColumnsOfBatchesInSequence(t *testing.T) {
 			for name, texts := range values {
 				assert.Len(t, texts, len(cols[name].bufs[1])/4-1, "round %d: the %s table holds this batch's texts only", round, name)
 			}
-			assert.Len(t, seen, rows, "every row a distinct answer, numbered from 0: %v", seen)
-			_, ok := seen[strconv.Itoa(rows-1)]
-			assert.True(t, ok, "numbers 0..%d", rows-1)
+			assert.Len(t, seen, len(lines), "every row a distinct answer, numbered from 0: %v", seen)
+			_, ok := seen[strconv.Itoa(len(lines)-1)]
+			assert.True(t, ok, "numbers 0..%d", len(lines)-1)
 		}
 	}
 }
