@@ -365,10 +365,11 @@ const (
 //
 // An answer is made of two parts: what the list prefixes holding the
 // address say (a setPart) and what its network says (a netPart). A view
-// of the current time memoises both (see partsOf), and the whole answer
-// on the interval record when the interval's network is uniform and the
-// caller passes no ASN data: an answer is then one search of the index,
-// one record and the copy of the answer it points to.
+// of the current time memoises both (see partsOf), and keeps the whole
+// answer to a caller passing no ASN data on the interval record: such an
+// answer is then one search of the index, one record and the copy of the
+// answer it points to. A view without interval records (a past epoch's)
+// makes both parts for each answer.
 func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32, callerName string, now time.Time) int {
 	var stamp, from int
 	if ix.ivls != nil {
@@ -387,7 +388,7 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 				iv.answer.Store(&intervalAnswer{r: *r, stamp: stamp, from: from}) // a racing caller may store its own equal answer: either serves
 			}
 		}
-	} else { // a past epoch's view: nothing memoised (its answers are not cached either)
+	} else { // no interval records: nothing memoised (a past epoch's answers are not cached either)
 		var buf [8]*index.Entry
 		matches := buf[:0]
 		if ix.byType == nil {

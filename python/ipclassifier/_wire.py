@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from ._errors import ClassifierError
 from .types import Evidence, IPClassification, IPType
@@ -45,93 +45,67 @@ TYPES: Dict[str, IPType] = {t.value: t for t in IPType}
 
 _EVIDENCE_SEP = "\x1e"  # between evidence entries (wire.EvidenceSep)
 _EVIDENCE_FIELD_SEP = "\x1f"  # between the fields of one (wire.EvidenceFieldSep)
-_MEMO_MAX = 16384  # entries of each evidence memo; a full memo starts over
+_MEMO_MAX = 16384  # entries of each memo below; a full memo starts over
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
-class _EntryMemo(Dict[str, Evidence]):
-    """One evidence entry's text → Evidence. Entries repeat far more than
-    whole evidence lists do (an AS-level verdict is shared by every address
-    of the AS, a list's entry by every address of its prefix), so a list
-    never seen before is mostly built from entries seen before."""
+class _Memo(Dict[_K, _V]):
+    """A bounded memo: key → make(key), computed on first use; past
+    ``most`` entries it starts over. The fields of answers repeat (a few
+    confidences and tag sets, the snapshot times, the entries of evidence
+    lists: an AS-level verdict is shared by every address of the AS, a
+    list's entry by every address of its prefix), and converting a text is
+    slower than a dict lookup."""
 
-    def __missing__(self, entry: str) -> Evidence:
-        f = entry.split(_EVIDENCE_FIELD_SEP)
-        if len(f) < 6:
-            raise ClassifierError(f"malformed evidence from libipclassifier: {entry!r}")
-        src, snap, t, prov, matched, tag = f[:6]
-        if t and t not in TYPES:
-            raise ClassifierError(f"malformed evidence from libipclassifier: no type {t!r}")
-        if len(self) >= _MEMO_MAX:
-            self.clear()
-        ev = self[entry] = Evidence(
-            src, snap or None, TYPES[t] if t else None, prov or None, matched or None, tag or None
-        )
-        return ev
-
-
-class _EvidenceMemo(Dict[str, Tuple[Evidence, ...]]):
-    """The evidence field's text → its Evidence tuple (answers from one
-    prefix share it); "" → ()."""
-
-    def __missing__(self, text: str) -> Tuple[Evidence, ...]:
-        ev = tuple(map(_entries.__getitem__, text.split(_EVIDENCE_SEP))) if text else ()
-        if len(self) >= _MEMO_MAX:
-            self.clear()
-        self[text] = ev
-        return ev
-
-
-class _TagMemo(Dict[str, Tuple[str, ...]]):
-    """The tags field's text → IPClassification.tags (few distinct sets)."""
-
-    def __missing__(self, text: str) -> Tuple[str, ...]:
-        tags = tuple(text.split(",")) if text else ()
-        if len(self) >= _MEMO_MAX:
-            self.clear()
-        self[text] = tags
-        return tags
-
-
-class _NumberMemo(Dict[str, Any]):
-    """Number text → its value, by the type given (float() of a text is
-    slower than a dict lookup, and the numbers of answers repeat: a few
-    confidences, the ages of a few snapshots, the ASNs)."""
-
-    def __init__(self, kind: Any) -> None:
+    def __init__(self, make: Callable[[_K], _V], most: int = _MEMO_MAX) -> None:
         super().__init__()
-        self.kind = kind
+        self.make, self.most = make, most
 
-    def __missing__(self, text: str) -> Any:
-        v = self.kind(text)
-        if len(self) >= _MEMO_MAX:
+    def __missing__(self, key: _K) -> _V:
+        v = self.make(key)
+        if len(self) >= self.most:
             self.clear()
-        self[text] = v
+        self[key] = v
         return v
 
 
-_float = _NumberMemo(float).__getitem__
-_int = _NumberMemo(int).__getitem__
-_entries = _EntryMemo()
+def _entry(entry: str) -> Evidence:
+    """One evidence entry's text → Evidence."""
+    f = entry.split(_EVIDENCE_FIELD_SEP)
+    if len(f) < 6:
+        raise ClassifierError(f"malformed evidence from libipclassifier: {entry!r}")
+    src, snap, t, prov, matched, tag = f[:6]
+    if t and t not in TYPES:
+        raise ClassifierError(f"malformed evidence from libipclassifier: no type {t!r}")
+    return Evidence(src, snap or None, TYPES[t] if t else None, prov or None, matched or None, tag or None)
+
+
+_float: Callable[[str], float] = _Memo(float).__getitem__
+_int: Callable[[str], int] = _Memo(int).__getitem__
+_entries: Callable[[str], Evidence] = _Memo(_entry).__getitem__
+
+
+def _tags(text: str) -> Tuple[str, ...]:
+    return tuple(text.split(",")) if text else ()
+
+
+def _evidence(text: str) -> Tuple[Evidence, ...]:
+    return tuple(map(_entries, text.split(_EVIDENCE_SEP))) if text else ()
+
+
 #: tag_tuple(text) is the tags tuple of a tags field (memoised, bounded).
-tag_tuple = _TagMemo().__getitem__
-#: evidence(text) is the Evidence tuple of an evidence field (memoised,
-#: bounded; a dict lookup when seen before).
-evidence = _EvidenceMemo().__getitem__
+tag_tuple: Callable[[str], Tuple[str, ...]] = _Memo(_tags).__getitem__
+#: evidence(text) is the Evidence tuple of an evidence field, "" → ()
+#: (memoised, bounded: a dict lookup when seen before; answers from one
+#: prefix share it, and a list never seen before is mostly built from
+#: entries seen before).
+evidence: Callable[[str], Tuple[Evidence, ...]] = _Memo(_evidence).__getitem__
 
 
-# Timestamps repeat: every answer from a snapshot shares its snapshot_at
-# (memoised by text in _ts_cache).
-_ts_cache: Dict[str, datetime] = {}
-_TS_CACHE_MAX = 512
-
-
-def _ts(text: str) -> datetime:
-    dt = _ts_cache.get(text)
-    if dt is None:
-        if len(_ts_cache) >= _TS_CACHE_MAX:
-            _ts_cache.clear()
-        dt = _ts_cache[text] = _fromiso(text)
-    return dt
+# Timestamps repeat: every answer from a snapshot shares its snapshot_at.
+_ts: Callable[[str], datetime] = _Memo(_fromiso, 512).__getitem__
 
 
 class _Draft:
@@ -194,7 +168,7 @@ def decode(rec: str) -> IPClassification:
     o.service = service or None
     o.matched_prefix = matched or None
     o.snapshot = snap or None
-    o.snapshot_at = (_ts_cache.get(snap_at) or _ts(snap_at)) if snap_at else None
+    o.snapshot_at = _ts(snap_at) if snap_at else None
     o.data_age_seconds = _float(age) if snap else None
     o.stale = stale == "1"
     o.asn = None if asn == "0" else _int(asn)
