@@ -367,14 +367,17 @@ def _history_epochs(classifier: "IPClassifier") -> List[datetime]:
     ``history_epochs``: within one epoch an address has one answer), UTC,
     each rounded up to the microsecond: a time of a microsecond database
     column is at or after an epoch's start exactly when it is at or after
-    the start so rounded (Python keeps six of Go's nine digits)."""
-    out = []
+    the start so rounded (Python keeps six of Go's nine digits). Starts
+    within one microsecond round to one: a microsecond column cannot tell
+    them apart, and the engine answers each group as of its own time."""
+    out: List[datetime] = []
     for text in classifier.get_stats().get("history_epochs") or []:
         t = datetime.fromisoformat(text).astimezone(timezone.utc)
         beyond = re.search(r"\.\d{6}(\d+)", text)
         if beyond and int(beyond.group(1)):
             t += timedelta(microseconds=1)
-        out.append(t)
+        if not out or t != out[-1]:  # the starts come in order, and rounding keeps it
+            out.append(t)
     return out
 
 
