@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -16,14 +17,17 @@ import (
 // assertMemoisedAnswersMatchReference classifies every address of ips
 // twice (the first call fills the memos, the second is served from them)
 // with no caller data, then with a caller ASN and with a caller AS name,
-// and checks each answer against the one made without memos.
-func assertMemoisedAnswersMatchReference(t *testing.T, e *classifier.Engine, ips []string) {
+// and checks each answer against the one made without memos, and its Key:
+// zero with caller data, and answers sharing a nonzero key equal but for
+// the address and the times. It returns how many answers had a key.
+func assertMemoisedAnswersMatchReference(t *testing.T, e *classifier.Engine, ips []string) (keyed int) {
 	t.Helper()
 	ctx := context.Background()
 	callers := []struct {
 		asn  uint32
 		name string
 	}{{0, ""}, {64500, ""}, {0, "Comcast Cable Communications"}, {13335, "CLOUDFLARENET"}}
+	byKey := map[uint64]classifier.Result{}
 	for _, c := range callers {
 		for pass := range 2 {
 			for _, ip := range ips {
@@ -31,23 +35,38 @@ func assertMemoisedAnswersMatchReference(t *testing.T, e *classifier.Engine, ips
 				require.NoError(t, err)
 				want := classifier.UnmemoisedClassify(e, ip, c.asn, c.name)
 				got.ClassifiedAt = want.ClassifiedAt // the clock moves between the two
-				require.Equal(t, want, got, "%s (caller %d %q, pass %d)", ip, c.asn, c.name, pass)
+				require.Equal(t, want, classifier.WithoutKey(got), "%s (caller %d %q, pass %d)", ip, c.asn, c.name, pass)
+				k := got.Key()
+				if c.asn != 0 || c.name != "" {
+					require.Zero(t, k, "%s: an answer to caller data has no key", ip)
+				}
+				if k == 0 {
+					continue
+				}
+				keyed++
+				body := classifier.WithoutKey(got)
+				body.IP, body.ClassifiedAt = "", time.Time{}
+				if first, ok := byKey[k]; ok {
+					require.Equal(t, first, body, "%s: an answer of key %d", ip, k)
+				}
+				byKey[k] = body
 			}
 		}
 	}
+	return keyed
 }
 
 func TestMemoisedAnswersEqualUnmemoisedOnFixtures(t *testing.T) {
 	e := fixture.Loaded(t)
 	ips := benchAddrs(classifier.PrefixSet(e), 3000)
 	ips = append(ips, "1.1.1.1", "8.8.8.8", "2001:db8::1", "1.2.3.4")
-	assertMemoisedAnswersMatchReference(t, e, ips)
+	require.Equal(t, 2*len(ips), assertMemoisedAnswersMatchReference(t, e, ips), "every answer to no caller data has a key")
 }
 
 func TestAnswersPastTheIntervalBoundEqualUnmemoised(t *testing.T) {
 	e := fixture.Loaded(t)
 	classifier.FillIntervalAnswers(e)
-	assertMemoisedAnswersMatchReference(t, e, benchAddrs(classifier.PrefixSet(e), 3000))
+	require.Zero(t, assertMemoisedAnswersMatchReference(t, e, benchAddrs(classifier.PrefixSet(e), 3000)), "answers not kept have no key")
 }
 
 func TestMemoisedAnswersEqualUnmemoisedOnRealData(t *testing.T) {
@@ -74,7 +93,7 @@ func TestConcurrentAnswersEqualUnmemoised(t *testing.T) {
 				got, err := e.Classify(context.Background(), ip, 0, "")
 				want := classifier.UnmemoisedClassify(e, ip, 0, "")
 				got.ClassifiedAt = want.ClassifiedAt
-				if err != nil || !reflect.DeepEqual(got, want) {
+				if err != nil || got.Key() == 0 || !reflect.DeepEqual(classifier.WithoutKey(got), want) {
 					errs <- fmt.Sprintf("%s: %v\n got %+v\nwant %+v", ip, err, got, want)
 					return
 				}

@@ -35,6 +35,13 @@ func UnmemoisedClassify(e *Engine, ip string, asn uint32, asName string) Result 
 	return r
 }
 
+// WithoutKey is r with no Key (the memoised and unmemoised paths differ
+// only in it).
+func WithoutKey(r Result) Result {
+	r.key = 0
+	return r
+}
+
 // FillIntervalAnswers marks e's current view as holding the most answers
 // its interval records may keep: later answers are composed each time.
 func FillIntervalAnswers(e *Engine) {

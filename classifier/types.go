@@ -140,7 +140,20 @@ type Result struct {
 	// oldest one answered: its SnapshotAt is after AsOf).
 	AsOf         time.Time `json:"as_of,omitzero"`
 	HistoryShort bool      `json:"history_short,omitempty"`
+
+	key uint64 // see Key
 }
+
+// Key identifies what r says beyond its address and times, for a host
+// that caches what it made of an answer (its decoded fields, an object):
+// two results with the same nonzero Key are equal in every field but IP,
+// ClassifiedAt, SnapshotAt and Stale (a refresh that brings no new data
+// restamps the answers it keeps), whichever engine of the process made
+// them; a key is never reused for another answer. It is zero for an
+// answer that is not kept (one from a cache tier, with the caller's ASN
+// data, as of a past time, or past the engine's bound on kept answers).
+// Keys are not stable across processes: do not store them.
+func (r *Result) Key() uint64 { return r.key }
 
 // Evidence is one source's verdict on an address (Result.Evidence).
 // Source is its Result.Source label (SourceScanners for a list that only

@@ -385,7 +385,8 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 			sp, np := ix.partsOf(i, iv, 0, "")
 			stamp, from = ix.compose(r, sp, np)
 			if ix.ivAnswers.Add(1) <= maxIntervalAnswers {
-				iv.answer.Store(&intervalAnswer{r: *r, stamp: stamp, from: from}) // a racing caller may store its own equal answer: either serves
+				r.key = answerKeys.Add(1)
+				iv.answer.Store(&intervalAnswer{r: *r, stamp: stamp, from: from}) // a racing caller may store its own equal answer (its own key): either serves
 			}
 		}
 	} else { // no interval records: nothing memoised (a past epoch's answers are not cached either)
@@ -445,6 +446,10 @@ type interval struct {
 	info   asn.Info
 	answer atomic.Pointer[intervalAnswer]
 }
+
+// answerKeys numbers the answers kept on interval records (Result.Key),
+// process-wide: a key is never reused, whichever engine or view made it.
+var answerKeys atomic.Uint64
 
 // maxIntervalAnswers bounds the answers kept on interval records (some
 // 400 bytes each: 25 MiB at most); past it, answers are composed from

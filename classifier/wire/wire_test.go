@@ -22,6 +22,9 @@ func TestResultJSONKeysAreTheRecordFields(t *testing.T) {
 	var keys []string
 	rt := reflect.TypeOf(classifier.Result{})
 	for i := range rt.NumField() {
+		if !rt.Field(i).IsExported() {
+			continue // Result.Key: not a field of the answer
+		}
 		tag, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
 		require.NotEmpty(t, tag, rt.Field(i).Name)
 		keys = append(keys, tag)
@@ -76,6 +79,9 @@ func TestEvidenceJSONKeysAreTheEvidenceFields(t *testing.T) {
 	var keys []string
 	rt := reflect.TypeOf(classifier.Evidence{})
 	for i := range rt.NumField() {
+		if !rt.Field(i).IsExported() {
+			continue // Result.Key: not a field of the answer
+		}
 		tag, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
 		keys = append(keys, tag)
 	}
