@@ -32,7 +32,7 @@ package main
 
 // Status codes returned by every export (IPC_ABI_VERSION changes when an
 // export, a code or the record layout changes incompatibly).
-#define IPC_ABI_VERSION 5
+#define IPC_ABI_VERSION 6
 #define IPC_OK 0                 // success
 #define IPC_PARTIAL 1            // success, but some items failed (Refresh: a source; ClassifyBatch: an input line; CacheCleanup, CacheClear: a tier)
 #define IPC_INVALID_ARGUMENT -1  // NULL pointer with a length, negative length, bad group or type, bad JSON config
@@ -341,12 +341,64 @@ func Classify(h C.int64_t, ip *C.char, ipLen C.int64_t, asn C.int64_t, asName *C
 	if err != nil {
 		return engineError(out, outCap, outLen, err)
 	}
-	now := r.ClassifiedAt // data_age: a computed answer was made just now
+	b := getBuf()
+	*b = wire.AppendRecord((*b)[:0], r, answerTime(&r))
+	rc = writeOut(out, outCap, outLen, *b, codeOK)
+	putBuf(b)
+	return rc
+}
+
+// answerTime is the time a single answer's data age is measured at: a
+// computed answer was made just now, one from a cache tier earlier.
+func answerTime(r *classifier.Result) time.Time {
 	if r.CacheTier != "" {
-		now = time.Now()
+		return time.Now()
+	}
+	return r.ClassifiedAt
+}
+
+// ClassifyKeyed is Classify, with no caller ASN data, for a host that
+// keeps what it made of each answer by its key (classifier.Result.Key): it
+// writes the answer's head (wire.AppendHead: the key, the times, the stale
+// flag, the address when it is not the input as given), followed by the
+// record only when the answer has no key. A host that knows the key builds
+// the answer from what it kept and the head. One that does not calls again
+// with again nonzero: that call writes the head and the record of the
+// answer from the current data, without the cache tiers and without
+// counting it in the stats (the first call did both). Status codes as for
+// Classify.
+//
+//export ClassifyKeyed
+func ClassifyKeyed(h C.int64_t, ip *C.char, ipLen C.int64_t, again C.int32_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			rc = failAfterPanic(out, outCap, outLen, r)
+		}
+	}()
+	if !validOut(out, outCap, outLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "ClassifyKeyed: bad output buffer")
+	}
+	if !validIn(ip, ipLen) {
+		return fail(out, outCap, outLen, codeInvalidArg, "ClassifyKeyed: NULL pointer or negative length")
+	}
+	e := lookup(h)
+	if e == nil {
+		return fail(out, outCap, outLen, codeInvalidHandle, "ClassifyKeyed: invalid handle "+strconv.FormatInt(int64(h), 10))
+	}
+	input := goString(ip, ipLen)
+	var r classifier.Result
+	var err error
+	if again != 0 {
+		rs, errs := e.ClassifyUncached([]classifier.Query{{IP: input}})
+		r, err = rs[0], errs[0]
+	} else {
+		r, err = e.Classify(context.Background(), input, 0, "")
+	}
+	if err != nil {
+		return engineError(out, outCap, outLen, err)
 	}
 	b := getBuf()
-	*b = wire.AppendRecord((*b)[:0], r, now)
+	*b = wire.AppendHead((*b)[:0], &r, input, answerTime(&r), again != 0)
 	rc = writeOut(out, outCap, outLen, *b, codeOK)
 	putBuf(b)
 	return rc
@@ -580,6 +632,7 @@ type abiInfo struct {
 	Fields    []string         `json:"fields"`
 	Columns   []string         `json:"columns"`
 	Magic     string           `json:"columns_magic"`
+	HeadSize  int              `json:"head_size"`
 	ErrorMark string           `json:"error_mark"`
 	Codes     map[string]int32 `json:"codes"`
 }
@@ -587,8 +640,8 @@ type abiInfo struct {
 // AbiInfo writes, as JSON, what a caller checks at load: the ABI version
 // (IPC_ABI_VERSION), the engine version, the record's field names in order
 // (wire.Fields), the columns of ClassifyColumns in order (wire.ColumnNames)
-// and its magic, the error record's mark and every status code by name:
-// {"abi":5,"version":"…","fields":["ip",…],"columns":["ip",…],"columns_magic":"IPCOLS\u0000\u0001",
+// and its magic, the size of ClassifyKeyed's head, the error record's mark and every status code by name:
+// {"abi":6,"version":"…","fields":["ip",…],"columns":["ip",…],"columns_magic":"IPCOLS\u0000\u0001","head_size":64,
 // "error_mark":"!error","codes":{"OK":0,…}}.
 // Returns OK, INVALID_ARGUMENT (bad output buffer), BUFFER_TOO_SMALL or
 // INTERNAL.
@@ -603,7 +656,7 @@ func AbiInfo(out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
 	if !validOut(out, outCap, outLen) {
 		return fail(out, outCap, outLen, codeInvalidArg, "AbiInfo: bad output buffer")
 	}
-	info := abiInfo{ABI: C.IPC_ABI_VERSION, Version: classifier.Version, Fields: wire.Fields(), Columns: wire.ColumnNames(), Magic: wire.ColumnsMagic, ErrorMark: wire.ErrorMark, Codes: map[string]int32{}}
+	info := abiInfo{ABI: C.IPC_ABI_VERSION, Version: classifier.Version, Fields: wire.Fields(), Columns: wire.ColumnNames(), Magic: wire.ColumnsMagic, HeadSize: wire.HeadSize, ErrorMark: wire.ErrorMark, Codes: map[string]int32{}}
 	for _, c := range codes {
 		info.Codes[c.name] = c.code
 	}

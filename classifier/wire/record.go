@@ -24,6 +24,7 @@
 package wire
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
 	"time"
@@ -63,6 +64,61 @@ func Fields() []string { return append([]string(nil), fields[:]...) }
 
 // ErrorMark stands in the ip_type field of an error record.
 const ErrorMark = "!error"
+
+// HeadSize is the length of the head AppendHead writes.
+const HeadSize = 64
+
+// The flags of a head.
+const (
+	HeadStale  = 1 << 0 // the answer is stale (Result.Stale)
+	HeadIP     = 1 << 1 // the answer's address follows the head: it is not the input as given
+	HeadRecord = 1 << 2 // the record follows (after the address, when there is one)
+)
+
+// AppendHead appends the head of r to dst, for a host that keeps what it
+// made of an answer by its key (classifier.Result.Key) and needs only what
+// changes from one answer of that key to the next: key uint64
+// (little-endian, as every number here), classified_at as in the record
+// (32 bytes of text: the form a host's date parser reads fastest),
+// snapshot_at int64 microseconds since the Unix epoch (0 = none),
+// data_age_seconds float64 (whole seconds as in the record; NaN when the
+// answer came from no snapshot), flags uint32 (HeadStale, HeadIP,
+// HeadRecord) and the length uint32 of the address that follows. Then r.IP
+// when it differs from input, then r's record when record is true or r has
+// no key (the host cannot know it). now is as for AppendRecord.
+func AppendHead(dst []byte, r *classifier.Result, input string, now time.Time, record bool) []byte {
+	var flags uint32
+	if r.Stale {
+		flags |= HeadStale
+	}
+	ip := ""
+	if r.IP != input {
+		ip = r.IP
+		flags |= HeadIP
+	}
+	record = record || r.Key() == 0
+	if record {
+		flags |= HeadRecord
+	}
+	snapshotAt, age := int64(0), math.NaN()
+	if !r.SnapshotAt.IsZero() {
+		snapshotAt = r.SnapshotAt.UnixMicro()
+	}
+	if r.Snapshot != "" {
+		age = float64(r.DataAge(now).Round(time.Second) / time.Second)
+	}
+	dst = binary.LittleEndian.AppendUint64(dst, r.Key())
+	dst = appendTime(dst, r.ClassifiedAt)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(snapshotAt))
+	dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(age))
+	dst = binary.LittleEndian.AppendUint32(dst, flags)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(ip)))
+	dst = append(dst, ip...)
+	if record {
+		dst = AppendRecord(dst, *r, now)
+	}
+	return dst
+}
 
 // AppendRecord appends the record of r to dst. now is the time
 // data_age_seconds is measured at (r.AsOf instead when set: see

@@ -2,6 +2,8 @@ package wire_test
 
 import (
 	"context"
+	"encoding/binary"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -132,4 +134,66 @@ func TestRecordAppendsAsOfAndHistoryShortLast(t *testing.T) {
 	now := wire.AppendRecord(nil, classifier.Result{IP: "192.0.2.1", Type: classifier.TypeUnknown}, time.Now())
 	assert.Equal(t, "", field(now, "as_of"))
 	assert.Equal(t, "0", field(now, "history_short"))
+}
+
+// TestHeadCarriesWhatChangesBetweenAnswersOfOneKey checks AppendHead's
+// layout: the key, classified_at as in the record, snapshot_at in
+// microseconds, the data age, the flags, the address when it differs from
+// the input, and the record when asked for or when there is no key.
+func TestHeadCarriesWhatChangesBetweenAnswersOfOneKey(t *testing.T) {
+	e := fixture.Loaded(t)
+	ctx := context.Background()
+	at := time.Date(2026, 3, 15, 13, 17, 9, 123456789, time.UTC)
+	kept, err := e.Classify(ctx, "3.5.141.7", 0, "") // an answer kept on its interval: it has a key
+	require.NoError(t, err)
+	require.NotZero(t, kept.Key())
+	kept.ClassifiedAt, kept.Stale = at, true
+	withCaller, err := e.Classify(ctx, "3.5.141.7", 64500, "") // answers to caller data are not kept
+	require.NoError(t, err)
+	require.Zero(t, withCaller.Key())
+	withCaller.ClassifiedAt = at
+
+	tests := []struct {
+		name        string
+		r           classifier.Result
+		input       string
+		asked       bool
+		flags       uint32
+		ip          string
+		withRecord  bool
+		wantKeyZero bool
+	}{
+		{"a kept answer: the head alone", kept, "3.5.141.7", false, wire.HeadStale, "", false, false},
+		{"the record when asked for", kept, "3.5.141.7", true, wire.HeadStale | wire.HeadRecord, "", true, false},
+		{"the address when not the input as given", kept, "::ffff:3.5.141.7", false, wire.HeadStale | wire.HeadIP, "3.5.141.7", false, false},
+		{"no key: always the record", withCaller, "3.5.141.7", false, wire.HeadRecord, "", true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := wire.AppendHead([]byte("prefix"), &tc.r, tc.input, at.Add(90*time.Minute), tc.asked)
+			require.Equal(t, "prefix", string(out[:6]), "appends")
+			h := out[6:]
+			require.GreaterOrEqual(t, len(h), wire.HeadSize)
+			le := binary.LittleEndian
+			require.Equal(t, tc.r.Key(), le.Uint64(h[0:]))
+			require.Equal(t, tc.wantKeyZero, le.Uint64(h[0:]) == 0)
+			require.Equal(t, "2026-03-15T13:17:09.123456+00:00", string(h[8:40]))
+			require.Equal(t, tc.r.SnapshotAt.UnixMicro(), int64(le.Uint64(h[40:])))
+			require.Equal(t, float64(int64(at.Add(90*time.Minute).Sub(tc.r.SnapshotAt).Round(time.Second)/time.Second)), math.Float64frombits(le.Uint64(h[48:])))
+			require.Equal(t, tc.flags, le.Uint32(h[56:]))
+			require.Equal(t, uint32(len(tc.ip)), le.Uint32(h[60:]))
+			rest := h[wire.HeadSize:]
+			require.Equal(t, tc.ip, string(rest[:len(tc.ip)]))
+			rest = rest[len(tc.ip):]
+			if tc.withRecord {
+				require.Equal(t, string(wire.AppendRecord(nil, tc.r, at.Add(90*time.Minute))), string(rest))
+			} else {
+				require.Empty(t, rest)
+			}
+		})
+	}
+	none := classifier.Result{IP: "192.0.2.1", Type: classifier.TypeUnknown, ClassifiedAt: at}
+	h := wire.AppendHead(nil, &none, "192.0.2.1", at, false)
+	require.Zero(t, binary.LittleEndian.Uint64(h[40:]), "no snapshot: snapshot_at 0")
+	require.True(t, math.IsNaN(math.Float64frombits(binary.LittleEndian.Uint64(h[48:]))), "no snapshot: the age is NaN")
 }

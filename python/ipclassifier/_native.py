@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 #: The C ABI version this package speaks (IPC_ABI_VERSION in the header).
-ABI_VERSION = 5
+ABI_VERSION = 6
 
 # Status codes of the C ABI (IPC_* in the header); checked at load.
 OK = 0
@@ -112,6 +112,7 @@ class Library:
         self.classify: _Func = self._fn(
             "Classify", c_int64, c_char_p, c_int64, c_int64, c_char_p, c_int64, _OUT, c_int64, _P64
         )
+        self.classify_keyed: _Func = self._fn("ClassifyKeyed", c_int64, c_char_p, c_int64, c_int32, _OUT, c_int64, _P64)
         self.classify_batch: _Func = self._fn("ClassifyBatch", c_int64, c_char_p, c_int64, _OUT, c_int64, _P64)
         self.classify_columns: _Func = self._fn(
             "ClassifyColumns", c_int64, c_char_p, c_int64, c_int32, _OUT, c_int64, _P64
@@ -127,15 +128,19 @@ class Library:
         self.import_snapshot: _Func = self._fn(
             "ImportSnapshot", c_int64, c_char_p, c_int64, c_char_p, c_int64, c_char_p, c_int64, _OUT, c_int64, _P64
         )
-        # Hot path only: a second handle on Classify WITHOUT argtypes, which
-        # saves ctypes a from_param() call per argument (~25 ns each, a
-        # tenth of a classify() call). Every argument passed to it must
-        # already have its exact C type: c_int64 instances for the int64_t
-        # parameters, bytes or None for char*, a c_char array for out and
-        # ctypes.pointer(c_int64) for outLen. IPClassifier.classify is its
-        # only caller.
-        self.classify_untyped: _Func = self.cdll._FuncPtr(("Classify", self.cdll))
+        # Hot path only: a second handle on ClassifyKeyed WITHOUT argtypes,
+        # which saves ctypes a from_param() call per argument (~25 ns each).
+        # Every argument passed to it must already have its exact C type:
+        # c_int64 instances for the int64_t parameters, a Python int for
+        # the int32_t (ctypes passes an int as a C int), bytes for char*, a
+        # c_char array for out and ctypes.pointer(c_int64) for outLen.
+        # IPClassifier.classify is its only caller.
+        self.classify_untyped: _Func = self.cdll._FuncPtr(("ClassifyKeyed", self.cdll))
         self.classify_untyped.restype = c_int32
+        # And one on Classify, for a call with the caller's ASN data (its
+        # answers have no key): the same rules.
+        self.classify_record_untyped: _Func = self.cdll._FuncPtr(("Classify", self.cdll))
+        self.classify_record_untyped.restype = c_int32
 
     def _fn(self, name: str, *argtypes: Any) -> _Func:
         try:
@@ -160,7 +165,8 @@ class Library:
     def abi_info(self) -> Dict[str, Any]:
         """What the library says of itself: ``abi``, ``version``,
         ``fields`` (the record layout), ``columns`` and ``columns_magic``
-        (the columnar batch), ``error_mark`` and ``codes``."""
+        (the columnar batch), ``head_size`` (ClassifyKeyed's head),
+        ``error_mark`` and ``codes``."""
         _, data = call(self.abi_info_)
         info: Dict[str, Any] = json.loads(data)
         return info
@@ -281,6 +287,8 @@ def abi_mismatches(info: Dict[str, Any]) -> List[str]:
         problems.append(f"columns {list(columns)}, want {list(_columns.COLUMNS)} first")
     if info.get("columns_magic", "").encode("latin-1") != _columns.MAGIC:
         problems.append(f"columns magic {info.get('columns_magic')!r}, want {_columns.MAGIC!r}")
+    if info.get("head_size") != _wire.HEAD.size:
+        problems.append(f"head of {info.get('head_size')} bytes, want {_wire.HEAD.size}")
     if info.get("error_mark") != _wire.ERROR_MARK:
         problems.append(f"error mark {info.get('error_mark')!r}, want {_wire.ERROR_MARK!r}")
     return problems

@@ -1,7 +1,9 @@
 """The record codec's Python half: decode the tab-separated record of the
-C ABI (Go package classifier/wire) into :class:`IPClassification`, and
-build a batch's objects from the values of its distinct answers (:func:`rows`,
-which :meth:`Columns.answers` feeds from the columnar batch).
+C ABI (Go package classifier/wire) into :class:`IPClassification`, build a
+single answer from what was kept of its key and the head of ClassifyKeyed
+(:func:`keyed`), and build a batch's objects from the values of its
+distinct answers (:func:`rows`, which :meth:`Columns.answers` feeds from
+the columnar batch).
 
 :data:`FIELDS` is the record layout this module reads; the loader checks it
 against the library's own list (the ``AbiInfo`` export) when it loads the
@@ -11,14 +13,15 @@ wrong answers. The names are IPClassification's attribute names too.
 
 from __future__ import annotations
 
+import struct
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from ._errors import ClassifierError
 from .types import Evidence, IPClassification, IPType
 
-__all__ = ["FIELDS", "ERROR_MARK", "TYPES", "decode", "evidence", "rows", "tag_tuple"]
+__all__ = ["FIELDS", "ERROR_MARK", "HEAD", "TYPES", "decode", "evidence", "keyed", "rows", "tag_tuple"]
 
 #: The record's fields in order (wire.Fields in Go). A newer engine only
 #: appends fields, which are ignored here.
@@ -180,6 +183,62 @@ def decode(rec: str) -> IPClassification:
     o.evidence = evidence(ev)
     o.as_of = _ts(as_of) if as_of else None
     o.history_short = short == "1"
+    o.__class__ = IPClassification  # type: ignore[assignment]
+    return o  # type: ignore[return-value]
+
+
+#: The head of ClassifyKeyed (wire.AppendHead): key, classified_at (the
+#: record's text), snapshot_at (µs since the epoch, 0 = none),
+#: data_age_seconds (NaN = none), flags, length of the address that follows.
+HEAD = struct.Struct("<Q32sqdII")
+_head = HEAD.unpack_from
+_HEAD_STALE, _HEAD_IP, _HEAD_RECORD = 1, 2, 4  # wire.HeadStale, HeadIP, HeadRecord
+_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
+
+
+def _from_us(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
+#: snapshot_at by its µs (few distinct: one per snapshot).
+_ts_us: Callable[[int], datetime] = _Memo(_from_us, 512).__getitem__
+_BODIES_MAX = 32768
+#: What a key's answers share: every value in ATTRS order (those of the
+#: first answer seen for the per-answer ones, which keyed overwrites).
+_bodies: Dict[int, Tuple[Any, ...]] = {}
+
+
+def keyed(out: bytearray, n: int, ip: str) -> Optional[IPClassification]:
+    """The answer ClassifyKeyed wrote into out[:n] for the input ip, or
+    None when it holds only the head of a key not kept here (ask again
+    with the record)."""
+    key, at, snap, age, flags, iplen = _head(out)
+    if flags & (_HEAD_IP | _HEAD_RECORD):
+        pos = HEAD.size
+        if flags & _HEAD_IP:
+            ip = out[pos : pos + iplen].decode()
+            pos += iplen
+        if flags & _HEAD_RECORD:
+            answer = decode(out[pos:n].decode())
+            if key:
+                if len(_bodies) >= _BODIES_MAX:
+                    _bodies.clear()
+                _bodies[key] = tuple([getattr(answer, a) for a in ATTRS])
+            return answer
+    body = _bodies.get(key)
+    if body is None:
+        return None
+    o = _new(_Draft)
+    (
+        o.ip_type, o.provider, o.confidence, o.source, _, _, o.region, o.service,
+        o.matched_prefix, o.snapshot, _, _, _, o.asn, o.as_name,
+        o.cache_tier, o.country, o.asn_source, o.tags, o.evidence, o.as_of, o.history_short,
+    ) = body  # fmt: skip
+    o.ip = ip
+    o.classified_at = _fromiso(at.decode())
+    o.snapshot_at = _ts_us(snap) if snap else None
+    o.data_age_seconds = None if age != age else age
+    o.stale = flags & _HEAD_STALE == _HEAD_STALE
     o.__class__ = IPClassification  # type: ignore[assignment]
     return o  # type: ignore[return-value]
 

@@ -34,7 +34,7 @@ from . import _logs, _native
 from ._columns import Columns, decode_columns
 from ._errors import source_update_error
 from ._native import BUFFER_TOO_SMALL, OK, PARTIAL, ClassifierError
-from ._wire import TYPES, decode
+from ._wire import TYPES, decode, keyed
 from .types import CacheClearReport, IPClassification, IPType
 
 __all__ = [
@@ -535,22 +535,25 @@ class IPClassifier:
         if as_name is not None and type(as_name) is not str:
             as_name = _check_as_name(as_name)
         if asn is None and not as_name:
-            rc = self._fn(
-                h, b, _LENS[n] if n < _NLENS else c_int64(n), _ZERO, None, _ZERO, buf.arr, _SINGLE_CAP_C, buf.n_ptr
-            )
-        else:
-            nb = as_name.encode("utf-8", "replace") if as_name else None
-            rc = self._fn(
-                h,
-                b,
-                c_int64(n),
-                c_int64(_check_asn(asn)),
-                nb,
-                c_int64(len(nb) if nb else 0),
-                buf.arr,
-                _SINGLE_CAP_C,
-                buf.n_ptr,
-            )
+            # The head of the answer, built from what was kept of its key,
+            # else asked for again with the record (once per key: see
+            # _wire.keyed).
+            rc = self._fn(h, b, _LENS[n] if n < _NLENS else c_int64(n), 0, buf.arr, _SINGLE_CAP_C, buf.n_ptr)
+            if rc:
+                return self._classify_slow(rc, ip, b, asn, as_name, buf)
+            return keyed(buf.raw, buf.n.value, ip) or self._classify_again(ip, b, buf)
+        nb = as_name.encode("utf-8", "replace") if as_name else None
+        rc = self._lib.classify_record_untyped(
+            h,
+            b,
+            c_int64(n),
+            c_int64(_check_asn(asn)),
+            nb,
+            c_int64(len(nb) if nb else 0),
+            buf.arr,
+            _SINGLE_CAP_C,
+            buf.n_ptr,
+        )
         if rc:
             return self._classify_slow(rc, ip, b, asn, as_name, buf)
         return decode(buf.raw[: buf.n.value].decode())
@@ -570,19 +573,28 @@ class IPClassifier:
             raise ValueError(a)
         return a
 
+    def _classify_again(self, ip: str, b: bytes, buf: _Buf) -> IPClassification:
+        """The answer whose head buf holds, for a key not kept here: asked
+        again with its record (which keyed keeps), then built from the
+        first head, so the answer is the one the first call made (and, with
+        the cache tiers, wrote). When the data changed in between (another
+        key), the second answer."""
+        first = bytearray(buf.raw[: buf.n.value])
+        h = self._handle_or_raise()
+        _, data = _native.call(self._lib.classify_keyed, h, b, len(b), 1, size=_SINGLE_CAP)
+        second = keyed(bytearray(data), len(data), ip)
+        if second is None:
+            raise ClassifierError("libipclassifier returned no record when asked for it")
+        return keyed(first, len(first), ip) or second
+
     def _classify_slow(
         self, rc: int, ip: str, b: bytes, asn: Optional[int], as_name: Optional[str], buf: _Buf
     ) -> IPClassification:
         if rc == BUFFER_TOO_SMALL:  # a record longer than 4 KiB: not expected
+            nb = as_name.encode("utf-8", "replace") if as_name else None
+            h = self._handle_or_raise()
             _, data = _native.call(
-                self._lib.classify,
-                self._handle_or_raise(),
-                b,
-                len(b),
-                _check_asn(asn),
-                as_name.encode() if as_name else None,
-                len(as_name.encode()) if as_name else 0,
-                size=buf.n.value,
+                self._lib.classify, h, b, len(b), _check_asn(asn), nb, len(nb) if nb else 0, size=buf.n.value
             )
             return decode(data.decode())
         self._raise(rc, bytes(buf.raw[: buf.n.value]), ip)
