@@ -357,8 +357,8 @@ func answerTime(r *classifier.Result) time.Time {
 	return r.ClassifiedAt
 }
 
-// ClassifyKeyed is Classify, with no caller ASN data, for a host that
-// keeps what it made of each answer by its key (classifier.Result.Key): it
+// ClassifyKeyed is Classify for a host that keeps what it made of each
+// answer by its key (classifier.Result.Key): it
 // writes the answer's head (wire.AppendHead: the key, the times, the stale
 // flag, the address when it is not the input as given), followed by the
 // record only when the answer has no key. A host that knows the key builds
@@ -369,7 +369,8 @@ func answerTime(r *classifier.Result) time.Time {
 // Classify.
 //
 //export ClassifyKeyed
-func ClassifyKeyed(h C.int64_t, ip *C.char, ipLen C.int64_t, again C.int32_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
+func ClassifyKeyed(h C.int64_t, ip *C.char, ipLen C.int64_t, asn C.int64_t, asName *C.char, asNameLen C.int64_t,
+	again C.int32_t, out *C.char, outCap C.int64_t, outLen *C.int64_t) (rc C.int32_t) {
 	defer func() {
 		if r := recover(); r != nil {
 			rc = failAfterPanic(out, outCap, outLen, r)
@@ -378,21 +379,24 @@ func ClassifyKeyed(h C.int64_t, ip *C.char, ipLen C.int64_t, again C.int32_t, ou
 	if !validOut(out, outCap, outLen) {
 		return fail(out, outCap, outLen, codeInvalidArg, "ClassifyKeyed: bad output buffer")
 	}
-	if !validIn(ip, ipLen) {
+	if !validIn(ip, ipLen) || !validIn(asName, asNameLen) {
 		return fail(out, outCap, outLen, codeInvalidArg, "ClassifyKeyed: NULL pointer or negative length")
+	}
+	if asn < 0 || asn > 0xFFFFFFFF {
+		return fail(out, outCap, outLen, codeInvalidArg, "ClassifyKeyed: asn out of range: "+strconv.FormatInt(int64(asn), 10))
 	}
 	e := lookup(h)
 	if e == nil {
 		return fail(out, outCap, outLen, codeInvalidHandle, "ClassifyKeyed: invalid handle "+strconv.FormatInt(int64(h), 10))
 	}
-	input := goString(ip, ipLen)
+	input, name := goString(ip, ipLen), goString(asName, asNameLen)
 	var r classifier.Result
 	var err error
 	if again != 0 {
-		rs, errs := e.ClassifyUncached([]classifier.Query{{IP: input}})
+		rs, errs := e.ClassifyUncached([]classifier.Query{{IP: input, ASN: uint32(asn), ASName: name}})
 		r, err = rs[0], errs[0]
 	} else {
-		r, err = e.Classify(context.Background(), input, 0, "")
+		r, err = e.Classify(context.Background(), input, uint32(asn), name)
 	}
 	if err != nil {
 		return engineError(out, outCap, outLen, err)

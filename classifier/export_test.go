@@ -28,7 +28,7 @@ func HistoryViewsHeld(e *Engine) int {
 // memoised answers are checked against. ip must be valid.
 func UnmemoisedClassify(e *Engine, ip string, asn uint32, asName string) Result {
 	v := *e.idx.Load()
-	v.ivls, v.setParts, v.netParts, v.pairs = nil, nil, nil, nil
+	v.ivls, v.setParts, v.netParts, v.pairs, v.keys = nil, nil, nil, nil, nil
 	addr := netip.MustParseAddr(ip)
 	var r Result
 	v.answer(&r, addr, ip, asn, cleanASName(asName), e.cfg.Now())

@@ -149,10 +149,11 @@ type Result struct {
 // two results with the same nonzero Key are equal in every field but IP,
 // ClassifiedAt, SnapshotAt and Stale (a refresh that brings no new data
 // restamps the answers it keeps), whichever engine of the process made
-// them; a key is never reused for another answer. It is zero for an
-// answer that is not kept (one from a cache tier, with the caller's ASN
-// data, as of a past time, or past the engine's bound on kept answers).
-// Keys are not stable across processes: do not store them.
+// them; a key is never reused for another answer. Answers computed from
+// the current data have one (answers from the same list prefixes and the
+// same network, with the same caller ASN data, mostly share it); it is
+// zero for an answer read from a cache tier or as of a past time. Keys
+// are not stable across processes: do not store them.
 func (r *Result) Key() uint64 { return r.key }
 
 // Evidence is one source's verdict on an address (Result.Evidence).

@@ -82,6 +82,7 @@ type view struct {
 	// are.
 	ivAnswers *atomic.Int64
 	pairs     *memo[pairKey, evidenceVal] // see joinEvidence
+	keys      *memo[pairKey, uint64]      // see keyOf
 	nameSeed  maphash.Seed
 	// pinned holds what a view of a past epoch shares with other such
 	// views (see historyState.view): its past snapshots, its per-type
@@ -137,6 +138,7 @@ func buildView(sources []source, data map[string]loaded, names *asname.Memo, pro
 	ix.ivls, ix.ivAnswers = ix.buildIntervals(), new(atomic.Int64)
 	ix.setParts, ix.netParts = make([]atomic.Pointer[setPart], ix.prefixes.Sets()), newMemo[netKey, netPart](netMemoBits)
 	ix.pairs = newMemo[pairKey, evidenceVal](pairMemoBits)
+	ix.keys = newMemo[pairKey, uint64](pairMemoBits)
 	ix.nameSeed = maphash.MakeSeed()
 	if profile {
 		ix.profile = ix.buildProfile()
@@ -385,8 +387,7 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 			sp, np := ix.partsOf(i, iv, 0, "")
 			stamp, from = ix.compose(r, sp, np)
 			if ix.ivAnswers.Add(1) <= maxIntervalAnswers {
-				r.key = answerKeys.Add(1)
-				iv.answer.Store(&intervalAnswer{r: *r, stamp: stamp, from: from}) // a racing caller may store its own equal answer (its own key): either serves
+				iv.answer.Store(&intervalAnswer{r: *r, stamp: stamp, from: from}) // a racing caller may store its own equal answer: either serves
 			}
 		}
 	} else { // no interval records: nothing memoised (a past epoch's answers are not cached either)
@@ -425,10 +426,28 @@ func (ix *view) compose(r *Result, sp *setPart, np *netPart) (stamp, from int) {
 	if d.src >= 0 {
 		r.Type, r.Provider, r.Region, r.Service = d.typ, d.provider, d.region, d.service
 		r.Confidence, r.Source, r.MatchedPrefix = d.confidence, d.source, d.prefix
+		r.key = ix.keyOf(sp, np)
 		return d.src, d.src
 	}
 	r.Type, r.Provider, r.Confidence, r.Source, r.MatchedPrefix = np.typ, np.provider, np.confidence, np.source, np.matched
+	r.key = ix.keyOf(sp, np)
 	return np.stamp, np.from
+}
+
+// keyOf returns the key of the answers composed of sp and np
+// (Result.Key), made on first use; 0 in a view without memos (a past
+// epoch's). The memo holds sp and np, so neither address is reused while
+// their key lives.
+func (ix *view) keyOf(sp *setPart, np *netPart) uint64 {
+	if ix.keys == nil {
+		return 0
+	}
+	k := pairKey{sp, np}
+	h := mix64(uint64(uintptr(unsafe.Pointer(sp)))) ^ uint64(uintptr(unsafe.Pointer(np)))>>4
+	if v := ix.keys.get(h, k); v != nil {
+		return *v
+	}
+	return *ix.keys.put(h, k, answerKeys.Add(1)) // a racing caller may make its own key: either names the answer
 }
 
 // interval is what a view knows of every address of one interval of its
@@ -447,8 +466,9 @@ type interval struct {
 	answer atomic.Pointer[intervalAnswer]
 }
 
-// answerKeys numbers the answers kept on interval records (Result.Key),
-// process-wide: a key is never reused, whichever engine or view made it.
+// answerKeys numbers the answers of the current views (Result.Key: one
+// per pair of parts they are composed of), process-wide: a key is never
+// reused, whichever engine or view made it.
 var answerKeys atomic.Uint64
 
 // maxIntervalAnswers bounds the answers kept on interval records (some

@@ -488,7 +488,7 @@ def main() -> int:
         fn, h = c._fn, c._h
         blen = impl._LENS[len(b)]
         native = per_call_ns(
-            lambda: fn(h, b, blen, 0, buf.arr, impl._SINGLE_CAP_C, buf.n_ptr),
+            lambda: fn(h, b, blen, impl._ZERO, None, impl._ZERO, 0, buf.arr, impl._SINGLE_CAP_C, buf.n_ptr),
             args.calls,
             args.rounds,
         )  # fmt: skip

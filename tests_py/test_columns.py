@@ -32,7 +32,7 @@ ITEMS: List[Any] = [
 
 
 def _attrs(r: Any) -> List[Any]:
-    return [getattr(r, name) for name in COLUMNS if name not in ("error", "answer")]
+    return [getattr(r, name) for name in COLUMNS if name not in ("error", "answer", "key")]
 
 
 def _single(loaded: Any, item: Any) -> Any:
@@ -57,7 +57,7 @@ def test_columns_hold_what_classify_answers(loaded: Any) -> None:
     for i, item in enumerate(ITEMS):
         if errors[i]:
             continue
-        got = [d[name][i] for name in COLUMNS if name not in ("error", "answer")]
+        got = [d[name][i] for name in COLUMNS if name not in ("error", "answer", "key")]
         want = _attrs(_single(loaded, item))
         # the same answer but for the time it was made and the data age measured then
         for name in ("classified_at", "data_age_seconds"):

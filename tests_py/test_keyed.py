@@ -12,7 +12,7 @@ from typing import Any, List
 
 import pytest
 
-from ipclassifier import IPClassification, IPType, _wire
+from ipclassifier import IPClassification, IPType, _columns, _wire
 
 # Fixture addresses: a Tor exit, AWS v4 and v6, a datacenter range, an
 # address no list holds, and forms whose canonical text differs.
@@ -67,6 +67,9 @@ def test_each_classify_is_counted_once(loaded: Any) -> None:
     ips = [f"3.5.141.{i}" for i in range(1, 40)] + ["185.220.101.34", "198.51.100.9"]
     for ip in ips:
         loaded.classify(ip)
+    for i in range(10):  # caller data: a key of its own, asked again once
+        loaded.classify("198.51.100.9", asn=7922, as_name=f"COMCAST-{i % 3}")
+    ips += ["198.51.100.9"] * 10
     after = loaded.get_stats()
     assert after["lookups"] - before["lookups"] == len(ips)
     assert sum(after["by_type"].values()) - sum(before["by_type"].values()) == len(ips)
@@ -82,10 +85,15 @@ def test_a_failed_refresh_restamps_kept_answers_stale(loaded: Any, fixture_serve
     same_but_times(dataclasses.replace(after, stale=False), before)
 
 
-def test_answers_with_caller_data_come_from_the_record(loaded: Any) -> None:
-    r = loaded.classify("198.51.100.7", asn=7922, as_name="COMCAST-7922")
-    assert (r.ip_type, r.asn, r.as_name) == (IPType.RESIDENTIAL, 7922, "COMCAST-7922")
-    assert loaded.classify("198.51.100.7").ip_type is IPType.UNKNOWN
+def test_answers_to_caller_data_are_keyed_by_that_data(loaded: Any) -> None:
+    for _ in range(2):  # from the record, then from the kept key
+        r = loaded.classify("198.51.100.7", asn=7922, as_name="COMCAST-7922")
+        assert (r.ip_type, r.asn, r.as_name, r.ip) == (IPType.RESIDENTIAL, 7922, "COMCAST-7922", "198.51.100.7")
+        _, [record] = loaded.classify_many([("198.51.100.7", 7922, "COMCAST-7922")])
+        same_but_times(r, record)
+        other = loaded.classify("198.51.100.8", asn=64500)  # the same range, another network: another key
+        assert (other.ip_type, other.asn, other.as_name) == (IPType.UNKNOWN, 64500, None)
+        assert loaded.classify("198.51.100.7").ip_type is IPType.UNKNOWN
 
 
 # _wire.keyed on heads written by hand in the exact layout of wire.AppendHead.
@@ -141,3 +149,52 @@ def test_the_head_layout_is_the_engine_s(loaded: Any) -> None:
     fields: List[Any] = list(_wire.HEAD.unpack(bytes(64)))
     assert len(fields) == 6 and fields[1] == bytes(32)
     assert struct.calcsize("<Q32sqdII") == 64
+
+
+# The batch: answers of a kept key are that key's values with the batch's times.
+
+BATCH = ["3.5.141.7", "3.5.141.8", "185.220.101.34", "2600:1f14::1", "198.51.100.7", "3.5.140.9", "3.5.141.7"]
+
+
+def test_a_batch_of_kept_keys_equals_a_batch_read_whole(loaded: Any) -> None:
+    _wire._bodies.clear()
+    read = loaded.bulk_classify(BATCH, as_list=True)  # every answer read from the columns, its key kept
+    kept = loaded.bulk_classify(BATCH, as_list=True)  # every answer from its kept key
+    assert [a.ip for a in kept] == BATCH
+    for a, b in zip(read, kept):
+        same_but_times(a, b)
+    assert len({a.classified_at for a in kept}) == 1  # one batch, one time
+
+
+def test_a_batch_builds_answers_of_kept_keys_from_what_was_kept(loaded: Any) -> None:
+    _wire._bodies.clear()  # other tests' engines kept keys of their own
+    first = loaded.classify("3.5.141.7")  # keeps its key's values
+    _, [record] = loaded.classify_many(["3.5.141.7"])
+    key = next(k for k, v in _wire._bodies.items() if v[_wire.ATTRS.index("matched_prefix")] == "3.5.140.0/22")
+    body = list(_wire._bodies[key])
+    body[_wire.ATTRS.index("region")] = "kept-region"  # marks what the batch builds from
+    _wire._bodies[key] = tuple(body)
+    [a, b] = loaded.bulk_classify(["3.5.141.7", "3.5.141.99"], as_list=True)
+    assert (a.region, b.region) == ("kept-region", "kept-region")
+    assert (a.ip, b.ip) == ("3.5.141.7", "3.5.141.99")
+    assert a.classified_at > first.classified_at and record.region == "ap-northeast-2"
+    _wire._bodies.clear()
+
+
+def test_a_batch_after_a_failed_refresh_is_stale(loaded: Any, fixture_server: Any) -> None:
+    before = loaded.bulk_classify(["185.220.101.34"], as_list=True)[0]
+    assert before.stale is False
+    fixture_server.override("/tor/torbulkexitlist", status=500)
+    assert loaded.refresh("tor", force=True)["failed"] == 1
+    after = loaded.bulk_classify(["185.220.101.34"], as_list=True)[0]
+    assert after.stale is True
+    same_but_times(dataclasses.replace(after, stale=False), before)
+
+
+def test_the_key_column_names_kept_answers(loaded: Any) -> None:
+    cols = loaded.classify_columns(["3.5.141.7", "3.5.141.8", "not-an-ip", ("3.5.141.9", 64500, None)])
+    keys = cols.column("key")
+    assert keys[0] == keys[1] != 0
+    assert keys[2] == 0  # a failed input
+    assert keys[3] not in (0, keys[0])  # the caller's network: an answer of its own
+    assert "key" not in _columns.FRAME_COLUMNS  # a process's name of an answer: not data

@@ -71,7 +71,10 @@ type column struct {
 // is a third of the cost of the columns; frames do not hold it); "as_of"
 // the time of an answer as of a past time (0 = now) and "history_short"
 // the record's flag. With evidence the columns hold every field of the
-// record.
+// record. "key" is the answer's classifier.Result.Key (0 = none): a host
+// that kept what it made of a key's answer need not read its columns again
+// (only classified_at, snapshot_at, data_age_seconds and stale differ
+// between answers of one key, and within one batch not even those).
 var columns = [...]column{
 	{"ip", KindStr}, {"ip_type", KindCode}, {"provider", KindCode}, {"region", KindCode},
 	{"service", KindCode}, {"confidence", KindF64}, {"source", KindCode}, {"classified_at", KindI64},
@@ -79,7 +82,7 @@ var columns = [...]column{
 	{"data_age_seconds", KindF64}, {"stale", KindBool}, {"asn", KindU32}, {"as_name", KindCode},
 	{"cache_tier", KindCode}, {"country", KindCode}, {"asn_source", KindCode}, {"error", KindCode},
 	{"answer", KindU32}, {"tags", KindCode}, {"evidence", KindCode}, {"as_of", KindI64},
-	{"history_short", KindBool},
+	{"history_short", KindBool}, {"key", KindI64},
 }
 
 // ColumnNames returns the names of the columns AppendColumns writes, in
@@ -205,6 +208,8 @@ type columnBuilder struct {
 	stale, historyShort          []uint8
 	asn                          []uint32
 	answer                       []uint32
+	key                          []int64
+	rowOfKey                     map[uint64]int    // the first row of each nonzero key of the batch
 	answers                      map[uint64]uint32 // answer number by hash of its key
 	keys                         []answerKey       // by answer number
 	lastAt                       time.Time         // classifiedAt's last time and its value: a batch shares one
@@ -237,7 +242,7 @@ type evKey struct {
 var builders = sync.Pool{New: func() any { return newColumnBuilder() }}
 
 func newColumnBuilder() *columnBuilder {
-	c := &columnBuilder{answers: map[uint64]uint32{}, tagText: map[*string]string{}, evCode: map[evKey]uint32{}}
+	c := &columnBuilder{answers: map[uint64]uint32{}, tagText: map[*string]string{}, evCode: map[evKey]uint32{}, rowOfKey: map[uint64]int{}}
 	pos := map[string]int{}
 	for i, col := range columns {
 		pos[col.name] = i
@@ -260,7 +265,7 @@ func (c *columnBuilder) reset(rows int) {
 	c.classifiedAt, c.snapshotAt = slices.Grow(c.classifiedAt[:0], rows), slices.Grow(c.snapshotAt[:0], rows)
 	c.asOf = slices.Grow(c.asOf[:0], rows)
 	c.stale, c.historyShort = slices.Grow(c.stale[:0], rows), slices.Grow(c.historyShort[:0], rows)
-	c.asn, c.answer = slices.Grow(c.asn[:0], rows), slices.Grow(c.answer[:0], rows)
+	c.asn, c.answer, c.key = slices.Grow(c.asn[:0], rows), slices.Grow(c.answer[:0], rows), slices.Grow(c.key[:0], rows)
 	for i, d := range c.dicts {
 		if d != nil {
 			c.codes[i] = slices.Grow(c.codes[i][:0], rows)
@@ -279,6 +284,7 @@ func (c *columnBuilder) release() {
 		}
 	}
 	clear(c.answers)
+	clear(c.rowOfKey)
 	clear(c.tagText)
 	clear(c.evCode)
 }
@@ -345,6 +351,14 @@ func (c *columnBuilder) endRow() {
 
 // add appends the row of an answer.
 func (c *columnBuilder) add(r *classifier.Result, now time.Time) {
+	if k := r.Key(); k != 0 {
+		if row, ok := c.rowOfKey[k]; ok && c.classifiedAt[row] == r.ClassifiedAt.UnixMicro() {
+			c.repeat(row, r.IP)
+			return
+		}
+		c.rowOfKey[k] = len(c.key)
+	}
+	c.key = append(c.key, int64(r.Key()))
 	c.ip(r.IP)
 	c.str(c.colType, string(r.Type))
 	c.str(c.colProv, r.Provider)
@@ -398,6 +412,23 @@ func (c *columnBuilder) add(r *classifier.Result, now time.Time) {
 	c.endRow()
 }
 
+// repeat appends a row equal to row but for its ip: the answer of a key
+// seen before in the batch (made from the same view at the same time, so
+// equal in every column but ip).
+func (c *columnBuilder) repeat(row int, ip string) {
+	c.ip(ip)
+	for i := range c.codes {
+		if c.codes[i] != nil {
+			c.codes[i] = append(c.codes[i], c.codes[i][row])
+		}
+	}
+	c.confidence, c.age = append(c.confidence, c.confidence[row]), append(c.age, c.age[row])
+	c.classifiedAt, c.snapshotAt = append(c.classifiedAt, c.classifiedAt[row]), append(c.snapshotAt, c.snapshotAt[row])
+	c.asOf = append(c.asOf, c.asOf[row])
+	c.stale, c.historyShort = append(c.stale, c.stale[row]), append(c.historyShort, c.historyShort[row])
+	c.asn, c.answer, c.key = append(c.asn, c.asn[row]), append(c.answer, c.answer[row]), append(c.key, c.key[row])
+}
+
 // evidence returns the code of an evidence list (its record text), from
 // the memo when the same slice was coded before.
 func (c *columnBuilder) evidence(ev []classifier.Evidence) uint32 {
@@ -434,6 +465,7 @@ func (c *columnBuilder) joinTags(tags []string) string {
 // addError appends the row of an input that failed: its ip is the input,
 // every other column empty, and error the message.
 func (c *columnBuilder) addError(input string, err error) {
+	c.key = append(c.key, 0)
 	c.ip(strings.ToValidUTF8(field.Clean(input), "\uFFFD"))
 	for i, col := range columns {
 		if col.kind == KindCode && i != c.colError {
@@ -517,6 +549,8 @@ func (c *columnBuilder) appendTo(dst []byte) ([]byte, error) {
 			dst = appendU32s(dst, base, c.asn)
 		case "answer":
 			dst = appendU32s(dst, base, c.answer)
+		case "key":
+			dst = appendI64s(dst, base, c.key)
 		}
 	}
 	return dst, nil

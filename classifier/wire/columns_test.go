@@ -346,3 +346,37 @@ func TestColumnsWithoutEvidence(t *testing.T) {
 	}
 	assert.NotEqual(t, "", all["evidence"].cell(t, 0))
 }
+
+// TestColumnsCarryTheKeyOfEachAnswer checks the key column: each row's
+// key is its answer's Result.Key (zero for an input that failed), and rows of one nonzero key are equal in every
+// column but ip (a batch is answered from one view at one time).
+func TestColumnsCarryTheKeyOfEachAnswer(t *testing.T) {
+	e := fixture.Loaded(t)
+	ctx := context.Background()
+	in := "3.5.141.7\n3.5.141.8\n185.220.101.34\nnot-an-ip\n3.5.141.9\t64500\n3.5.141.10\n198.51.100.7\n"
+	out, partial, err := AppendColumns(ctx, nil, e, in, time.Now(), true)
+	require.NoError(t, err)
+	require.True(t, partial)
+	rows, cols, _, err := readColumns(out)
+	require.NoError(t, err)
+	require.Equal(t, 7, rows)
+	key := func(row int) string { return cols["key"].cell(t, row) }
+	for i, ip := range []string{"3.5.141.7", "3.5.141.8", "185.220.101.34"} {
+		r, err := e.Classify(ctx, ip, 0, "")
+		require.NoError(t, err)
+		require.NotZero(t, r.Key())
+		require.Equal(t, strconv.FormatUint(r.Key(), 10), key(i), ip)
+	}
+	require.Equal(t, "0", key(3), "an input that failed has no key")
+	require.NotEqual(t, "0", key(4), "an answer to caller data has a key")
+	require.NotEqual(t, key(0), key(4), "of its own: its network part is the caller's")
+	require.Equal(t, key(0), key(1), "one range, one key")
+	require.Equal(t, key(0), key(5))
+	require.NotEqual(t, key(0), key(2))
+	for name, col := range cols {
+		if name != "ip" {
+			require.Equal(t, col.cell(t, 0), col.cell(t, 5), "column %s: rows of one key", name)
+		}
+	}
+	require.NotEqual(t, cols["ip"].cell(t, 0), cols["ip"].cell(t, 5))
+}

@@ -34,11 +34,12 @@ COLUMNS = (
     "ip", "ip_type", "provider", "region", "service", "confidence", "source",
     "classified_at", "matched_prefix", "snapshot", "snapshot_at", "data_age_seconds",
     "stale", "asn", "as_name", "cache_tier", "country", "asn_source", "error", "answer", "tags",
-    "evidence", "as_of", "history_short",
+    "evidence", "as_of", "history_short", "key",
 )  # fmt: skip
 #: The columns the frames hold: all but evidence (a list of tuples per
-#: row, which :meth:`Columns.column` and the rows give).
-FRAME_COLUMNS = tuple(c for c in COLUMNS if c != "evidence")
+#: row, which :meth:`Columns.column` and the rows give) and key (the
+#: engine's name of an answer, for this process only).
+FRAME_COLUMNS = tuple(c for c in COLUMNS if c not in ("evidence", "key"))
 
 # Column kinds (wire.Kind*) and the memoryview format of their values.
 CODE, STR, U32, F64, I64, BOOL = 1, 2, 3, 4, 5, 6
@@ -318,12 +319,35 @@ class Columns:
         ips = self._pick("ip", None)
         if not firsts:
             return []
-        at = _getter(firsts)
-        fields = [self._pick(f, at) if f != "ip" else [None] * len(firsts) for f in _wire.ATTRS]
-        values: List[Any] = list(zip(*fields))
-        if self.failed:
-            errors = self._pick("error", at)
-            values = [e if e is not None else v for e, v in zip(errors, values)]
+        # An answer whose key was kept (by classify() or an earlier batch)
+        # is that key's values with this batch's times; the others are
+        # read from the columns, and their keys kept.
+        keys = self._pick("key", _getter(firsts)) if "key" in self._cols else [0] * len(firsts)
+        bodies = [_wire.kept(k) if k else None for k in keys]
+        values: List[Any] = [None] * len(firsts)
+        new = [i for i, b in enumerate(bodies) if b is None]
+        if new:
+            if "evidence" not in self._cols:
+                raise KeyError("answers() needs the evidence column: classify_columns(items, evidence=True)")
+            at = _getter([firsts[i] for i in new])
+            fields = [self._pick(f, at) if f != "ip" else [None] * len(new) for f in _wire.ATTRS]
+            read: List[Any] = list(zip(*fields))
+            if self.failed:
+                errors = self._pick("error", at)
+                read = [e if e is not None else v for e, v in zip(errors, read)]
+            for i, v in zip(new, read):
+                values[i] = v
+                if keys[i] and type(v) is not str:
+                    _wire.keep(keys[i], v)
+        if len(new) < len(firsts):
+            old = [i for i, b in enumerate(bodies) if b is not None]
+            at = _getter([firsts[i] for i in old])
+            varying = [self._pick(f, at) for f in ("classified_at", "snapshot_at", "data_age_seconds", "stale")]
+            restamp = _wire.restamp
+            for i, t, snap, age, stale in zip(old, *varying):
+                body = bodies[i]
+                assert body is not None
+                values[i] = restamp(body, t, snap, age, stale)
         if rows is None:
             return _wire.rows(values, ans, ips)
         return _wire.rows(values, list(_getter(rows)(ans)), list(_getter(rows)(ips)))

@@ -112,7 +112,9 @@ class Library:
         self.classify: _Func = self._fn(
             "Classify", c_int64, c_char_p, c_int64, c_int64, c_char_p, c_int64, _OUT, c_int64, _P64
         )
-        self.classify_keyed: _Func = self._fn("ClassifyKeyed", c_int64, c_char_p, c_int64, c_int32, _OUT, c_int64, _P64)
+        self.classify_keyed: _Func = self._fn(
+            "ClassifyKeyed", c_int64, c_char_p, c_int64, c_int64, c_char_p, c_int64, c_int32, _OUT, c_int64, _P64
+        )
         self.classify_batch: _Func = self._fn("ClassifyBatch", c_int64, c_char_p, c_int64, _OUT, c_int64, _P64)
         self.classify_columns: _Func = self._fn(
             "ClassifyColumns", c_int64, c_char_p, c_int64, c_int32, _OUT, c_int64, _P64
@@ -137,10 +139,6 @@ class Library:
         # IPClassifier.classify is its only caller.
         self.classify_untyped: _Func = self.cdll._FuncPtr(("ClassifyKeyed", self.cdll))
         self.classify_untyped.restype = c_int32
-        # And one on Classify, for a call with the caller's ASN data (its
-        # answers have no key): the same rules.
-        self.classify_record_untyped: _Func = self.cdll._FuncPtr(("Classify", self.cdll))
-        self.classify_record_untyped.restype = c_int32
 
     def _fn(self, name: str, *argtypes: Any) -> _Func:
         try:

@@ -21,7 +21,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 from ._errors import ClassifierError
 from .types import Evidence, IPClassification, IPType
 
-__all__ = ["FIELDS", "ERROR_MARK", "HEAD", "TYPES", "decode", "evidence", "keyed", "rows", "tag_tuple"]
+__all__ = [
+    "FIELDS", "ERROR_MARK", "HEAD", "TYPES", "decode", "evidence", "keep", "kept", "keyed", "restamp", "rows",
+    "tag_tuple",
+]  # fmt: skip
 
 #: The record's fields in order (wire.Fields in Go). A newer engine only
 #: appends fields, which are ignored here.
@@ -204,8 +207,26 @@ def _from_us(us: int) -> datetime:
 _ts_us: Callable[[int], datetime] = _Memo(_from_us, 512).__getitem__
 _BODIES_MAX = 32768
 #: What a key's answers share: every value in ATTRS order (those of the
-#: first answer seen for the per-answer ones, which keyed overwrites).
+#: first answer seen for the ones that differ: see restamp).
 _bodies: Dict[int, Tuple[Any, ...]] = {}
+#: kept(key) is what was kept of key's answers (see keep), or None.
+kept: Callable[[int], Optional[Tuple[Any, ...]]] = _bodies.get
+
+
+def keep(key: int, values: Tuple[Any, ...]) -> None:
+    """Keep the values (in ATTRS order) of an answer of a nonzero key
+    (Result.Key in Go: answers of one key differ only in ip,
+    classified_at, snapshot_at, data_age_seconds and stale). Bounded: past
+    _BODIES_MAX keys it starts over."""
+    if len(_bodies) >= _BODIES_MAX:
+        _bodies.clear()
+    _bodies[key] = values
+
+
+def restamp(body: Tuple[Any, ...], classified_at: Any, snapshot_at: Any, age: Any, stale: Any) -> Tuple[Any, ...]:
+    """The values of an answer of the key whose kept values are body,
+    with these times and flag (ip None: rows sets it)."""
+    return body[:4] + (classified_at, None) + body[6:10] + (snapshot_at, age, stale) + body[13:]
 
 
 def keyed(out: bytearray, n: int, ip: str) -> Optional[IPClassification]:
@@ -221,9 +242,7 @@ def keyed(out: bytearray, n: int, ip: str) -> Optional[IPClassification]:
         if flags & _HEAD_RECORD:
             answer = decode(out[pos:n].decode())
             if key:
-                if len(_bodies) >= _BODIES_MAX:
-                    _bodies.clear()
-                _bodies[key] = tuple([getattr(answer, a) for a in ATTRS])
+                keep(key, tuple([getattr(answer, a) for a in ATTRS]))
             return answer
     body = _bodies.get(key)
     if body is None:

@@ -34,7 +34,7 @@ from . import _logs, _native
 from ._columns import Columns, decode_columns
 from ._errors import source_update_error
 from ._native import BUFFER_TOO_SMALL, OK, PARTIAL, ClassifierError
-from ._wire import TYPES, decode, keyed
+from ._wire import TYPES, keyed
 from .types import CacheClearReport, IPClassification, IPType
 
 __all__ = [
@@ -63,6 +63,7 @@ BulkItem = Union[
 ]
 
 _MAX_ASN = 0xFFFFFFFF
+
 
 def _invalid_answer(item: str) -> IPClassification:
     """The answer bulk_classify(errors="unknown") gives an invalid input."""
@@ -534,33 +535,23 @@ class IPClassifier:
         # Every argument has its exact C type: see Library.classify_untyped.
         if as_name is not None and type(as_name) is not str:
             as_name = _check_as_name(as_name)
+        # The head of the answer, built from what was kept of its key, else
+        # asked for again with the record (once per key: see _wire.keyed).
         if asn is None and not as_name:
-            # The head of the answer, built from what was kept of its key,
-            # else asked for again with the record (once per key: see
-            # _wire.keyed).
-            rc = self._fn(h, b, _LENS[n] if n < _NLENS else c_int64(n), 0, buf.arr, _SINGLE_CAP_C, buf.n_ptr)
+            rc = self._fn(
+                h, b, _LENS[n] if n < _NLENS else c_int64(n), _ZERO, None, _ZERO, 0, buf.arr, _SINGLE_CAP_C, buf.n_ptr
+            )
             if rc:
-                return self._classify_slow(rc, ip, b, asn, as_name, buf)
-            return keyed(buf.raw, buf.n.value, ip) or self._classify_again(ip, b, buf)
+                return self._classify_slow(rc, ip, b, None, None, buf)
+            return keyed(buf.raw, buf.n.value, ip) or self._classify_again(ip, b, None, None, buf)
         nb = as_name.encode("utf-8", "replace") if as_name else None
-        rc = self._lib.classify_record_untyped(
-            h,
-            b,
-            c_int64(n),
-            c_int64(_check_asn(asn)),
-            nb,
-            c_int64(len(nb) if nb else 0),
-            buf.arr,
-            _SINGLE_CAP_C,
-            buf.n_ptr,
-        )
+        asn_c = c_int64(_check_asn(asn))
+        rc = self._fn(h, b, c_int64(n), asn_c, nb, c_int64(len(nb) if nb else 0), 0, buf.arr, _SINGLE_CAP_C, buf.n_ptr)
         if rc:
             return self._classify_slow(rc, ip, b, asn, as_name, buf)
-        return decode(buf.raw[: buf.n.value].decode())
+        return keyed(buf.raw, buf.n.value, ip) or self._classify_again(ip, b, asn, nb, buf)
 
-    def _classify_at(
-        self, ip: str, asn: Optional[int], as_name: Optional[str], at: datetime
-    ) -> IPClassification:
+    def _classify_at(self, ip: str, asn: Optional[int], as_name: Optional[str], at: datetime) -> IPClassification:
         if not isinstance(ip, str):
             raise TypeError(f"ip must be a str, got {type(ip).__name__}")
         if as_name is not None:
@@ -573,15 +564,19 @@ class IPClassifier:
             raise ValueError(a)
         return a
 
-    def _classify_again(self, ip: str, b: bytes, buf: _Buf) -> IPClassification:
+    def _classify_again(
+        self, ip: str, b: bytes, asn: Optional[int], nb: Optional[bytes], buf: _Buf
+    ) -> IPClassification:
         """The answer whose head buf holds, for a key not kept here: asked
         again with its record (which keyed keeps), then built from the
         first head, so the answer is the one the first call made (and, with
         the cache tiers, wrote). When the data changed in between (another
-        key), the second answer."""
+        key), the second answer. nb is the AS name as sent."""
         first = bytearray(buf.raw[: buf.n.value])
         h = self._handle_or_raise()
-        _, data = _native.call(self._lib.classify_keyed, h, b, len(b), 1, size=_SINGLE_CAP)
+        _, data = _native.call(
+            self._lib.classify_keyed, h, b, len(b), asn or 0, nb, len(nb) if nb else 0, 1, size=_SINGLE_CAP
+        )
         second = keyed(bytearray(data), len(data), ip)
         if second is None:
             raise ClassifierError("libipclassifier returned no record when asked for it")
@@ -590,13 +585,16 @@ class IPClassifier:
     def _classify_slow(
         self, rc: int, ip: str, b: bytes, asn: Optional[int], as_name: Optional[str], buf: _Buf
     ) -> IPClassification:
-        if rc == BUFFER_TOO_SMALL:  # a record longer than 4 KiB: not expected
+        if rc == BUFFER_TOO_SMALL:  # an answer longer than 4 KiB: not expected; the call was counted
             nb = as_name.encode("utf-8", "replace") if as_name else None
             h = self._handle_or_raise()
             _, data = _native.call(
-                self._lib.classify, h, b, len(b), _check_asn(asn), nb, len(nb) if nb else 0, size=buf.n.value
+                self._lib.classify_keyed, h, b, len(b), asn or 0, nb, len(nb) if nb else 0, 1, size=buf.n.value
             )
-            return decode(data.decode())
+            a = keyed(bytearray(data), len(data), ip)
+            if a is None:
+                raise ClassifierError("libipclassifier returned no record when asked for it")
+            return a
         self._raise(rc, bytes(buf.raw[: buf.n.value]), ip)
 
     @overload
