@@ -53,6 +53,26 @@ def test_invalid_handle_and_arguments() -> None:
     assert lib.close(987654) == _native.INVALID_HANDLE
 
 
+def test_classify_keyed_checks_its_arguments_as_classify_does(loaded: Any) -> None:
+    lib = _native.load()
+    buf = (ctypes.c_char * 256)()
+    n = ctypes.c_int64(0)
+    keyed = lib.classify_keyed
+    assert keyed(987654, b"1.2.3.4", 7, 0, None, 0, 0, buf, 256, n) == _native.INVALID_HANDLE
+    assert keyed(987654, None, 7, 0, None, 0, 0, buf, 256, n) == _native.INVALID_ARGUMENT
+    assert keyed(loaded._h, b"1.2.3.4", 7, 0, None, 5, 0, buf, 256, n) == _native.INVALID_ARGUMENT  # NULL, length 5
+    assert keyed(loaded._h, b"1.2.3.4", 7, 2**33, None, 0, 0, buf, 256, n) == _native.INVALID_ARGUMENT
+    assert b"asn out of range" in bytes(buf[: n.value])
+    assert keyed(loaded._h, b"1.2.3.4", 7, 0, None, 0, 0, buf, 256, None) == _native.INVALID_ARGUMENT
+    assert keyed(loaded._h, b"1.2.3", 5, 0, None, 0, 0, buf, 256, n) == _native.INVALID_IP
+    assert b"1.2.3" in bytes(buf[: n.value])
+    small = (ctypes.c_char * 8)()
+    assert keyed(loaded._h, b"3.5.140.1", 9, 0, None, 0, 1, small, 8, n) == _native.BUFFER_TOO_SMALL
+    assert n.value > 64  # the head and the record asked for
+    with pytest.raises(ValueError, match="1.2.3"):
+        loaded.classify("1.2.3")
+
+
 def test_invalid_ip_code_maps_to_value_error() -> None:
     with pytest.raises(ValueError, match="1.2.3"):
         _native.check(_native.INVALID_IP, b'invalid IP address "1.2.3": too short')
