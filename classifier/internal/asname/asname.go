@@ -117,6 +117,23 @@ var notAccessWords = []string{
 	"arelion", "telia carrier", "tata communications", "pccw global", "ntt america", "biznet gio",
 }
 
+// carrierWords are the notAccessWords that say what a network does, not
+// whose it is: beside an access network's brand they name that group's
+// carrier arm ("ONENZ-TRANSIT-AS One New Zealand Group", "TELEMACH
+// Broadband Access & Carrier Services"), and the brand decides.
+var carrierWords = []string{"carrier", "transit", "wholesale", "backhaul", "peering"}
+
+// onlyCarrierWords reports whether every not-access pattern a name holds
+// is one of carrierWords.
+func onlyCarrierWords(na []string) bool {
+	for _, w := range na {
+		if !slices.Contains(carrierWords, w) {
+			return false
+		}
+	}
+	return true
+}
+
 // residentialStems are access-network words, in several languages: one is
 // a strong signal.
 var residentialStems = []string{
@@ -371,7 +388,7 @@ func matchASName(asName string) Match {
 	if w := found.in(listHostingBrands); len(w) > 0 {
 		return hosting(w[0])
 	}
-	if len(found.in(listNotAccess)) > 0 {
+	if na := found.in(listNotAccess); len(na) > 0 && !(onlyCarrierWords(na) && len(found.in(listResidentialBrands)) > 0) {
 		return m
 	}
 	var strong, weak []string
