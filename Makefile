@@ -55,10 +55,11 @@ FUZZTIME ?= 10s
 fuzz: ## run every Go fuzz target for FUZZTIME each (default 10s; the seeds run in make test too)
 	@GO=$(GO) FUZZTIME=$(FUZZTIME) GO_TAGS="$(GO_TAGS)" bash scripts/fuzz.sh
 
-lint: deps ## gofmt, go vet, ruff check and mypy --strict
+lint: deps ## gofmt, go vet, ruff check, ruff format --check and mypy --strict
 	@test -z "$$(gofmt -l classifier capi tests_go)" || { gofmt -l classifier capi tests_go; exit 1; }
 	$(GO) vet -tags "$(GO_TAGS)" ./...
 	$(PYTHON) -m ruff check python tests_py scripts
+	$(PYTHON) -m ruff format --check python tests_py scripts
 	$(PYTHON) -m mypy --strict python/ipclassifier
 
 wheel: ## a manylinux wheel in dist/ (pip wheel, then auditwheel repair; the system libsqlite3 stays shared)

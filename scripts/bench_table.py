@@ -8,6 +8,7 @@ with its ns/op and its custom metrics. The Python file is the JSON written
 by tests_py/bench_classify.py: a list of {"name", "value", "unit", "target"}
 rows (or a flat {name: value} mapping).
 """
+
 from __future__ import annotations
 
 import json

@@ -464,9 +464,11 @@ def main() -> int:
         report = c.refresh(force=True)  # never raises; every source is served from the folder
         refresh_s = time.perf_counter() - t
         rss1 = rss_mb()
-        print(f"refresh: {len(report['sources'])} sources, {report['failed']} failed "
-              f"({', '.join(s['source'] for s in report['sources'] if s['status'] == 'failed') or '-'}), "
-              f"{sum(s['entries'] for s in report['sources'])} entries, {refresh_s:.2f}s")
+        print(
+            f"refresh: {len(report['sources'])} sources, {report['failed']} failed "
+            f"({', '.join(s['source'] for s in report['sources'] if s['status'] == 'failed') or '-'}), "
+            f"{sum(s['entries'] for s in report['sources'])} entries, {refresh_s:.2f}s"
+        )
         rows.append(row("refresh of every source from local files", refresh_s, "s", "≤ 2 s"))
         rows.append(row("RSS added by loading every source", rss1 - rss0, "MB", "≤ 100 MB"))
         rng = random.Random(42)
@@ -476,9 +478,11 @@ def main() -> int:
             by_type[r.ip_type.value] = by_type.get(r.ip_type.value, 0) + 1
         print("sample mix:", ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())))
 
-        for label, ip in (("cloud (aws)", next(i for i in ips if c.classify(i).provider == "aws")),
-                          ("tor", next(i for i in ips if c.classify(i).ip_type.value == "tor")),
-                          ("unknown", "198.51.100.7")):
+        for label, ip in (
+            ("cloud (aws)", next(i for i in ips if c.classify(i).provider == "aws")),
+            ("tor", next(i for i in ips if c.classify(i).ip_type.value == "tor")),
+            ("unknown", "198.51.100.7"),
+        ):
             total = per_call_ns(partial(c.classify, ip), args.calls, args.rounds)
             rows.append(row(f"classify() {label}, no cache", total / 1e3, "µs", "≤ 2 µs"))
         # split for the aws address: the native call alone, and decoding alone

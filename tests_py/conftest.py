@@ -225,8 +225,6 @@ def loaded(make_classifier: Factory) -> Any:
     return c
 
 
-
-
 collect_ignore = ["bench_classify.py"]
 
 

@@ -41,7 +41,6 @@ except ImportError:  # the tests that need it skip (see needs_sqlalchemy)
 needs_sqlalchemy = pytest.mark.skipif(sa is None, reason="SQLAlchemy 2 is not installed (pip install -e '.[test]')")
 
 
-
 # ---------------------------------------------------------------------------
 # PostgreSQL
 

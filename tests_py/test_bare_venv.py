@@ -124,4 +124,3 @@ def test_a_missing_extra_is_named(
     assert p.returncode == 1, (p.stdout, p.stderr)
     assert f"needs the {extra!r} extra" in p.stderr and f"pip install 'ipclassifier[{extra}]'" in p.stderr
     assert "Traceback" not in p.stderr
-

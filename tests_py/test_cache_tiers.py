@@ -70,8 +70,13 @@ def seed_l2(
     with eng.begin() as c:
         c.execute(
             table.insert(),
-            {"service": SERVICE, "cache_key": ip, "cache_value": value, "created_at": now,
-             "expires_at": now + expires_in},  # fmt: skip
+            {
+                "service": SERVICE,
+                "cache_key": ip,
+                "cache_value": value,
+                "created_at": now,
+                "expires_at": now + expires_in,
+            },  # fmt: skip
         )
     eng.dispose()
 
@@ -297,8 +302,13 @@ def insert_other_service_row(url: str, service: str, key: str, value: Dict[str, 
     with eng.begin() as c:
         c.execute(
             table.insert(),
-            {"service": service, "cache_key": key, "cache_value": value, "created_at": now,
-             "expires_at": now + timedelta(days=1)},  # fmt: skip
+            {
+                "service": service,
+                "cache_key": key,
+                "cache_value": value,
+                "created_at": now,
+                "expires_at": now + timedelta(days=1),
+            },  # fmt: skip
         )
     eng.dispose()
 
@@ -326,7 +336,13 @@ def test_cache_clear_unknown_relabels_cached_unknown_answers_and_keeps_the_rest(
 
     report = c.cache_clear("unknown")  # nowhere_ip's unknown, from before the lists: never served again anyway
     assert report == {
-        "ip_type": "unknown", "l1_keys": 1, "l2_rows": 1, "l3_files": 1, "l3_dirs": 3, "l3_skipped": 0, "error": None,
+        "ip_type": "unknown",
+        "l1_keys": 1,
+        "l2_rows": 1,
+        "l3_files": 1,
+        "l3_dirs": 3,
+        "l3_skipped": 0,
+        "error": None,
     }  # fmt: skip  (l3_dirs: 198/51/100 is left empty)
     assert {ip: v["ip_type"] for ip, v in l1_values(redis).items()} == {tor_ip: "tor", cloud_ip: "cloud"}
     assert {k: v["ip_type"] for k, v in l2_rows(l2_url).items()} == {
@@ -454,9 +470,11 @@ def test_a_host_write_transaction_never_blocks_classify(make_classifier: Callabl
 
     settle(c)
     s = c.get_stats()
-    rows = sqlite3.connect(str(path)).execute(
-        "SELECT count(*) FROM enrichment_cache WHERE service = ?", (SERVICE,)
-    ).fetchone()[0]
+    rows = (
+        sqlite3.connect(str(path))
+        .execute("SELECT count(*) FROM enrichment_cache WHERE service = ?", (SERVICE,))
+        .fetchone()[0]
+    )
     assert s["l2_queued"] == 0
     assert rows + s["l2_dropped"] == 1 + 300, "every answer is written or counted as dropped"
 

@@ -115,7 +115,11 @@ def test_a_network_that_declares_itself_an_access_network_is_residential(loaded:
     # fixtures/peeringdb/net.json: AS65200 "Cable/DSL/ISP", AS65201 "Content".
     r = loaded.classify("203.0.113.9", asn=65200)
     assert (r.ip_type, r.source, r.confidence, r.matched_prefix) == (
-        IPType.RESIDENTIAL, "access_asn_list", 0.7, "AS65200")
+        IPType.RESIDENTIAL,
+        "access_asn_list",
+        0.7,
+        "AS65200",
+    )
     assert r.snapshot == "asn/peeringdb"
     r = loaded.classify("203.0.113.9", asn=65201)
     assert (r.ip_type, r.source, r.confidence) == (IPType.DATACENTER, "hosting_asn_list", 0.6)

@@ -52,7 +52,7 @@ def test_columns_hold_what_classify_answers(loaded: Any) -> None:
     errors = d["error"]
     assert [i for i, e in enumerate(errors) if e] == [6, 8]
     assert cols.failed == 2
-    assert errors[6] == "invalid IP address \"not-an-ip\": unable to parse IP"
+    assert errors[6] == 'invalid IP address "not-an-ip": unable to parse IP'
     assert d["ip"][6] == "not-an-ip" and d["ip_type"][6] is None
     for i, item in enumerate(ITEMS):
         if errors[i]:
@@ -79,7 +79,7 @@ def test_rows_are_what_classify_answers(loaded: Any) -> None:
     # answer once, one object per row.
     rows = loaded.classify_columns(ITEMS, evidence=True).answers()
     assert [type(r).__name__ for r in rows].count("str") == 2
-    assert rows[6] == "invalid IP address \"not-an-ip\": unable to parse IP"
+    assert rows[6] == 'invalid IP address "not-an-ip": unable to parse IP'
     for item, r in zip(ITEMS, rows):
         if isinstance(r, str):
             continue

@@ -411,9 +411,7 @@ def test_as_of_session_time_groups_by_epoch_to_the_exact_time(loaded: Any, db_ur
     check_withdrawn_at_13h(*aws_withdrawn_at_13h(loaded, db_url))
 
 
-def test_as_of_session_time_without_update_from(
-    loaded: Any, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_as_of_session_time_without_update_from(loaded: Any, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite < 3.33 (no UPDATE … FROM): the correlated form types the
     sessions as of their time the same way."""
     import ipclassifier.cowrie.backfill_job as job

@@ -105,7 +105,6 @@ def test_exit_1_without_any_source_data(fixture_server: Any, tmp_path: Path, sql
         (["demo-db", "--db", "sqlite:///{tmp}/x.db", "--ips", "0"], "at least 1 IP"),
     ],
 )
-
 def test_usage_errors_exit_2(fixture_server: Any, tmp_path: Path, args: List[str], message: str) -> None:
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     p = run(fixture_server, tmp_path / "d", *args)

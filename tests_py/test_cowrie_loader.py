@@ -61,7 +61,6 @@ def test_orm_like_objects(spy: Spy) -> None:
         pytest.param(lambda mc: None, id="no-classifier"),
     ],
 )
-
 def test_failure_writes_unknown_and_keeps_the_batch(make: Any, make_classifier: Any) -> None:
     clf = make(make_classifier)
     rows = batch()

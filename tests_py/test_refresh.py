@@ -18,9 +18,20 @@ SOURCES = [
     *(
         f"ipranges/{folder}-{family}"
         for folder, families in (
-            ("github", "46"), ("facebook", "46"), ("twitter", "46"), ("telegram", "46"), ("openai", "4"),
-            ("googlebot", "46"), ("bing", "4"), ("duckduckbot", "4"), ("duckassistbot", "4"), ("perplexity", "4"),
-            ("pingdom", "46"), ("statuscake", "4"), ("protonvpn", "4"), ("apple-proxy", "46"),
+            ("github", "46"),
+            ("facebook", "46"),
+            ("twitter", "46"),
+            ("telegram", "46"),
+            ("openai", "4"),
+            ("googlebot", "46"),
+            ("bing", "4"),
+            ("duckduckbot", "4"),
+            ("duckassistbot", "4"),
+            ("perplexity", "4"),
+            ("pingdom", "46"),
+            ("statuscake", "4"),
+            ("protonvpn", "4"),
+            ("apple-proxy", "46"),
         )
         for family in (f"ipv{f}" for f in families)
     ),

@@ -15,6 +15,7 @@ found no SQLite headers, a failure under IPCLASSIFIER_REQUIRE_SYSTEM_SQLITE=1)
 and one built here with IPCLASSIFIER_SQLITE=embedded, which shows the hazard
 the first one avoids.
 """
+
 from __future__ import annotations
 
 import json

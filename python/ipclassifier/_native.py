@@ -77,9 +77,7 @@ CODE_NAMES = {
     CLOSED: "CLOSED",
 }
 
-FORK_MESSAGE = (
-    "ipclassifier cannot be used in a child process after fork(); create the classifier after forking"
-)
+FORK_MESSAGE = "ipclassifier cannot be used in a child process after fork(); create the classifier after forking"
 
 LIBRARY_NAME = "libipclassifier.so"
 LIBRARY_ENV = "IPCLASSIFIER_LIBRARY"

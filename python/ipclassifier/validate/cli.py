@@ -75,41 +75,85 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "alone on tagged ASN lists. Exit 1 when a target is missed.",
     )
     t = p.add_argument_group("truth")
-    t.add_argument("--truth", action="append", default=[], metavar="FILE.csv",
-                   help="labelled CSV ip,expected_type[,expected_provider] (repeatable)")
-    t.add_argument("--addresses", action="append", default=[], metavar="FILE",
-                   help="a plain list of addresses, one a line, no truth: report coverage, types, sources, lists "
-                        "and confidence (repeatable)")
-    t.add_argument("--sample-tor", action="append", default=[], metavar="FILE",
-                   help="every address of a Tor list: bulk exit list, Onionoo JSON or exits CSV (repeatable)")
-    t.add_argument("--sample-cloud", action="append", default=[], metavar="PROVIDER=FILE",
-                   help="random addresses of a cloud provider's file: AWS/GCP/Oracle/Azure JSON or rezmoss CSV "
-                        "(repeatable)")
-    t.add_argument("--format", metavar="FORMAT",
-                   help="format of the --sample-cloud files (aws-json, gcp-json, oracle-json, azure-json, "
-                        "rezmoss-csv); default: detected")
-    t.add_argument("--sample-asn-tags", metavar="TAGS[,TAGS]",
-                   help="addresses of the ip2asn ranges of the ASNs in these tag files (bgp.tools tags-*.csv)")
+    t.add_argument(
+        "--truth",
+        action="append",
+        default=[],
+        metavar="FILE.csv",
+        help="labelled CSV ip,expected_type[,expected_provider] (repeatable)",
+    )
+    t.add_argument(
+        "--addresses",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a plain list of addresses, one a line, no truth: report coverage, types, sources, lists "
+        "and confidence (repeatable)",
+    )
+    t.add_argument(
+        "--sample-tor",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="every address of a Tor list: bulk exit list, Onionoo JSON or exits CSV (repeatable)",
+    )
+    t.add_argument(
+        "--sample-cloud",
+        action="append",
+        default=[],
+        metavar="PROVIDER=FILE",
+        help="random addresses of a cloud provider's file: AWS/GCP/Oracle/Azure JSON or rezmoss CSV (repeatable)",
+    )
+    t.add_argument(
+        "--format",
+        metavar="FORMAT",
+        help="format of the --sample-cloud files (aws-json, gcp-json, oracle-json, azure-json, "
+        "rezmoss-csv); default: detected",
+    )
+    t.add_argument(
+        "--sample-asn-tags",
+        metavar="TAGS[,TAGS]",
+        help="addresses of the ip2asn ranges of the ASNs in these tag files (bgp.tools tags-*.csv)",
+    )
     t.add_argument("--exclude-tags", metavar="TAGS[,TAGS]", help="... and in none of these")
     t.add_argument("--ip2asn", metavar="FILE", help="the iptoasn table to draw ranges from (plain or .gz)")
     t.add_argument("--family", choices=("v4", "v6"), help="draw only this address family")
-    t.add_argument("--type", choices=("residential", "datacenter"), default=None,
-                   help="expected type of the --sample-asn-tags addresses (datacenter: cloud counts too)")
-    t.add_argument("-n", "--count", type=int, default=None, metavar="N",
-                   help="addresses per sampler and family (default: one in every prefix/range, every Tor address)")
+    t.add_argument(
+        "--type",
+        choices=("residential", "datacenter"),
+        default=None,
+        help="expected type of the --sample-asn-tags addresses (datacenter: cloud counts too)",
+    )
+    t.add_argument(
+        "-n",
+        "--count",
+        type=int,
+        default=None,
+        metavar="N",
+        help="addresses per sampler and family (default: one in every prefix/range, every Tor address)",
+    )
     t.add_argument("--seed", type=int, default=None, help="random seed of the samplers (default 0)")
     a = p.add_argument_group("AS-name heuristic alone")
-    a.add_argument("--asn-names", metavar="ASNS_CSV",
-                   help="AS names: bgp.tools asns.csv(.gz) (asn,name,class,cc) or an iptoasn table")
+    a.add_argument(
+        "--asn-names",
+        metavar="ASNS_CSV",
+        help="AS names: bgp.tools asns.csv(.gz) (asn,name,class,cc) or an iptoasn table",
+    )
     a.add_argument("--positive-tags", metavar="TAGS[,TAGS]", help="tag files of residential networks (dsl, mobile)")
     a.add_argument("--negative-tags", metavar="TAGS[,TAGS]", help="tag files of hosting networks (vpsh, cdn)")
-    a.add_argument("--split", choices=("all", "even", "odd"), default="all",
-                   help="ASNs scored: all, or the even (tuning) or odd (held-out) half")
+    a.add_argument(
+        "--split",
+        choices=("all", "even", "odd"),
+        default="all",
+        help="ASNs scored: all, or the even (tuning) or odd (held-out) half",
+    )
     a.add_argument("--examples", type=int, default=0, metavar="N", help="list up to N names of each kind of error")
     o = p.add_argument_group("output")
-    o.add_argument("--real-data", metavar="DIR",
-                   help="load an engine of its own from DIR (laid out as ../shared/data) and run the standard "
-                        "target suite")
+    o.add_argument(
+        "--real-data",
+        metavar="DIR",
+        help="load an engine of its own from DIR (laid out as ../shared/data) and run the standard target suite",
+    )
     o.add_argument("--spec", metavar="FILE.json", help="a ready spec (classifier/validate.Spec) instead of the options")
     o.add_argument("--plot", metavar="FILE.png", help="draw the confusion matrix (needs matplotlib)")
     o.add_argument("--json", action="store_true", help="print the raw outcome as JSON instead of markdown")
@@ -156,8 +200,12 @@ def build_spec(args: argparse.Namespace) -> Dict[str, Any]:
     if args.sample_asn_tags:
         if not args.ip2asn or not args.type:
             raise SpecError("--sample-asn-tags needs --ip2asn FILE and --type residential|datacenter")
-        s = {"kind": "asn_tags", "tags": _files(args.sample_asn_tags), "ip2asn": os.path.abspath(args.ip2asn),
-             "type": args.type}
+        s = {
+            "kind": "asn_tags",
+            "tags": _files(args.sample_asn_tags),
+            "ip2asn": os.path.abspath(args.ip2asn),
+            "type": args.type,
+        }
         if args.exclude_tags:
             s["exclude_tags"] = _files(args.exclude_tags)
         if args.family:
@@ -168,13 +216,15 @@ def build_spec(args: argparse.Namespace) -> Dict[str, Any]:
     if args.asn_names:
         if not args.positive_tags or not args.negative_tags:
             raise SpecError("--asn-names needs --positive-tags and --negative-tags")
-        spec["asn_names"] = [{
-            "names": os.path.abspath(args.asn_names),
-            "positive_tags": _files(args.positive_tags),
-            "negative_tags": _files(args.negative_tags),
-            "split": args.split,
-            "examples": args.examples,
-        }]
+        spec["asn_names"] = [
+            {
+                "names": os.path.abspath(args.asn_names),
+                "positive_tags": _files(args.positive_tags),
+                "negative_tags": _files(args.negative_tags),
+                "split": args.split,
+                "examples": args.examples,
+            }
+        ]
     if not any(k in spec for k in ("truth", "addresses", "samplers", "asn_names", "real_data")):
         raise SpecError(
             "nothing to measure: give --truth, --addresses, a --sample-* option, --asn-names, --real-data or --spec"
@@ -263,8 +313,15 @@ def plot_confusion(outcome: Dict[str, Any], path: str, title: Optional[str] = No
     for i, row in enumerate(counts):
         for j, n in enumerate(row):
             share = shares[i][j]
-            ax.text(j, i, f"{n:,}\n{100 * share:.1f}%", ha="center", va="center", fontsize=9,
-                    color="white" if share > 0.6 else "black")
+            ax.text(
+                j,
+                i,
+                f"{n:,}\n{100 * share:.1f}%",
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="white" if share > 0.6 else "black",
+            )
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="share of the row")
     total = int(report.get("total") or 0)
     ax.set_title(title or f"ipclassifier labels against truth ({total:,} addresses, seed {outcome.get('seed', 0)})")
