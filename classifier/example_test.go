@@ -102,3 +102,42 @@ func ExampleEngine_Classify_asName() {
 	// Output:
 	// residential asn_name_heuristic 3320 caller
 }
+
+// A host that turns answers into objects of its own keeps them by
+// Result.Key: answers of one key differ only in their address, times and
+// stale flag, so what it made of the first serves the others.
+func ExampleResult_Key() {
+	dataDir, _ := os.MkdirTemp("", "ipclassifier-example-")
+	defer os.RemoveAll(dataDir)
+	e, err := classifier.Open(fixtureConfig(dataDir))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer e.Close()
+	ctx := context.Background()
+	if _, err := e.Refresh(ctx, classifier.GroupAll, false); err != nil {
+		fmt.Println(err)
+		return
+	}
+	made := map[uint64]string{} // key → what the host made of the answer
+	for _, ip := range []string{"3.5.140.7", "3.5.141.200", "185.220.101.1", "3.5.140.9"} {
+		r, err := e.Classify(ctx, ip, 0, "")
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		if _, ok := made[r.Key()]; !ok {
+			made[r.Key()] = fmt.Sprintf("%s %s %s", r.Type, r.Provider, r.MatchedPrefix)
+			fmt.Println("made:", made[r.Key()])
+		}
+		fmt.Printf("%s → %s\n", r.IP, made[r.Key()])
+	}
+	// Output:
+	// made: cloud aws 3.5.140.0/22
+	// 3.5.140.7 → cloud aws 3.5.140.0/22
+	// 3.5.141.200 → cloud aws 3.5.140.0/22
+	// made: tor tor 185.220.101.1/32
+	// 185.220.101.1 → tor tor 185.220.101.1/32
+	// 3.5.140.9 → cloud aws 3.5.140.0/22
+}

@@ -154,7 +154,7 @@ type Result struct {
 // same network, with the same caller ASN data, mostly share it); it is
 // zero for an answer read from a cache tier or as of a past time. Keys
 // are not stable across processes: do not store them.
-func (r *Result) Key() uint64 { return r.key }
+func (r Result) Key() uint64 { return r.key }
 
 // Evidence is one source's verdict on an address (Result.Evidence).
 // Source is its Result.Source label (SourceScanners for a list that only
