@@ -152,8 +152,10 @@ type Result struct {
 // them; a key is never reused for another answer. Answers computed from
 // the current data have one (answers from the same list prefixes and the
 // same network, with the same caller ASN data, mostly share it); it is
-// zero for an answer read from a cache tier or as of a past time. Keys
-// are not stable across processes: do not store them.
+// zero for an answer read from a cache tier, as of a past time, or, with
+// no caller ASN data, from an interval of the index past the 65,536 whose
+// answers the engine keeps. Keys are not stable across processes: do not
+// store them.
 func (r Result) Key() uint64 { return r.key }
 
 // Evidence is one source's verdict on an address (Result.Evidence).

@@ -380,13 +380,15 @@ func (ix *view) answer(r *Result, addr netip.Addr, text string, callerASN uint32
 		if callerASN != 0 || callerName != "" {
 			sp, np := ix.partsOf(i, iv, callerASN, callerName)
 			stamp, from = ix.compose(r, sp, np)
+			r.key = ix.keyOf(sp, np)
 		} else if c := iv.answer.Load(); c != nil { // the same answer for the whole interval
 			*r = c.r
 			stamp, from = c.stamp, c.from
 		} else {
 			sp, np := ix.partsOf(i, iv, 0, "")
 			stamp, from = ix.compose(r, sp, np)
-			if ix.ivAnswers.Add(1) <= maxIntervalAnswers {
+			if ix.ivAnswers.Add(1) <= maxIntervalAnswers { // past it, no key either: keyOf would cost every such answer a memo lookup
+				r.key = ix.keyOf(sp, np)
 				iv.answer.Store(&intervalAnswer{r: *r, stamp: stamp, from: from}) // a racing caller may store its own equal answer: either serves
 			}
 		}
@@ -426,11 +428,9 @@ func (ix *view) compose(r *Result, sp *setPart, np *netPart) (stamp, from int) {
 	if d.src >= 0 {
 		r.Type, r.Provider, r.Region, r.Service = d.typ, d.provider, d.region, d.service
 		r.Confidence, r.Source, r.MatchedPrefix = d.confidence, d.source, d.prefix
-		r.key = ix.keyOf(sp, np)
 		return d.src, d.src
 	}
 	r.Type, r.Provider, r.Confidence, r.Source, r.MatchedPrefix = np.typ, np.provider, np.confidence, np.source, np.matched
-	r.key = ix.keyOf(sp, np)
 	return np.stamp, np.from
 }
 
