@@ -8,10 +8,12 @@ import dataclasses
 import math
 import struct
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, List
 
 import pytest
 
+from cache_servers import settle
 from ipclassifier import IPClassification, IPType, _columns, _wire
 
 # Fixture addresses: a Tor exit, AWS v4 and v6, a datacenter range, an
@@ -73,6 +75,29 @@ def test_each_classify_is_counted_once(loaded: Any) -> None:
     after = loaded.get_stats()
     assert after["lookups"] - before["lookups"] == len(ips)
     assert sum(after["by_type"].values()) - sum(before["by_type"].values()) == len(ips)
+
+
+def test_a_key_not_kept_here_is_asked_again_and_counted_once(loaded: Any) -> None:
+    first = loaded.classify("3.5.141.7")  # the key's first head brings its record
+    _wire._bodies.clear()  # as when the memo starts over: the next head names a key not kept
+    before = loaded.get_stats()["lookups"]
+    again = loaded.classify("3.5.141.7")  # the head alone, then asked again with the record
+    assert loaded.get_stats()["lookups"] - before == 1
+    same_but_times(again, first)
+    assert again.classified_at > first.classified_at  # the first call's answer, not the second's
+    assert len(_wire._bodies) == 1  # kept again
+
+
+def test_an_answer_asked_again_is_the_one_the_cache_tiers_got(make_classifier: Any, tmp_path: Path) -> None:
+    c = make_classifier(enable_cache=True, cache_dir=str(tmp_path / "l3"))
+    assert c.refresh("all", force=True)["failed"] == 0
+    c.classify("3.5.141.7")  # the key's first head brings its record
+    _wire._bodies.clear()
+    made = c.classify("3.5.141.8")  # the same key, not kept here: asked again, built from the first head
+    settle(c)
+    cached = c.classify("3.5.141.8")
+    assert (made.cache_tier, cached.cache_tier) == (None, "l3")
+    assert cached.classified_at == made.classified_at  # what the tiers got is what the caller got
 
 
 def test_a_failed_refresh_restamps_kept_answers_stale(loaded: Any, fixture_server: Any) -> None:

@@ -27,6 +27,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipclassifier/ipclassifier/classifier"
@@ -84,8 +85,12 @@ const (
 // data_age_seconds float64 (whole seconds as in the record; NaN when the
 // answer came from no snapshot), flags uint32 (HeadStale, HeadIP,
 // HeadRecord) and the length uint32 of the address that follows. Then r.IP
-// when it differs from input, then r's record when record is true or r has
-// no key (the host cannot know it). now is as for AppendRecord.
+// when it differs from input, then r's record when record is true, when r
+// has no key, or when its key is above every key a head went out with
+// before: the host cannot know it (keys are numbered in the order they are
+// made, so a new answer's record rides along with its first head; a key
+// made by another call that went out later still needs the host to ask
+// again). now is as for AppendRecord.
 func AppendHead(dst []byte, r *classifier.Result, input string, now time.Time, record bool) []byte {
 	var flags uint32
 	if r.Stale {
@@ -96,7 +101,7 @@ func AppendHead(dst []byte, r *classifier.Result, input string, now time.Time, r
 		ip = r.IP
 		flags |= HeadIP
 	}
-	record = record || r.Key() == 0
+	record = record || r.Key() == 0 || newKey(r.Key())
 	if record {
 		flags |= HeadRecord
 	}
@@ -118,6 +123,23 @@ func AppendHead(dst []byte, r *classifier.Result, input string, now time.Time, r
 		dst = AppendRecord(dst, *r, now)
 	}
 	return dst
+}
+
+// sentKeys is the highest key a head went out with (see AppendHead).
+var sentKeys atomic.Uint64
+
+// newKey reports whether k is above every key a head went out with, and
+// makes it the highest.
+func newKey(k uint64) bool {
+	for {
+		top := sentKeys.Load()
+		if k <= top {
+			return false
+		}
+		if sentKeys.CompareAndSwap(top, k) {
+			return true
+		}
+	}
 }
 
 // AppendRecord appends the record of r to dst. now is the time

@@ -166,7 +166,8 @@ func TestHeadCarriesWhatChangesBetweenAnswersOfOneKey(t *testing.T) {
 		withRecord  bool
 		wantKeyZero bool
 	}{
-		{"a kept answer: the head alone", kept, "3.5.141.7", false, wire.HeadStale, "", false, false},
+		{"a key's first head: the record rides along", kept, "3.5.141.7", false, wire.HeadStale | wire.HeadRecord, "", true, false},
+		{"a key sent before: the head alone", kept, "3.5.141.7", false, wire.HeadStale, "", false, false},
 		{"the record when asked for", kept, "3.5.141.7", true, wire.HeadStale | wire.HeadRecord, "", true, false},
 		{"the address when not the input as given", kept, "::ffff:3.5.141.7", false, wire.HeadStale | wire.HeadIP, "3.5.141.7", false, false},
 		{"no key: always the record", noKey, "3.5.141.7", false, wire.HeadRecord, "", true, true},
@@ -195,6 +196,21 @@ func TestHeadCarriesWhatChangesBetweenAnswersOfOneKey(t *testing.T) {
 			}
 		})
 	}
+	// Keys are numbered as they are made: one made before the last key a
+	// head went out with gets the head alone (the host asks again if it
+	// does not hold it).
+	older, err := e.Classify(ctx, "185.220.101.34", 0, "")
+	require.NoError(t, err)
+	newer, err := e.Classify(ctx, "198.51.100.7", 0, "")
+	require.NoError(t, err)
+	require.Less(t, older.Key(), newer.Key())
+	flags := func(r classifier.Result) uint32 {
+		return binary.LittleEndian.Uint32(wire.AppendHead(nil, &r, r.IP, at, false)[56:])
+	}
+	require.Equal(t, uint32(wire.HeadRecord), flags(newer)&wire.HeadRecord, "a new key")
+	require.Zero(t, flags(older)&wire.HeadRecord, "an older key first sent after a newer one")
+	require.Zero(t, flags(newer)&wire.HeadRecord, "sent before")
+
 	none := classifier.Result{IP: "192.0.2.1", Type: classifier.TypeUnknown, ClassifiedAt: at}
 	h := wire.AppendHead(nil, &none, "192.0.2.1", at, false)
 	require.Zero(t, binary.LittleEndian.Uint64(h[40:]), "no snapshot: snapshot_at 0")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import struct
 import sys
 from datetime import datetime, timedelta, timezone
+from operator import attrgetter
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from ._errors import ClassifierError
@@ -190,6 +191,9 @@ def decode(rec: str) -> IPClassification:
     return o  # type: ignore[return-value]
 
 
+#: _values(answer) is the tuple of an answer's values in ATTRS order.
+_values: Callable[[IPClassification], Tuple[Any, ...]] = attrgetter(*ATTRS)
+
 #: The head of ClassifyKeyed (wire.AppendHead): key, classified_at (the
 #: record's text), snapshot_at (µs since the epoch, 0 = none),
 #: data_age_seconds (NaN = none), flags, length of the address that follows.
@@ -242,7 +246,7 @@ def keyed(out: bytearray, n: int, ip: str) -> Optional[IPClassification]:
         if flags & _HEAD_RECORD:
             answer = decode(out[pos:n].decode())
             if key:
-                keep(key, tuple([getattr(answer, a) for a in ATTRS]))
+                keep(key, _values(answer))
             return answer
     body = _bodies.get(key)
     if body is None:

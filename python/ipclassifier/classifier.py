@@ -572,12 +572,21 @@ class IPClassifier:
         first head, so the answer is the one the first call made (and, with
         the cache tiers, wrote). When the data changed in between (another
         key), the second answer. nb is the AS name as sent."""
-        first = bytearray(buf.raw[: buf.n.value])
+        first = buf.raw[: buf.n.value]  # a copy: buf is written again below
         h = self._handle_or_raise()
-        _, data = _native.call(
-            self._lib.classify_keyed, h, b, len(b), asn or 0, nb, len(nb) if nb else 0, 1, size=_SINGLE_CAP
-        )
-        second = keyed(bytearray(data), len(data), ip)
+        rc = self._fn(
+            h, b, c_int64(len(b)), c_int64(asn or 0), nb, c_int64(len(nb) if nb else 0), 1, buf.arr, _SINGLE_CAP_C,
+            buf.n_ptr,
+        )  # fmt: skip
+        if rc == BUFFER_TOO_SMALL:  # the record is longer than the buffer: not expected
+            _, data = _native.call(
+                self._lib.classify_keyed, h, b, len(b), asn or 0, nb, len(nb) if nb else 0, 1, size=buf.n.value
+            )
+            second = keyed(bytearray(data), len(data), ip)
+        elif rc:
+            self._raise(rc, bytes(buf.raw[: buf.n.value]), ip)
+        else:
+            second = keyed(buf.raw, buf.n.value, ip)
         if second is None:
             raise ClassifierError("libipclassifier returned no record when asked for it")
         return keyed(first, len(first), ip) or second
