@@ -361,8 +361,9 @@ func answerTime(r *classifier.Result) time.Time {
 // answer by its key (classifier.Result.Key): it
 // writes the answer's head (wire.AppendHead: the key, the times, the stale
 // flag, the address when it is not the input as given), followed by the
-// record only when the answer has no key. A host that knows the key builds
-// the answer from what it kept and the head. One that does not calls again
+// record only when the answer has no key or its key is new (see
+// wire.AppendHead). A host that knows the key builds the answer from what
+// it kept and the head. One that does not calls again
 // with again nonzero: that call writes the head and the record of the
 // answer from the current data, without the cache tiers and without
 // counting it in the stats (the first call did both). Status codes as for
