@@ -579,31 +579,32 @@ class IPClassifier:
             buf.n_ptr,
         )  # fmt: skip
         if rc == BUFFER_TOO_SMALL:  # the record is longer than the buffer: not expected
-            _, data = _native.call(
-                self._lib.classify_keyed, h, b, len(b), asn or 0, nb, len(nb) if nb else 0, 1, size=buf.n.value
-            )
-            second = keyed(bytearray(data), len(data), ip)
+            second = self._record_again(ip, b, asn, nb, buf.n.value)
         elif rc:
             self._raise(rc, bytes(buf.raw[: buf.n.value]), ip)
         else:
-            second = keyed(buf.raw, buf.n.value, ip)
-        if second is None:
-            raise ClassifierError("libipclassifier returned no record when asked for it")
+            got = keyed(buf.raw, buf.n.value, ip)
+            if got is None:
+                raise ClassifierError("libipclassifier returned no record when asked for it")
+            second = got
         return keyed(first, len(first), ip) or second
+
+    def _record_again(self, ip: str, b: bytes, asn: Optional[int], nb: Optional[bytes], size: int) -> IPClassification:
+        """The answer asked again with its record (ClassifyKeyed's again),
+        in a buffer of size bytes."""
+        h = self._handle_or_raise()
+        _, data = _native.call(self._lib.classify_keyed, h, b, len(b), asn or 0, nb, len(nb) if nb else 0, 1, size=size)
+        a = keyed(bytearray(data), len(data), ip)
+        if a is None:
+            raise ClassifierError("libipclassifier returned no record when asked for it")
+        return a
 
     def _classify_slow(
         self, rc: int, ip: str, b: bytes, asn: Optional[int], as_name: Optional[str], buf: _Buf
     ) -> IPClassification:
         if rc == BUFFER_TOO_SMALL:  # an answer longer than 4 KiB: not expected; the call was counted
             nb = as_name.encode("utf-8", "replace") if as_name else None
-            h = self._handle_or_raise()
-            _, data = _native.call(
-                self._lib.classify_keyed, h, b, len(b), asn or 0, nb, len(nb) if nb else 0, 1, size=buf.n.value
-            )
-            a = keyed(bytearray(data), len(data), ip)
-            if a is None:
-                raise ClassifierError("libipclassifier returned no record when asked for it")
-            return a
+            return self._record_again(ip, b, asn, nb, buf.n.value)
         self._raise(rc, bytes(buf.raw[: buf.n.value]), ip)
 
     @overload
