@@ -662,6 +662,8 @@ class IPClassifier:
             if as_list:
                 return cols.answers()  # type: ignore[return-value]
             last = dict(zip(ips, range(len(ips))))  # the row of each input's last answer, as upstream keeps
+            if len(last) == len(ips):  # no input twice: every row, no rows to pick
+                return dict(zip(ips, cols.answers()))  # type: ignore[arg-type]
             return dict(zip(last, cols.answers(list(last.values()))))  # type: ignore[arg-type]
         answers = _answers(cols, bad)
         results: List[IPClassification] = []
