@@ -324,20 +324,11 @@ func Classify(h C.int64_t, ip *C.char, ipLen C.int64_t, asn C.int64_t, asName *C
 			rc = failAfterPanic(out, outCap, outLen, r)
 		}
 	}()
-	if !validOut(out, outCap, outLen) {
-		return fail(out, outCap, outLen, codeInvalidArg, "Classify: bad output buffer")
-	}
-	if !validIn(ip, ipLen) || !validIn(asName, asNameLen) {
-		return fail(out, outCap, outLen, codeInvalidArg, "Classify: NULL pointer or negative length")
-	}
-	if asn < 0 || asn > 0xFFFFFFFF {
-		return fail(out, outCap, outLen, codeInvalidArg, "Classify: asn out of range: "+strconv.FormatInt(int64(asn), 10))
-	}
-	e := lookup(h)
+	e, q, rc := singleQuery("Classify", h, ip, ipLen, asn, asName, asNameLen, out, outCap, outLen)
 	if e == nil {
-		return fail(out, outCap, outLen, codeInvalidHandle, "Classify: invalid handle "+strconv.FormatInt(int64(h), 10))
+		return rc
 	}
-	r, err := e.Classify(context.Background(), goString(ip, ipLen), uint32(asn), goString(asName, asNameLen))
+	r, err := e.Classify(context.Background(), q.IP, q.ASN, q.ASName)
 	if err != nil {
 		return engineError(out, outCap, outLen, err)
 	}
@@ -346,6 +337,27 @@ func Classify(h C.int64_t, ip *C.char, ipLen C.int64_t, asn C.int64_t, asName *C
 	rc = writeOut(out, outCap, outLen, *b, codeOK)
 	putBuf(b)
 	return rc
+}
+
+// singleQuery checks the arguments of an export answering one address
+// (name is the export's, for the messages) and returns the engine and the
+// query they name; with a nil engine, rc is the status of the failure it
+// wrote to out.
+func singleQuery(name string, h C.int64_t, ip *C.char, ipLen C.int64_t, asn C.int64_t, asName *C.char, asNameLen C.int64_t,
+	out *C.char, outCap C.int64_t, outLen *C.int64_t) (e *classifier.Engine, q classifier.Query, rc C.int32_t) {
+	if !validOut(out, outCap, outLen) {
+		return nil, q, fail(out, outCap, outLen, codeInvalidArg, name+": bad output buffer")
+	}
+	if !validIn(ip, ipLen) || !validIn(asName, asNameLen) {
+		return nil, q, fail(out, outCap, outLen, codeInvalidArg, name+": NULL pointer or negative length")
+	}
+	if asn < 0 || asn > 0xFFFFFFFF {
+		return nil, q, fail(out, outCap, outLen, codeInvalidArg, name+": asn out of range: "+strconv.FormatInt(int64(asn), 10))
+	}
+	if e = lookup(h); e == nil {
+		return nil, q, fail(out, outCap, outLen, codeInvalidHandle, name+": invalid handle "+strconv.FormatInt(int64(h), 10))
+	}
+	return e, classifier.Query{IP: goString(ip, ipLen), ASN: uint32(asn), ASName: goString(asName, asNameLen)}, codeOK
 }
 
 // answerTime is the time a single answer's data age is measured at: a
@@ -377,33 +389,23 @@ func ClassifyKeyed(h C.int64_t, ip *C.char, ipLen C.int64_t, asn C.int64_t, asNa
 			rc = failAfterPanic(out, outCap, outLen, r)
 		}
 	}()
-	if !validOut(out, outCap, outLen) {
-		return fail(out, outCap, outLen, codeInvalidArg, "ClassifyKeyed: bad output buffer")
-	}
-	if !validIn(ip, ipLen) || !validIn(asName, asNameLen) {
-		return fail(out, outCap, outLen, codeInvalidArg, "ClassifyKeyed: NULL pointer or negative length")
-	}
-	if asn < 0 || asn > 0xFFFFFFFF {
-		return fail(out, outCap, outLen, codeInvalidArg, "ClassifyKeyed: asn out of range: "+strconv.FormatInt(int64(asn), 10))
-	}
-	e := lookup(h)
+	e, q, rc := singleQuery("ClassifyKeyed", h, ip, ipLen, asn, asName, asNameLen, out, outCap, outLen)
 	if e == nil {
-		return fail(out, outCap, outLen, codeInvalidHandle, "ClassifyKeyed: invalid handle "+strconv.FormatInt(int64(h), 10))
+		return rc
 	}
-	input, name := goString(ip, ipLen), goString(asName, asNameLen)
 	var r classifier.Result
 	var err error
 	if again != 0 {
-		rs, errs := e.ClassifyUncached([]classifier.Query{{IP: input, ASN: uint32(asn), ASName: name}})
+		rs, errs := e.ClassifyUncached([]classifier.Query{q})
 		r, err = rs[0], errs[0]
 	} else {
-		r, err = e.Classify(context.Background(), input, uint32(asn), name)
+		r, err = e.Classify(context.Background(), q.IP, q.ASN, q.ASName)
 	}
 	if err != nil {
 		return engineError(out, outCap, outLen, err)
 	}
 	b := getBuf()
-	*b = wire.AppendHead((*b)[:0], &r, input, answerTime(&r), again != 0)
+	*b = wire.AppendHead((*b)[:0], &r, q.IP, answerTime(&r), again != 0)
 	rc = writeOut(out, outCap, outLen, *b, codeOK)
 	putBuf(b)
 	return rc

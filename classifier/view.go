@@ -443,7 +443,7 @@ func (ix *view) keyOf(sp *setPart, np *netPart) uint64 {
 		return 0
 	}
 	k := pairKey{sp, np}
-	h := mix64(uint64(uintptr(unsafe.Pointer(sp)))) ^ uint64(uintptr(unsafe.Pointer(np)))>>4
+	h := k.hash()
 	if v := ix.keys.get(h, k); v != nil {
 		return *v
 	}
@@ -701,6 +701,11 @@ type pairKey struct {
 	np *netPart
 }
 
+// hash is k's slot hash in the memos keyed by pairs (see memo).
+func (k pairKey) hash() uint64 {
+	return mix64(uint64(uintptr(unsafe.Pointer(k.sp)))) ^ uint64(uintptr(unsafe.Pointer(k.np)))>>4
+}
+
 // pairMemoBits is the size of a view's memo of joined evidence (bits of
 // its slot count; see netMemoBits).
 const pairMemoBits = 16
@@ -716,7 +721,7 @@ func (ix *view) joinEvidence(sp *setPart, np *netPart) ([]Evidence, []string) {
 		return np.evidence, np.tags
 	}
 	k := pairKey{sp, np}
-	h := mix64(uint64(uintptr(unsafe.Pointer(sp)))) ^ uint64(uintptr(unsafe.Pointer(np)))>>4
+	h := k.hash()
 	if ix.pairs != nil { // a view of a past epoch has no memo
 		if v := ix.pairs.get(h, k); v != nil {
 			return v.evidence, v.tags

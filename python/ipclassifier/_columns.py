@@ -159,8 +159,9 @@ class Columns:
     ``cache_tier``, ``country``, ``asn_source``, ``tags``, ``evidence``,
     ``as_of``, ``history_short`` — ``error``: the message of a row whose
     input failed (its ``ip`` is the input, the other columns are empty),
-    None elsewhere, and ``answer``, a number shared by rows equal in all
-    but ``ip``. ``failed`` counts the failed rows. The ``tags`` column is a
+    None elsewhere, ``answer``, a number shared by rows equal in all
+    but ``ip``, and ``key``, the engine's name of the answer in this
+    process (0 = none; not in the frames). ``failed`` counts the failed rows. The ``tags`` column is a
     text column of the tags joined by "," (few distinct sets) and
     ``evidence`` one of the record's evidence text; :meth:`column` gives
     tuples, as ``IPClassification`` does, and frames the joined tags (and
@@ -273,10 +274,7 @@ class Columns:
             return strs if rows is None else list(rows(strs))
         vals: Sequence[Any] = col.bufs[0] if rows is None else rows(col.bufs[0])
         if name in _TIMES:  # few distinct times: each converted once, then a lookup per row (in C)
-            times: Dict[int, Optional[datetime]] = {
-                v: datetime.fromtimestamp(v // 1_000_000, _UTC).replace(microsecond=v % 1_000_000) if v else None
-                for v in set(vals)
-            }
+            times: Dict[int, Optional[datetime]] = {v: _wire.from_us(v) if v else None for v in set(vals)}
             return list(map(times.__getitem__, vals))
         if col.kind == BOOL:
             return [v != 0 for v in vals]
@@ -322,7 +320,7 @@ class Columns:
         # An answer whose key was kept (by classify() or an earlier batch)
         # is that key's values with this batch's times; the others are
         # read from the columns, and their keys kept.
-        keys = self._pick("key", _getter(firsts)) if "key" in self._cols else [0] * len(firsts)
+        keys = self._pick("key", _getter(firsts))
         bodies = [_wire.kept(k) if k else None for k in keys]
         values: List[Any] = [None] * len(firsts)
         new = [i for i, b in enumerate(bodies) if b is None]

@@ -23,8 +23,8 @@ from ._errors import ClassifierError
 from .types import Evidence, IPClassification, IPType
 
 __all__ = [
-    "FIELDS", "ERROR_MARK", "HEAD", "TYPES", "decode", "evidence", "keep", "kept", "keyed", "restamp", "rows",
-    "tag_tuple",
+    "FIELDS", "ERROR_MARK", "HEAD", "TYPES", "decode", "evidence", "from_us", "keep", "kept", "keyed", "restamp",
+    "rows", "tag_tuple",
 ]  # fmt: skip
 
 #: The record's fields in order (wire.Fields in Go). A newer engine only
@@ -203,12 +203,17 @@ _HEAD_STALE, _HEAD_IP, _HEAD_RECORD = 1, 2, 4  # wire.HeadStale, HeadIP, HeadRec
 _EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
 
 
-def _from_us(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
+def from_us(us: int) -> datetime:
+    """The UTC datetime of us microseconds since the Unix epoch (exact);
+    ValueError when it is out of datetime's range."""
+    try:
+        return _EPOCH + timedelta(microseconds=us)
+    except OverflowError:
+        raise ValueError(f"time {us} µs from the epoch is out of range") from None
 
 
 #: snapshot_at by its µs (few distinct: one per snapshot).
-_ts_us: Callable[[int], datetime] = _Memo(_from_us, 512).__getitem__
+_ts_us: Callable[[int], datetime] = _Memo(from_us, 512).__getitem__
 _BODIES_MAX = 32768
 #: What a key's answers share: every value in ATTRS order (those of the
 #: first answer seen for the ones that differ: see restamp).
