@@ -2,7 +2,10 @@ package classifier_test
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -258,4 +261,99 @@ func TestCloudLabelProvidersGiveUpstreamsMapping(t *testing.T) {
 			assert.Equal(t, classifier.TypeCloud, aws.Type, "aws stays cloud")
 		})
 	}
+}
+
+// ClassifyRuns answers each run as ClassifyEach answers it, at one time
+// for the whole call, and calls emit for each run's queries in order.
+func TestClassifyRunsAnswersEachRunAsClassifyEach(t *testing.T) {
+	cfg := fixture.Config(t, fixture.Server(t).URL)
+	at := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	cfg.Now = func() time.Time { at = at.Add(time.Second); return at } // a new time each call
+	e := fixture.Open(t, cfg)
+	_, err := e.Refresh(context.Background(), classifier.GroupAll, false)
+	require.NoError(t, err)
+	runs := [][]classifier.Query{
+		{{IP: "102.130.113.9"}, {IP: "not an ip"}, {IP: "13.34.5.9"}},
+		{},
+		{{IP: "9.9.9.9", ASN: 7922, ASName: "COMCAST-7922"}, {IP: "2600:1900:8000::1"}, {IP: "13.34.5.9"}},
+		{{IP: "192.0.2.1", At: at.Add(-time.Hour)}, {IP: "102.130.113.9"}},
+	}
+	got := make([][]classifier.Result, len(runs))
+	gotErr := make([][]error, len(runs))
+	var mu sync.Mutex
+	e.ClassifyRuns(context.Background(), runs, func(run, i int, r *classifier.Result, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Len(t, got[run], i, "run %d: queries in order", run)
+		var res classifier.Result
+		if r != nil {
+			res = *r
+		}
+		got[run], gotErr[run] = append(got[run], res), append(gotErr[run], err)
+	})
+	var times []time.Time
+	for run, qs := range runs {
+		require.Len(t, got[run], len(qs))
+		want, wantErr := e.ClassifyBatch(context.Background(), qs)
+		for i := range qs {
+			if wantErr[i] != nil {
+				assert.EqualError(t, gotErr[run][i], wantErr[i].Error())
+				continue
+			}
+			require.NoError(t, gotErr[run][i])
+			g, w := got[run][i], want[i]
+			times = append(times, g.ClassifiedAt)
+			g.ClassifiedAt, w.ClassifiedAt = time.Time{}, time.Time{}
+			assert.Equal(t, w.Type, g.Type, "%s", qs[i].IP)
+			assert.Equal(t, w.Evidence, g.Evidence, "%s", qs[i].IP)
+			assert.Equal(t, w.Key(), g.Key(), "%s", qs[i].IP)
+		}
+	}
+	for _, tm := range times {
+		assert.Equal(t, times[0], tm, "one time for every answer of the call")
+	}
+}
+
+// A panic in a run does not escape on the run's goroutine (it would end
+// the host process): ClassifyRuns raises it again in the caller, after
+// every run returned.
+func TestClassifyRunsRaisesARunsPanicInTheCaller(t *testing.T) {
+	e := fixture.Loaded(t)
+	runs := [][]classifier.Query{{{IP: "192.0.2.1"}}, {{IP: "192.0.2.2"}, {IP: "192.0.2.3"}}, {{IP: "192.0.2.4"}}}
+	var done atomic.Int32
+	v := func() (v any) {
+		defer func() { v = recover() }()
+		e.ClassifyRuns(context.Background(), runs, func(run, i int, r *classifier.Result, err error) {
+			if run == 1 && i == 0 {
+				panic("emit failed")
+			}
+			done.Add(1)
+		})
+		return nil
+	}()
+	require.NotNil(t, v)
+	assert.Contains(t, v, "classify run 1 of 3: emit failed")
+	assert.EqualValues(t, 2, done.Load(), "the other runs answered before the panic was raised")
+}
+
+// A batch counts its answers in the stats as single calls count them
+// (it adds them once at the end of each run).
+func TestBatchCountsAnswersAsSingleCallsDo(t *testing.T) {
+	qs := []classifier.Query{
+		{IP: "102.130.113.9"}, {IP: "13.34.5.9"}, {IP: "13.34.5.10"}, {IP: "9.9.9.9"}, {IP: "not an ip"},
+		{IP: "9.9.9.9", ASN: 7922, ASName: "COMCAST-7922"}, {IP: "2600:1900:8000::1"}, {IP: "192.0.2.1", ASName: "Hetzner Online GmbH"},
+	}
+	single, batch := fixture.Loaded(t), fixture.Loaded(t)
+	for _, q := range qs {
+		_, _ = single.Classify(context.Background(), q.IP, q.ASN, q.ASName)
+	}
+	batch.ClassifyRuns(context.Background(), [][]classifier.Query{qs[:3], qs[3:]}, func(int, int, *classifier.Result, error) {})
+	s, b := single.Stats(), batch.Stats()
+	assert.EqualValues(t, 7, b.Lookups)
+	assert.EqualValues(t, 1, b.Invalid)
+	assert.Equal(t, s.Lookups, b.Lookups)
+	assert.Equal(t, s.Invalid, b.Invalid)
+	assert.Equal(t, s.ByType, b.ByType)
+	assert.Equal(t, s.BySource, b.BySource)
+	assert.Equal(t, s.ByASNSource, b.ByASNSource)
 }

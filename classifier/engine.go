@@ -191,6 +191,48 @@ func (e *Engine) ClassifyBatch(ctx context.Context, qs []Query) (results []Resul
 // time (Query.At) is answered without the cache tiers: those queries as of
 // their time (see ClassifyAt), the others from the current data.
 func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, r *Result, err error)) {
+	e.classifyRun(ctx, qs, e.idx.Load(), e.cfg.Now(), emit)
+}
+
+// ClassifyRuns is ClassifyEach for several runs of queries at once, each
+// run on a goroutine of its own: emit is called for the queries of
+// runs[run], in order, from that run's goroutine (i indexes runs[run]), so
+// emit must be safe for calls of different runs at the same time. Every
+// answer of the call is made from one view of the data at one time, as a
+// single ClassifyEach call's are; each run reads and writes the cache
+// tiers on its own. A panic in a run is raised again in the caller once
+// every run has returned.
+func (e *Engine) ClassifyRuns(ctx context.Context, runs [][]Query, emit func(run, i int, r *Result, err error)) {
+	idx, now := e.idx.Load(), e.cfg.Now()
+	panics := make([]any, len(runs))
+	var wg sync.WaitGroup
+	for p := range runs {
+		wg.Add(1)
+		run := func() {
+			defer wg.Done()
+			defer func() {
+				if v := recover(); v != nil {
+					panics[p] = fmt.Sprintf("%v\n%s", v, debug.Stack())
+				}
+			}()
+			e.classifyRun(ctx, runs[p], idx, now, func(i int, r *Result, err error) { emit(p, i, r, err) })
+		}
+		if p == len(runs)-1 {
+			run() // the last on the caller's goroutine
+		} else {
+			go run()
+		}
+	}
+	wg.Wait()
+	for p, v := range panics {
+		if v != nil {
+			panic(fmt.Sprintf("classify run %d of %d: %v", p, len(runs), v))
+		}
+	}
+}
+
+// classifyRun is ClassifyEach from the view idx at the time now.
+func (e *Engine) classifyRun(ctx context.Context, qs []Query, idx *view, now time.Time, emit func(i int, r *Result, err error)) {
 	if e.closed.Load() {
 		for i := range qs {
 			emit(i, nil, ErrClosed)
@@ -199,14 +241,14 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 	}
 	for i := range qs {
 		if !qs[i].At.IsZero() {
-			e.classifyEachAt(qs, emit)
+			e.classifyEachAt(qs, idx, now, emit)
 			return
 		}
 	}
-	idx := e.idx.Load()
-	now := e.cfg.Now()
 	var r Result
 	if !e.cacheOn {
+		var t tally
+		defer e.stats.flush(&t)
 		for i := range qs {
 			q := &qs[i]
 			addr, err := e.parseCounted(q.IP)
@@ -214,7 +256,7 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 				emit(i, nil, err)
 				continue
 			}
-			e.stats.countFrom(&r, idx.answer(&r, addr, canonicalText(addr, q.IP), q.ASN, cleanASName(q.ASName), now))
+			t.add(&r, idx.answer(&r, addr, canonicalText(addr, q.IP), q.ASN, cleanASName(q.ASName), now))
 			emit(i, &r, nil)
 		}
 		return

@@ -453,7 +453,7 @@ func (e *Engine) ClassifyAt(ctx context.Context, ip string, asn uint32, asName s
 	}
 	var r Result
 	var err error
-	e.classifyEachAt([]Query{{IP: ip, ASN: asn, ASName: asName, At: at}}, func(_ int, res *Result, rerr error) {
+	e.classifyEachAt([]Query{{IP: ip, ASN: asn, ASName: asName, At: at}}, e.idx.Load(), e.cfg.Now(), func(_ int, res *Result, rerr error) {
 		if rerr != nil {
 			err = rerr
 			return
@@ -466,10 +466,9 @@ func (e *Engine) ClassifyAt(ctx context.Context, ip string, asn uint32, asName s
 // classifyEachAt is ClassifyEach for a batch holding some query with a
 // time: those are answered as of their time, the others from the current
 // view; none goes through the cache tiers. Queries in time order share
-// one view per epoch.
-func (e *Engine) classifyEachAt(qs []Query, emit func(i int, r *Result, err error)) {
-	idx := e.idx.Load()
-	now := e.cfg.Now()
+// one view per epoch. idx is the current view and now the time of the
+// answers.
+func (e *Engine) classifyEachAt(qs []Query, idx *view, now time.Time, emit func(i int, r *Result, err error)) {
 	var r Result
 	var av atView
 	for i := range qs {

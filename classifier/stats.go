@@ -143,23 +143,69 @@ func typeIndex(t IPType) int {
 func (c *counters) countFrom(r *Result, from int) {
 	c.lookups.Add(1)
 	c.byType[typeIndex(r.Type)].Add(1)
-	var n *atomic.Int64
-	switch {
-	case from >= 0 && from < len(c.bySrc):
-		n = c.bySrc[from]
-	case from == fromASName:
-		n = c.bySource[SourceASNName]
-	case from == fromProfile:
-		n = c.bySource[SourceASNProfile]
-	case from == fromNothing:
-		n = c.noSource
-	case from == fromAccess:
-		n = c.bySource[SourceAccessASN]
-	}
-	if n != nil {
+	if n := c.fromCounter(from); n != nil {
 		n.Add(1)
 	}
-	c.countASNSource(r)
+	c.byASNSrc[asnSourceIndex(r)].Add(1)
+}
+
+// fromCounter is the bySource counter of an answer view.answer made
+// (from as it returned), nil for a source that counts nothing.
+func (c *counters) fromCounter(from int) *atomic.Int64 {
+	switch {
+	case from >= 0 && from < len(c.bySrc):
+		return c.bySrc[from]
+	case from == fromASName:
+		return c.bySource[SourceASNName]
+	case from == fromProfile:
+		return c.bySource[SourceASNProfile]
+	case from == fromNothing:
+		return c.noSource
+	case from == fromAccess:
+		return c.bySource[SourceAccessASN]
+	}
+	return nil
+}
+
+// tally is countFrom for the answers of one batch run: plain integers,
+// added to the counters once, by flush. The runs of a batch answered on
+// several goroutines would otherwise contend for the same counters on
+// every answer. The zero tally is ready: its by-source counts grow as
+// needed.
+type tally struct {
+	lookups  int64
+	byType   [5]int64
+	byFrom   []int64 // by from - fromAccess
+	byASNSrc [3]int64
+}
+
+// add is countFrom into t.
+func (t *tally) add(r *Result, from int) {
+	t.lookups++
+	t.byType[typeIndex(r.Type)]++
+	if i := from - fromAccess; i >= 0 {
+		if i >= len(t.byFrom) {
+			t.byFrom = append(t.byFrom, make([]int64, i+1-len(t.byFrom))...)
+		}
+		t.byFrom[i]++
+	}
+	t.byASNSrc[asnSourceIndex(r)]++
+}
+
+// flush adds t's counts to c.
+func (c *counters) flush(t *tally) {
+	c.lookups.Add(t.lookups)
+	for i, v := range t.byType {
+		c.byType[i].Add(v)
+	}
+	for i, v := range t.byFrom {
+		if n := c.fromCounter(i + fromAccess); n != nil && v != 0 {
+			n.Add(v)
+		}
+	}
+	for i, v := range t.byASNSrc {
+		c.byASNSrc[i].Add(v)
+	}
 }
 
 // count records one answer.
@@ -171,19 +217,19 @@ func (c *counters) count(r *Result) {
 	if n, ok := c.bySource[r.Source]; ok {
 		n.Add(1)
 	}
-	c.countASNSource(r)
+	c.byASNSrc[asnSourceIndex(r)].Add(1)
 }
 
-// countASNSource records where an answer's ASN came from.
-func (c *counters) countASNSource(r *Result) {
+// asnSourceIndex is where an answer's ASN came from, by position in
+// byASNSrc: caller, ip2asn, none.
+func asnSourceIndex(r *Result) int {
 	switch r.ASNSource {
 	case ASNFromCaller:
-		c.byASNSrc[0].Add(1)
+		return 0
 	case ASNFromIP2ASN:
-		c.byASNSrc[1].Add(1)
-	default:
-		c.byASNSrc[2].Add(1)
+		return 1
 	}
+	return 2
 }
 
 // refreshed records one source's refresh outcome.

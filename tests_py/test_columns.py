@@ -91,6 +91,31 @@ def test_rows_are_what_classify_answers(loaded: Any) -> None:
     assert [r.ip for r in dedup] == ["185.220.101.1", "3.5.140.9"]
 
 
+def test_a_batch_answered_in_runs_is_what_classify_answers(loaded: Any) -> None:
+    # 12,000 items: the engine answers a batch this big in runs on several
+    # goroutines (wire.minRun) and merges their columns into one block.
+    rng = random.Random(11)
+    items: List[Any] = [
+        rng.choice(ITEMS) if rng.random() < 0.5 else f"{rng.randrange(1, 224)}.{rng.randrange(256)}.0.{rng.randrange(256)}"
+        for _ in range(12_000)
+    ]
+    cols = loaded.classify_columns(items, evidence=True)
+    rows = cols.answers()
+    assert len(rows) == len(items)
+    assert cols.failed == sum(1 for item in items if item in ("not-an-ip", "1.2.3.4\t5"))
+    first: dict = {}  # answer number → its first row
+    for i, (item, a, r) in enumerate(zip(items, cols.values("answer"), rows)):
+        first.setdefault(a, i)
+        if isinstance(r, str):
+            continue
+        want = _single(loaded, item)
+        assert r == dataclasses.replace(want, classified_at=r.classified_at, data_age_seconds=r.data_age_seconds), item
+        other = rows[first[a]]
+        assert not isinstance(other, str) and r == dataclasses.replace(other, ip=r.ip), "one answer number, one answer"
+    assert list(first) == list(range(len(first))), "answers numbered in order of first appearance"
+    assert len(set(cols.column("classified_at")) - {None}) == 1, "one time for the whole batch"
+
+
 def test_evidence_only_when_asked_for(loaded: Any) -> None:
     # the evidence column is a third of the engine's cost of the columns
     # and no frame holds it: classify_columns leaves it out by default

@@ -25,6 +25,37 @@ type batch struct {
 	line    []int              // queries[k] is line line[k]
 }
 
+// span is the half-open range [lo, hi).
+type span struct{ lo, hi int }
+
+// run is a contiguous part of a batch: its lines, and its queries (the
+// lines among them that are queries) as positions in batch.queries.
+type run struct{ lines, queries span }
+
+// minRun is the fewest queries a run of a split batch holds: on a smaller
+// run the goroutine and the merge of its output cost more than they save.
+const minRun = 2048
+
+// maxRuns bounds the runs of one batch (each holds an output builder).
+const maxRuns = 8
+
+// split cuts b into at most n runs (and at most maxRuns) of contiguous
+// lines, of about equal numbers of queries, each with minRun queries or
+// more; a smaller batch is one run. The runs cover every line in order.
+func (b batch) split(n int) []run {
+	n = max(1, min(n, len(b.queries)/minRun, maxRuns))
+	runs := make([]run, n)
+	for p := range runs {
+		runs[p].queries = span{p * len(b.queries) / n, (p + 1) * len(b.queries) / n}
+		if p > 0 {
+			runs[p].lines.lo = b.line[runs[p].queries.lo]
+			runs[p-1].lines.hi = runs[p].lines.lo
+		}
+	}
+	runs[n-1].lines.hi = len(b.inputs)
+	return runs
+}
+
 // readBatch splits text into lines and reads each as a query. The IP of a
 // line with a bad ASN is kept, so its error record can name the input.
 func readBatch(text string) batch {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -103,46 +104,72 @@ const maxColumnBytes = math.MaxInt32
 var errColumnsTooBig = errors.New("columnar batch: a string column exceeds 2 GiB; split the batch")
 
 // AppendColumns classifies every line of a batch (the input of
-// AppendBatch) in one engine call and appends the columnar batch of the
-// answers, one row per line in input order, to dst; with the evidence
+// AppendBatch) in one engine call (a batch of many thousand lines in runs,
+// on up to GOMAXPROCS goroutines: see Engine.ClassifyRuns) and appends the
+// columnar batch of the answers, one row per line in input order, to
+// dst; with the evidence
 // column when evidence is true, without it otherwise. partial is true when
 // some row holds an error. now is the time data_age_seconds is measured at.
 // It returns classifier.ErrClosed when the engine was closed during the
 // call.
 func AppendColumns(ctx context.Context, dst []byte, e *classifier.Engine, text string, now time.Time, evidence bool) (out []byte, partial bool, err error) {
+	return appendColumns(ctx, dst, e, text, now, evidence, runtime.GOMAXPROCS(0))
+}
+
+// appendColumns is AppendColumns in at most workers runs.
+func appendColumns(ctx context.Context, dst []byte, e *classifier.Engine, text string, now time.Time, evidence bool, workers int) (out []byte, partial bool, err error) {
 	b := readBatch(text)
-	c := builders.Get().(*columnBuilder)
+	runs := b.split(workers)
+	cs := make([]*columnBuilder, len(runs))
+	for p := range cs {
+		cs[p] = builders.Get().(*columnBuilder)
+		cs[p].reset(runs[p].lines.hi - runs[p].lines.lo)
+		cs[p].withEvidence = evidence
+	}
 	defer func() {
-		c.release()
-		builders.Put(c)
+		for _, c := range cs {
+			c.release()
+			builders.Put(c)
+		}
 	}()
-	c.reset(len(b.inputs))
-	c.withEvidence = evidence
-	closed := false
-	next := 0
-	failedLines := func(upto int) {
-		for ; next < upto; next++ {
-			c.addError(b.inputs[next], b.lineErr[next])
-			partial = true
+	// Each run's rows: its lines that are no query, and the answers to
+	// the others, in line order.
+	next := make([]int, len(runs)) // by run, the next line of it to add
+	failed := make([]bool, len(runs))
+	closed := make([]bool, len(runs))
+	failedLines := func(p, upto int) {
+		for ; next[p] < upto; next[p]++ {
+			cs[p].addError(b.inputs[next[p]], b.lineErr[next[p]])
+			failed[p] = true
 		}
 	}
-	e.ClassifyEach(ctx, b.queries, func(k int, r *classifier.Result, err error) {
-		i := b.line[k]
-		failedLines(i)
+	qs := make([][]classifier.Query, len(runs))
+	for p, r := range runs {
+		qs[p], next[p] = b.queries[r.queries.lo:r.queries.hi], r.lines.lo
+	}
+	e.ClassifyRuns(ctx, qs, func(p, k int, r *classifier.Result, err error) {
+		i := b.line[runs[p].queries.lo+k]
+		failedLines(p, i)
 		if err != nil {
-			closed = closed || errors.Is(err, classifier.ErrClosed)
-			c.addError(b.inputs[i], err)
-			partial = true
+			closed[p] = closed[p] || errors.Is(err, classifier.ErrClosed)
+			cs[p].addError(b.inputs[i], err)
+			failed[p] = true
 		} else {
-			c.add(r, now)
+			cs[p].add(r, now)
 		}
-		next = i + 1
+		next[p] = i + 1
 	})
-	failedLines(len(b.inputs))
-	if closed {
-		return dst, partial, classifier.ErrClosed
+	for p, r := range runs {
+		failedLines(p, r.lines.hi)
+		partial = partial || failed[p]
+		if closed[p] {
+			return dst, partial, classifier.ErrClosed
+		}
+		if p > 0 {
+			cs[0].merge(cs[p])
+		}
 	}
-	out, err = c.appendTo(dst)
+	out, err = cs[0].appendTo(dst)
 	return out, partial, err
 }
 
@@ -194,6 +221,18 @@ func (d *dict) code(s string) uint32 {
 	}
 	slot.p, slot.n, slot.code = p, len(s), c
 	return c
+}
+
+// codeBytes is code for the string b holds, which d does not keep (a
+// copy is made when it is new).
+func (d *dict) codeBytes(b []byte) uint32 {
+	if len(b) == 0 {
+		return 0
+	}
+	if c, ok := d.codes[string(b)]; ok { // no copy for a lookup
+		return c
+	}
+	return d.code(string(b))
 }
 
 // columnBuilder gathers the rows of a columnar batch.
@@ -312,15 +351,25 @@ type answerKey struct {
 	stale, short   uint8
 }
 
-// endRow numbers the answer of the row just appended: by a 64-bit hash
-// of its key, the key itself compared on a hit (a collision gets a number
-// of its own, never another answer's).
+// endRow numbers the answer of the row just appended.
 func (c *columnBuilder) endRow() {
 	i := len(c.asn) - 1
 	k := answerKey{
 		confidence: c.confidence[i], age: math.Float64bits(c.age[i]), at: c.classifiedAt[i],
 		snapshotAt: c.snapshotAt[i], asOf: c.asOf[i], asn: c.asn[i], stale: c.stale[i], short: c.historyShort[i],
 	}
+	for col := range c.codes {
+		if c.codes[col] != nil {
+			k.codes[col] = c.codes[col][i]
+		}
+	}
+	c.answer = append(c.answer, c.number(&k))
+}
+
+// number returns the number of the answer k: by a 64-bit hash of k, k
+// itself compared on a hit (a collision gets a number of its own, never
+// another answer's); a new number for an answer not seen before.
+func (c *columnBuilder) number(k *answerKey) uint32 {
 	h := uint64(k.asn)<<16 | uint64(k.stale)<<8 | uint64(k.short)
 	mix := func(v uint64) { h = (h ^ v) * 0x9E3779B97F4A7C15; h ^= h >> 29 }
 	mix(math.Float64bits(k.confidence))
@@ -330,7 +379,6 @@ func (c *columnBuilder) endRow() {
 	mix(uint64(k.asOf))
 	for col := range c.codes {
 		if c.codes[col] != nil {
-			k.codes[col] = c.codes[col][i]
 			mix(uint64(k.codes[col]))
 		}
 	}
@@ -339,13 +387,58 @@ func (c *columnBuilder) endRow() {
 		if !ok {
 			n = uint32(len(c.keys))
 			c.answers[h] = n
-			c.keys = append(c.keys, k)
-		} else if c.keys[n] != k {
-			h++ // a collision: the next slot
+			c.keys = append(c.keys, *k)
+			return n
+		} else if c.keys[n] == *k {
+			return n
+		}
+		h++ // a collision: the next slot
+	}
+}
+
+// merge appends the rows of o (the next run of the batch) to c: o's
+// strings are coded in c's tables and o's answers numbered among c's, so
+// c holds what one builder given every row in turn would have.
+func (c *columnBuilder) merge(o *columnBuilder) {
+	c.tooBig = c.tooBig || o.tooBig
+	base := len(c.ipBytes)
+	c.ipBytes = append(c.ipBytes, o.ipBytes...)
+	if len(c.ipBytes) > maxColumnBytes {
+		c.tooBig = true
+	}
+	for _, off := range o.ipOffs[1:] {
+		c.ipOffs = append(c.ipOffs, int32(min(base+int(off), maxColumnBytes)))
+	}
+	var remap [len(columns)][]uint32 // by column, o's code → c's
+	for col, d := range o.dicts {
+		if d == nil {
 			continue
 		}
-		c.answer = append(c.answer, n)
-		return
+		m := make([]uint32, len(d.offs)-1)
+		for k := 1; k < len(m); k++ {
+			m[k] = c.dicts[col].codeBytes(d.bytes[d.offs[k]:d.offs[k+1]])
+		}
+		remap[col] = m
+		for _, x := range o.codes[col] {
+			c.codes[col] = append(c.codes[col], m[x])
+		}
+	}
+	c.confidence, c.age = append(c.confidence, o.confidence...), append(c.age, o.age...)
+	c.classifiedAt, c.snapshotAt = append(c.classifiedAt, o.classifiedAt...), append(c.snapshotAt, o.snapshotAt...)
+	c.asOf = append(c.asOf, o.asOf...)
+	c.stale, c.historyShort = append(c.stale, o.stale...), append(c.historyShort, o.historyShort...)
+	c.asn, c.key = append(c.asn, o.asn...), append(c.key, o.key...)
+	numbers := make([]uint32, len(o.keys)) // o's answer number → c's
+	for n, k := range o.keys {
+		for col, m := range remap {
+			if m != nil {
+				k.codes[col] = m[k.codes[col]]
+			}
+		}
+		numbers[n] = c.number(&k)
+	}
+	for _, n := range o.answer {
+		c.answer = append(c.answer, numbers[n])
 	}
 }
 

@@ -1,11 +1,14 @@
 package wire
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -379,4 +382,106 @@ func TestColumnsCarryTheKeyOfEachAnswer(t *testing.T) {
 		}
 	}
 	require.NotEqual(t, cols["ip"].cell(t, 0), cols["ip"].cell(t, 5))
+}
+
+// A batch is split into runs of whole lines, in order, each with minRun
+// queries or more, about equal; lines that are no query stay where they
+// are.
+func TestSplitCutsABatchIntoRunsOfWholeLines(t *testing.T) {
+	lines := func(n int, bad ...int) string {
+		var sb strings.Builder
+		for i := range n {
+			if slices.Contains(bad, i) {
+				sb.WriteString("192.0.2.1\tAS1\n") // a bad asn: a line that is no query
+				continue
+			}
+			fmt.Fprintf(&sb, "192.0.2.%d\n", i%250)
+		}
+		return sb.String()
+	}
+	tests := []struct {
+		name    string
+		text    string
+		workers int
+		want    []run
+	}{
+		{"empty batch: one empty run", "", 4, []run{{}}},
+		{"small batch: one run", lines(10, 3), 4, []run{{span{0, 10}, span{0, 9}}}},
+		{"one worker: one run", lines(3 * minRun), 1, []run{{span{0, 3 * minRun}, span{0, 3 * minRun}}}},
+		{"runs of at least minRun", lines(3 * minRun), 8, []run{
+			{span{0, minRun}, span{0, minRun}},
+			{span{minRun, 2 * minRun}, span{minRun, 2 * minRun}},
+			{span{2 * minRun, 3 * minRun}, span{2 * minRun, 3 * minRun}},
+		}},
+		{"about equal runs", lines(5 * minRun), 2, []run{
+			{span{0, 5 * minRun / 2}, span{0, 5 * minRun / 2}},
+			{span{5 * minRun / 2, 5 * minRun}, span{5 * minRun / 2, 5 * minRun}},
+		}},
+		{"a failed line ends the run before it", lines(2*minRun+3, 0, minRun+1), 2, []run{
+			{span{0, minRun + 2}, span{0, minRun}},
+			{span{minRun + 2, 2*minRun + 3}, span{minRun, 2*minRun + 1}},
+		}},
+		{"every line failed: one run", lines(3, 0, 1, 2), 2, []run{{span{0, 3}, span{0, 0}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, readBatch(tt.text).split(tt.workers))
+		})
+	}
+	assert.Len(t, readBatch(lines(100*minRun)).split(64), maxRuns, "at most maxRuns")
+}
+
+// A batch big enough to split is answered in runs on several goroutines,
+// and its block is the block of one run, byte for byte: every string
+// coded and every answer numbered in order of first appearance over the
+// whole batch, failed lines and the caller's data included.
+func TestColumnsOfABatchInRunsAreThoseOfOneRun(t *testing.T) {
+	cfg := fixture.Config(t, fixture.Server(t).URL)
+	cfg.Now = func() time.Time { return time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC) }
+	e := fixture.Open(t, cfg)
+	_, err := e.Refresh(context.Background(), classifier.GroupAll, false)
+	require.NoError(t, err)
+	known := []string{"102.130.113.9", "13.34.5.9", "13.34.200.1", "2600:1900:8000::1", "185.220.101.1", "9.9.9.9\t7922\tCOMCAST-7922"}
+	rng := rand.New(rand.NewPCG(7, 7))
+	var sb strings.Builder
+	for range 5*minRun + 123 {
+		switch k := rng.IntN(20); {
+		case k < 8:
+			sb.WriteString(known[rng.IntN(len(known))])
+		case k == 8:
+			sb.WriteString("not-an-ip")
+		case k == 9:
+			sb.WriteString("192.0.2.1\tAS1") // a line that is no query
+		case k == 10:
+			fmt.Fprintf(&sb, "10.%d.0.1\t%d\tNET-%d", rng.IntN(4), 64496+rng.IntN(3), rng.IntN(3))
+		default:
+			fmt.Fprintf(&sb, "%d.%d.%d.%d", 1+rng.IntN(223), rng.IntN(256), rng.IntN(256), rng.IntN(256))
+		}
+		sb.WriteByte('\n')
+	}
+	text := sb.String()
+	require.Len(t, readBatch(text).split(4), 4)
+	now := cfg.Now()
+	for _, evidence := range []bool{false, true} {
+		one, partial1, err := appendColumns(context.Background(), nil, e, text, now, evidence, 1)
+		require.NoError(t, err)
+		runs, partial4, err := appendColumns(context.Background(), nil, e, text, now, evidence, 4)
+		require.NoError(t, err)
+		assert.True(t, partial1)
+		assert.Equal(t, partial1, partial4)
+		require.True(t, bytes.Equal(one, runs), "evidence %v: the blocks differ", evidence)
+		rows, cols, _, err := readColumns(runs)
+		require.NoError(t, err)
+		assert.Equal(t, strings.Count(text, "\n"), rows)
+		for _, name := range []string{"provider", "matched_prefix", "as_name", "error"} {
+			offs, data := cols[name].bufs[1], cols[name].bufs[2]
+			seen := map[string]bool{}
+			for k := 1; k < len(offs)/4-1; k++ {
+				s := string(data[binary.LittleEndian.Uint32(offs[4*k:]):binary.LittleEndian.Uint32(offs[4*k+4:])])
+				assert.False(t, seen[s], "%s: %q twice in the table", name, s)
+				seen[s] = true
+			}
+			assert.Greater(t, len(seen), 1, "%s: strings from every run", name)
+		}
+	}
 }
