@@ -95,10 +95,11 @@ def test_a_batch_answered_in_runs_is_what_classify_answers(loaded: Any) -> None:
     # 12,000 items: the engine answers a batch this big in runs on several
     # goroutines (wire.minRun) and merges their columns into one block.
     rng = random.Random(11)
-    items: List[Any] = [
-        rng.choice(ITEMS) if rng.random() < 0.5 else f"{rng.randrange(1, 224)}.{rng.randrange(256)}.0.{rng.randrange(256)}"
-        for _ in range(12_000)
-    ]
+
+    def random_ip() -> str:
+        return f"{rng.randrange(1, 224)}.{rng.randrange(256)}.0.{rng.randrange(256)}"
+
+    items: List[Any] = [rng.choice(ITEMS) if rng.random() < 0.5 else random_ip() for _ in range(12_000)]
     cols = loaded.classify_columns(items, evidence=True)
     rows = cols.answers()
     assert len(rows) == len(items)

@@ -818,22 +818,6 @@ class IPClassifier:
         lines.append("")  # every line ends with "\n", so a last empty IP is still a line
         return ips, "\n".join(lines).encode("utf-8", "replace")
 
-    def _batch_call(self, h: c_int64, payload: bytes, count: int) -> Tuple[str, bool]:
-        """The records of a ClassifyBatch call, and whether some are error
-        records (PARTIAL)."""
-        # Records echo the IP and AS name and add < 400 bytes of evidence.
-        size = len(payload) + count * 400 + 1024
-        buf = _batch_buf(size)
-        fn = self._lib.classify_batch
-        rc = fn(h, payload, len(payload), buf.arr, len(buf.raw), buf.n)
-        if rc == BUFFER_TOO_SMALL:  # rare: retry once with the exact size
-            buf = _batch_buf(buf.n.value)
-            rc = fn(h, payload, len(payload), buf.arr, len(buf.raw), buf.n)
-        data = buf.raw[: buf.n.value]
-        if rc not in (OK, PARTIAL):
-            self._raise(rc, bytes(data))
-        return data.decode("utf-8", "replace"), rc == PARTIAL
-
     # -- sources, stats, cache ---------------------------------------------
 
     def refresh(self, group: str = "all", force: bool = False) -> Dict[str, Any]:
