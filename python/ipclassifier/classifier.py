@@ -750,10 +750,12 @@ class IPClassifier:
         ClassifyColumns call (see _batch_payload)."""
         if not isinstance(items, list):
             items = list(items)
-        if all(type(item) is str for item in items):  # fast path: bare IP strings
+        try:  # fast path: bare IP strings (join refuses anything else, in C)
             joined = "\n".join(items)  # type: ignore[arg-type]
-            if "\t" not in joined and joined.count("\n") == len(items) - 1:
-                return items, (joined + "\n").encode("utf-8", "replace")  # type: ignore[return-value]
+        except TypeError:
+            return self._batch_payload(items, bad, strict_asn)
+        if "\t" not in joined and joined.count("\n") == len(items) - 1:
+            return items, (joined + "\n").encode("utf-8", "replace")  # type: ignore[return-value]
         return self._batch_payload(items, bad, strict_asn)
 
     def _columns_of(
