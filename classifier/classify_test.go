@@ -281,7 +281,7 @@ func TestClassifyRunsAnswersEachRunAsClassifyEach(t *testing.T) {
 	got := make([][]classifier.Result, len(runs))
 	gotErr := make([][]error, len(runs))
 	var mu sync.Mutex
-	e.ClassifyRuns(context.Background(), runs, func(run, i int, r *classifier.Result, err error) {
+	e.ClassifyRuns(context.Background(), len(runs), func(run int) []classifier.Query { return runs[run] }, func(run, i int, r *classifier.Result, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		assert.Len(t, got[run], i, "run %d: queries in order", run)
@@ -314,26 +314,45 @@ func TestClassifyRunsAnswersEachRunAsClassifyEach(t *testing.T) {
 	}
 }
 
-// A panic in a run does not escape on the run's goroutine (it would end
-// the host process): ClassifyRuns raises it again in the caller, after
-// every run returned.
+// A panic in a run, in its queries or in emit, does not escape on the
+// run's goroutine (it would end the host process): ClassifyRuns raises it
+// again in the caller, after every run returned.
 func TestClassifyRunsRaisesARunsPanicInTheCaller(t *testing.T) {
 	e := fixture.Loaded(t)
 	runs := [][]classifier.Query{{{IP: "192.0.2.1"}}, {{IP: "192.0.2.2"}, {IP: "192.0.2.3"}}, {{IP: "192.0.2.4"}}}
-	var done atomic.Int32
-	v := func() (v any) {
-		defer func() { v = recover() }()
-		e.ClassifyRuns(context.Background(), runs, func(run, i int, r *classifier.Result, err error) {
-			if run == 1 && i == 0 {
-				panic("emit failed")
-			}
-			done.Add(1)
+	tests := []struct {
+		name              string
+		queriesOf, emitIn int // the run that panics there, -1 for none
+		want              string
+		answered          int32
+	}{
+		{"emit of a run on its own goroutine", -1, 1, "classify run 1 of 3: emit failed", 2},
+		{"queries of a run on its own goroutine", 0, -1, "classify run 0 of 3: queries failed", 3},
+		{"queries of the run on the caller's goroutine", 2, -1, "classify run 2 of 3: queries failed", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var answered atomic.Int32
+			v := func() (v any) {
+				defer func() { v = recover() }()
+				e.ClassifyRuns(context.Background(), len(runs), func(run int) []classifier.Query {
+					if run == tt.queriesOf {
+						panic("queries failed")
+					}
+					return runs[run]
+				}, func(run, i int, r *classifier.Result, err error) {
+					if run == tt.emitIn && i == 0 {
+						panic("emit failed")
+					}
+					answered.Add(1)
+				})
+				return nil
+			}()
+			require.NotNil(t, v)
+			assert.Contains(t, v, tt.want)
+			assert.Equal(t, tt.answered, answered.Load(), "the other runs answered before the panic was raised")
 		})
-		return nil
-	}()
-	require.NotNil(t, v)
-	assert.Contains(t, v, "classify run 1 of 3: emit failed")
-	assert.EqualValues(t, 2, done.Load(), "the other runs answered before the panic was raised")
+	}
 }
 
 // A batch counts its answers in the stats as single calls count them
@@ -347,7 +366,8 @@ func TestBatchCountsAnswersAsSingleCallsDo(t *testing.T) {
 	for _, q := range qs {
 		_, _ = single.Classify(context.Background(), q.IP, q.ASN, q.ASName)
 	}
-	batch.ClassifyRuns(context.Background(), [][]classifier.Query{qs[:3], qs[3:]}, func(int, int, *classifier.Result, error) {})
+	runs := [][]classifier.Query{qs[:3], qs[3:]}
+	batch.ClassifyRuns(context.Background(), 2, func(run int) []classifier.Query { return runs[run] }, func(int, int, *classifier.Result, error) {})
 	s, b := single.Stats(), batch.Stats()
 	assert.EqualValues(t, 7, b.Lookups)
 	assert.EqualValues(t, 1, b.Invalid)

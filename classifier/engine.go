@@ -194,19 +194,21 @@ func (e *Engine) ClassifyEach(ctx context.Context, qs []Query, emit func(i int, 
 	e.classifyRun(ctx, qs, e.idx.Load(), e.cfg.Now(), emit)
 }
 
-// ClassifyRuns is ClassifyEach for several runs of queries at once, each
-// run on a goroutine of its own: emit is called for the queries of
-// runs[run], in order, from that run's goroutine (i indexes runs[run]), so
-// emit must be safe for calls of different runs at the same time. Every
-// answer of the call is made from one view of the data at one time, as a
-// single ClassifyEach call's are; each run reads and writes the cache
-// tiers on its own. A panic in a run is raised again in the caller once
-// every run has returned.
-func (e *Engine) ClassifyRuns(ctx context.Context, runs [][]Query, emit func(run, i int, r *Result, err error)) {
+// ClassifyRuns is ClassifyEach for n runs of queries at once, each run
+// on a goroutine of its own: queries(run) is called on that goroutine
+// first (so a caller may read a run's input there) and gives the run's
+// queries; emit is called for each of them, in order, from the same
+// goroutine (i indexes that run's queries), so queries and emit must be
+// safe for calls of different runs at the same time. Every answer of the
+// call is made from one view of the data at one time, as a single
+// ClassifyEach call's are; each run reads and writes the cache tiers on
+// its own. A panic in a run is raised again in the caller once every run
+// has returned.
+func (e *Engine) ClassifyRuns(ctx context.Context, n int, queries func(run int) []Query, emit func(run, i int, r *Result, err error)) {
 	idx, now := e.idx.Load(), e.cfg.Now()
-	panics := make([]any, len(runs))
+	panics := make([]any, n)
 	var wg sync.WaitGroup
-	for p := range runs {
+	for p := range n {
 		wg.Add(1)
 		run := func() {
 			defer wg.Done()
@@ -215,9 +217,9 @@ func (e *Engine) ClassifyRuns(ctx context.Context, runs [][]Query, emit func(run
 					panics[p] = fmt.Sprintf("%v\n%s", v, debug.Stack())
 				}
 			}()
-			e.classifyRun(ctx, runs[p], idx, now, func(i int, r *Result, err error) { emit(p, i, r, err) })
+			e.classifyRun(ctx, queries(p), idx, now, func(i int, r *Result, err error) { emit(p, i, r, err) })
 		}
-		if p == len(runs)-1 {
+		if p == n-1 {
 			run() // the last on the caller's goroutine
 		} else {
 			go run()
@@ -226,7 +228,7 @@ func (e *Engine) ClassifyRuns(ctx context.Context, runs [][]Query, emit func(run
 	wg.Wait()
 	for p, v := range panics {
 		if v != nil {
-			panic(fmt.Sprintf("classify run %d of %d: %v", p, len(runs), v))
+			panic(fmt.Sprintf("classify run %d of %d: %v", p, n, v))
 		}
 	}
 }

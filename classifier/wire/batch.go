@@ -25,35 +25,32 @@ type batch struct {
 	line    []int              // queries[k] is line line[k]
 }
 
-// span is the half-open range [lo, hi).
-type span struct{ lo, hi int }
-
-// run is a contiguous part of a batch: its lines, and its queries (the
-// lines among them that are queries) as positions in batch.queries.
-type run struct{ lines, queries span }
-
-// minRun is the fewest queries a run of a split batch holds: on a smaller
+// minRun is the fewest lines a run of a split batch holds: on a smaller
 // run the goroutine and the merge of its output cost more than they save.
 const minRun = 2048
 
 // maxRuns bounds the runs of one batch (each holds an output builder).
 const maxRuns = 8
 
-// split cuts b into at most n runs (and at most maxRuns) of contiguous
-// lines, of about equal numbers of queries, each with minRun queries or
-// more; a smaller batch is one run. The runs cover every line in order.
-func (b batch) split(n int) []run {
-	n = max(1, min(n, len(b.queries)/minRun, maxRuns))
-	runs := make([]run, n)
-	for p := range runs {
-		runs[p].queries = span{p * len(b.queries) / n, (p + 1) * len(b.queries) / n}
-		if p > 0 {
-			runs[p].lines.lo = b.line[runs[p].queries.lo]
-			runs[p-1].lines.hi = runs[p].lines.lo
+// splitText cuts a batch into at most n (and at most maxRuns) batches of
+// whole lines, in order, of about equal size, each of about minRun lines
+// or more: a smaller batch is one piece. Every piece but the last ends with
+// the '\n' of its last line, so the pieces hold the lines of text, each
+// once and in order.
+func splitText(text string, n int) []string {
+	n = max(1, min(n, maxRuns, (strings.Count(text, "\n")+1)/minRun))
+	pieces := make([]string, 0, n)
+	for p := n; p > 1; p-- {
+		// the piece ends with the line holding its share's last byte
+		last := len(text)/p - 1
+		nl := strings.IndexByte(text[max(last, 0):], '\n')
+		end := max(last, 0) + nl + 1
+		if nl < 0 || end == len(text) {
+			break // the rest is one line
 		}
+		pieces, text = append(pieces, text[:end]), text[end:]
 	}
-	runs[n-1].lines.hi = len(b.inputs)
-	return runs
+	return append(pieces, text)
 }
 
 // readBatch splits text into lines and reads each as a query. The IP of a

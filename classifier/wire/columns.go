@@ -118,12 +118,12 @@ func AppendColumns(ctx context.Context, dst []byte, e *classifier.Engine, text s
 
 // appendColumns is AppendColumns in at most workers runs.
 func appendColumns(ctx context.Context, dst []byte, e *classifier.Engine, text string, now time.Time, evidence bool, workers int) (out []byte, partial bool, err error) {
-	b := readBatch(text)
-	runs := b.split(workers)
-	cs := make([]*columnBuilder, len(runs))
+	pieces := splitText(text, workers)
+	n := len(pieces)
+	bs := make([]batch, n)
+	cs := make([]*columnBuilder, n)
 	for p := range cs {
 		cs[p] = builders.Get().(*columnBuilder)
-		cs[p].reset(runs[p].lines.hi - runs[p].lines.lo)
 		cs[p].withEvidence = evidence
 	}
 	defer func() {
@@ -134,33 +134,33 @@ func appendColumns(ctx context.Context, dst []byte, e *classifier.Engine, text s
 	}()
 	// Each run's rows: its lines that are no query, and the answers to
 	// the others, in line order.
-	next := make([]int, len(runs)) // by run, the next line of it to add
-	failed := make([]bool, len(runs))
-	closed := make([]bool, len(runs))
+	next := make([]int, n) // by run, the next line of it to add
+	failed := make([]bool, n)
+	closed := make([]bool, n)
 	failedLines := func(p, upto int) {
 		for ; next[p] < upto; next[p]++ {
-			cs[p].addError(b.inputs[next[p]], b.lineErr[next[p]])
+			cs[p].addError(bs[p].inputs[next[p]], bs[p].lineErr[next[p]])
 			failed[p] = true
 		}
 	}
-	qs := make([][]classifier.Query, len(runs))
-	for p, r := range runs {
-		qs[p], next[p] = b.queries[r.queries.lo:r.queries.hi], r.lines.lo
-	}
-	e.ClassifyRuns(ctx, qs, func(p, k int, r *classifier.Result, err error) {
-		i := b.line[runs[p].queries.lo+k]
+	e.ClassifyRuns(ctx, n, func(p int) []classifier.Query {
+		bs[p] = readBatch(pieces[p])
+		cs[p].reset(len(bs[p].inputs))
+		return bs[p].queries
+	}, func(p, k int, r *classifier.Result, err error) {
+		i := bs[p].line[k]
 		failedLines(p, i)
 		if err != nil {
 			closed[p] = closed[p] || errors.Is(err, classifier.ErrClosed)
-			cs[p].addError(b.inputs[i], err)
+			cs[p].addError(bs[p].inputs[i], err)
 			failed[p] = true
 		} else {
 			cs[p].add(r, now)
 		}
 		next[p] = i + 1
 	})
-	for p, r := range runs {
-		failedLines(p, r.lines.hi)
+	for p := range n {
+		failedLines(p, len(bs[p].inputs))
 		partial = partial || failed[p]
 		if closed[p] {
 			return dst, partial, classifier.ErrClosed
@@ -214,12 +214,18 @@ func (d *dict) code(s string) uint32 {
 	}
 	c, ok := d.codes[s]
 	if !ok {
-		c = uint32(len(d.offs) - 1)
-		d.codes[s] = c
-		d.bytes = append(d.bytes, s...)
-		d.offs = append(d.offs, int32(min(len(d.bytes), maxColumnBytes)))
+		c = d.add(s)
 	}
 	slot.p, slot.n, slot.code = p, len(s), c
+	return c
+}
+
+// add adds s, not in the table yet, and returns its code.
+func (d *dict) add(s string) uint32 {
+	c := uint32(len(d.offs) - 1)
+	d.codes[s] = c
+	d.bytes = append(d.bytes, s...)
+	d.offs = append(d.offs, int32(min(len(d.bytes), maxColumnBytes)))
 	return c
 }
 
@@ -232,7 +238,7 @@ func (d *dict) codeBytes(b []byte) uint32 {
 	if c, ok := d.codes[string(b)]; ok { // no copy for a lookup
 		return c
 	}
-	return d.code(string(b))
+	return d.add(string(b))
 }
 
 // columnBuilder gathers the rows of a columnar batch.

@@ -384,51 +384,51 @@ func TestColumnsCarryTheKeyOfEachAnswer(t *testing.T) {
 	require.NotEqual(t, cols["ip"].cell(t, 0), cols["ip"].cell(t, 5))
 }
 
-// A batch is split into runs of whole lines, in order, each with minRun
-// queries or more, about equal; lines that are no query stay where they
-// are.
-func TestSplitCutsABatchIntoRunsOfWholeLines(t *testing.T) {
-	lines := func(n int, bad ...int) string {
+// A batch is split into pieces of whole lines, in order, of about equal
+// size, each of minRun lines or more: read piece by piece, they are the
+// lines of the batch.
+func TestSplitTextCutsABatchIntoPiecesOfWholeLines(t *testing.T) {
+	lines := func(n int) string {
 		var sb strings.Builder
 		for i := range n {
-			if slices.Contains(bad, i) {
-				sb.WriteString("192.0.2.1\tAS1\n") // a bad asn: a line that is no query
-				continue
-			}
-			fmt.Fprintf(&sb, "192.0.2.%d\n", i%250)
+			fmt.Fprintf(&sb, "192.0.2.%d\n", 100+i%100) // lines of one length
 		}
 		return sb.String()
 	}
+	big := lines(5 * minRun)
 	tests := []struct {
 		name    string
 		text    string
 		workers int
-		want    []run
+		want    []int // lines per piece
 	}{
-		{"empty batch: one empty run", "", 4, []run{{}}},
-		{"small batch: one run", lines(10, 3), 4, []run{{span{0, 10}, span{0, 9}}}},
-		{"one worker: one run", lines(3 * minRun), 1, []run{{span{0, 3 * minRun}, span{0, 3 * minRun}}}},
-		{"runs of at least minRun", lines(3 * minRun), 8, []run{
-			{span{0, minRun}, span{0, minRun}},
-			{span{minRun, 2 * minRun}, span{minRun, 2 * minRun}},
-			{span{2 * minRun, 3 * minRun}, span{2 * minRun, 3 * minRun}},
-		}},
-		{"about equal runs", lines(5 * minRun), 2, []run{
-			{span{0, 5 * minRun / 2}, span{0, 5 * minRun / 2}},
-			{span{5 * minRun / 2, 5 * minRun}, span{5 * minRun / 2, 5 * minRun}},
-		}},
-		{"a failed line ends the run before it", lines(2*minRun+3, 0, minRun+1), 2, []run{
-			{span{0, minRun + 2}, span{0, minRun}},
-			{span{minRun + 2, 2*minRun + 3}, span{minRun, 2*minRun + 1}},
-		}},
-		{"every line failed: one run", lines(3, 0, 1, 2), 2, []run{{span{0, 3}, span{0, 0}}}},
+		{"empty batch: one empty piece", "", 4, []int{0}},
+		{"small batch: one piece", lines(10), 4, []int{10}},
+		{"one worker: one piece", lines(3 * minRun), 1, []int{3 * minRun}},
+		{"pieces of at least minRun lines", lines(3 * minRun), 8, []int{minRun, minRun, minRun}},
+		{"about equal pieces", big, 2, []int{5 * minRun / 2, 5 * minRun / 2}},
+		{"at most maxRuns", lines(100 * minRun), 64, slices.Repeat([]int{100 * minRun / maxRuns}, maxRuns)},
+		{"no last newline", strings.TrimSuffix(big, "\n"), 2, []int{5 * minRun / 2, 5 * minRun / 2}},
+		{"empty lines are lines", strings.Repeat("\n", 2*minRun+1), 2, []int{minRun, minRun + 1}},
+		{"one long line: one piece", strings.Repeat("x", 3*minRun) + "\n" + strings.Repeat("\n", 2*minRun), 2, []int{1, 2 * minRun}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, readBatch(tt.text).split(tt.workers))
+			pieces := splitText(tt.text, tt.workers)
+			assert.Equal(t, tt.text, strings.Join(pieces, ""), "the pieces are the text")
+			var got []int
+			inputs := []string{}
+			for i, p := range pieces {
+				if i < len(pieces)-1 {
+					assert.True(t, strings.HasSuffix(p, "\n"), "piece %d ends its last line", i)
+				}
+				b := readBatch(p)
+				got, inputs = append(got, len(b.inputs)), append(inputs, b.inputs...)
+			}
+			assert.Equal(t, tt.want, got)
+			assert.Equal(t, readBatch(tt.text).inputs, inputs, "read piece by piece: the lines of the batch")
 		})
 	}
-	assert.Len(t, readBatch(lines(100*minRun)).split(64), maxRuns, "at most maxRuns")
 }
 
 // A batch big enough to split is answered in runs on several goroutines,
@@ -460,7 +460,7 @@ func TestColumnsOfABatchInRunsAreThoseOfOneRun(t *testing.T) {
 		sb.WriteByte('\n')
 	}
 	text := sb.String()
-	require.Len(t, readBatch(text).split(4), 4)
+	require.Len(t, splitText(text, 4), 4)
 	now := cfg.Now()
 	for _, evidence := range []bool{false, true} {
 		one, partial1, err := appendColumns(context.Background(), nil, e, text, now, evidence, 1)
