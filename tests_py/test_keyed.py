@@ -198,11 +198,16 @@ def test_a_batch_builds_answers_of_kept_keys_from_what_was_kept(loaded: Any) -> 
     key = next(k for k, v in _wire._bodies.items() if v[_wire.ATTRS.index("matched_prefix")] == "3.5.140.0/22")
     body = list(_wire._bodies[key])
     body[_wire.ATTRS.index("region")] = "kept-region"  # marks what the batch builds from
+    # what differs between answers of one key comes from the batch, not from what was kept
+    body[_wire.ATTRS.index("stale")] = True
+    body[_wire.ATTRS.index("snapshot_at")] = body[_wire.ATTRS.index("data_age_seconds")] = None
     _wire._bodies[key] = tuple(body)
     [a, b] = loaded.bulk_classify(["3.5.141.7", "3.5.141.99"], as_list=True)
     assert (a.region, b.region) == ("kept-region", "kept-region")
     assert (a.ip, b.ip) == ("3.5.141.7", "3.5.141.99")
     assert a.classified_at > first.classified_at and record.region == "ap-northeast-2"
+    assert (a.stale, a.snapshot_at) == (False, record.snapshot_at) and record.snapshot_at is not None
+    assert a.data_age_seconds is not None and abs(a.data_age_seconds - record.data_age_seconds) <= 2
     _wire._bodies.clear()
 
 

@@ -337,18 +337,17 @@ class Columns:
                 values[i] = v
                 if keys[i] and type(v) is not str:
                     _wire.keep(keys[i], v)
-        if len(new) < len(firsts):
+        stamps: Optional[List[Any]] = None
+        if len(new) < len(firsts):  # a kept key's values, with this batch's times and stale flag per row
             old = [i for i, b in enumerate(bodies) if b is not None]
             at = _getter([firsts[i] for i in old])
             varying = [self._pick(f, at) for f in ("classified_at", "snapshot_at", "data_age_seconds", "stale")]
-            restamp = _wire.restamp
-            for i, t, snap, age, stale in zip(old, *varying):
-                body = bodies[i]
-                assert body is not None
-                values[i] = restamp(body, t, snap, age, stale)
+            stamps = [None] * len(firsts)
+            for i, stamp in zip(old, zip(*varying)):
+                values[i], stamps[i] = bodies[i], stamp
         if rows is None:
-            return _wire.rows(values, ans, ips)
-        return _wire.rows(values, list(_getter(rows)(ans)), list(_getter(rows)(ips)))
+            return _wire.rows(values, ans, ips, stamps)
+        return _wire.rows(values, list(_getter(rows)(ans)), list(_getter(rows)(ips)), stamps)
 
     def to_pydict(self) -> Dict[str, List[Any]]:
         """Every column as a list of Python values (one object per cell:

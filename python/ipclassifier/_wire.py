@@ -23,7 +23,7 @@ from ._errors import ClassifierError
 from .types import Evidence, IPClassification, IPType
 
 __all__ = [
-    "FIELDS", "ERROR_MARK", "HEAD", "TYPES", "decode", "evidence", "from_us", "keep", "kept", "keyed", "restamp",
+    "FIELDS", "ERROR_MARK", "HEAD", "TYPES", "decode", "evidence", "from_us", "keep", "kept", "keyed",
     "rows", "tag_tuple",
 ]  # fmt: skip
 
@@ -216,7 +216,7 @@ def from_us(us: int) -> datetime:
 _ts_us: Callable[[int], datetime] = _Memo(from_us, 512).__getitem__
 _BODIES_MAX = 32768
 #: What a key's answers share: every value in ATTRS order (those of the
-#: first answer seen for the ones that differ: see restamp).
+#: first answer seen for the ones that differ: see rows).
 _bodies: Dict[int, Tuple[Any, ...]] = {}
 #: kept(key) is what was kept of key's answers (see keep), or None.
 kept: Callable[[int], Optional[Tuple[Any, ...]]] = _bodies.get
@@ -230,12 +230,6 @@ def keep(key: int, values: Tuple[Any, ...]) -> None:
     if len(_bodies) >= _BODIES_MAX:
         _bodies.clear()
     _bodies[key] = values
-
-
-def restamp(body: Tuple[Any, ...], classified_at: Any, snapshot_at: Any, age: Any, stale: Any) -> Tuple[Any, ...]:
-    """The values of an answer of the key whose kept values are body,
-    with these times and flag (ip None: rows sets it)."""
-    return body[:4] + (classified_at, None) + body[6:10] + (snapshot_at, age, stale) + body[13:]
 
 
 def keyed(out: bytearray, n: int, ip: str) -> Optional[IPClassification]:
@@ -271,14 +265,21 @@ def keyed(out: bytearray, n: int, ip: str) -> Optional[IPClassification]:
     return o  # type: ignore[return-value]
 
 
-def rows(values: List[Any], answer: Sequence[int], ips: Sequence[str]) -> List[Union[IPClassification, str]]:
+def rows(
+    values: List[Any], answer: Sequence[int], ips: Sequence[str], stamps: Optional[List[Any]] = None
+) -> List[Union[IPClassification, str]]:
     """The answers of the rows of a batch: row i is answer answer[i], whose
     values (in ATTRS order; a str for an error: its message) are
-    values[answer[i]], with ips[i] as its ip. One object per row, filled
-    with plain attribute stores (see _Draft)."""
+    values[answer[i]], with ips[i] as its ip, and, when stamps[answer[i]]
+    is a tuple (the values of a kept key: classified_at, snapshot_at,
+    data_age_seconds, stale differ between its answers), those four from
+    it. One object per row, filled with plain attribute stores (see
+    _Draft)."""
     out: List[Union[IPClassification, str]] = []
     append = out.append
     new, draft, cls = _new, _Draft, IPClassification
+    if stamps is None:
+        stamps = [None] * len(values)
     for a, ip in zip(answer, ips):
         v = values[a]
         if type(v) is str:
@@ -291,6 +292,9 @@ def rows(values: List[Any], answer: Sequence[int], ips: Sequence[str]) -> List[U
             o.cache_tier, o.country, o.asn_source, o.tags, o.evidence, o.as_of, o.history_short,
         ) = v  # fmt: skip
         o.ip = ip
+        s = stamps[a]
+        if s is not None:
+            o.classified_at, o.snapshot_at, o.data_age_seconds, o.stale = s
         o.__class__ = cls  # type: ignore[assignment]
         append(o)  # type: ignore[arg-type]
     return out
