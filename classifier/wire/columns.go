@@ -63,8 +63,9 @@ type column struct {
 // answer came from no snapshot, asn 0 = unknown; "error" is the message of
 // a row whose input failed ("" = none; its ip is the input, its ip_type
 // code 0). "answer" numbers the distinct answers of the batch in order of
-// first appearance: rows equal in every column but ip share the number, so
-// a host building one object per row decodes each answer once. "tags" is
+// first appearance: rows equal in every column but ip (key included: rows
+// of one key share their number, rows of two keys never do) share the
+// number, so a host building one object per row decodes each answer once. "tags" is
 // an answer's tags joined by ',' as in the record (few distinct sets, so a
 // code column); "evidence" is the record's evidence field (entries split by
 // EvidenceSep, their fields by EvidenceFieldSep; a code column: answers
@@ -346,8 +347,10 @@ func (c *columnBuilder) ip(s string) {
 	c.ipOffs = append(c.ipOffs, int32(min(len(c.ipBytes), maxColumnBytes)))
 }
 
-// answerKey is every column of a row but ip.
+// answerKey is every column of a row but ip; of a keyed row, its key
+// alone (the rest is the key's).
 type answerKey struct {
+	key            uint64
 	codes          [len(columns)]uint32
 	confidence     float64
 	age            uint64 // the bits: NaN equals NaN
@@ -357,9 +360,17 @@ type answerKey struct {
 	stale, short   uint8
 }
 
-// endRow numbers the answer of the row just appended.
+// endRow numbers the answer of the row just appended. A keyed row's is
+// a new number with no hashing: add repeats the row of a key seen before
+// in the batch (every answer of one batch is made at one time), so a key
+// reaching here is new, and another key is another answer.
 func (c *columnBuilder) endRow() {
 	i := len(c.asn) - 1
+	if key := uint64(c.key[i]); key != 0 {
+		c.answer = append(c.answer, uint32(len(c.keys)))
+		c.keys = append(c.keys, answerKey{key: key})
+		return
+	}
 	k := answerKey{
 		confidence: c.confidence[i], age: math.Float64bits(c.age[i]), at: c.classifiedAt[i],
 		snapshotAt: c.snapshotAt[i], asOf: c.asOf[i], asn: c.asn[i], stale: c.stale[i], short: c.historyShort[i],
@@ -407,6 +418,7 @@ func (c *columnBuilder) number(k *answerKey) uint32 {
 // c holds what one builder given every row in turn would have.
 func (c *columnBuilder) merge(o *columnBuilder) {
 	c.tooBig = c.tooBig || o.tooBig
+	rows := len(c.key)
 	base := len(c.ipBytes)
 	c.ipBytes = append(c.ipBytes, o.ipBytes...)
 	if len(c.ipBytes) > maxColumnBytes {
@@ -436,6 +448,17 @@ func (c *columnBuilder) merge(o *columnBuilder) {
 	c.asn, c.key = append(c.asn, o.asn...), append(c.key, o.key...)
 	numbers := make([]uint32, len(o.keys)) // o's answer number → c's
 	for n, k := range o.keys {
+		if k.key != 0 { // a key of c's rows is c's answer; else a new one
+			orow := o.rowOfKey[k.key]
+			if row, ok := c.rowOfKey[k.key]; ok && c.classifiedAt[row] == o.classifiedAt[orow] {
+				numbers[n] = c.answer[row]
+				continue
+			}
+			numbers[n] = uint32(len(c.keys))
+			c.keys = append(c.keys, k)
+			c.rowOfKey[k.key] = rows + orow
+			continue
+		}
 		for col, m := range remap {
 			if m != nil {
 				k.codes[col] = m[k.codes[col]]

@@ -160,7 +160,7 @@ class Columns:
     ``as_of``, ``history_short`` — ``error``: the message of a row whose
     input failed (its ``ip`` is the input, the other columns are empty),
     None elsewhere, ``answer``, a number shared by rows equal in all
-    but ``ip``, and ``key``, the engine's name of the answer in this
+    but ``ip`` (``key`` included), and ``key``, the engine's name of the answer in this
     process (0 = none; not in the frames). ``failed`` counts the failed rows. The ``tags`` column is a
     text column of the tags joined by "," (few distinct sets) and
     ``evidence`` one of the record's evidence text; :meth:`column` gives
