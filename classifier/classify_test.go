@@ -268,7 +268,8 @@ func TestCloudLabelProvidersGiveUpstreamsMapping(t *testing.T) {
 func TestClassifyRunsAnswersEachRunAsClassifyEach(t *testing.T) {
 	cfg := fixture.Config(t, fixture.Server(t).URL)
 	at := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
-	cfg.Now = func() time.Time { at = at.Add(time.Second); return at } // a new time each call
+	var calls atomic.Int64 // a new time each call
+	cfg.Now = func() time.Time { return at.Add(time.Duration(calls.Add(1)) * time.Second) }
 	e := fixture.Open(t, cfg)
 	_, err := e.Refresh(context.Background(), classifier.GroupAll, false)
 	require.NoError(t, err)
@@ -276,7 +277,7 @@ func TestClassifyRunsAnswersEachRunAsClassifyEach(t *testing.T) {
 		{{IP: "102.130.113.9"}, {IP: "not an ip"}, {IP: "13.34.5.9"}},
 		{},
 		{{IP: "9.9.9.9", ASN: 7922, ASName: "COMCAST-7922"}, {IP: "2600:1900:8000::1"}, {IP: "13.34.5.9"}},
-		{{IP: "192.0.2.1", At: at.Add(-time.Hour)}, {IP: "102.130.113.9"}},
+		{{IP: "192.0.2.1", At: at.Add(-time.Hour)}, {IP: "102.130.113.9"}}, // a time: answered from the history
 	}
 	got := make([][]classifier.Result, len(runs))
 	gotErr := make([][]error, len(runs))
