@@ -95,11 +95,17 @@ pg_bin() {
 	echo "$d"
 }
 
-# free_port prints a loopback port nothing listens on.
+# free_port prints a loopback port nothing listens on, below the kernel's
+# range of ephemeral ports when there is room (an outgoing connection of
+# a test takes a port of that range at any moment).
 free_port() {
-	local p i
+	local p i lo=0 base=20000 span=40000
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	if [ "${lo:-0}" -gt 12000 ]; then
+		base=10000 span=$((lo - 10000))
+	fi
 	for i in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((base + RANDOM % span))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return
@@ -144,25 +150,35 @@ check_prerequisites() {
 	fi
 }
 
-start_redis() {
-	local rport=${redis_port:-$(free_port)}
-	mkdir -p "$dir/redis"
-	redis-server --port "$rport" --bind 127.0.0.1 --protected-mode no --dir "$dir/redis" \
-		--save '' --appendonly no --daemonize yes --pidfile "$dir/redis/redis.pid" \
-		--logfile "$dir/redis/redis.log" >/dev/null ||
-		die "redis-server failed to start, see $dir/redis/redis.log"
-	local ok=
+# redis_answers PORT: 0 once Redis answers there, 1 when it does not
+# within 10 s or its log says the port was taken.
+redis_answers() {
 	for _ in $(seq 1 200); do
-		if [ "$(redis-cli -h 127.0.0.1 -p "$rport" ping 2>/dev/null)" = PONG ]; then
-			ok=1
-			break
-		fi
+		grep -q "Address already in use" "$dir/redis/redis.log" 2>/dev/null && return 1
+		[ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ] && return 0
 		sleep 0.05
 	done
-	[ -n "$ok" ] || {
+	return 1
+}
+
+start_redis() {
+	local rport tries=3
+	mkdir -p "$dir/redis"
+	while :; do
+		rport=${redis_port:-$(free_port)}
+		: >"$dir/redis/redis.log"
+		redis-server --port "$rport" --bind 127.0.0.1 --protected-mode no --dir "$dir/redis" \
+			--save '' --appendonly no --daemonize yes --pidfile "$dir/redis/redis.pid" \
+			--logfile "$dir/redis/redis.log" >/dev/null ||
+			die "redis-server failed to start: $(tail -n 5 "$dir/redis/redis.log" | tr '\n' ' ')"
+		redis_answers "$rport" && break
 		stop_all
-		die "redis-server on port $rport does not answer, see $dir/redis/redis.log"
-	}
+		tries=$((tries - 1))
+		# a port taken between free_port and the bind: another one, unless it was asked for
+		if [ -n "$redis_port" ] || [ "$tries" -eq 0 ]; then
+			die "redis-server on port $rport does not answer; its log: $(tail -n 5 "$dir/redis/redis.log" | tr '\n' ' ')"
+		fi
+	done
 	# redis-server --daemonize writes the pid file a moment after forking.
 	for _ in $(seq 1 100); do
 		[ -s "$dir/redis/redis.pid" ] && break
