@@ -183,7 +183,7 @@ type tally struct {
 func (t *tally) add(r *Result, from int) {
 	t.lookups++
 	t.byType[typeIndex(r.Type)]++
-	if i := from - fromAccess; i >= 0 {
+	if i := from - fromAccess; i >= 0 { // every from is fromAccess or above
 		if i >= len(t.byFrom) {
 			t.byFrom = append(t.byFrom, make([]int64, i+1-len(t.byFrom))...)
 		}

@@ -358,6 +358,7 @@ const (
 	fromProfile             // the AS profile
 	fromNothing             // unknown
 	fromAccess              // a network's declaration as an access network (Snapshot names its list)
+	// keep fromAccess the lowest: tally.add indexes its counts from it
 )
 
 // answer is classify into *r (overwritten whole) for callers that already
