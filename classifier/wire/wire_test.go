@@ -198,6 +198,32 @@ func FuzzReadBatch(f *testing.F) {
 	})
 }
 
+// splitText cuts any batch into pieces that are its lines, each once, in
+// order (the fuzzer's text repeated to reach the sizes that are split).
+func FuzzSplitText(f *testing.F) {
+	for _, s := range []string{"", "\n", "a\n\n", "1.1.1.1\t13335\tCLOUDFLARENET\n::1\t\t\n", "no newline", "\n\n\n"} {
+		f.Add(s, uint16(3*minRun), uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, unit string, reps uint16, workers uint8) {
+		if len(unit)*int(reps%(9*minRun)) > 1<<22 {
+			t.Skip("over 4 MiB")
+		}
+		text := strings.Repeat(unit, int(reps%(9*minRun)))
+		pieces := splitText(text, int(workers%16))
+		require.NotEmpty(t, pieces)
+		require.LessOrEqual(t, len(pieces), max(1, int(workers%16)))
+		require.Equal(t, text, strings.Join(pieces, ""))
+		inputs := []string{}
+		for i, p := range pieces {
+			if i < len(pieces)-1 {
+				require.True(t, strings.HasSuffix(p, "\n"), "piece %d ends its last line", i)
+			}
+			inputs = append(inputs, readBatch(p).inputs...)
+		}
+		require.Equal(t, readBatch(text).inputs, inputs)
+	})
+}
+
 // ParseRecord never panics on any text, and what it accepts it writes
 // back to a record it accepts as the same answer.
 func FuzzParseRecord(f *testing.F) {
