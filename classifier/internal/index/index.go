@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/kentik/patricia"
 	"github.com/kentik/patricia/generics_tree"
@@ -49,11 +50,28 @@ type Builder struct {
 	// more4 and more6 are the interval starts Cut adds.
 	more4 []uint32
 	more6 []ipx.U128
+	// strs holds one copy of each provider, region and service text: the
+	// entries share it (a few hundred texts over hundreds of thousands of
+	// entries), and none keeps the bytes of the file it was read from.
+	strs map[string]string
 }
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
-	return &Builder{ix: &Index{}, v4: generics_tree.NewTreeV4[uint32](), v6: generics_tree.NewTreeV6[uint32]()}
+	return &Builder{ix: &Index{}, v4: generics_tree.NewTreeV4[uint32](), v6: generics_tree.NewTreeV6[uint32](), strs: map[string]string{}}
+}
+
+// intern returns the Builder's copy of s.
+func (b *Builder) intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	c, ok := b.strs[s]
+	if !ok {
+		c = strings.Clone(s)
+		b.strs[c] = c
+	}
+	return c
 }
 
 // Add adds pfx with what it says. When a prefix is added twice with the
@@ -63,6 +81,7 @@ func (b *Builder) Add(pfx netip.Prefix, e Entry) bool {
 	ix := b.ix
 	sameSlot := func(a, c uint32) bool { return ix.entries[a].Slot == ix.entries[c].Slot }
 	e.Prefix = pfx.String()
+	e.Provider, e.Region, e.Service = b.intern(e.Provider), b.intern(e.Region), b.intern(e.Service)
 	tag := uint32(len(ix.entries))
 	e.Pos = int32(tag)
 	ix.entries = append(ix.entries, e)
@@ -120,7 +139,7 @@ func (b *Builder) Build() *Index {
 	}
 	ix := b.ix
 	ix.setIDs = nil
-	b.cuts4, b.cuts6, b.more4, b.more6 = nil, nil, nil, nil
+	b.cuts4, b.cuts6, b.more4, b.more6, b.strs = nil, nil, nil, nil, nil
 	return ix
 }
 
