@@ -22,7 +22,7 @@ import (
 )
 
 // Version is the engine version, reported by the C ABI's Version export.
-const Version = "0.8.0"
+const Version = "0.9.0"
 
 // maxASName bounds the AS name kept in an answer.
 const maxASName = 256
