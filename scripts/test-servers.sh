@@ -206,12 +206,20 @@ start_postgres() {
 			die "initdb failed, see $dir/pg/initdb.log"
 		}
 	fi
-	opts="-p $pport -k $dir/pg -c listen_addresses=127.0.0.1"
-	[ -n "$durable" ] || opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-	as_pg "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 -o "$opts" start >/dev/null 2>&1 || {
-		stop_all
-		die "PostgreSQL failed to start, see $dir/pg/server.log"
-	}
+	local tries=3
+	while :; do
+		opts="-p $pport -k $dir/pg -c listen_addresses=127.0.0.1"
+		[ -n "$durable" ] || opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+		rm -f "$dir/pg/server.log" # pg_ctl makes it, as the user it runs as
+		as_pg "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 -o "$opts" start >/dev/null 2>&1 && break
+		tries=$((tries - 1))
+		# a port taken between free_port and the bind: another one
+		if [ "$tries" -eq 0 ] || ! grep -q "Address already in use" "$dir/pg/server.log"; then
+			stop_all
+			die "PostgreSQL failed to start; its log: $(tail -n 5 "$dir/pg/server.log" | tr '\n' ' ')"
+		fi
+		pport=$(free_port)
+	done
 	local ok=
 	for _ in $(seq 1 200); do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$pport") 2>/dev/null; then
