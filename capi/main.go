@@ -114,6 +114,14 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }
 
 func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
 
+// writeBuf writes the answer built in b (from getBuf) to out, as
+// writeOut does, and gives b back to the pool.
+func writeBuf(out *C.char, outCap C.int64_t, outLen *C.int64_t, b *[]byte) C.int32_t {
+	rc := writeOut(out, outCap, outLen, *b, codeOK)
+	putBuf(b)
+	return rc
+}
+
 func putBuf(b *[]byte) {
 	if cap(*b) > 1<<20 { // do not keep batch-sized buffers forever
 		return
@@ -334,9 +342,7 @@ func Classify(h C.int64_t, ip *C.char, ipLen C.int64_t, asn C.int64_t, asName *C
 	}
 	b := getBuf()
 	*b = wire.AppendRecord((*b)[:0], r, answerTime(&r))
-	rc = writeOut(out, outCap, outLen, *b, codeOK)
-	putBuf(b)
-	return rc
+	return writeBuf(out, outCap, outLen, b)
 }
 
 // singleQuery checks the arguments of an export answering one address
@@ -406,9 +412,7 @@ func ClassifyKeyed(h C.int64_t, ip *C.char, ipLen C.int64_t, asn C.int64_t, asNa
 	}
 	b := getBuf()
 	*b = wire.AppendHead((*b)[:0], &r, q.IP, answerTime(&r), again != 0)
-	rc = writeOut(out, outCap, outLen, *b, codeOK)
-	putBuf(b)
-	return rc
+	return writeBuf(out, outCap, outLen, b)
 }
 
 // ClassifyBatch labels every line of (in, inLen) — "ip\tasn\tas_name", lines
