@@ -48,6 +48,7 @@ def test_the_package_ships_a_baseline_whose_files_match_their_metadata_and_notic
     for stem, meta in metas.items():
         data = (BASELINE_DIR / "snapshots" / (stem + ".data")).read_bytes()
         assert hashlib.sha256(data).hexdigest() == meta["sha256"], stem
+        assert data[:2] == b"\x1f\x8b", f"{stem}: compact (gzip), not a copy of the file"
         assert meta["url"].startswith("https://"), f"{stem}: the public URL, not a build machine's path"
         assert "etag" not in meta and "last_modified" not in meta, "no validators: a refresh downloads in full"
         assert f"{meta['source']} ({meta['verified_at'][:10]})" in notice, f"{stem} is not in NOTICE"

@@ -3,8 +3,9 @@
 // allow redistribution, so a classifier with no snapshot of its own (a
 // first run offline) starts from real lists. Run it with `make baseline`.
 //
-// It runs the engine itself over file:// URLs into the copy of each public
-// source given by -data (../shared/data), one source at a time with the
+// It runs the engine itself over file:// URLs into a gzip-compressed copy
+// of each public source given by -data (../shared/data) (the engine reads
+// a gzip body as it reads a download's), one source at a time with the
 // engine's clock set to that file's publication date: each snapshot is
 // what a download would have persisted (parsed, validated, hashed), dated
 // as its data, so answers from it carry their real age. The public URL
@@ -13,6 +14,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"flag"
@@ -106,8 +109,16 @@ func build(data, out string) error {
 	}
 	var notice strings.Builder
 	notice.WriteString(noticeHead)
+	gz, err := os.MkdirTemp("", "baseline-gz-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(gz)
 	for _, en := range append(slices.Clone(entries), providerEntries(names)...) {
-		if err := buildOne(data, out, en, public); err != nil {
+		if err := gzipCopy(filepath.Join(data, en.file), filepath.Join(gz, en.file)); err != nil {
+			return fmt.Errorf("%s: %w", en.source, err)
+		}
+		if err := buildOne(gz, out, en, public); err != nil {
 			return fmt.Errorf("%s: %w", en.source, err)
 		}
 		fmt.Fprintf(&notice, "\n%s (%s)\n  file: %s\n  from: %s\n  license: %s\n  upstream URL: %s\n",
@@ -123,7 +134,8 @@ func build(data, out string) error {
 const noticeHead = `The ipclassifier baseline: snapshots of public IP lists bundled so that a classifier with no
 snapshot of its own classifies on its first run, offline. Answers from it are flagged stale with
 their real age; the first good refresh replaces it. Built by 'make baseline' (scripts/baseline).
-Each snapshot is the file below, byte for byte, with the engine's metadata beside it.
+Each snapshot is the file below, gzip-compressed (the engine reads it as a gzip download), with the
+engine's metadata beside it.
 `
 
 // publicURLs gives each source's default public URL, and the source names
@@ -183,6 +195,32 @@ func buildOne(data, out string, en entry, public map[string]string) error {
 		return fmt.Errorf("refresh from %s: %+v", file, rep.Sources)
 	}
 	return publicMeta(out, en.source, public[en.source])
+}
+
+// gzipCopy writes src, gzip-compressed, to dst (under the same relative
+// path as src in the data folder, so the engine's URLs find it): the
+// baseline ships compact snapshots, not copies of the files. The header
+// has no name and no time, so a rebuild writes the same bytes.
+func gzipCopy(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return err
+	}
+	if _, err := zw.Write(b); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, buf.Bytes(), 0o644)
 }
 
 // publicMeta puts the public URL in place of the local file's in the
