@@ -87,6 +87,16 @@ var columns = [...]column{
 	{"history_short", KindBool}, {"key", KindI64},
 }
 
+// codeColumns are the positions of the code columns in columns.
+var codeColumns = func() (out []int) {
+	for i, c := range columns {
+		if c.kind == KindCode {
+			out = append(out, i)
+		}
+	}
+	return out
+}()
+
 // ColumnNames returns the names of the columns AppendColumns writes, in
 // order (a new slice each call).
 func ColumnNames() []string {
@@ -375,10 +385,8 @@ func (c *columnBuilder) endRow() {
 		confidence: c.confidence[i], age: math.Float64bits(c.age[i]), at: c.classifiedAt[i],
 		snapshotAt: c.snapshotAt[i], asOf: c.asOf[i], asn: c.asn[i], stale: c.stale[i], short: c.historyShort[i],
 	}
-	for col := range c.codes {
-		if c.codes[col] != nil {
-			k.codes[col] = c.codes[col][i]
-		}
+	for _, col := range codeColumns {
+		k.codes[col] = c.codes[col][i]
 	}
 	c.answer = append(c.answer, c.number(&k))
 }
@@ -394,10 +402,8 @@ func (c *columnBuilder) number(k *answerKey) uint32 {
 	mix(uint64(k.at))
 	mix(uint64(k.snapshotAt))
 	mix(uint64(k.asOf))
-	for col := range c.codes {
-		if c.codes[col] != nil {
-			mix(uint64(k.codes[col]))
-		}
+	for _, col := range codeColumns {
+		mix(uint64(k.codes[col]))
 	}
 	for {
 		n, ok := c.answers[h]
@@ -539,10 +545,9 @@ func (c *columnBuilder) add(r *classifier.Result, now time.Time) {
 // equal in every column but ip).
 func (c *columnBuilder) repeat(row int, ip string) {
 	c.ip(ip)
-	for i := range c.codes {
-		if c.codes[i] != nil {
-			c.codes[i] = append(c.codes[i], c.codes[i][row])
-		}
+	for _, i := range codeColumns {
+		codes := c.codes[i]
+		c.codes[i] = append(codes, codes[row])
 	}
 	c.confidence, c.age = append(c.confidence, c.confidence[row]), append(c.age, c.age[row])
 	c.classifiedAt, c.snapshotAt = append(c.classifiedAt, c.classifiedAt[row]), append(c.snapshotAt, c.snapshotAt[row])
@@ -694,34 +699,36 @@ func appendBytes(dst []byte, base int, b []byte) []byte {
 	return pad8(append(dst, b...), base)
 }
 
-func appendU32s(dst []byte, base int, v []uint32) []byte {
-	dst = binary.LittleEndian.AppendUint64(dst, uint64(4*len(v)))
-	for _, x := range v {
-		dst = binary.LittleEndian.AppendUint32(dst, x)
+// littleEndian is true on a host storing numbers little-endian (amd64,
+// arm64, …): its slices of numbers are their buffers, byte for byte.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// appendNumbers appends v's buffer: a copy of its memory on a
+// little-endian host, else each number through put (size bytes each).
+func appendNumbers[T uint32 | int32 | int64 | float64](dst []byte, base int, v []T, size int, put func([]byte, T) []byte) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(size*len(v)))
+	if littleEndian && len(v) > 0 {
+		dst = append(dst, unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), size*len(v))...)
+	} else {
+		for _, x := range v {
+			dst = put(dst, x)
+		}
 	}
 	return pad8(dst, base)
+}
+
+func appendU32s(dst []byte, base int, v []uint32) []byte {
+	return appendNumbers(dst, base, v, 4, binary.LittleEndian.AppendUint32)
 }
 
 func appendI32s(dst []byte, base int, v []int32) []byte {
-	dst = binary.LittleEndian.AppendUint64(dst, uint64(4*len(v)))
-	for _, x := range v {
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(x))
-	}
-	return pad8(dst, base)
+	return appendNumbers(dst, base, v, 4, func(b []byte, x int32) []byte { return binary.LittleEndian.AppendUint32(b, uint32(x)) })
 }
 
 func appendI64s(dst []byte, base int, v []int64) []byte {
-	dst = binary.LittleEndian.AppendUint64(dst, uint64(8*len(v)))
-	for _, x := range v {
-		dst = binary.LittleEndian.AppendUint64(dst, uint64(x))
-	}
-	return pad8(dst, base)
+	return appendNumbers(dst, base, v, 8, func(b []byte, x int64) []byte { return binary.LittleEndian.AppendUint64(b, uint64(x)) })
 }
 
 func appendF64s(dst []byte, base int, v []float64) []byte {
-	dst = binary.LittleEndian.AppendUint64(dst, uint64(8*len(v)))
-	for _, x := range v {
-		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(x))
-	}
-	return pad8(dst, base)
+	return appendNumbers(dst, base, v, 8, func(b []byte, x float64) []byte { return binary.LittleEndian.AppendUint64(b, math.Float64bits(x)) })
 }

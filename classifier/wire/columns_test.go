@@ -178,6 +178,36 @@ func TestDictInternsByText(t *testing.T) {
 	assert.Equal(t, "providerother", string(d.bytes))
 }
 
+// A buffer of numbers is little-endian on any host: the copy of a
+// little-endian host's memory and the number-by-number path of another
+// write the same bytes.
+func TestNumberBuffersAreLittleEndianOnAnyHost(t *testing.T) {
+	want := "" +
+		"\x08\x00\x00\x00\x00\x00\x00\x00" + "\x01\x00\x00\x00\xff\xff\xff\xff" + // uint32 1, 0xffffffff
+		"\x04\x00\x00\x00\x00\x00\x00\x00" + "\xfe\xff\xff\xff\x00\x00\x00\x00" + // int32 -2, padded
+		"\x08\x00\x00\x00\x00\x00\x00\x00" + "\x00\x01\x00\x00\x00\x00\x00\x80" + // int64 math.MinInt64+256
+		"\x08\x00\x00\x00\x00\x00\x00\x00" + "\x00\x00\x00\x00\x00\x00\xf0\x3f" + // float64 1.0
+		"\x00\x00\x00\x00\x00\x00\x00\x00" // no uint32
+	write := func() string {
+		var b []byte
+		b = appendU32s(b, 0, []uint32{1, math.MaxUint32})
+		b = appendI32s(b, 0, []int32{-2})
+		b = appendI64s(b, 0, []int64{math.MinInt64 + 256})
+		b = appendF64s(b, 0, []float64{1})
+		b = appendU32s(b, 0, nil)
+		return string(b)
+	}
+	host := littleEndian
+	t.Cleanup(func() { littleEndian = host })
+	for _, little := range []bool{true, false} {
+		if little && !host {
+			continue // a big-endian host cannot copy its memory
+		}
+		littleEndian = little
+		assert.Equal(t, want, write(), "copying memory: %v", little)
+	}
+}
+
 // AppendColumns never panics on any batch text and always writes a block
 // the reader accepts, one row per line, every code within its table.
 func FuzzAppendColumns(f *testing.F) {

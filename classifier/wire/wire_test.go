@@ -169,12 +169,17 @@ func TestReadBatchSplitsLinesAsDocumented(t *testing.T) {
 }
 
 // readBatch never panics, accounts for every line exactly once, and reads
-// back what a writer of queries wrote.
+// back what a writer of queries wrote; its cutByte cuts as strings.Cut.
 func FuzzReadBatch(f *testing.F) {
 	for _, s := range []string{"", "\n", "a\n\n", "1.1.1.1\t13335\tCLOUDFLARENET\n::1\t\t\n", "x\t99999999999", "\t\t\t"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
+		for _, sep := range []byte{'\n', '\t'} { // cutByte is strings.Cut
+			b, a, found := cutByte(text, sep)
+			wb, wa, wfound := strings.Cut(text, string(sep))
+			require.Equal(t, []any{wb, wa, wfound}, []any{b, a, found})
+		}
 		b := readBatch(text)
 		want := 0
 		if text != "" {
