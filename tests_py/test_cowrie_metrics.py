@@ -4,7 +4,9 @@ and gauges operations alert on."""
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
 
 from ipclassifier.metrics import prometheus_text
 
@@ -116,6 +118,27 @@ def test_label_values_are_escaped_and_junk_is_skipped() -> None:
     assert value(samples, "ipclassifier_source_last_attempt_timestamp_seconds", 'source="x"') == 1767323045.123456
     assert "ipclassifier_source_prefixes" not in text and "snapshot_timestamp" not in text
     assert prometheus_text({}) == ""
+
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("2026-01-02T03:04:05Z", 1767323045.0),
+        ("2026-01-02T03:04:05.5Z", 1767323045.5),
+        ("2026-01-02T04:04:05.25+01:00", 1767323045.25),  # the offset counts, whatever the host's zone
+        ("2026-01-01T22:04:05.000001-05:00", 1767323045.000001),
+        ("0001-01-01T00:00:00Z", None),  # Go's zero time
+        ("2026-01-02 03:04:05", None),  # not as Go writes it
+    ],
+)
+def test_a_source_time_is_read_as_go_writes_it(text: str, seconds: Optional[float]) -> None:
+    stats = {"sources": [{"name": "x", "group": "g", "last_attempt_at": text}]}
+    samples = parse(prometheus_text(stats))[1]
+    name, labels = "ipclassifier_source_last_attempt_timestamp_seconds", 'source="x"'
+    if seconds is None:
+        assert not [v for n, lab, v in samples if n == name and labels in lab]
+    else:
+        assert value(samples, name, labels) == pytest.approx(seconds, abs=1e-6)
 
 
 def test_collector_on_a_registry_reads_the_live_counters(loaded: Any) -> None:

@@ -87,3 +87,28 @@ def test_decode_rejects_malformed_evidence() -> None:
     rec[_wire.FIELDS.index("evidence")] = "tor_bulk_list\x1ftor"
     with pytest.raises(_wire.ClassifierError, match="malformed evidence"):
         _wire.decode("\t".join(rec))
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("2026-03-15T13:17:09Z", datetime(2026, 3, 15, 13, 17, 9, tzinfo=timezone.utc)),
+        ("2026-03-15T13:17:09.5Z", datetime(2026, 3, 15, 13, 17, 9, 500000, tzinfo=timezone.utc)),
+        ("2026-03-15T13:17:09.123456789Z", datetime(2026, 3, 15, 13, 17, 9, 123456, tzinfo=timezone.utc)),
+        ("2026-03-15T14:17:09.0001+01:00", datetime(2026, 3, 15, 13, 17, 9, 100, tzinfo=timezone.utc)),
+        ("2026-03-15T08:17:09-05:00", datetime(2026, 3, 15, 13, 17, 9, tzinfo=timezone.utc)),
+    ],
+)
+def test_go_time_reads_rfc3339_as_go_writes_it(text: str, want: datetime) -> None:
+    got = _wire.go_time(text)
+    assert got == want and got.utcoffset() is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "2026-03-15", "2026-03-15T13:17:09", "2026-03-15 13:17:09Z", "2026-03-15T13:17:09.1234567890Z",
+     "2026-03-15T13:17:09.Z", "2026-03-15T13:17:09z0", " 2026-03-15T13:17:09Z", "2026-13-15T13:17:09Z"],
+)  # fmt: skip
+def test_go_time_refuses_other_texts(text: str) -> None:
+    with pytest.raises(ValueError):
+        _wire.go_time(text)

@@ -13,6 +13,7 @@ wrong answers. The names are IPClassification's attribute names too.
 
 from __future__ import annotations
 
+import re
 import struct
 import sys
 from datetime import datetime, timedelta, timezone
@@ -23,7 +24,7 @@ from ._errors import ClassifierError
 from .types import Evidence, IPClassification, IPType
 
 __all__ = [
-    "FIELDS", "ERROR_MARK", "HEAD", "TYPES", "decode", "evidence", "from_us", "keep", "kept", "keyed",
+    "FIELDS", "ERROR_MARK", "HEAD", "TYPES", "decode", "evidence", "from_us", "go_time", "keep", "kept", "keyed",
     "rows", "tag_tuple",
 ]  # fmt: skip
 
@@ -210,6 +211,24 @@ def from_us(us: int) -> datetime:
         return _EPOCH + timedelta(microseconds=us)
     except OverflowError:
         raise ValueError(f"time {us} µs from the epoch is out of range") from None
+
+
+# An RFC 3339 time as Go writes it (time.Time's JSON and MarshalText).
+_GO_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)")
+
+
+def go_time(text: str) -> datetime:
+    """The aware datetime of an RFC 3339 time as Go writes it ("Z" or an
+    offset, up to nine fractional digits), on every Python this package
+    runs on (3.9's fromisoformat reads neither "Z" nor other than 3 or 6
+    digits); digits beyond the sixth are dropped. ValueError for any other
+    text."""
+    m = _GO_TIME.fullmatch(text)
+    if m is None:
+        raise ValueError(f"not an RFC 3339 time as Go writes it: {text!r}")
+    head, frac, zone = m.groups()
+    frac = "." + (frac + "00000")[:6] if frac else ""
+    return datetime.fromisoformat(head + frac + ("+00:00" if zone == "Z" else zone))
 
 
 #: snapshot_at by its µs (few distinct: one per snapshot).

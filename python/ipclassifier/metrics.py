@@ -24,10 +24,10 @@ that matter for alerting.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 from ._extras import MissingExtra
+from ._wire import go_time
 
 try:
     from prometheus_client.core import Metric
@@ -107,19 +107,10 @@ def _number(value: Any) -> Optional[float]:
 def _timestamp(value: Any) -> Optional[float]:
     """Unix seconds from an RFC 3339 text (Go's time.Time JSON); None for the
     zero time or anything unparsable."""
-    if not isinstance(value, str) or not value or value.startswith("0001-01-01"):
+    if not isinstance(value, str) or value.startswith("0001-01-01"):
         return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    # Go writes up to nine fractional digits; Python takes six.
-    if "." in text:
-        head, _, rest = text.partition(".")
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        tz = rest[len(digits) :]
-        text = f"{head}.{digits[:6]}{tz}"
     try:
-        return datetime.fromisoformat(text).timestamp()
+        return go_time(value).timestamp()
     except ValueError:
         return None
 

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.schema import DropTable
 from sqlalchemy.sql.elements import ColumnElement
 
+from .._wire import go_time
 from ..types import IPClassification, IPType
 from .enrichment import (
     DEFAULT_MAX_AGE,
@@ -372,7 +373,7 @@ def _history_epochs(classifier: "IPClassifier") -> List[datetime]:
     them apart, and the engine answers each group as of its own time."""
     out: List[datetime] = []
     for text in classifier.get_stats().get("history_epochs") or []:
-        t = datetime.fromisoformat(text).astimezone(timezone.utc)
+        t = go_time(text).astimezone(timezone.utc)
         beyond = re.search(r"\.\d{6}(\d+)", text)
         if beyond and int(beyond.group(1)):
             t += timedelta(microseconds=1)
