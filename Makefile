@@ -15,7 +15,7 @@ GO_TAGS ?= $(shell bash build.sh --go-tags)
 
 WHEEL_DIR := dist
 
-.PHONY: help build baseline run demo test test-go test-py bench fuzz lint deps wheel wheel-check clean
+.PHONY: help build baseline run demo test test-go test-py test-oldest bench fuzz lint deps wheel wheel-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ test-go: ## the Go tests (race detector on)
 
 test-py: ## the Python tests (after make build)
 	$(PYTHON) -m pytest -q tests_py
+
+test-oldest: build ## the Python tests on Python 3.9, the oldest supported, when the machine has it (.ci/run runs it)
+	@bash scripts/test-oldest-python.sh
 
 bench: deps build ## run the Go and Python benchmarks on ../shared/data and print a table
 	@mkdir -p $(BENCH_DIR)
@@ -75,5 +78,5 @@ wheel-check: wheel ## install the wheel in a fresh venv (no other package) and c
 
 clean: ## remove build outputs and benchmark results (not the data directory)
 	rm -rf python/ipclassifier/_lib/*.so python/ipclassifier/_lib/*.h python/ipclassifier/_lib/ipclassifier-validate \
-		build dist *.egg-info python/*.egg-info $(BENCH_DIR)
+		build dist *.egg-info python/*.egg-info $(BENCH_DIR) .venv-oldest
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
