@@ -4,6 +4,7 @@ in the exact layout wire.AppendRecord writes."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Optional
 
 import pytest
 
@@ -112,3 +113,45 @@ def test_go_time_reads_rfc3339_as_go_writes_it(text: str, want: datetime) -> Non
 def test_go_time_refuses_other_texts(text: str) -> None:
     with pytest.raises(ValueError):
         _wire.go_time(text)
+
+
+@pytest.mark.parametrize(
+    "text, floor_us, ceil_us",
+    [
+        ("2026-03-15T13:17:09.123456Z", 123456, 123456),
+        ("2026-03-15T13:17:09.1234560Z", 123456, 123456),
+        ("2026-03-15T13:17:09.123456001Z", 123456, 123457),
+        ("2026-03-15T13:17:09.999999999Z", 999999, None),  # rounds up into the next second
+        ("2026-03-15T13:17:09Z", 0, 0),
+    ],
+)
+def test_go_time_rounds_up_only_when_asked_and_only_past_the_microsecond(
+    text: str, floor_us: int, ceil_us: Optional[int]
+) -> None:
+    assert _wire.go_time(text).microsecond == floor_us
+    up = _wire.go_time(text, ceil=True)
+    if ceil_us is None:
+        assert up == datetime(2026, 3, 15, 13, 17, 10, tzinfo=timezone.utc)
+    else:
+        assert up.microsecond == ceil_us
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("2026-03-15T13:17:09.123456789Z", datetime(2026, 3, 15, 13, 17, 9, 123456, tzinfo=timezone.utc)),
+        ("2026-03-15", datetime(2026, 3, 15, tzinfo=timezone.utc)),  # no zone: UTC
+        (" 2026-03-15 13:17:09 ", datetime(2026, 3, 15, 13, 17, 9, tzinfo=timezone.utc)),
+        ("2026-03-15 13:17:09.5z", datetime(2026, 3, 15, 13, 17, 9, 500000, tzinfo=timezone.utc)),
+        ("2026-03-15T14:17:09+01:00", datetime(2026, 3, 15, 13, 17, 9, tzinfo=timezone.utc)),
+    ],
+)
+def test_iso_time_reads_what_hosts_and_users_write(text: str, want: datetime) -> None:
+    got = _wire.iso_time(text)
+    assert got == want and got.utcoffset() is not None
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "2026-03-15T25:00:00Z", "15/03/2026"])
+def test_iso_time_refuses_what_is_no_time(text: str) -> None:
+    with pytest.raises(ValueError):
+        _wire.iso_time(text)

@@ -24,8 +24,8 @@ from ._errors import ClassifierError
 from .types import Evidence, IPClassification, IPType
 
 __all__ = [
-    "FIELDS", "ERROR_MARK", "HEAD", "TYPES", "decode", "evidence", "from_us", "go_time", "keep", "kept", "keyed",
-    "rows", "tag_tuple",
+    "FIELDS", "ERROR_MARK", "HEAD", "TYPES", "decode", "evidence", "from_us", "go_time", "iso_time", "keep", "kept",
+    "keyed", "rows", "tag_tuple",
 ]  # fmt: skip
 
 #: The record's fields in order (wire.Fields in Go). A newer engine only
@@ -217,18 +217,40 @@ def from_us(us: int) -> datetime:
 _GO_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)")
 
 
-def go_time(text: str) -> datetime:
+def go_time(text: str, *, ceil: bool = False) -> datetime:
     """The aware datetime of an RFC 3339 time as Go writes it ("Z" or an
     offset, up to nine fractional digits), on every Python this package
     runs on (3.9's fromisoformat reads neither "Z" nor other than 3 or 6
-    digits); digits beyond the sixth are dropped. ValueError for any other
-    text."""
+    digits); digits beyond the sixth are dropped, or, with ceil, round the
+    time up to the next microsecond when they are not all zero. ValueError
+    for any other text."""
     m = _GO_TIME.fullmatch(text)
     if m is None:
         raise ValueError(f"not an RFC 3339 time as Go writes it: {text!r}")
     head, frac, zone = m.groups()
-    frac = "." + (frac + "00000")[:6] if frac else ""
-    return datetime.fromisoformat(head + frac + ("+00:00" if zone == "Z" else zone))
+    t = datetime.fromisoformat(
+        head + ("." + (frac + "00000")[:6] if frac else "") + ("+00:00" if zone == "Z" else zone)
+    )
+    if ceil and frac and frac[6:].strip("0"):
+        t += timedelta(microseconds=1)
+    return t
+
+
+# The fraction of the seconds of an ISO 8601 time.
+_FRACTION = re.compile(r"(?<=:\d\d)\.\d+")
+
+
+def iso_time(text: str) -> datetime:
+    """The aware datetime of an ISO 8601 date, or date and time, as a host
+    or a user writes it (Go's form too), on every Python this package runs
+    on; digits beyond the sixth are dropped, and a time without a zone is
+    UTC. ValueError for any other text."""
+    text = text.strip()
+    if text.endswith(("Z", "z")):  # 3.9's fromisoformat reads no "Z" ...
+        text = text[:-1] + "+00:00"
+    text = _FRACTION.sub(lambda m: (m[0] + "00000")[:7], text, count=1)  # ... and only 3 or 6 digits
+    t = datetime.fromisoformat(text)
+    return t if t.tzinfo else t.replace(tzinfo=_UTC)
 
 
 #: snapshot_at by its µs (few distinct: one per snapshot).

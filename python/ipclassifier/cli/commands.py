@@ -41,11 +41,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, TextIO, Union
 
 from .._native import ClassifierError
-from .._wire import go_time
+from .._wire import iso_time
 from ..classifier import BulkItem, IPClassifier
 from ..types import IPClassification, IPType
 from .options import Handler, Streams, add_global_options, open_classifier
@@ -86,17 +86,12 @@ _AT_COLUMNS = ("snapshot_at", "history_short")  # the table's extra columns with
 
 def _parse_time(text: str) -> datetime:
     """--at / --date: an ISO 8601 date or date and time; without a zone, UTC."""
-    for parse in (go_time, datetime.fromisoformat):  # RFC 3339 first: 3.9's fromisoformat reads no "Z"
-        try:
-            t = parse(text.strip())
-            break
-        except ValueError:
-            continue
-    else:
+    try:
+        return iso_time(text)
+    except ValueError:
         raise argparse.ArgumentTypeError(
             f"invalid time {text!r} (want ISO 8601, e.g. 2026-03-15 or 2026-03-15T13:17:09Z)"
         ) from None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 # ---------------------------------------------------------------------------

@@ -16,7 +16,6 @@ import importlib.util
 import io
 import json
 import math
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -373,10 +372,7 @@ def _history_epochs(classifier: "IPClassifier") -> List[datetime]:
     them apart, and the engine answers each group as of its own time."""
     out: List[datetime] = []
     for text in classifier.get_stats().get("history_epochs") or []:
-        t = go_time(text).astimezone(timezone.utc)
-        beyond = re.search(r"\.\d{6}(\d+)", text)
-        if beyond and int(beyond.group(1)):
-            t += timedelta(microseconds=1)
+        t = go_time(text, ceil=True).astimezone(timezone.utc)
         if not out or t != out[-1]:  # the starts come in order, and rounding keeps it
             out.append(t)
     return out

@@ -42,6 +42,7 @@ from typing import (
     Tuple,
 )
 
+from .._wire import iso_time
 from ..classifier import classification_disabled
 from ..types import IPClassification, IPType
 
@@ -170,11 +171,8 @@ def _parse_time(value: Any) -> Optional[datetime]:
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, str) and value:
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
         try:
-            dt = datetime.fromisoformat(text)
+            return iso_time(value)
         except ValueError:
             return None
     else:
